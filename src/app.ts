@@ -1,0 +1,120 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import compress from '@fastify/compress';
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import type { Database } from './db/client.ts';
+import { homeRoutes } from './features/home/routes.ts';
+import { pagesRoutes } from './features/pages/routes.ts';
+import { csrfPlugin } from './platform/csrf.ts';
+import { errorsPlugin } from './platform/errors.ts';
+import { healthPlugin } from './platform/health.ts';
+import {
+  createI18n,
+  discoverLocaleDirs,
+  type I18n,
+  loadLocaleDirs,
+} from './platform/i18n/index.ts';
+import { i18nPlugin } from './platform/i18n/plugin.ts';
+import { createJobQueue, type JobQueue } from './platform/jobs/index.ts';
+import { genReqId, loggerOptions } from './platform/logging.ts';
+import { createMailer, type Mailer } from './platform/mail.ts';
+import { rateLimitPlugin } from './platform/rate-limit.ts';
+import { type RouteTable, routeTablePlugin } from './platform/routes.ts';
+import type { Seeder } from './platform/seed.ts';
+import { securityPlugin } from './platform/security.ts';
+import { staticPlugin } from './platform/static.ts';
+import { createLocalStorage, type Storage } from './platform/storage.ts';
+import { createViewEnvironment, loadAssetManifest, viewsPlugin } from './platform/views/index.ts';
+
+export const SRC_DIR = dirname(fileURLToPath(import.meta.url));
+export const ROOT_DIR = join(SRC_DIR, '..');
+export const PUBLIC_DIR = join(ROOT_DIR, 'dist', 'public');
+
+/** What the platform gives every feature, and what the CLI and tests reach. */
+export interface Platform {
+  config: Config;
+  database: Database;
+  jobs: JobQueue;
+  mailer: Mailer;
+  storage: Storage;
+  i18n: I18n;
+  routes: RouteTable;
+  seeders: Seeder[];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    platform: Platform;
+  }
+}
+
+export interface BuildOptions {
+  config: Config;
+  database: Database;
+  /** Extra pino options for tests (e.g. a stream to inspect the logs). */
+  logger?: boolean | Record<string, unknown>;
+}
+
+/**
+ * The one place where things are wired: platform plugins first, then the
+ * features. Read this to see the whole application.
+ */
+export async function buildApp({
+  config,
+  database,
+  logger,
+}: BuildOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger ?? loggerOptions(config.logLevel),
+    genReqId,
+    trustProxy: config.production,
+    return503OnClosing: true,
+    bodyLimit: 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+
+  // Platform services: plain objects, created once and passed down.
+  const jobs = createJobQueue(database, app.log);
+  const mailer = createMailer({
+    smtpUrl: config.smtpUrl,
+    from: config.mailFrom,
+    dataDir: config.dataDir,
+    jobs,
+  });
+  const storage = createLocalStorage(join(config.dataDir, 'uploads'));
+  const i18n = createI18n(loadLocaleDirs(discoverLocaleDirs(SRC_DIR)));
+  const routes: RouteTable = { routes: [] };
+  const seeders: Seeder[] = [];
+  app.decorate('platform', { config, database, jobs, mailer, storage, i18n, routes, seeders });
+
+  // Platform plugins.
+  await app.register(routeTablePlugin, { table: routes });
+  await app.register(securityPlugin, { production: config.production, tileUrl: config.tileUrl });
+  await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
+  await app.register(formbody);
+  await app.register(viewsPlugin, {
+    env: createViewEnvironment({
+      srcDir: SRC_DIR,
+      rootDir: ROOT_DIR,
+      watch: config.env === 'development',
+    }),
+    assets: loadAssetManifest(PUBLIC_DIR),
+  });
+  await app.register(csrfPlugin, { secret: config.sessionSecret, secure: config.production });
+  await app.register(i18nPlugin, { i18n, secure: config.production });
+  await app.register(rateLimitPlugin, { redisUrl: config.redisUrl });
+  await app.register(errorsPlugin);
+  await app.register(staticPlugin, { publicDir: PUBLIC_DIR, rootDir: ROOT_DIR });
+  await app.register(healthPlugin, { ping: () => database.ping() });
+
+  // Features.
+  await app.register(homeRoutes());
+  await app.register(pagesRoutes());
+
+  await jobs.schedule('jobs.cleanup', 24 * 3600);
+  if (config.runJobs) jobs.start();
+  app.addHook('onClose', async () => jobs.stop());
+  return app;
+}

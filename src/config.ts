@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Environment → typed, validated configuration.
+ * Safe defaults locally; with NODE_ENV=production a missing required setting
+ * stops start-up with one line naming it (see ConfigError).
+ */
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(z.url().optional());
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  BASE_URL: optionalUrl,
+  DATA_DIR: z.string().min(1).default('./var'),
+  DATABASE_URL: optionalUrl,
+  SMTP_URL: optionalUrl,
+  MAIL_FROM: z.string().min(3).default('Supporting Parents <no-reply@example.org>'),
+  SESSION_SECRET: z.string().optional(),
+  GEOCODER_URL: z.string().default('https://api.postcodes.io'),
+  TILE_URL: z.string().default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
+  REDIS_URL: optionalUrl,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  production: boolean;
+  port: number;
+  host: string;
+  baseUrl: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  sessionSecret: string;
+  geocoderUrl: string;
+  tileUrl: string;
+  redisUrl: string | undefined;
+  logLevel: Env['LOG_LEVEL'];
+  /** Run the job worker in this process (tests turn it off to drive jobs by hand). */
+  runJobs: boolean;
+}
+
+export class ConfigError extends Error {}
+
+/** Settings that must be given explicitly when NODE_ENV=production. */
+const REQUIRED_IN_PRODUCTION = ['SESSION_SECRET', 'BASE_URL'] as const;
+
+export function loadConfig(
+  source: Record<string, string | undefined> = process.env,
+  overrides: Partial<Config> = {},
+): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const names = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
+    throw new ConfigError(`Invalid setting${names.length > 1 ? 's' : ''}: ${names.join(', ')}`);
+  }
+  const env = parsed.data;
+  const production = env.NODE_ENV === 'production';
+  if (production) {
+    const missing = REQUIRED_IN_PRODUCTION.filter((k) => !source[k]?.trim());
+    if (missing.length > 0) {
+      throw new ConfigError(
+        `Missing required setting${missing.length > 1 ? 's' : ''} for production: ${missing.join(', ')}`,
+      );
+    }
+    if ((source.SESSION_SECRET ?? '').length < 32) {
+      throw new ConfigError('SESSION_SECRET must be at least 32 characters in production');
+    }
+  }
+  const dataDir = resolve(env.DATA_DIR);
+  const sessionSecret = env.SESSION_SECRET ?? overrides.sessionSecret ?? generatedSecret(dataDir);
+  return {
+    env: env.NODE_ENV,
+    production,
+    port: env.PORT,
+    host: env.HOST,
+    baseUrl: (env.BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
+    dataDir,
+    databaseUrl: env.DATABASE_URL,
+    smtpUrl: env.SMTP_URL,
+    mailFrom: env.MAIL_FROM,
+    sessionSecret,
+    geocoderUrl: env.GEOCODER_URL,
+    tileUrl: env.TILE_URL,
+    redisUrl: env.REDIS_URL,
+    logLevel: env.LOG_LEVEL,
+    runJobs: true,
+    ...overrides,
+  };
+}
+
+/** A secret generated once into $DATA_DIR, so local sessions survive restarts. */
+function generatedSecret(dataDir: string): string {
+  const file = join(dataDir, 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600, flag: 'w' });
+  return secret;
+}

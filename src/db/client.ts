@@ -1,0 +1,173 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { citext } from '@electric-sql/pglite/contrib/citext';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import { acquireDirLock, type DirLock } from './lock.ts';
+
+/** The Drizzle database every repository receives; the same type for both drivers. */
+export type Db = PgDatabase<PgQueryResultHKT>;
+
+export interface Database {
+  kind: 'pglite' | 'pg';
+  db: Db;
+  /** Run one or more SQL statements without parameters (migrations). */
+  exec(sqlText: string): Promise<void>;
+  /** A parameterised query returning rows; for platform code that works below Drizzle. */
+  query<T = Record<string, unknown>>(sqlText: string, params?: unknown[]): Promise<T[]>;
+  /** Run fn while holding a database-wide lock on `key` (a no-op serialisation on PGlite). */
+  withLock<T>(key: number, fn: () => Promise<T>): Promise<T>;
+  /** True when the database answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+  /** Set when this process created a new embedded database. */
+  created: boolean;
+  /** The embedded engine, for snapshots in tests. */
+  pglite?: PGlite;
+}
+
+export interface OpenOptions {
+  databaseUrl?: string | undefined;
+  /** Directory for the embedded database; undefined means in memory. */
+  dataDir?: string | undefined;
+  /** A snapshot (from PGlite.dumpDataDir) to start the in-memory database from. */
+  snapshot?: Blob | undefined;
+  poolSize?: number;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  return opts.databaseUrl ? openPg(opts.databaseUrl, opts.poolSize ?? 10) : openPglite(opts);
+}
+
+const PGLITE_EXTENSIONS = { citext, pg_trgm, unaccent };
+
+async function openPglite(opts: OpenOptions): Promise<Database> {
+  let lock: DirLock | undefined;
+  let dir: string | undefined;
+  let created = true;
+  if (opts.dataDir) {
+    mkdirSync(opts.dataDir, { recursive: true });
+    lock = acquireDirLock(join(opts.dataDir, 'db.lock'));
+    dir = join(opts.dataDir, 'db');
+    created = !existsPgData(dir);
+  }
+  let client: PGlite;
+  try {
+    client = await PGlite.create({
+      ...(dir ? { dataDir: dir } : {}),
+      ...(opts.snapshot ? { loadDataDir: opts.snapshot } : {}),
+      extensions: PGLITE_EXTENSIONS,
+    });
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+  let closed = false;
+  const db = drizzlePglite(client) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    created: created && !opts.snapshot,
+    pglite: client,
+    async exec(sqlText) {
+      try {
+        await client.exec(sqlText);
+      } catch (err) {
+        await client.exec('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    },
+    async query<T>(sqlText: string, params: unknown[] = []) {
+      const res = await client.query<T>(sqlText, params);
+      return res.rows;
+    },
+    async withLock(_key, fn) {
+      // PGlite is one connection in one process: the directory lock already
+      // excludes other processes, and statements are serialised by the engine.
+      return fn();
+    },
+    async ping() {
+      if (closed) return false;
+      try {
+        await client.query('select 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await client.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  };
+}
+
+/** PG_VERSION is written when a cluster is initialised. */
+function existsPgData(dir: string): boolean {
+  return existsSync(join(dir, 'PG_VERSION'));
+}
+
+async function openPg(url: string, max: number): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 });
+  // An idle client losing its connection must not crash the process.
+  pool.on('error', () => undefined);
+  const db = drizzlePg(pool) as unknown as Db;
+  let closed = false;
+  return {
+    kind: 'pg',
+    db,
+    created: false,
+    async exec(sqlText) {
+      const client = await pool.connect();
+      try {
+        await client.query(sqlText);
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async query<T>(sqlText: string, params: unknown[] = []) {
+      const res = await pool.query(sqlText, params);
+      return res.rows as T[];
+    },
+    async withLock(key, fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('select pg_advisory_lock($1)', [key]);
+        try {
+          return await fn();
+        } finally {
+          await client.query('select pg_advisory_unlock($1)', [key]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      if (closed) return false;
+      try {
+        await pool.query('select 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,209 @@
+#!/usr/bin/env node
+/**
+ * The command line: `supporting-parents <command> [options]`
+ * (also `npm run cli -- <command>`). Every command answers --help; a bad
+ * argument prints one clear line and exits 2.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
+import { type Database, openDatabase } from './db/client.ts';
+import { DataDirLockedError } from './db/lock.ts';
+import { migrate } from './db/migrate.ts';
+import { demoSeeded, runSeeders } from './platform/seed.ts';
+
+class UsageError extends Error {}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Record<string, string | boolean | undefined>, config: Config): Promise<number | void>;
+}
+
+async function open(config: Config): Promise<Database> {
+  return openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+}
+
+async function withApp<T>(config: Config, fn: (app: FastifyInstance) => Promise<T>): Promise<T> {
+  const database = await open(config);
+  try {
+    await migrate(database);
+    const app = await buildApp({ config: { ...config, runJobs: false }, database, logger: false });
+    try {
+      return await fn(app);
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+const SCALES = ['small', 'large'] as const;
+
+const commands: Record<string, Command> = {
+  serve: {
+    summary:
+      'Migrate, seed demo content on a new embedded database, and serve the site (the default).',
+    usage: 'serve',
+    options: {},
+    async run(_v, config) {
+      await serve(config);
+    },
+  },
+  migrate: {
+    summary: 'Apply the committed SQL migrations that have not been applied yet.',
+    usage: 'migrate',
+    options: {},
+    async run(_v, config) {
+      const database = await open(config);
+      try {
+        const applied = await migrate(database);
+        console.log(
+          applied.length
+            ? `Applied ${applied.length} migration(s): ${applied.join(', ')}`
+            : 'Database is up to date',
+        );
+      } finally {
+        await database.close();
+      }
+    },
+  },
+  seed: {
+    summary: 'Load the demo content (idempotent: running it twice changes nothing).',
+    usage: 'seed [--demo] [--scale small|large]',
+    options: { demo: { type: 'boolean' }, scale: { type: 'string' } },
+    async run(v, config) {
+      const scale = v.scale as string | undefined;
+      if (scale !== undefined && !(SCALES as readonly string[]).includes(scale)) {
+        throw new UsageError(`--scale must be one of: ${SCALES.join(', ')}`);
+      }
+      await withApp(config, async (app) => {
+        const p = app.platform;
+        const ran = await runSeeders(p.seeders, {
+          db: p.database.db,
+          database: p.database,
+          log: app.log,
+          scale: (scale as 'small' | 'large' | undefined) ?? 'demo',
+        });
+        console.log(`Seeded demo content${ran.length ? `: ${ran.join(', ')}` : ''}`);
+      });
+    },
+  },
+};
+
+function help(): string {
+  const lines = ['Usage: supporting-parents <command> [options]', '', 'Commands:'];
+  for (const c of Object.values(commands))
+    lines.push(`  ${c.usage.padEnd(36)} ${c.summary}`);
+  lines.push(
+    '',
+    'Run `supporting-parents <command> --help` for one command. Settings come from the environment (see .env.example).',
+  );
+  return lines.join('\n');
+}
+
+async function serve(config: Config): Promise<void> {
+  const started = Date.now();
+  const database = await open(config);
+  let app: FastifyInstance | undefined;
+  try {
+    await migrate(database);
+    app = await buildApp({ config, database });
+    if (database.kind === 'pglite' && !(await demoSeeded(database))) {
+      app.log.info('new embedded database: seeding demo content');
+      const p = app.platform;
+      await runSeeders(p.seeders, { db: p.database.db, database, log: app.log, scale: 'demo' });
+    }
+    await app.listen({ port: config.port, host: config.host });
+    app.log.info({ ms: Date.now() - started }, `Supporting Parents is ready at ${config.baseUrl}`);
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await database.close().catch(() => undefined);
+    throw err;
+  }
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      process.exit(1);
+    }
+    stopping = true;
+    app!.log.info({ signal }, 'shutting down: finishing requests in flight');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    app!
+      .close()
+      .then(() => database.close())
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--help' || first === '-h' || first === 'help') {
+    console.log(help());
+    return 0;
+  }
+  const name = first === undefined || first.startsWith('-') ? 'serve' : first;
+  const args = first === undefined || first.startsWith('-') ? argv : rest;
+  const command = commands[name];
+  if (!command) {
+    console.error(`Unknown command "${name}". Run with --help to see the commands.`);
+    return 2;
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const parsed = parseArgs({
+      args,
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    values = parsed.values as Record<string, string | boolean | undefined>;
+  } catch (err) {
+    console.error(`${(err as Error).message.split('\n')[0]} (usage: ${command.usage})`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(`Usage: supporting-parents ${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  try {
+    const config = loadConfig();
+    return (await command.run(values, config)) ?? 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`${err.message} (usage: ${command.usage})`);
+      return 2;
+    }
+    if (err instanceof ConfigError || err instanceof DataDirLockedError) {
+      console.error(err.message);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+const isEntry =
+  process.argv[1] !== undefined && /(main\.ts|supporting-parents(\.mjs)?)$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      // `serve` keeps running on its open server; other commands end when their work is done.
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,40 @@
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import type { FastifyReply } from 'fastify';
+import fp from 'fastify-plugin';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set false only for machine endpoints that take no cookies. */
+    csrf?: boolean;
+  }
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Cookies and CSRF. Every state-changing request must carry a valid `_csrf`
+ * field (or header) matching the signed, HttpOnly secret cookie; without one
+ * it gets 403 and a page saying what to do. Templates call `csrfToken()`,
+ * which creates the secret on first use.
+ */
+export const csrfPlugin = fp<{ secret: string; secure: boolean }>(
+  async (app, opts) => {
+    await app.register(cookie, { secret: opts.secret });
+    await app.register(csrf, {
+      cookieKey: '_csrf_secret',
+      cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: opts.secure, signed: true },
+    });
+    app.addHook('preHandler', (req, reply, done) => {
+      if (!UNSAFE.has(req.method) || req.routeOptions.config?.csrf === false) return done();
+      app.csrfProtection(req, reply, done);
+    });
+    app.addViewContext((_req, reply: FastifyReply) => {
+      let token: string | undefined;
+      return {
+        csrfToken: () => (token ??= reply.generateCsrf()),
+      };
+    });
+  },
+  { name: 'csrf', dependencies: ['views'] },
+);

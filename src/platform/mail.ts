@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { z } from 'zod';
+import type { JobQueue } from './jobs/index.ts';
+
+/**
+ * Mail goes through the job queue, so a crash loses no message. With SMTP_URL
+ * it is sent by nodemailer over SMTP; without it each message is written as an
+ * `.eml` file in $DATA_DIR/mail/ (listed in the admin area).
+ */
+
+const attachmentSchema = z.object({
+  filename: z.string(),
+  content: z.string(),
+  contentType: z.string(),
+});
+
+export const mailMessageSchema = z.object({
+  to: z.string().min(3),
+  subject: z.string().min(1),
+  text: z.string(),
+  html: z.string().optional(),
+  attachments: z.array(attachmentSchema).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+export type MailMessage = z.infer<typeof mailMessageSchema>;
+
+export interface Mailer {
+  /** Queue a message for delivery. */
+  send(message: MailMessage): Promise<void>;
+  /** Deliver now (the job handler). */
+  deliver(message: MailMessage): Promise<void>;
+  /** Where .eml files go when there is no SMTP server. */
+  outbox: string | undefined;
+}
+
+export const MAIL_JOB = 'mail.send';
+
+export function createMailer(opts: {
+  smtpUrl: string | undefined;
+  from: string;
+  dataDir: string;
+  jobs: JobQueue;
+}): Mailer {
+  const outbox = opts.smtpUrl ? undefined : join(opts.dataDir, 'mail');
+  const transport = opts.smtpUrl
+    ? nodemailer.createTransport(opts.smtpUrl)
+    : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+
+  const mailer: Mailer = {
+    outbox,
+    async send(message) {
+      await opts.jobs.enqueue(MAIL_JOB, mailMessageSchema.parse(message));
+    },
+    async deliver(message) {
+      const info = await transport.sendMail({ from: opts.from, ...message });
+      if (outbox) {
+        await mkdir(outbox, { recursive: true });
+        const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}.eml`;
+        await writeFile(join(outbox, name), (info as { message: Buffer }).message, { mode: 0o600 });
+      }
+    },
+  };
+  opts.jobs.register(MAIL_JOB, async (payload) => mailer.deliver(mailMessageSchema.parse(payload)));
+  return mailer;
+}
+
+export interface StoredMail {
+  file: string;
+  raw: string;
+}
+
+/** The .eml files in the outbox, newest first (for the admin mail viewer and tests). */
+export async function listOutbox(outbox: string): Promise<StoredMail[]> {
+  let files: string[];
+  try {
+    files = (await readdir(outbox)).filter((f) => f.endsWith('.eml'));
+  } catch {
+    return [];
+  }
+  files.sort().reverse();
+  return Promise.all(
+    files.map(async (file) => ({ file, raw: await readFile(join(outbox, file), 'utf8') })),
+  );
+}

@@ -1,0 +1,136 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import nunjucks from 'nunjucks';
+import type { Locale, Translate } from '../i18n/index.ts';
+
+/**
+ * Server-rendered pages: Nunjucks with autoescape and the govuk-frontend
+ * macros. Templates are found in, in order: src/platform/views/templates
+ * (layout, error pages), src/features (named `<feature>/views/<page>.njk`),
+ * and govuk-frontend's dist folder (`govuk/...`).
+ */
+
+export interface AssetManifest {
+  /** The public URL of a built static file, by its source name (`app.css`). */
+  url(name: string): string;
+}
+
+export function loadAssetManifest(publicDir: string): AssetManifest {
+  const file = join(publicDir, 'manifest.json');
+  if (!existsSync(file)) {
+    throw new Error('Static files are not built: run `npm run build` first.');
+  }
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  return {
+    url(name) {
+      const built = manifest[name];
+      if (!built) throw new Error(`Unknown static file: ${name}`);
+      return `/assets/${built}`;
+    },
+  };
+}
+
+export function createViewEnvironment(opts: {
+  srcDir: string;
+  rootDir: string;
+  watch?: boolean;
+}): nunjucks.Environment {
+  const loader = new nunjucks.FileSystemLoader(
+    [
+      join(opts.srcDir, 'platform', 'views', 'templates'),
+      join(opts.srcDir, 'features'),
+      join(opts.rootDir, 'node_modules', 'govuk-frontend', 'dist'),
+    ],
+    { noCache: Boolean(opts.watch), watch: false },
+  );
+  const env = new nunjucks.Environment(loader, {
+    autoescape: true,
+    throwOnUndefined: false,
+    trimBlocks: true,
+    lstripBlocks: true,
+  });
+  return env;
+}
+
+export interface NavItem {
+  href: string;
+  key: string;
+}
+
+/** The site's main navigation, in order. */
+export const NAVIGATION: NavItem[] = [
+  { href: '/services', key: 'common.nav.services' },
+  { href: '/resources', key: 'common.nav.resources' },
+  { href: '/community', key: 'common.nav.community' },
+  { href: '/events', key: 'common.nav.events' },
+  { href: '/guidelines', key: 'common.nav.guidelines' },
+  { href: '/news', key: 'common.nav.news' },
+];
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Render a page with the layout context; status defaults to 200. */
+    render(template: string, context?: Record<string, unknown>, status?: number): FastifyReply;
+  }
+  interface FastifyRequest {
+    locale: Locale;
+    t: Translate;
+  }
+}
+
+/** Per-request values every template can use; other plugins add to it. */
+export type ContextProvider = (req: FastifyRequest, reply: FastifyReply) => Record<string, unknown>;
+
+export interface ViewsOptions {
+  env: nunjucks.Environment;
+  assets: AssetManifest;
+  siteName?: string;
+}
+
+export const viewsPlugin = fp<ViewsOptions>(
+  async (app, opts) => {
+    const providers: ContextProvider[] = [];
+    app.decorate('addViewContext', (p: ContextProvider) => {
+      providers.push(p);
+    });
+    const asset = (name: string): string => opts.assets.url(name);
+
+    app.decorateReply(
+      'render',
+      function render(this: FastifyReply, template, context = {}, status) {
+        const req = this.request;
+        const base: Record<string, unknown> = {
+          t: req.t,
+          lang: req.locale,
+          asset,
+          currentPath: req.url.split('?')[0],
+          navigation: NAVIGATION,
+          cspNonce: (this as unknown as { cspNonce?: { script: string } }).cspNonce?.script,
+          requestId: req.id,
+        };
+        for (const p of providers) Object.assign(base, p(req, this));
+        const path = base.currentPath as string;
+        const items = [...NAVIGATION, ...((base.accountNavigation as NavItem[] | undefined) ?? [])];
+        base.serviceNavigation = items.map((item) => ({
+          href: item.href,
+          text: req.t(item.key),
+          active: path === item.href || path.startsWith(`${item.href}/`),
+        }));
+        const html = opts.env.render(template, { ...base, ...context });
+        if (status) this.code(status);
+        this.header('content-type', 'text/html; charset=utf-8');
+        if (!this.hasHeader('cache-control')) this.header('cache-control', 'no-cache');
+        return this.send(html);
+      },
+    );
+  },
+  { name: 'views' },
+);
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    addViewContext(provider: ContextProvider): void;
+  }
+}
