@@ -53,8 +53,8 @@ declare module 'fastify' {
 export interface BuildOptions {
   config: Config;
   database: Database;
-  /** Extra pino options for tests (e.g. a stream to inspect the logs). */
-  logger?: boolean | Record<string, unknown>;
+  /** false: no logging (CLI). A stream: log there instead of stdout (tests read the logs). */
+  logger?: false | { stream: NodeJS.WritableStream };
 }
 
 /**
@@ -67,7 +67,10 @@ export async function buildApp({
   logger,
 }: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ?? loggerOptions(config.logLevel),
+    logger:
+      logger === false
+        ? false
+        : { ...loggerOptions(config.logLevel), ...(logger ? { stream: logger.stream } : {}) },
     genReqId,
     trustProxy: config.production,
     return503OnClosing: true,

@@ -96,8 +96,7 @@ const commands: Record<string, Command> = {
 
 function help(): string {
   const lines = ['Usage: supporting-parents <command> [options]', '', 'Commands:'];
-  for (const c of Object.values(commands))
-    lines.push(`  ${c.usage.padEnd(36)} ${c.summary}`);
+  for (const c of Object.values(commands)) lines.push(`  ${c.usage.padEnd(36)} ${c.summary}`);
   lines.push(
     '',
     'Run `supporting-parents <command> --help` for one command. Settings come from the environment (see .env.example).',

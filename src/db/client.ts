@@ -143,16 +143,15 @@ async function openPg(url: string, max: number): Promise<Database> {
       return res.rows as T[];
     },
     async withLock(key, fn) {
-      const client = await pool.connect();
+      // A connection of its own, outside the pool, so fn can use the pool freely.
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
       try {
         await client.query('select pg_advisory_lock($1)', [key]);
-        try {
-          return await fn();
-        } finally {
-          await client.query('select pg_advisory_unlock($1)', [key]);
-        }
+        return await fn();
       } finally {
-        client.release();
+        // Ending the session releases the lock even if unlocking fails.
+        await client.end();
       }
     },
     async ping() {

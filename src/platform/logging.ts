@@ -13,7 +13,9 @@ export function safeUrl(url: string): string {
   return url.split('?')[0]!.replace(TOKEN_SEGMENT, '/:token');
 }
 
-export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+export function loggerOptions(
+  level: string,
+): Exclude<FastifyServerOptions['logger'], boolean | undefined> {
   return {
     level,
     redact: {

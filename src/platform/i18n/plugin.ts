@@ -21,7 +21,7 @@ export const i18nPlugin = fp<{ i18n: I18n; secure: boolean }>(
   async (app, opts) => {
     app.decorateRequest('locale', DEFAULT_LOCALE);
     app.decorateRequest('t', null as never);
-    app.addHook('preHandler', async (req, reply) => {
+    app.addHook('onRequest', async (req, reply) => {
       const { locale, fromQuery } = localeOf(req);
       req.locale = locale;
       req.t = opts.i18n.translator(locale);
