@@ -10,6 +10,7 @@ import { pagesRoutes } from './features/pages/routes.ts';
 import { csrfPlugin } from './platform/csrf.ts';
 import { errorsPlugin } from './platform/errors.ts';
 import { healthPlugin } from './platform/health.ts';
+import { pageCachePlugin } from './platform/page-cache.ts';
 import {
   createI18n,
   discoverLocaleDirs,
@@ -31,6 +32,8 @@ import { createViewEnvironment, loadAssetManifest, viewsPlugin } from './platfor
 export const SRC_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT_DIR = join(SRC_DIR, '..');
 export const PUBLIC_DIR = join(ROOT_DIR, 'dist', 'public');
+/** The signed-in session cookie (accounts); its presence turns the page cache off. */
+export const SESSION_COOKIE = 'sp_session';
 
 /** What the platform gives every feature, and what the CLI and tests reach. */
 export interface Platform {
@@ -95,7 +98,6 @@ export async function buildApp({
   // Platform plugins.
   await app.register(routeTablePlugin, { table: routes });
   await app.register(securityPlugin, { production: config.production, tileUrl: config.tileUrl });
-  await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
   await app.register(formbody);
   await app.register(viewsPlugin, {
     env: createViewEnvironment({
@@ -108,6 +110,8 @@ export async function buildApp({
   await app.register(csrfPlugin, { secret: config.sessionSecret, secure: config.production });
   await app.register(i18nPlugin, { i18n, secure: config.production });
   await app.register(rateLimitPlugin, { redisUrl: config.redisUrl });
+  await app.register(pageCachePlugin, { bypass: (req) => Boolean(req.cookies[SESSION_COOKIE]) });
+  await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
   await app.register(errorsPlugin);
   await app.register(staticPlugin, { publicDir: PUBLIC_DIR, rootDir: ROOT_DIR });
   await app.register(healthPlugin, { ping: () => database.ping() });

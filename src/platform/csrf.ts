@@ -32,7 +32,10 @@ export const csrfPlugin = fp<{ secret: string; secure: boolean }>(
     app.addViewContext((_req, reply: FastifyReply) => {
       let token: string | undefined;
       return {
-        csrfToken: () => (token ??= reply.generateCsrf()),
+        csrfToken: () => {
+          reply.pageCacheable = false; // a token is per visitor: never share this page
+          return (token ??= reply.generateCsrf());
+        },
       };
     });
   },

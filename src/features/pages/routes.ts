@@ -10,7 +10,7 @@ export const PAGES = ['privacy', 'accessibility', 'cookies', 'contact'] as const
 export function pagesRoutes(): FastifyPluginAsync {
   return async (app) => {
     for (const page of PAGES) {
-      app.get(`/${page}`, { config: { access: 'public' } }, async (req, reply) =>
+      app.get(`/${page}`, { config: { access: 'public', pageCache: 300 } }, async (req, reply) =>
         reply.render(`pages/views/${req.locale}/${page}.njk`, { title: req.t(`pages.${page}`) }),
       );
     }

@@ -69,8 +69,15 @@ export const NAVIGATION: NavItem[] = [
   { href: '/news', key: 'common.nav.news' },
 ];
 
+/** Stands for the CSP nonce in a page that may be cached (see page-cache.ts). */
+export const NONCE_PLACEHOLDER = '__SP_NONCE_PLACEHOLDER__';
+
 declare module 'fastify' {
   interface FastifyReply {
+    /** True while this response's page may be stored by the page cache; a form (CSRF token) turns it off. */
+    pageCacheable: boolean;
+    /** Set by render() when the page carries NONCE_PLACEHOLDER instead of the nonce. */
+    usedNoncePlaceholder: boolean;
     /** Render a page with the layout context; status defaults to 200. */
     render(template: string, context?: Record<string, unknown>, status?: number): FastifyReply;
   }
@@ -96,6 +103,8 @@ export const viewsPlugin = fp<ViewsOptions>(
       providers.push(p);
     });
     const asset = (name: string): string => opts.assets.url(name);
+    app.decorateReply('pageCacheable', false);
+    app.decorateReply('usedNoncePlaceholder', false);
 
     app.decorateReply(
       'render',
@@ -107,9 +116,10 @@ export const viewsPlugin = fp<ViewsOptions>(
           asset,
           currentPath: req.url.split('?')[0],
           navigation: NAVIGATION,
-          cspNonce: (this as unknown as { cspNonce?: { script: string } }).cspNonce?.script,
+          cspNonce: this.pageCacheable ? NONCE_PLACEHOLDER : this.scriptNonce,
           requestId: req.id,
         };
+        this.usedNoncePlaceholder = this.pageCacheable;
         for (const p of providers) Object.assign(base, p(req, this));
         const path = base.currentPath as string;
         const items = [...NAVIGATION, ...((base.accountNavigation as NavItem[] | undefined) ?? [])];

@@ -1,0 +1,164 @@
+/** Helpers for the benchmark harness (bench/run.ts). */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+
+/**
+ * One page of OUR server to measure; registered in bench/scenarios.ts.
+ * `path` may be a function, called once just before the scenario runs, for
+ * paths that need working out.
+ */
+export interface Scenario {
+  name: string;
+  path: string | (() => string);
+}
+
+export function scenarioPath(scenario: Scenario): string {
+  return typeof scenario.path === 'function' ? scenario.path() : scenario.path;
+}
+
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 10_000;
+const OUTPUT_TAIL_CHARS = 16_000;
+
+const live = new Set<ChildProcess>();
+
+/** Children started by startProcess that have not exited yet (for clean-up on SIGINT). */
+export function liveChildren(): ChildProcess[] {
+  return [...live];
+}
+
+export interface StartedProcess {
+  child: ChildProcess;
+  /** The last few KB the child wrote to stderr (for error messages). */
+  stderr(): string;
+}
+
+/**
+ * Spawns `cmd args` (from the current directory) and polls `readyUrl` until it
+ * answers 200. On failure (timeout, or the child exits first) the child is
+ * killed and the error carries its stderr.
+ */
+export async function startProcess(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  readyUrl: string,
+): Promise<StartedProcess> {
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-OUTPUT_TAIL_CHARS);
+  });
+  child.stdout?.resume(); // drain it so the child never blocks on a full pipe
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = signal ? `signal ${signal}` : `code ${code}`;
+  });
+  let spawnError: Error | undefined;
+  child.once('error', (err) => {
+    spawnError = err;
+  });
+
+  const started = { child, stderr: () => stderr };
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let lastProblem = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (spawnError) break;
+    if (exited) break;
+    try {
+      const res = await fetch(readyUrl, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return started;
+      lastProblem = `status ${res.status}`;
+    } catch (err) {
+      lastProblem = (err as Error).message;
+    }
+    await sleep(200);
+  }
+
+  await stopProcess(child);
+  const why = spawnError
+    ? `could not start: ${spawnError.message}`
+    : exited
+      ? `exited (${exited}) before it was ready`
+      : `not ready after ${READY_TIMEOUT_MS / 1000} s (${lastProblem})`;
+  throw new Error(
+    `${cmd} ${args.join(' ')} ${why} at ${readyUrl}\n--- stderr ---\n${stderr.trim() || '(empty)'}`,
+  );
+}
+
+/** SIGTERM, wait for the exit; SIGKILL if it has not gone after 10 s. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = sleep(STOP_TIMEOUT_MS).then(() => 'timeout' as const);
+  if ((await Promise.race([exited, timer])) === 'timeout') {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+export interface BenchResult {
+  title: string;
+  /** Mean requests per second. */
+  rps: number;
+  /** Median latency, ms. */
+  p50: number;
+  /** 99th percentile latency, ms. */
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+export interface RunOptions {
+  url: string;
+  connections: number;
+  /** Seconds. */
+  duration: number;
+  title: string;
+}
+
+export async function runAutocannon(options: RunOptions): Promise<BenchResult> {
+  const result = await autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.duration,
+    title: options.title,
+  });
+  return {
+    title: options.title,
+    rps: result.requests.mean,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+/** Prints the results as an aligned table (text left, numbers right). */
+export function printTable(results: BenchResult[]): void {
+  const header = ['server/scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'];
+  const rows = results.map((r) => [
+    r.title,
+    r.rps.toFixed(1),
+    r.p50.toFixed(1),
+    r.p99.toFixed(1),
+    String(r.non2xx),
+    String(r.errors),
+  ]);
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)),
+  );
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of rows) console.log(line(row));
+}

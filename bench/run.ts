@@ -1,0 +1,229 @@
+/**
+ * `npm run bench [-- --duration 10 --connections 50 --only home --postgres]`
+ *
+ * Starts OUR server (fresh temporary DATA_DIR, production settings) and a bare
+ * Fastify + Nunjucks baseline (bench/bare-server.ts), then load-tests the
+ * baseline's `/` and each scenario of ours (bench/scenarios.ts) with
+ * autocannon, one at a time. Prints a table and the ours/bare ratio for the
+ * home page; exits 1 if any run saw non-2xx responses or errors.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  type BenchResult,
+  printTable,
+  runAutocannon,
+  scenarioPath,
+  liveChildren,
+  startProcess,
+  stopProcess,
+} from './lib.ts';
+import { scenarios } from './scenarios.ts';
+
+const TARGET_RATIO = 0.5;
+const WARMUP_SECONDS = 1;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+
+interface Options {
+  duration: number;
+  connections: number;
+  only: string | undefined;
+  postgres: boolean;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '50' },
+      only: { type: 'string' },
+      postgres: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const duration = Number(values.duration);
+  const connections = Number(values.connections);
+  if (!Number.isFinite(duration) || duration <= 0) throw new Error('--duration must be > 0');
+  if (!Number.isInteger(connections) || connections < 1) {
+    throw new Error('--connections must be a whole number >= 1');
+  }
+  if (values.only !== undefined && !scenarios.some((s) => s.name === values.only)) {
+    throw new Error(
+      `Unknown scenario "${values.only}" (known: ${scenarios.map((s) => s.name).join(', ')})`,
+    );
+  }
+  if (values.postgres && !process.env.DATABASE_URL) {
+    throw new Error('--postgres needs DATABASE_URL to be set');
+  }
+  return { duration, connections, only: values.only, postgres: values.postgres };
+}
+
+/** Two distinct free ports: both listeners stay open until both are known. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  try {
+    return await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<number>((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(0, '127.0.0.1', () => {
+              const address = server.address();
+              if (address && typeof address === 'object') resolve(address.port);
+              else reject(new Error('no port'));
+            });
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(
+      servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
+  }
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions();
+  const chosen = scenarios.filter((s) => options.only === undefined || s.name === options.only);
+  const tmp = mkdtempSync(join(tmpdir(), 'bench-'));
+
+  // Stops every child started so far, including one still starting up.
+  const cleanup = async (): Promise<void> => {
+    await Promise.all(liveChildren().map((child) => stopProcess(child)));
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  let interrupted = false;
+  const onSigint = (): void => {
+    interrupted = true;
+    console.log('\nInterrupted: stopping servers…');
+    cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+
+  try {
+    const [oursPort, barePort] = await freePorts(2);
+    const ours = `http://127.0.0.1:${oursPort}`;
+    const bare = `http://127.0.0.1:${barePort}`;
+
+    const oursEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(oursPort),
+      HOST: '127.0.0.1',
+      DATA_DIR: tmp,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-123',
+      BASE_URL: ours,
+    };
+    if (!options.postgres) delete oursEnv.DATABASE_URL;
+
+    console.log(
+      `Starting our server on ${ours} (${options.postgres ? 'PostgreSQL' : 'embedded database'})…`,
+    );
+    await startProcess(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'serve'],
+      oursEnv,
+      `${ours}/readyz`,
+    );
+    console.log(`Starting the bare server on ${bare}…`);
+    await startProcess(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'bench/bare-server.ts')],
+      { ...process.env, PORT: String(barePort) },
+      `${bare}/`,
+    );
+
+    const targets = [
+      { title: 'bare /', url: `${bare}/` },
+      ...chosen.map((s) => ({ title: `ours ${s.name}`, url: `${ours}${scenarioPath(s)}` })),
+    ];
+
+    console.log(`Warming up (${WARMUP_SECONDS} s each)…`);
+    for (const target of targets) {
+      if (interrupted) return 130;
+      await runAutocannon({
+        ...target,
+        connections: options.connections,
+        duration: WARMUP_SECONDS,
+      });
+    }
+
+    const results: BenchResult[] = [];
+    for (const target of targets) {
+      if (interrupted) return 130;
+      console.log(
+        `Measuring ${target.title} (${target.url}) for ${options.duration} s, ${options.connections} connections…`,
+      );
+      results.push(
+        await runAutocannon({
+          ...target,
+          connections: options.connections,
+          duration: options.duration,
+        }),
+      );
+    }
+
+    console.log('');
+    printTable(results);
+
+    const bareRps = results[0]?.rps ?? 0;
+    const home = results.find((r) => r.title === 'ours home');
+    const ratio = home && bareRps > 0 ? home.rps / bareRps : undefined;
+    console.log('');
+    if (ratio === undefined) {
+      console.log('ratio ours/bare (home): n/a (home scenario not run)');
+    } else {
+      const verdict = ratio >= TARGET_RATIO ? 'meets' : 'BELOW';
+      console.log(
+        `ratio ours/bare (home): ${ratio.toFixed(2)} (${verdict} target >= ${TARGET_RATIO.toFixed(2)})`,
+      );
+    }
+
+    const failed = results.filter((r) => r.non2xx > 0 || r.errors > 0);
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(
+      join(RESULTS_DIR, 'latest.json'),
+      `${JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          node: process.version,
+          duration: options.duration,
+          connections: options.connections,
+          database: options.postgres ? 'postgres' : 'embedded',
+          results,
+          ratioHome: ratio ?? null,
+          target: TARGET_RATIO,
+          meetsTarget: ratio === undefined ? null : ratio >= TARGET_RATIO,
+          ok: failed.length === 0,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+
+    if (failed.length > 0) {
+      console.error(
+        `\nFAIL: non-2xx responses or errors in: ${failed.map((r) => r.title).join(', ')}`,
+      );
+      return 1;
+    }
+    return 0;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await cleanup();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

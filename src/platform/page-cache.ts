@@ -1,0 +1,75 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { NONCE_PLACEHOLDER } from './views/index.ts';
+
+/**
+ * Micro-caching of public pages. A GET route that opts in with
+ * `config: { pageCache: seconds }` has its rendered HTML kept in this
+ * instance's memory for that long, per language and URL, and served to
+ * visitors without running the handler again. Only the CSP nonce is fresh on
+ * each response: pages are rendered with a placeholder that is replaced on
+ * the way out. A render is not kept if it made a CSRF token (a form), if the
+ * visitor is signed in (`bypass`), or if the status is not 200.
+ */
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Seconds a visitor's rendering of this page may be reused. */
+    pageCache?: number;
+  }
+}
+
+interface Entry {
+  expires: number;
+  parts: string[];
+}
+
+export interface PageCacheOptions {
+  /** True when this request must not be served from, or stored in, the cache. */
+  bypass: (req: FastifyRequest) => boolean;
+  maxEntries?: number;
+}
+
+export const pageCachePlugin = fp<PageCacheOptions>(
+  async (app, opts) => {
+    const max = opts.maxEntries ?? 2000;
+    const entries = new Map<string, Entry>();
+    const keyOf = (req: FastifyRequest): string => `${req.locale}\u0000${req.url}`;
+    const usable = (req: FastifyRequest): boolean =>
+      req.method === 'GET' && Boolean(req.routeOptions.config?.pageCache) && !opts.bypass(req);
+
+    app.addHook('onRequest', async (req, reply) => {
+      if (!usable(req)) return;
+      const hit = entries.get(keyOf(req));
+      if (!hit) {
+        reply.pageCacheable = true;
+        return;
+      }
+      if (hit.expires < Date.now()) {
+        entries.delete(keyOf(req));
+        reply.pageCacheable = true;
+        return;
+      }
+      reply
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        .header('x-page-cache', 'hit');
+      return reply.send(hit.parts.join(reply.scriptNonce));
+    });
+
+    // Registered before compression, so it sees the page as a string.
+    app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+      if (!reply.usedNoncePlaceholder || typeof payload !== 'string') return payload;
+      if (reply.pageCacheable && reply.statusCode === 200) {
+        const seconds = req.routeOptions.config?.pageCache ?? 0;
+        if (entries.size >= max) entries.delete(entries.keys().next().value!);
+        entries.set(keyOf(req), {
+          expires: Date.now() + seconds * 1000,
+          parts: payload.split(NONCE_PLACEHOLDER),
+        });
+      }
+      return payload.replaceAll(NONCE_PLACEHOLDER, reply.scriptNonce);
+    });
+  },
+  { name: 'page-cache', dependencies: ['i18n', 'security'] },
+);
