@@ -104,6 +104,7 @@ export async function buildApp({
       srcDir: SRC_DIR,
       rootDir: ROOT_DIR,
       watch: config.env === 'development',
+      extraPaths: config.env === 'test' ? [join(ROOT_DIR, 'test', 'fixtures', 'views')] : [],
     }),
     assets: loadAssetManifest(PUBLIC_DIR),
   });

@@ -61,23 +61,36 @@ export async function testApp(opts: TestAppOptions = {}): Promise<TestApp> {
   };
 }
 
-/** The `_csrf` token and cookie a browser would get from a page with a form. */
-export async function csrfFor(
-  app: FastifyInstance,
-  path = '/',
-): Promise<{ token: string; cookie: string }> {
-  const res = await app.inject({
-    method: 'GET',
-    url: `/__test/csrf?from=${encodeURIComponent(path)}`,
-  });
-  const token = (res.json() as { token: string }).token;
-  const cookie = res.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
-  return { token, cookie };
+/** The cookies a response set, as a Cookie header to send back. */
+export function cookiesOf(res: { cookies: { name: string; value: string }[] }, previous = ''): string {
+  const jar = new Map(
+    previous
+      .split('; ')
+      .filter(Boolean)
+      .map((c) => c.split('=') as [string, string]),
+  );
+  for (const c of res.cookies) jar.set(c.name, c.value);
+  return [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
 }
 
-/** A helper route tests can register (through `before`) to get a CSRF token. */
-export function csrfTokenRoute(app: FastifyInstance): void {
-  app.get('/__test/csrf', { config: { access: 'public', a11y: false } }, async (_req, reply) => ({
-    token: reply.generateCsrf(),
-  }));
+/** The `_csrf` field of the first form on a page. */
+export function formToken(html: string): string {
+  const m = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!m) throw new Error('no _csrf field on the page');
+  return m[1]!;
+}
+
+/** The `_csrf` token and cookies a browser would get from a page with a form. */
+export async function csrfFor(
+  app: FastifyInstance,
+  path: string,
+  cookie = '',
+): Promise<{ token: string; cookie: string }> {
+  const res = await app.inject({ method: 'GET', url: path, headers: cookie ? { cookie } : {} });
+  return { token: formToken(res.body), cookie: cookiesOf(res, cookie) };
+}
+
+/** A page with a form, for tests of the platform (test/fixtures/views/form.njk). */
+export function formRoute(app: FastifyInstance, url = '/__test/form'): void {
+  app.get(url, { config: { access: 'public' } }, async (_req, reply) => reply.render('form.njk'));
 }

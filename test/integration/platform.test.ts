@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { csrfFor, csrfTokenRoute, type TestApp, testApp } from '../helpers/app.ts';
+import { csrfFor, formRoute, type TestApp, testApp } from '../helpers/app.ts';
 
 describe('platform: pages, headers, errors, health', () => {
   let t: TestApp;
   before(async () => {
     t = await testApp({
       before(app) {
-        csrfTokenRoute(app);
+        formRoute(app);
         app.get('/__test/boom', { config: { access: 'public', a11y: false } }, async () => {
           throw new Error('kaboom with secret detail');
         });
@@ -82,7 +82,7 @@ describe('platform: pages, headers, errors, health', () => {
     assert.equal(bad.statusCode, 403);
     assert.match(bad.body, /Your form could not be sent/);
     assert.match(bad.body, /reload the page and try again/);
-    const { token, cookie } = await csrfFor(t.app);
+    const { token, cookie } = await csrfFor(t.app, '/__test/form');
     const forged = await t.app.inject({
       method: 'POST',
       url: '/__test/echo',

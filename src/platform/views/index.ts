@@ -39,6 +39,7 @@ export function createViewEnvironment(opts: {
 }): nunjucks.Environment {
   const loader = new nunjucks.FileSystemLoader(
     [
+      ...(opts.extraPaths ?? []),
       join(opts.srcDir, 'platform', 'views', 'templates'),
       join(opts.srcDir, 'features'),
       join(opts.rootDir, 'node_modules', 'govuk-frontend', 'dist'),
