@@ -31,7 +31,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'bench/**', 'bin/**', 'src/main.ts'],
+    files: ['scripts/**', 'bench/**', 'bin/**', 'reference/**', 'src/main.ts'],
     rules: { 'no-console': 'off' },
   },
 );

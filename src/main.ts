@@ -4,6 +4,7 @@
  * (also `npm run cli -- <command>`). Every command answers --help; a bad
  * argument prints one clear line and exits 2.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
@@ -177,6 +178,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
+    if (existsSync('.env')) process.loadEnvFile('.env');
     const config = loadConfig();
     return (await command.run(values, config)) ?? 0;
   } catch (err) {

@@ -62,7 +62,10 @@ export async function testApp(opts: TestAppOptions = {}): Promise<TestApp> {
 }
 
 /** The cookies a response set, as a Cookie header to send back. */
-export function cookiesOf(res: { cookies: { name: string; value: string }[] }, previous = ''): string {
+export function cookiesOf(
+  res: { cookies: { name: string; value: string }[] },
+  previous = '',
+): string {
   const jar = new Map(
     previous
       .split('; ')

@@ -7,12 +7,22 @@ import { test } from 'node:test';
 import { ROOT_DIR } from '../../src/app.ts';
 
 const cliEnv = (dataDir: string, extra: Record<string, string> = {}) => {
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'development', ...extra };
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'development',
+    ...extra,
+  };
   delete env.DATABASE_URL; // the CLI's own behaviour on the embedded database
   return env;
 };
 
-function cli(args: string[], dataDir = mkdtempSync(join(tmpdir(), 'sp-cli-')), extra: Record<string, string> = {}) {
+function cli(
+  args: string[],
+  dataDir = mkdtempSync(join(tmpdir(), 'sp-cli-')),
+  extra: Record<string, string> = {},
+) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: ROOT_DIR,
     env: cliEnv(dataDir, extra),
@@ -31,18 +41,34 @@ test('--help lists the commands; every command answers --help', () => {
 });
 
 test('a bad argument prints one clear line and exits 2', () => {
-  for (const args of [['frobnicate'], ['seed', '--bogus'], ['seed', '--scale', 'huge'], ['migrate', 'extra']]) {
+  for (const args of [
+    ['frobnicate'],
+    ['seed', '--bogus'],
+    ['seed', '--scale', 'huge'],
+    ['migrate', 'extra'],
+  ]) {
     const res = cli(args);
     assert.equal(res.status, 2, args.join(' '));
-    assert.equal(res.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${res.stderr}`);
+    assert.equal(
+      res.stderr.trim().split('\n').length,
+      1,
+      `one line for ${args.join(' ')}: ${res.stderr}`,
+    );
     assert.equal(res.stdout, '');
   }
 });
 
 test('production without its required settings refuses to start with one line naming them', () => {
-  const res = cli(['serve'], undefined, { NODE_ENV: 'production', SESSION_SECRET: '', BASE_URL: '' });
+  const res = cli(['serve'], undefined, {
+    NODE_ENV: 'production',
+    SESSION_SECRET: '',
+    BASE_URL: '',
+  });
   assert.equal(res.status, 1);
-  assert.equal(res.stderr.trim(), 'Missing required settings for production: SESSION_SECRET, BASE_URL');
+  assert.equal(
+    res.stderr.trim(),
+    'Missing required settings for production: SESSION_SECRET, BASE_URL',
+  );
 });
 
 test('migrate then seed --demo twice: idempotent', () => {

@@ -7,14 +7,22 @@ let renders = 0;
 before(async () => {
   t = await testApp({
     before(app) {
-      app.get('/__test/cached', { config: { access: 'public', pageCache: 60 } }, async (req, reply) => {
-        renders++;
-        return reply.render('error.njk', { title: `render ${renders}`, paragraphs: [] });
-      });
-      app.get('/__test/form', { config: { access: 'public', pageCache: 60 } }, async (_req, reply) => {
-        renders++;
-        return reply.render('form.njk');
-      });
+      app.get(
+        '/__test/cached',
+        { config: { access: 'public', pageCache: 60 } },
+        async (req, reply) => {
+          renders++;
+          return reply.render('error.njk', { title: `render ${renders}`, paragraphs: [] });
+        },
+      );
+      app.get(
+        '/__test/form',
+        { config: { access: 'public', pageCache: 60 } },
+        async (_req, reply) => {
+          renders++;
+          return reply.render('form.njk');
+        },
+      );
     },
   });
 });
@@ -50,7 +58,10 @@ test('each language and each URL has its own entry', async () => {
 test('a signed-in visitor is never served from the cache', async () => {
   renders = 0;
   await t.app.inject('/__test/cached?x=signed');
-  const res = await t.app.inject({ url: '/__test/cached?x=signed', headers: { cookie: 'sp_session=abc' } });
+  const res = await t.app.inject({
+    url: '/__test/cached?x=signed',
+    headers: { cookie: 'sp_session=abc' },
+  });
   assert.equal(res.headers['x-page-cache'], undefined);
   assert.equal(renders, 2);
 });

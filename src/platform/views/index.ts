@@ -36,6 +36,8 @@ export function createViewEnvironment(opts: {
   srcDir: string;
   rootDir: string;
   watch?: boolean;
+  /** Extra template folders searched first (tests' fixtures). */
+  extraPaths?: string[];
 }): nunjucks.Environment {
   const loader = new nunjucks.FileSystemLoader(
     [

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, type LiveServer, liveServer, noBrowser } from './browser.ts';
+
+describe('the layout in a real browser', { skip: noBrowser }, () => {
+  let server: LiveServer;
+  let browser: Browser;
+  before(async () => {
+    server = await liveServer();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('by keyboard: the first Tab reaches the skip link, which moves focus to the main content', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.baseUrl}/`);
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement?.textContent?.trim());
+    assert.equal(focused, 'Skip to main content');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => location.hash === '#main-content');
+    const mainFocused = await page.evaluate(() => document.activeElement?.id);
+    assert.equal(mainFocused, 'main-content');
+    await context.close();
+  });
+
+  test('the language link switches to Welsh and the choice is remembered', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.baseUrl}/privacy`);
+    await page.getByRole('link', { name: 'Cymraeg' }).click();
+    await page.waitForURL(/lang=cy/);
+    assert.equal(await page.getAttribute('html', 'lang'), 'cy');
+    await page.goto(`${server.baseUrl}/`);
+    assert.equal(await page.getAttribute('html', 'lang'), 'cy', 'remembered without ?lang');
+    assert.ok(await page.getByRole('link', { name: 'Gwasanaethau' }).isVisible());
+    await context.close();
+  });
+
+  test('works without JavaScript: pages render and links work', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${server.baseUrl}/`);
+    assert.equal(await page.locator('h1').count(), 1);
+    await page.getByRole('link', { name: 'Accessibility statement' }).click();
+    await page.waitForURL(/\/accessibility$/);
+    assert.match(await page.locator('h1').innerText(), /Accessibility statement/);
+    await context.close();
+  });
+
+  test('the enhanced page loads its script under the CSP without errors', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.baseUrl}/`);
+    await page.waitForFunction(() => document.body.classList.contains('govuk-frontend-supported'));
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('on a narrow phone screen the navigation collapses behind a Menu button that opens it', async () => {
+    const context = await browser.newContext({ viewport: { width: 320, height: 640 } });
+    const page = await context.newPage();
+    await page.goto(`${server.baseUrl}/`);
+    const menu = page.getByRole('button', { name: 'Menu' });
+    await menu.waitFor({ state: 'visible' });
+    const navLink = page.locator('#navigation').getByRole('link', { name: 'Resources' });
+    assert.equal(await navLink.isVisible(), false);
+    await menu.click();
+    assert.equal(await navLink.isVisible(), true);
+    await context.close();
+  });
+});
