@@ -7,6 +7,12 @@ import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import { homeRoutes } from './features/home/routes.ts';
 import { pagesRoutes } from './features/pages/routes.ts';
+import { accountsRoutes } from './features/accounts/routes.ts';
+import { adminRoutes } from './features/admin/routes.ts';
+import { createAccountsRepository } from './features/accounts/repository.ts';
+import { accountsSeeder } from './features/accounts/seed.ts';
+import { type AccountsService, createAccountsService } from './features/accounts/service.ts';
+import { authPlugin, SESSION_COOKIE } from './platform/auth.ts';
 import { csrfPlugin } from './platform/csrf.ts';
 import { errorsPlugin } from './platform/errors.ts';
 import { healthPlugin } from './platform/health.ts';
@@ -32,8 +38,6 @@ import { createViewEnvironment, loadAssetManifest, viewsPlugin } from './platfor
 export const SRC_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT_DIR = join(SRC_DIR, '..');
 export const PUBLIC_DIR = join(ROOT_DIR, 'dist', 'public');
-/** The signed-in session cookie (accounts); its presence turns the page cache off. */
-export const SESSION_COOKIE = 'sp_session';
 
 /** What the platform gives every feature, and what the CLI and tests reach. */
 export interface Platform {
@@ -47,9 +51,15 @@ export interface Platform {
   seeders: Seeder[];
 }
 
+/** The features' services, for the CLI and tests (routes get theirs passed in). */
+export interface Services {
+  accounts: AccountsService;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     platform: Platform;
+    services: Services;
   }
 }
 
@@ -93,7 +103,20 @@ export async function buildApp({
   const i18n = createI18n(loadLocaleDirs(discoverLocaleDirs(SRC_DIR)));
   const routes: RouteTable = { routes: [] };
   const seeders: Seeder[] = [];
+  // Feature services.
+  const accounts = createAccountsService({
+    repo: createAccountsRepository(database.db),
+    mailer,
+    jobs,
+    i18n,
+    baseUrl: config.baseUrl,
+    secret: config.sessionSecret,
+    log: app.log,
+  });
+  seeders.push(accountsSeeder(accounts));
+
   app.decorate('platform', { config, database, jobs, mailer, storage, i18n, routes, seeders });
+  app.decorate('services', { accounts });
 
   // Platform plugins.
   await app.register(routeTablePlugin, { table: routes });
@@ -114,14 +137,18 @@ export async function buildApp({
   await app.register(pageCachePlugin, { bypass: (req) => Boolean(req.cookies[SESSION_COOKIE]) });
   await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
   await app.register(errorsPlugin);
+  await app.register(authPlugin, { loadSession: (token) => accounts.loadSession(token) });
   await app.register(staticPlugin, { publicDir: PUBLIC_DIR, rootDir: ROOT_DIR });
   await app.register(healthPlugin, { ping: () => database.ping() });
 
   // Features.
   await app.register(homeRoutes());
+  await app.register(accountsRoutes(accounts, { secure: config.production }));
+  await app.register(adminRoutes(accounts, { outbox: mailer.outbox }));
   await app.register(pagesRoutes());
 
   await jobs.schedule('jobs.cleanup', 24 * 3600);
+  await jobs.schedule('accounts.purge', 24 * 3600);
   if (config.runJobs) jobs.start();
   app.addHook('onClose', async () => jobs.stop());
   return app;

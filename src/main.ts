@@ -43,6 +43,7 @@ async function withApp<T>(config: Config, fn: (app: FastifyInstance) => Promise<
 }
 
 const SCALES = ['small', 'large'] as const;
+const ROLE_NAMES = ['member', 'moderator', 'editor', 'admin'] as const;
 
 const commands: Record<string, Command> = {
   serve: {
@@ -92,6 +93,49 @@ const commands: Record<string, Command> = {
         console.log(`Seeded demo content${ran.length ? `: ${ran.join(', ')}` : ''}`);
       });
     },
+  },
+};
+
+commands['user:create'] = {
+  summary:
+    'Create a verified, approved account with a role (prints a one-time sign-in link if no password).',
+  usage: 'user:create --email E --role R [--password P] [--name N]',
+  options: {
+    email: { type: 'string' },
+    role: { type: 'string' },
+    password: { type: 'string' },
+    name: { type: 'string' },
+  },
+  async run(v, config) {
+    const email = String(v.email ?? '').trim();
+    const role = String(v.role ?? '');
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
+      throw new UsageError('--email must be an email address');
+    if (!(ROLE_NAMES as readonly string[]).includes(role))
+      throw new UsageError(`--role must be one of: ${ROLE_NAMES.join(', ')}`);
+    const password = v.password as string | undefined;
+    await withApp(config, async (app) => {
+      const accounts = app.services.accounts;
+      if (password !== undefined) {
+        const problem = accounts.passwordProblem(password, { email });
+        if (problem)
+          throw new UsageError(
+            `--password is not acceptable (${problem}): use at least 10 characters, not a common password`,
+          );
+      }
+      const name = (v.name as string | undefined)?.trim() || email.split('@')[0]!;
+      const { user, created } = await accounts.createUserDirect({
+        email,
+        role: role as (typeof ROLE_NAMES)[number],
+        displayName: name,
+        password,
+      });
+      if (!created)
+        throw new UsageError(`An account with that email address already exists (${user.role})`);
+      console.log(
+        `Created ${role} ${email}${password ? '' : ' (no password: they can sign in with an email link or reset their password)'}`,
+      );
+    });
   },
 };
 

@@ -92,6 +92,8 @@ export const errorsPlugin = fp(
       }
       const extra: Record<string, unknown> = {};
       if (kind === 'tooMany') {
+        const given = (err as FastifyError & { retryAfterSeconds?: number }).retryAfterSeconds;
+        if (given) reply.header('retry-after', String(given));
         const retry = Number(reply.getHeader('retry-after') ?? 60);
         extra.retryAfter = Math.max(1, Math.ceil(retry / 60));
       }

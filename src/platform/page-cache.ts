@@ -36,7 +36,10 @@ export const pageCachePlugin = fp<PageCacheOptions>(
     const entries = new Map<string, Entry>();
     const keyOf = (req: FastifyRequest): string => `${req.locale}\u0000${req.url}`;
     const usable = (req: FastifyRequest): boolean =>
-      req.method === 'GET' && Boolean(req.routeOptions.config?.pageCache) && !opts.bypass(req);
+      req.method === 'GET' &&
+      Boolean(req.routeOptions.config?.pageCache) &&
+      req.routeOptions.config?.access === 'public' &&
+      !opts.bypass(req);
 
     app.addHook('onRequest', async (req, reply) => {
       if (!usable(req)) return;

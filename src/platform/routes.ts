@@ -6,10 +6,16 @@ import fp from 'fastify-plugin';
  * matrix and the accessibility suite).
  */
 
+/**
+ * public: anyone · signedIn: any signed-in account · member: an approved
+ * member (community access) · staff: moderators, editors and admins ·
+ * moderator / editor: that role or admin · admin: admins only.
+ */
 export const ACCESS_LEVELS = [
   'public',
   'signedIn',
   'member',
+  'staff',
   'moderator',
   'editor',
   'admin',

@@ -1,4 +1,6 @@
+import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../src/db/client.ts';
+import { linkFromMail } from '../helpers/mail.ts';
 
 /**
  * Every HTML page the app serves (each GET route whose config does not say
@@ -9,13 +11,32 @@ import type { Database } from '../../src/db/client.ts';
  */
 export type VisitAs = 'visitor' | 'member' | 'moderator' | 'editor' | 'admin';
 
+export interface SampleContext {
+  app: FastifyInstance;
+  database: Database;
+}
+
 export interface PageSample {
-  /** Concrete URLs for the route; a function may read the demo content. */
-  paths: string[] | ((db: Database) => Promise<string[]>);
+  /** Concrete URLs for the route; a function may read the demo content or make a link. */
+  paths: string[] | ((ctx: SampleContext) => Promise<string[]>);
   as?: VisitAs;
   /** The status the page is expected to answer with (default 200). */
   status?: number;
 }
+
+const userId = async ({ database }: SampleContext, email: string): Promise<string> => {
+  const [row] = await database.query<{ id: string }>('SELECT id FROM users WHERE email = $1', [
+    email,
+  ]);
+  return row!.id;
+};
+const actor = async (ctx: SampleContext, email: string) => ({
+  id: await userId(ctx, email),
+  role: 'member' as const,
+  displayName: email,
+  approved: true,
+  totpEnabled: false,
+});
 
 export const pages: Record<string, PageSample> = {
   '/': { paths: ['/'] },
@@ -23,9 +44,96 @@ export const pages: Record<string, PageSample> = {
   '/accessibility': { paths: ['/accessibility'] },
   '/cookies': { paths: ['/cookies'] },
   '/contact': { paths: ['/contact'] },
+  '/terms': { paths: ['/terms'] },
+  '/code-of-conduct': { paths: ['/code-of-conduct'] },
+
+  // Accounts
+  '/account/register': { paths: ['/account/register'] },
+  '/account/check-email': {
+    paths: ['/account/check-email?for=register', '/account/check-email?for=reset'],
+  },
+  '/account/verify/:token': {
+    paths: async ({ app }) => {
+      await app.services.accounts.register({
+        email: 'a11y-new@example.org',
+        displayName: 'New',
+        kind: 'other',
+        password: 'a long enough passphrase',
+        locale: 'en',
+      });
+      return [await linkFromMail(app, 'a11y-new@example.org', '/account/verify/')];
+    },
+  },
+  '/account/sign-in': { paths: ['/account/sign-in'] },
+  '/account/sign-in/email': { paths: ['/account/sign-in/email'] },
+  '/account/sign-in/link/:token': {
+    paths: async ({ app }) => {
+      await app.services.accounts.requestSignInLink('parent@example.org');
+      return [await linkFromMail(app, 'parent@example.org', '/account/sign-in/link/')];
+    },
+  },
+  // Without a pending two-step sign-in this sends you to sign in; the browser suite checks the page itself.
+  '/account/sign-in/two-factor': { paths: ['/account/sign-in/two-factor'] },
+  '/account/sign-out': { paths: ['/account/sign-out'], as: 'member' },
+  '/account/password/forgot': { paths: ['/account/password/forgot'] },
+  '/account/password/reset/:token': {
+    paths: async ({ app }) => {
+      await app.services.accounts.requestPasswordReset('parent@example.org');
+      return [await linkFromMail(app, 'parent@example.org', '/account/password/reset/')];
+    },
+  },
+  '/account': { paths: ['/account'], as: 'member' },
+  '/account/profile': { paths: ['/account/profile'], as: 'member' },
+  '/account/password': { paths: ['/account/password'], as: 'member' },
+  '/account/email': { paths: ['/account/email'], as: 'member' },
+  '/account/email/confirm/:token': {
+    paths: async (ctx) => {
+      await ctx.app.services.accounts.requestEmailChange(
+        await actor(ctx, 'parent@example.org'),
+        'parent-new@example.org',
+      );
+      return [await linkFromMail(ctx.app, 'parent-new@example.org', '/account/email/confirm/')];
+    },
+  },
+  '/account/two-factor': { paths: ['/account/two-factor'], as: 'member' },
+  '/account/two-factor/setup': { paths: ['/account/two-factor/setup'], as: 'member' },
+  '/account/delete': { paths: ['/account/delete'], as: 'member' },
+  '/account/delete/confirm/:token': {
+    paths: async (ctx) => {
+      await ctx.app.services.accounts.requestDeletionLink(
+        await actor(ctx, 'pending@example.org'),
+        false,
+      );
+      return [await linkFromMail(ctx.app, 'pending@example.org', '/account/delete/confirm/')];
+    },
+  },
+
+  // Admin
+  '/admin': { paths: ['/admin'], as: 'admin' },
+  '/admin/users': { paths: ['/admin/users', '/admin/users?approval=pending'], as: 'admin' },
+  '/admin/users/:id': {
+    paths: async (ctx) => [
+      `/admin/users/${await userId(ctx, 'pending@example.org')}`,
+      `/admin/users/${await userId(ctx, 'member@example.org')}`,
+    ],
+    as: 'admin',
+  },
+  '/admin/audit': { paths: ['/admin/audit'], as: 'admin' },
+  '/admin/settings': { paths: ['/admin/settings'], as: 'admin' },
+  '/admin/mail': { paths: ['/admin/mail'], as: 'admin' },
+  '/admin/mail/:file': {
+    paths: async ({ app }) => {
+      const { listOutbox } = await import('../../src/platform/mail.ts');
+      const [first] = await listOutbox(app.platform.mailer.outbox!);
+      return [`/admin/mail/${first!.file}`];
+    },
+    as: 'admin',
+  },
 };
 
 /** Pages that are not routes of their own but must be accessible too. */
-export const extraPages: { path: string; status: number }[] = [
+export const extraPages: { path: string; status: number; as?: VisitAs }[] = [
   { path: '/this-page-does-not-exist', status: 404 },
+  { path: '/account/password/reset/expired-or-unknown-token-0000', status: 404 },
+  { path: '/admin', status: 403, as: 'member' },
 ];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser } from 'playwright-core';
-import { extraPages, pages } from '../a11y/manifest.ts';
+import { extraPages, pages, type VisitAs } from '../a11y/manifest.ts';
 import { launchBrowser, type LiveServer, liveServer, noBrowser } from './browser.ts';
 import { signIn } from './sign-in.ts';
 
@@ -23,17 +23,19 @@ describe(
       await server?.close();
     });
 
-    const visits: { route: string; path: string; as: string; status: number }[] = [];
+    const visits: { route: string; path: string; as: VisitAs; status: number }[] = [];
     test('collect the pages to visit from the manifest', async () => {
       for (const [route, sample] of Object.entries(pages)) {
         const paths =
-          typeof sample.paths === 'function' ? await sample.paths(server.database) : sample.paths;
+          typeof sample.paths === 'function'
+            ? await sample.paths({ app: server.app, database: server.database })
+            : sample.paths;
         assert.ok(paths.length > 0, `${route} has at least one sample URL from the demo content`);
         for (const path of paths)
           visits.push({ route, path, as: sample.as ?? 'visitor', status: sample.status ?? 200 });
       }
       for (const e of extraPages)
-        visits.push({ route: e.path, path: e.path, as: 'visitor', status: e.status });
+        visits.push({ route: e.path, path: e.path, as: e.as ?? 'visitor', status: e.status });
     });
 
     test('no violations on any page', async () => {
@@ -43,7 +45,8 @@ describe(
         let context = contexts.get(v.as);
         if (!context) {
           context = await browser.newContext();
-          if (v.as !== 'visitor') await signIn(context, server, v.as);
+          if (v.as !== 'visitor')
+            await signIn(context, server, v.as as Exclude<typeof v.as, 'visitor'>);
           contexts.set(v.as, context);
         }
         for (const lang of ['en', 'cy']) {
@@ -51,7 +54,9 @@ describe(
           const url = `${server.baseUrl}${v.path}${v.path.includes('?') ? '&' : '?'}lang=${lang}`;
           const res = await page.goto(url);
           if (res?.status() !== v.status)
-            failures.push(`${url}: status ${res?.status()}, expected ${v.status}`);
+            failures.push(
+              `${url}: status ${res?.status()}, expected ${v.status} (at ${page.url()})`,
+            );
           const result = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
           for (const violation of result.violations) {
             failures.push(

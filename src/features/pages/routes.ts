@@ -2,10 +2,17 @@ import type { FastifyPluginAsync } from 'fastify';
 
 /**
  * The site's fixed pages: privacy notice, accessibility statement, cookies,
- * contact. Their text is long-form, so each language has its own template
+ * contact, terms of use and the community code of conduct. Their text is long-form, so each language has its own template
  * (views/en, views/cy) rather than strings in the locale files.
  */
-export const PAGES = ['privacy', 'accessibility', 'cookies', 'contact'] as const;
+export const PAGES = [
+  'privacy',
+  'accessibility',
+  'cookies',
+  'contact',
+  'terms',
+  'code-of-conduct',
+] as const;
 
 export function pagesRoutes(): FastifyPluginAsync {
   return async (app) => {

@@ -1,0 +1,384 @@
+import {
+  and,
+  count,
+  desc,
+  eq,
+  gt,
+  gte,
+  ilike,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { siteSettings } from '../../platform/meta-schema.ts';
+import {
+  accountTokens,
+  auditLog,
+  authAttempts,
+  recoveryCodes,
+  type Role,
+  sessions,
+  type TokenPurpose,
+  type UserStatus,
+  users,
+} from './schema.ts';
+
+/** All SQL of the accounts feature. */
+
+export type UserRow = typeof users.$inferSelect;
+export type NewUser = typeof users.$inferInsert;
+export type SessionRow = typeof sessions.$inferSelect;
+export type TokenRow = typeof accountTokens.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;
+
+export interface UserFilter {
+  q?: string | undefined;
+  status?: UserStatus | undefined;
+  role?: Role | undefined;
+  approval?: 'pending' | 'approved' | undefined;
+  verified?: boolean | undefined;
+  limit: number;
+  offset: number;
+}
+
+export interface AuditFilter {
+  event?: string | undefined;
+  subjectId?: string | undefined;
+  actorId?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  limit: number;
+  offset: number;
+}
+
+export function createAccountsRepository(db: Db) {
+  return {
+    async insertUser(values: NewUser): Promise<UserRow> {
+      const [row] = await db.insert(users).values(values).returning();
+      return row!;
+    },
+    async userById(id: string): Promise<UserRow | undefined> {
+      const [row] = await db.select().from(users).where(eq(users.id, id));
+      return row;
+    },
+    async userByEmail(email: string): Promise<UserRow | undefined> {
+      const [row] = await db.select().from(users).where(eq(users.email, email));
+      return row;
+    },
+    async updateUser(id: string, patch: Partial<NewUser>): Promise<UserRow | undefined> {
+      const [row] = await db
+        .update(users)
+        .set({ ...patch, updatedAt: new Date() })
+        .where(eq(users.id, id))
+        .returning();
+      return row;
+    },
+    /** Set the email only if no other account has it; false when taken. */
+    async changeEmail(id: string, email: string): Promise<boolean> {
+      const rows = await db
+        .update(users)
+        .set({ email, emailVerifiedAt: new Date(), updatedAt: new Date() })
+        .where(
+          and(
+            eq(users.id, id),
+            sql`NOT EXISTS (SELECT 1 FROM users u2 WHERE u2.email = ${email} AND u2.id <> ${id})`,
+          ),
+        )
+        .returning({ id: users.id });
+      return rows.length === 1;
+    },
+    async searchUsers(f: UserFilter): Promise<{ rows: UserRow[]; total: number }> {
+      const where: SQL[] = [];
+      if (f.q) {
+        const like = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        where.push(
+          or(
+            ilike(users.displayName, like),
+            ilike(sql`${users.email}::text`, like),
+            ilike(users.organisation, like),
+          )!,
+        );
+      }
+      if (f.status) where.push(eq(users.status, f.status));
+      else where.push(sql`${users.status} <> 'deleted'`);
+      if (f.role) where.push(eq(users.role, f.role));
+      if (f.approval === 'pending')
+        where.push(isNull(users.approvedAt), isNotNull(users.emailVerifiedAt));
+      if (f.approval === 'approved') where.push(isNotNull(users.approvedAt));
+      if (f.verified === false) where.push(isNull(users.emailVerifiedAt));
+      const cond = and(...where);
+      const [rows, [total]] = await Promise.all([
+        db
+          .select()
+          .from(users)
+          .where(cond)
+          .orderBy(desc(users.createdAt))
+          .limit(f.limit)
+          .offset(f.offset),
+        db.select({ n: count() }).from(users).where(cond),
+      ]);
+      return { rows, total: Number(total?.n ?? 0) };
+    },
+    async countPendingApproval(): Promise<number> {
+      const [r] = await db
+        .select({ n: count() })
+        .from(users)
+        .where(
+          and(
+            isNull(users.approvedAt),
+            isNotNull(users.emailVerifiedAt),
+            eq(users.status, 'active'),
+          ),
+        );
+      return Number(r?.n ?? 0);
+    },
+    /** Clear every personal field; the row stays so contributions can say "former member". */
+    async eraseUser(id: string): Promise<void> {
+      await db.transaction(async (tx) => {
+        await tx.delete(sessions).where(eq(sessions.userId, id));
+        await tx.delete(accountTokens).where(eq(accountTokens.userId, id));
+        await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, id));
+        await tx
+          .update(users)
+          .set({
+            email: null,
+            displayName: 'Former member',
+            organisation: null,
+            region: null,
+            passwordHash: null,
+            totpSecret: null,
+            totpEnabledAt: null,
+            statusReason: null,
+            status: 'deleted',
+            role: 'member',
+            deletedAt: new Date(),
+            updatedAt: new Date(),
+          })
+          .where(eq(users.id, id));
+      });
+    },
+    /** Accounts never verified, created before `before`: deleted outright (they hold nothing else). */
+    async deleteUnverifiedBefore(before: Date): Promise<string[]> {
+      const rows = await db
+        .delete(users)
+        .where(
+          and(
+            isNull(users.emailVerifiedAt),
+            lt(users.createdAt, before),
+            sql`${users.status} <> 'deleted'`,
+          ),
+        )
+        .returning({ id: users.id });
+      return rows.map((r) => r.id);
+    },
+
+    // Sessions
+    async insertSession(values: typeof sessions.$inferInsert): Promise<void> {
+      await db.insert(sessions).values(values);
+    },
+    async sessionWithUser(id: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+      const [row] = await db
+        .select({ session: sessions, user: users })
+        .from(sessions)
+        .innerJoin(users, eq(users.id, sessions.userId))
+        .where(and(eq(sessions.id, id), gt(sessions.expiresAt, new Date())));
+      return row;
+    },
+    async touchSession(id: string): Promise<void> {
+      await db.update(sessions).set({ lastSeenAt: new Date() }).where(eq(sessions.id, id));
+    },
+    async deleteSession(id: string): Promise<void> {
+      await db.delete(sessions).where(eq(sessions.id, id));
+    },
+    async deleteUserSessions(userId: string): Promise<void> {
+      await db.delete(sessions).where(eq(sessions.userId, userId));
+    },
+    async userSessions(userId: string): Promise<SessionRow[]> {
+      return db
+        .select()
+        .from(sessions)
+        .where(eq(sessions.userId, userId))
+        .orderBy(desc(sessions.lastSeenAt));
+    },
+    async deleteStaleSessions(idleBefore: Date): Promise<void> {
+      await db
+        .delete(sessions)
+        .where(or(lt(sessions.expiresAt, new Date()), lt(sessions.lastSeenAt, idleBefore)));
+    },
+
+    // Single-use tokens
+    async insertToken(values: typeof accountTokens.$inferInsert): Promise<void> {
+      await db.insert(accountTokens).values(values);
+    },
+    async validToken(hash: string, purpose: TokenPurpose): Promise<TokenRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(accountTokens)
+        .where(
+          and(
+            eq(accountTokens.tokenHash, hash),
+            eq(accountTokens.purpose, purpose),
+            isNull(accountTokens.usedAt),
+            gt(accountTokens.expiresAt, new Date()),
+          ),
+        );
+      return row;
+    },
+    /** Mark a token used, atomically: only one caller ever gets the row. */
+    async consumeToken(hash: string, purpose: TokenPurpose): Promise<TokenRow | undefined> {
+      const [row] = await db
+        .update(accountTokens)
+        .set({ usedAt: new Date() })
+        .where(
+          and(
+            eq(accountTokens.tokenHash, hash),
+            eq(accountTokens.purpose, purpose),
+            isNull(accountTokens.usedAt),
+            gt(accountTokens.expiresAt, new Date()),
+          ),
+        )
+        .returning();
+      return row;
+    },
+    async expireTokens(userId: string, purpose: TokenPurpose): Promise<void> {
+      await db
+        .update(accountTokens)
+        .set({ usedAt: new Date() })
+        .where(
+          and(
+            eq(accountTokens.userId, userId),
+            eq(accountTokens.purpose, purpose),
+            isNull(accountTokens.usedAt),
+          ),
+        );
+    },
+    async deleteOldTokens(before: Date): Promise<void> {
+      await db.delete(accountTokens).where(lt(accountTokens.expiresAt, before));
+    },
+
+    // Recovery codes
+    async replaceRecoveryCodes(userId: string, hashes: string[]): Promise<void> {
+      await db.transaction(async (tx) => {
+        await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+        if (hashes.length)
+          await tx.insert(recoveryCodes).values(hashes.map((codeHash) => ({ userId, codeHash })));
+      });
+    },
+    async useRecoveryCode(userId: string, hash: string): Promise<boolean> {
+      const rows = await db
+        .update(recoveryCodes)
+        .set({ usedAt: new Date() })
+        .where(
+          and(
+            eq(recoveryCodes.userId, userId),
+            eq(recoveryCodes.codeHash, hash),
+            isNull(recoveryCodes.usedAt),
+          ),
+        )
+        .returning({ id: recoveryCodes.id });
+      return rows.length === 1;
+    },
+    async unusedRecoveryCodes(userId: string): Promise<number> {
+      const [r] = await db
+        .select({ n: count() })
+        .from(recoveryCodes)
+        .where(and(eq(recoveryCodes.userId, userId), isNull(recoveryCodes.usedAt)));
+      return Number(r?.n ?? 0);
+    },
+
+    // Abuse limits
+    async recordAttempt(key: string): Promise<void> {
+      await db.insert(authAttempts).values({ key });
+    },
+    async attemptsSince(key: string, since: Date): Promise<{ n: number; oldest: Date | null }> {
+      const [r] = await db
+        .select({ n: count(), oldest: sql<string | null>`min(${authAttempts.at})` })
+        .from(authAttempts)
+        .where(and(eq(authAttempts.key, key), gte(authAttempts.at, since)));
+      return { n: Number(r?.n ?? 0), oldest: r?.oldest ? new Date(r.oldest) : null };
+    },
+    async clearAttempts(key: string): Promise<void> {
+      await db.delete(authAttempts).where(eq(authAttempts.key, key));
+    },
+    async pruneAttempts(before: Date): Promise<void> {
+      await db.delete(authAttempts).where(lt(authAttempts.at, before));
+    },
+
+    // Audit log
+    async insertAudit(values: typeof auditLog.$inferInsert): Promise<void> {
+      await db.insert(auditLog).values(values);
+    },
+    async searchAudit(f: AuditFilter): Promise<{
+      rows: (AuditRow & { actorName: string | null; subjectName: string | null })[];
+      total: number;
+    }> {
+      const where: SQL[] = [];
+      if (f.event) where.push(eq(auditLog.event, f.event));
+      if (f.subjectId)
+        where.push(or(eq(auditLog.subjectId, f.subjectId), eq(auditLog.actorId, f.subjectId))!);
+      if (f.actorId) where.push(eq(auditLog.actorId, f.actorId));
+      if (f.from) where.push(gte(auditLog.at, f.from));
+      if (f.to) where.push(lte(auditLog.at, f.to));
+      const cond = where.length ? and(...where) : undefined;
+      const actor = sql<
+        string | null
+      >`(SELECT display_name FROM users WHERE id = ${auditLog.actorId})`;
+      const subject = sql<
+        string | null
+      >`(SELECT display_name FROM users WHERE id = ${auditLog.subjectId})`;
+      const [rows, [total]] = await Promise.all([
+        db
+          .select({
+            id: auditLog.id,
+            at: auditLog.at,
+            event: auditLog.event,
+            actorId: auditLog.actorId,
+            subjectId: auditLog.subjectId,
+            detail: auditLog.detail,
+            actorName: actor,
+            subjectName: subject,
+          })
+          .from(auditLog)
+          .where(cond)
+          .orderBy(desc(auditLog.at), desc(auditLog.id))
+          .limit(f.limit)
+          .offset(f.offset),
+        db.select({ n: count() }).from(auditLog).where(cond),
+      ]);
+      return { rows, total: Number(total?.n ?? 0) };
+    },
+    async auditEvents(): Promise<string[]> {
+      const rows = await db
+        .selectDistinct({ event: auditLog.event })
+        .from(auditLog)
+        .orderBy(auditLog.event);
+      return rows.map((r) => r.event);
+    },
+    async auditAbout(userId: string): Promise<AuditRow[]> {
+      return db
+        .select()
+        .from(auditLog)
+        .where(or(eq(auditLog.subjectId, userId), eq(auditLog.actorId, userId)))
+        .orderBy(desc(auditLog.at));
+    },
+
+    // Settings
+    async setting<T>(key: string): Promise<T | undefined> {
+      const [row] = await db.select().from(siteSettings).where(eq(siteSettings.key, key));
+      return row?.value as T | undefined;
+    },
+    async putSetting(key: string, value: unknown): Promise<void> {
+      await db
+        .insert(siteSettings)
+        .values({ key, value })
+        .onConflictDoUpdate({ target: siteSettings.key, set: { value, updatedAt: new Date() } });
+    },
+  };
+}
+
+export type AccountsRepository = ReturnType<typeof createAccountsRepository>;

@@ -1,0 +1,796 @@
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
+import { dictionary } from '@zxcvbn-ts/language-common';
+import * as OTPAuth from 'otpauth';
+import QRCode from 'qrcode';
+import type { FastifyBaseLogger } from 'fastify';
+import type { CurrentUser, SessionInfo, UserRole } from '../../platform/auth.ts';
+import type { I18n, Locale } from '../../platform/i18n/index.ts';
+import type { JobQueue } from '../../platform/jobs/index.ts';
+import type { Mailer } from '../../platform/mail.ts';
+import type { AccountsRepository, AuditFilter, UserFilter, UserRow } from './repository.ts';
+import type { MemberKind, Role, TokenPurpose, UserStatus } from './schema.ts';
+
+/**
+ * The rules of accounts: registration, verification, signing in (password,
+ * email link, two-factor), sessions, password and email changes, approval,
+ * roles and suspension, the audit log, data export and deletion. No request
+ * or reply here: routes parse and render; this decides.
+ */
+
+export class AccessDenied extends Error {
+  statusCode = 403;
+}
+
+export class TooManyAttempts extends Error {
+  statusCode = 429;
+  constructor(public retryAfterSeconds: number) {
+    super('Too many attempts');
+  }
+}
+
+/** Another feature's personal data about a member, for export and deletion. */
+export interface PersonalDataProvider {
+  name: string;
+  export(userId: string): Promise<unknown>;
+  /** Erase or detach. With removeContributions false, keep content under "former member". */
+  erase(userId: string, removeContributions: boolean): Promise<void>;
+}
+
+export const SESSION_IDLE_SECONDS = 2 * 3600;
+export const SESSION_ABSOLUTE_SECONDS = 7 * 24 * 3600;
+const MFA_STAGE_SECONDS = 10 * 60;
+const TOKEN_LIFETIME: Record<TokenPurpose, number> = {
+  verify: 24 * 3600,
+  signin: 15 * 60,
+  reset: 3600,
+  'email-change': 24 * 3600,
+  delete: 3600,
+};
+export const SIGN_IN_FAILURES_PER_MINUTE = 5;
+const EMAILS_PER_ADDRESS_PER_HOUR = 3;
+const UNVERIFIED_DAYS = 30;
+export const AUTO_APPROVE_KEY = 'accounts.autoApproveDomains';
+export const DEFAULT_AUTO_APPROVE = ['*.gov.uk', '*.nhs.uk', '*.nhs.net'];
+
+const COMMON_PASSWORDS = new Set(
+  ((dictionary as Record<string, string[]>)['passwords-common'] ?? []).map((p) => p.toLowerCase()),
+);
+
+export type PasswordProblem = 'tooShort' | 'tooLong' | 'common' | 'likeAccount';
+
+/** At least 10 characters, not on the list of breached passwords, not the email or name; no composition rules. */
+export function passwordProblem(
+  password: string,
+  about: { email?: string; displayName?: string } = {},
+): PasswordProblem | undefined {
+  if (password.length < 10) return 'tooShort';
+  if (password.length > 256) return 'tooLong';
+  const lower = password.toLowerCase();
+  if (COMMON_PASSWORDS.has(lower)) return 'common';
+  const email = about.email?.toLowerCase();
+  if (email && (lower === email || lower === email.split('@')[0])) return 'likeAccount';
+  if (about.displayName && lower === about.displayName.toLowerCase()) return 'likeAccount';
+  return undefined;
+}
+
+/** Whether an email's domain matches one of the patterns (`*.nhs.net`, `example.org`). */
+export function domainMatches(email: string, patterns: string[]): boolean {
+  const domain = email.split('@')[1]?.toLowerCase() ?? '';
+  return patterns.some((raw) => {
+    const p = raw.trim().toLowerCase();
+    if (!p) return false;
+    if (p.startsWith('*.')) return domain === p.slice(2) || domain.endsWith(p.slice(1));
+    return domain === p;
+  });
+}
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+const newToken = (): string => randomBytes(32).toString('base64url');
+
+export interface RegisterInput {
+  email: string;
+  displayName: string;
+  kind: MemberKind;
+  organisation?: string | undefined;
+  region?: string | undefined;
+  password: string;
+  locale: Locale;
+}
+
+export type SignInResult =
+  | { ok: true; token: string; stage: 'full' | 'mfa'; user: UserRow }
+  | { ok: false; reason: 'invalid' | 'unverified' | 'suspended'; statusReason?: string | null };
+
+export interface AccountsDeps {
+  repo: AccountsRepository;
+  mailer: Mailer;
+  jobs: JobQueue;
+  i18n: I18n;
+  baseUrl: string;
+  secret: string;
+  log: FastifyBaseLogger;
+}
+
+export function createAccountsService(deps: AccountsDeps) {
+  const { repo, mailer, i18n, baseUrl, log } = deps;
+  const providers: PersonalDataProvider[] = [];
+  const totpKey = createHmac('sha256', deps.secret).update('totp-secret-encryption').digest();
+  // A real hash to verify against when the account does not exist, so both take as long.
+  const dummyHash = argonHash('not-a-real-password-0000');
+
+  function encrypt(plain: string): string {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', totpKey, iv);
+    const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
+    return [iv, c.getAuthTag(), body].map((b) => b.toString('base64url')).join('.');
+  }
+  function decrypt(sealed: string): string {
+    const [iv, tag, body] = sealed.split('.').map((p) => Buffer.from(p, 'base64url')) as [
+      Buffer,
+      Buffer,
+      Buffer,
+    ];
+    const d = createDecipheriv('aes-256-gcm', totpKey, iv);
+    d.setAuthTag(tag);
+    return Buffer.concat([d.update(body), d.final()]).toString('utf8');
+  }
+
+  async function audit(
+    event: string,
+    opts: {
+      actorId?: string | null;
+      subjectId?: string | null;
+      detail?: Record<string, unknown>;
+    } = {},
+  ) {
+    await repo.insertAudit({
+      event,
+      actorId: opts.actorId ?? null,
+      subjectId: opts.subjectId ?? null,
+      detail: opts.detail ?? {},
+    });
+  }
+
+  async function email(
+    user: { email: string | null; locale: Locale },
+    key: string,
+    vars: Record<string, string>,
+    to?: string,
+  ) {
+    const address = to ?? user.email;
+    if (!address) return;
+    const t = i18n.translator(user.locale);
+    await mailer.send({
+      to: address,
+      subject: t(`accounts.emails.${key}.subject`, vars),
+      text: `${t(`accounts.emails.${key}.body`, vars)}\n\n${t('accounts.emails.footer', vars)}\n`,
+    });
+  }
+
+  async function issueToken(
+    userId: string,
+    purpose: TokenPurpose,
+    data: Record<string, unknown> = {},
+  ): Promise<string> {
+    if (purpose !== 'email-change') await repo.expireTokens(userId, purpose);
+    const token = newToken();
+    await repo.insertToken({
+      tokenHash: sha256(token),
+      userId,
+      purpose,
+      data,
+      expiresAt: new Date(Date.now() + TOKEN_LIFETIME[purpose] * 1000),
+    });
+    return token;
+  }
+
+  /** Counts an event for `key` and says whether it is over `max` in `seconds`. */
+  async function overLimit(
+    key: string,
+    max: number,
+    seconds: number,
+  ): Promise<{ over: boolean; retryAfter: number }> {
+    const since = new Date(Date.now() - seconds * 1000);
+    const { n, oldest } = await repo.attemptsSince(key, since);
+    const retryAfter = oldest
+      ? Math.max(1, Math.ceil((oldest.getTime() + seconds * 1000 - Date.now()) / 1000))
+      : seconds;
+    return { over: n >= max, retryAfter };
+  }
+
+  /** At most a few emails an hour to one address, whoever asks: silently no more. */
+  async function mayEmail(address: string, purpose: string): Promise<boolean> {
+    const key = `mail:${purpose}:${sha256(address.toLowerCase())}`;
+    const { over } = await overLimit(key, EMAILS_PER_ADDRESS_PER_HOUR, 3600);
+    if (!over) await repo.recordAttempt(key);
+    return !over;
+  }
+
+  function currentUser(u: UserRow): CurrentUser {
+    return {
+      id: u.id,
+      displayName: u.displayName,
+      role: u.role,
+      approved: Boolean(u.approvedAt),
+      totpEnabled: Boolean(u.totpEnabledAt),
+    };
+  }
+
+  async function createSession(user: UserRow, stage: 'full' | 'mfa'): Promise<string> {
+    const token = newToken();
+    await repo.insertSession({
+      id: sha256(token),
+      userId: user.id,
+      stage,
+      expiresAt: new Date(
+        Date.now() + (stage === 'mfa' ? MFA_STAGE_SECONDS : SESSION_ABSOLUTE_SECONDS) * 1000,
+      ),
+    });
+    return token;
+  }
+
+  async function completeSignIn(user: UserRow, method: string): Promise<SignInResult> {
+    if (user.status !== 'active')
+      return { ok: false, reason: 'suspended', statusReason: user.statusReason };
+    if (user.totpEnabledAt) {
+      return { ok: true, token: await createSession(user, 'mfa'), stage: 'mfa', user };
+    }
+    await repo.updateUser(user.id, { lastSignInAt: new Date() });
+    await audit('signin.success', { actorId: user.id, subjectId: user.id, detail: { method } });
+    return { ok: true, token: await createSession(user, 'full'), stage: 'full', user };
+  }
+
+  function totpFor(secret: string, label: string): OTPAuth.TOTP {
+    return new OTPAuth.TOTP({
+      issuer: 'Supporting Parents',
+      label,
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+      secret: OTPAuth.Secret.fromBase32(secret),
+    });
+  }
+
+  function checkTotp(user: UserRow, code: string): boolean {
+    if (!user.totpSecret) return false;
+    const clean = code.replace(/\s+/g, '');
+    if (!/^\d{6}$/.test(clean)) return false;
+    return totpFor(decrypt(user.totpSecret), 'x').validate({ token: clean, window: 1 }) !== null;
+  }
+
+  const normaliseCode = (code: string): string => code.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+  function requireRole(
+    actor: CurrentUser | undefined,
+    roles: readonly UserRole[],
+  ): asserts actor is CurrentUser {
+    if (!actor || !roles.includes(actor.role)) throw new AccessDenied('Not allowed');
+  }
+
+  const service = {
+    addDataProvider(p: PersonalDataProvider) {
+      providers.push(p);
+    },
+    audit,
+    passwordProblem,
+
+    /** Sessions: the platform's auth module calls this for every request with a cookie. */
+    async loadSession(token: string): Promise<SessionInfo | undefined> {
+      if (token.length > 100) return undefined;
+      const id = sha256(token);
+      const found = await repo.sessionWithUser(id);
+      if (!found) return undefined;
+      const { session, user } = found;
+      const idleFor = (Date.now() - session.lastSeenAt.getTime()) / 1000;
+      if (idleFor > SESSION_IDLE_SECONDS || user.status !== 'active') {
+        await repo.deleteSession(id);
+        return undefined;
+      }
+      if (idleFor > 60) await repo.touchSession(id);
+      return { id, stage: session.stage, user: currentUser(user) };
+    },
+    async signOut(sessionId: string) {
+      await repo.deleteSession(sessionId);
+    },
+    async signOutEverywhere(actor: CurrentUser) {
+      await repo.deleteUserSessions(actor.id);
+      await audit('signout.everywhere', { actorId: actor.id, subjectId: actor.id });
+    },
+
+    async register(input: RegisterInput): Promise<void> {
+      const existing = await repo.userByEmail(input.email);
+      if (existing) {
+        // Say nothing different on the page; tell the owner of the address instead.
+        if (existing.status !== 'deleted' && (await mayEmail(input.email, 'register'))) {
+          await email(existing, 'alreadyRegistered', {
+            signIn: `${baseUrl}/account/sign-in`,
+            reset: `${baseUrl}/account/password/forgot`,
+          });
+        }
+        return;
+      }
+      const passwordHash = await argonHash(input.password);
+      let user: UserRow;
+      try {
+        user = await repo.insertUser({
+          email: input.email,
+          displayName: input.displayName,
+          kind: input.kind,
+          organisation: input.organisation || null,
+          region: input.region || null,
+          passwordHash,
+          locale: input.locale,
+          termsAcceptedAt: new Date(),
+        });
+      } catch (err) {
+        // Two registrations for one address at once: the other one won.
+        if (
+          (err as { code?: string; cause?: { code?: string } }).code === '23505' ||
+          (err as { cause?: { code?: string } }).cause?.code === '23505'
+        )
+          return;
+        throw err;
+      }
+      await audit('account.registered', {
+        actorId: user.id,
+        subjectId: user.id,
+        detail: { kind: input.kind },
+      });
+      const token = await issueToken(user.id, 'verify');
+      await email(user, 'verify', { link: `${baseUrl}/account/verify/${token}` });
+    },
+
+    /** Whether a link's token is valid now (to show its confirmation page), without using it. */
+    async tokenIsValid(token: string, purpose: TokenPurpose): Promise<boolean> {
+      return token.length <= 100 && Boolean(await repo.validToken(sha256(token), purpose));
+    },
+
+    async verifyEmail(token: string): Promise<UserRow | undefined> {
+      const row = await repo.consumeToken(sha256(token), 'verify');
+      if (!row) return undefined;
+      const user = await repo.userById(row.userId);
+      if (!user || !user.email) return undefined;
+      const patterns = (await repo.setting<string[]>(AUTO_APPROVE_KEY)) ?? DEFAULT_AUTO_APPROVE;
+      const approve = !user.approvedAt && domainMatches(user.email, patterns);
+      const updated = await repo.updateUser(user.id, {
+        emailVerifiedAt: user.emailVerifiedAt ?? new Date(),
+        ...(approve ? { approvedAt: new Date() } : {}),
+      });
+      await audit('account.verified', { actorId: user.id, subjectId: user.id });
+      if (approve)
+        await audit('account.approved', { subjectId: user.id, detail: { automatic: true } });
+      return updated;
+    },
+
+    async signInWithPassword(emailAddress: string, password: string): Promise<SignInResult> {
+      const key = `signin:${sha256(emailAddress.toLowerCase())}`;
+      const limit = await overLimit(key, SIGN_IN_FAILURES_PER_MINUTE, 60);
+      if (limit.over) {
+        await audit('signin.throttled', { detail: { method: 'password' } });
+        throw new TooManyAttempts(limit.retryAfter);
+      }
+      const user = await repo.userByEmail(emailAddress);
+      const ok = user?.passwordHash
+        ? await argonVerify(user.passwordHash, password).catch(() => false)
+        : (await argonVerify(await dummyHash, password).catch(() => false)) && false;
+      if (!user || !ok) {
+        await repo.recordAttempt(key);
+        await audit('signin.failure', {
+          subjectId: user?.id ?? null,
+          detail: { method: 'password' },
+        });
+        return { ok: false, reason: 'invalid' };
+      }
+      await repo.clearAttempts(key);
+      if (!user.emailVerifiedAt) return { ok: false, reason: 'unverified' };
+      return completeSignIn(user, 'password');
+    },
+
+    /** Always looks the same to the asker; sends a link only to a verified, active account. */
+    async requestSignInLink(emailAddress: string): Promise<void> {
+      const user = await repo.userByEmail(emailAddress);
+      if (!user || user.status !== 'active' || !user.email) return;
+      if (!(await mayEmail(user.email, 'signin'))) return;
+      const token = await issueToken(user.id, 'signin');
+      await email(user, 'signInLink', { link: `${baseUrl}/account/sign-in/link/${token}` });
+    },
+
+    async signInWithLink(token: string): Promise<SignInResult> {
+      const row = await repo.consumeToken(sha256(token), 'signin');
+      const user = row && (await repo.userById(row.userId));
+      if (!user) return { ok: false, reason: 'invalid' };
+      if (!user.emailVerifiedAt) await repo.updateUser(user.id, { emailVerifiedAt: new Date() });
+      return completeSignIn(user, 'email-link');
+    },
+
+    /** The second step: a TOTP code or an unused recovery code. Rotates the session on success. */
+    async completeTwoFactor(
+      sessionId: string,
+      code: string,
+    ): Promise<{ ok: true; token: string } | { ok: false }> {
+      const found = await repo.sessionWithUser(sessionId);
+      if (!found || found.session.stage !== 'mfa') return { ok: false };
+      const { user } = found;
+      const key = `mfa:${user.id}`;
+      const limit = await overLimit(key, SIGN_IN_FAILURES_PER_MINUTE, 60);
+      if (limit.over) throw new TooManyAttempts(limit.retryAfter);
+      let method = 'totp';
+      let ok = checkTotp(user, code);
+      if (!ok && normaliseCode(code).length === 10) {
+        ok = await repo.useRecoveryCode(user.id, sha256(normaliseCode(code)));
+        method = 'recovery-code';
+      }
+      if (!ok) {
+        await repo.recordAttempt(key);
+        await audit('signin.failure', { subjectId: user.id, detail: { method: 'two-factor' } });
+        return { ok: false };
+      }
+      await repo.deleteSession(sessionId);
+      await repo.updateUser(user.id, { lastSignInAt: new Date() });
+      await audit('signin.success', { actorId: user.id, subjectId: user.id, detail: { method } });
+      return { ok: true, token: await createSession(user, 'full') };
+    },
+
+    async requestPasswordReset(emailAddress: string): Promise<void> {
+      const user = await repo.userByEmail(emailAddress);
+      if (!user || user.status === 'deleted' || !user.email) return;
+      if (!(await mayEmail(user.email, 'reset'))) return;
+      const token = await issueToken(user.id, 'reset');
+      await email(user, 'reset', { link: `${baseUrl}/account/password/reset/${token}` });
+    },
+
+    async resetPassword(token: string, password: string): Promise<UserRow | undefined> {
+      const row = await repo.consumeToken(sha256(token), 'reset');
+      const user = row && (await repo.userById(row.userId));
+      if (!user) return undefined;
+      await repo.updateUser(user.id, {
+        passwordHash: await argonHash(password),
+        emailVerifiedAt: user.emailVerifiedAt ?? new Date(),
+      });
+      await repo.deleteUserSessions(user.id);
+      await audit('password.reset', { actorId: user.id, subjectId: user.id });
+      await email(user, 'passwordChanged', { reset: `${baseUrl}/account/password/forgot` });
+      return user;
+    },
+
+    async user(id: string): Promise<UserRow | undefined> {
+      return repo.userById(id);
+    },
+
+    async checkPassword(userId: string, password: string): Promise<boolean> {
+      const user = await repo.userById(userId);
+      return Boolean(
+        user?.passwordHash && (await argonVerify(user.passwordHash, password).catch(() => false)),
+      );
+    },
+
+    /** Change of password: other sessions end; this one is replaced by a new one. */
+    async changePassword(actor: CurrentUser, password: string): Promise<string> {
+      const user = (await repo.userById(actor.id))!;
+      await repo.updateUser(actor.id, { passwordHash: await argonHash(password) });
+      await repo.deleteUserSessions(actor.id);
+      await audit('password.changed', { actorId: actor.id, subjectId: actor.id });
+      await email(user, 'passwordChanged', { reset: `${baseUrl}/account/password/forgot` });
+      return createSession(user, 'full');
+    },
+
+    async updateProfile(
+      actor: CurrentUser,
+      patch: {
+        displayName: string;
+        organisation?: string | undefined;
+        region?: string | undefined;
+        locale?: Locale;
+      },
+    ) {
+      await repo.updateUser(actor.id, {
+        displayName: patch.displayName,
+        organisation: patch.organisation || null,
+        region: patch.region || null,
+        ...(patch.locale ? { locale: patch.locale } : {}),
+      });
+    },
+
+    /** Sends a confirmation link to the new address and a notice to the old one. */
+    async requestEmailChange(actor: CurrentUser, newEmail: string): Promise<'sent' | 'same'> {
+      const user = (await repo.userById(actor.id))!;
+      if (user.email?.toLowerCase() === newEmail.toLowerCase()) return 'same';
+      const taken = await repo.userByEmail(newEmail);
+      if (!taken) {
+        const token = await issueToken(user.id, 'email-change', { email: newEmail });
+        await email(
+          user,
+          'emailChangeConfirm',
+          { link: `${baseUrl}/account/email/confirm/${token}` },
+          newEmail,
+        );
+      }
+      // The old address hears either way; the asker learns nothing about the new one.
+      await email(user, 'emailChangeNotice', { signIn: `${baseUrl}/account/sign-in` });
+      await audit('email.change-requested', { actorId: user.id, subjectId: user.id });
+      return 'sent';
+    },
+
+    async confirmEmailChange(token: string): Promise<'changed' | 'invalid' | 'taken'> {
+      const row = await repo.consumeToken(sha256(token), 'email-change');
+      if (!row) return 'invalid';
+      const next = String((row.data as { email?: string }).email ?? '');
+      if (!next || !(await repo.changeEmail(row.userId, next))) return 'taken';
+      await repo.deleteUserSessions(row.userId);
+      await audit('email.changed', { actorId: row.userId, subjectId: row.userId });
+      return 'changed';
+    },
+
+    // Two-factor
+    async startTwoFactorSetup(
+      actor: CurrentUser,
+    ): Promise<{ secret: string; uri: string; qrSvg: string }> {
+      const user = (await repo.userById(actor.id))!;
+      let secret: string;
+      if (user.totpSecret && !user.totpEnabledAt) {
+        secret = decrypt(user.totpSecret); // keep the pending secret across reloads
+      } else {
+        secret = new OTPAuth.Secret({ size: 20 }).base32;
+        await repo.updateUser(actor.id, { totpSecret: encrypt(secret), totpEnabledAt: null });
+      }
+      const uri = totpFor(secret, user.displayName).toString();
+      const qrSvg = await QRCode.toString(uri, {
+        type: 'svg',
+        margin: 2,
+        errorCorrectionLevel: 'M',
+      });
+      return { secret: secret.replace(/(.{4})/g, '$1 ').trim(), uri, qrSvg };
+    },
+
+    /** Checks the first code and turns 2FA on; returns the recovery codes, shown once. */
+    async confirmTwoFactor(actor: CurrentUser, code: string): Promise<string[] | undefined> {
+      const user = (await repo.userById(actor.id))!;
+      if (!user.totpSecret || user.totpEnabledAt || !checkTotp(user, code)) return undefined;
+      await repo.updateUser(actor.id, { totpEnabledAt: new Date() });
+      await audit('2fa.enabled', { actorId: actor.id, subjectId: actor.id });
+      return service.newRecoveryCodes(actor);
+    },
+
+    async newRecoveryCodes(actor: CurrentUser): Promise<string[]> {
+      const codes = Array.from({ length: 10 }, () => {
+        const raw = randomBytes(8)
+          .toString('base64url')
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, '')
+          .padEnd(10, '7')
+          .slice(0, 10);
+        return `${raw.slice(0, 5)}-${raw.slice(5)}`;
+      });
+      await repo.replaceRecoveryCodes(
+        actor.id,
+        codes.map((c) => sha256(normaliseCode(c))),
+      );
+      await audit('2fa.recovery-codes', { actorId: actor.id, subjectId: actor.id });
+      return codes;
+    },
+
+    async unusedRecoveryCodes(userId: string): Promise<number> {
+      return repo.unusedRecoveryCodes(userId);
+    },
+
+    async disableTwoFactor(actor: CurrentUser): Promise<'disabled' | 'required'> {
+      if (actor.role !== 'member') return 'required';
+      await repo.updateUser(actor.id, { totpSecret: null, totpEnabledAt: null });
+      await repo.replaceRecoveryCodes(actor.id, []);
+      await audit('2fa.disabled', { actorId: actor.id, subjectId: actor.id });
+      return 'disabled';
+    },
+
+    // Your data
+    async exportData(actor: CurrentUser): Promise<Record<string, unknown>> {
+      const user = (await repo.userById(actor.id))!;
+      const data: Record<string, unknown> = {
+        exportedAt: new Date().toISOString(),
+        account: {
+          id: user.id,
+          email: user.email,
+          emailVerifiedAt: user.emailVerifiedAt,
+          displayName: user.displayName,
+          kind: user.kind,
+          organisation: user.organisation,
+          region: user.region,
+          language: user.locale,
+          role: user.role,
+          status: user.status,
+          approvedAt: user.approvedAt,
+          twoFactorEnabled: Boolean(user.totpEnabledAt),
+          termsAcceptedAt: user.termsAcceptedAt,
+          lastSignInAt: user.lastSignInAt,
+          createdAt: user.createdAt,
+        },
+        sessions: (await repo.userSessions(user.id)).map((s) => ({
+          createdAt: s.createdAt,
+          lastSeenAt: s.lastSeenAt,
+          expiresAt: s.expiresAt,
+        })),
+        securityEvents: (await repo.auditAbout(user.id)).map((a) => ({
+          at: a.at,
+          event: a.event,
+          detail: a.detail,
+        })),
+      };
+      for (const p of providers) data[p.name] = await p.export(user.id);
+      await audit('account.exported', { actorId: user.id, subjectId: user.id });
+      return data;
+    },
+
+    async requestDeletionLink(actor: CurrentUser, removeContributions: boolean): Promise<void> {
+      const user = (await repo.userById(actor.id))!;
+      const token = await issueToken(user.id, 'delete', { removeContributions });
+      await email(user, 'deleteConfirm', { link: `${baseUrl}/account/delete/confirm/${token}` });
+    },
+
+    async deleteWithToken(token: string): Promise<boolean> {
+      const row = await repo.consumeToken(sha256(token), 'delete');
+      if (!row) return false;
+      await service.deleteAccount(
+        row.userId,
+        Boolean((row.data as { removeContributions?: boolean }).removeContributions),
+      );
+      return true;
+    },
+
+    /** Erases personal data everywhere; contributions stay as "former member" unless asked otherwise. */
+    async deleteAccount(userId: string, removeContributions: boolean): Promise<void> {
+      const user = await repo.userById(userId);
+      if (!user || user.status === 'deleted') return;
+      for (const p of providers) await p.erase(userId, removeContributions);
+      if (user.email) await email(user, 'deleted', {});
+      await repo.eraseUser(userId);
+      await audit('account.deleted', {
+        actorId: userId,
+        subjectId: userId,
+        detail: { removeContributions },
+      });
+    },
+
+    async purgeUnverified(): Promise<number> {
+      const ids = await repo.deleteUnverifiedBefore(
+        new Date(Date.now() - UNVERIFIED_DAYS * 24 * 3600 * 1000),
+      );
+      if (ids.length) {
+        await audit('account.purged-unverified', { detail: { count: ids.length } });
+        log.info({ count: ids.length }, 'deleted unverified accounts');
+      }
+      await repo.deleteStaleSessions(new Date(Date.now() - SESSION_IDLE_SECONDS * 1000));
+      await repo.deleteOldTokens(new Date(Date.now() - 24 * 3600 * 1000));
+      await repo.pruneAttempts(new Date(Date.now() - 24 * 3600 * 1000));
+      return ids.length;
+    },
+
+    // Administration (moderators approve and suspend; admins also change roles and settings)
+    async listUsers(actor: CurrentUser | undefined, filter: UserFilter) {
+      requireRole(actor, ['moderator', 'admin']);
+      return repo.searchUsers(filter);
+    },
+    async countPendingApproval(actor: CurrentUser | undefined): Promise<number> {
+      requireRole(actor, ['moderator', 'editor', 'admin']);
+      return repo.countPendingApproval();
+    },
+    async userForAdmin(actor: CurrentUser | undefined, id: string) {
+      requireRole(actor, ['moderator', 'admin']);
+      return repo.userById(id);
+    },
+    async approve(actor: CurrentUser | undefined, id: string): Promise<void> {
+      requireRole(actor, ['moderator', 'admin']);
+      const user = await repo.userById(id);
+      if (!user || user.approvedAt || user.status === 'deleted') return;
+      await repo.updateUser(id, { approvedAt: new Date(), approvedBy: actor.id });
+      await audit('account.approved', { actorId: actor.id, subjectId: id });
+      await email(user, 'approved', { link: `${baseUrl}/community` });
+    },
+    /** A role change signs the member out everywhere, so the new rights start with a new session. */
+    async changeRole(
+      actor: CurrentUser | undefined,
+      id: string,
+      role: Role,
+    ): Promise<'changed' | 'self' | 'unchanged'> {
+      requireRole(actor, ['admin']);
+      if (actor.id === id) return 'self';
+      const user = await repo.userById(id);
+      if (!user || user.role === role || user.status === 'deleted') return 'unchanged';
+      await repo.updateUser(id, {
+        role,
+        ...(role !== 'member' && !user.approvedAt
+          ? { approvedAt: new Date(), approvedBy: actor.id }
+          : {}),
+      });
+      await repo.deleteUserSessions(id);
+      await audit('account.role-changed', {
+        actorId: actor.id,
+        subjectId: id,
+        detail: { from: user.role, to: role },
+      });
+      return 'changed';
+    },
+    async setStatus(
+      actor: CurrentUser | undefined,
+      id: string,
+      status: Exclude<UserStatus, 'deleted'>,
+      reason: string,
+    ): Promise<'changed' | 'self' | 'unchanged'> {
+      requireRole(actor, ['moderator', 'admin']);
+      if (actor.id === id) return 'self';
+      const user = await repo.userById(id);
+      if (!user || user.status === 'deleted' || user.status === status) return 'unchanged';
+      if (user.role === 'admin' && actor.role !== 'admin')
+        throw new AccessDenied('Only admins can suspend admins');
+      await repo.updateUser(id, { status, statusReason: reason });
+      if (status === 'suspended') await repo.deleteUserSessions(id);
+      await audit(status === 'suspended' ? 'account.suspended' : 'account.restored', {
+        actorId: actor.id,
+        subjectId: id,
+        detail: { reason },
+      });
+      await email(user, status === 'suspended' ? 'suspended' : 'restored', { reason });
+      return 'changed';
+    },
+    async resendVerification(actor: CurrentUser | undefined, id: string): Promise<boolean> {
+      requireRole(actor, ['moderator', 'admin']);
+      const user = await repo.userById(id);
+      if (!user || user.emailVerifiedAt || user.status !== 'active') return false;
+      const token = await issueToken(user.id, 'verify');
+      await email(user, 'verify', { link: `${baseUrl}/account/verify/${token}` });
+      await audit('account.verification-resent', { actorId: actor.id, subjectId: id });
+      return true;
+    },
+    async searchAudit(actor: CurrentUser | undefined, filter: AuditFilter) {
+      requireRole(actor, ['admin']);
+      return repo.searchAudit(filter);
+    },
+    async auditEvents(actor: CurrentUser | undefined): Promise<string[]> {
+      requireRole(actor, ['admin']);
+      return repo.auditEvents();
+    },
+    async autoApproveDomains(actor: CurrentUser | undefined): Promise<string[]> {
+      requireRole(actor, ['admin']);
+      return (await repo.setting<string[]>(AUTO_APPROVE_KEY)) ?? DEFAULT_AUTO_APPROVE;
+    },
+    async setAutoApproveDomains(actor: CurrentUser | undefined, patterns: string[]): Promise<void> {
+      requireRole(actor, ['admin']);
+      await repo.putSetting(AUTO_APPROVE_KEY, patterns);
+      await audit('settings.auto-approve-domains', { actorId: actor.id, detail: { patterns } });
+    },
+
+    /** The CLI's user:create and the demo seed: a verified, approved account with a role. */
+    async createUserDirect(input: {
+      email: string;
+      role: Role;
+      displayName: string;
+      password?: string | undefined;
+      kind?: MemberKind;
+      approved?: boolean;
+    }): Promise<{ user: UserRow; created: boolean }> {
+      const existing = await repo.userByEmail(input.email);
+      if (existing) return { user: existing, created: false };
+      const user = await repo.insertUser({
+        email: input.email,
+        displayName: input.displayName,
+        kind: input.kind ?? 'practitioner',
+        role: input.role,
+        passwordHash: input.password ? await argonHash(input.password) : null,
+        emailVerifiedAt: new Date(),
+        approvedAt: input.approved === false ? null : new Date(),
+        termsAcceptedAt: new Date(),
+      });
+      await audit('account.created-by-operator', {
+        subjectId: user.id,
+        detail: { role: input.role },
+      });
+      return { user, created: true };
+    },
+  };
+
+  deps.jobs.register('accounts.purge', async () => {
+    await service.purgeUnverified();
+  });
+  return service;
+}
+
+export type AccountsService = ReturnType<typeof createAccountsService>;

@@ -1,0 +1,115 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { sendErrorPage } from './errors.ts';
+import type { Access } from './routes.ts';
+
+/**
+ * Who is asking, and may they. The accounts feature supplies `loadSession`
+ * (sessions live in its tables); this module reads the session cookie on
+ * every request and enforces each route's declared `access` before anything
+ * else runs. Services check again for the rules that depend on the data.
+ */
+
+export const SESSION_COOKIE = 'sp_session';
+export const STAFF_ROLES = ['moderator', 'editor', 'admin'] as const;
+export type UserRole = 'member' | 'moderator' | 'editor' | 'admin';
+
+export interface CurrentUser {
+  id: string;
+  displayName: string;
+  role: UserRole;
+  /** Approved for the community (staff always are). */
+  approved: boolean;
+  totpEnabled: boolean;
+}
+
+export interface SessionInfo {
+  id: string;
+  stage: 'full' | 'mfa';
+  user: CurrentUser;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    session: SessionInfo | undefined;
+    /** The signed-in person (a full session), or undefined for a visitor. */
+    user: CurrentUser | undefined;
+  }
+}
+
+export function isStaff(user: CurrentUser | undefined): boolean {
+  return Boolean(user && (STAFF_ROLES as readonly string[]).includes(user.role));
+}
+
+/** Whether `user` may use a route with this access level (2FA aside). */
+export function accessAllows(access: Access, user: CurrentUser | undefined): boolean {
+  if (access === 'public') return true;
+  if (!user) return false;
+  switch (access) {
+    case 'signedIn':
+      return true;
+    case 'member':
+      return user.approved || isStaff(user);
+    case 'staff':
+      return isStaff(user);
+    case 'moderator':
+      return user.role === 'moderator' || user.role === 'admin';
+    case 'editor':
+      return user.role === 'editor' || user.role === 'admin';
+    case 'admin':
+      return user.role === 'admin';
+  }
+}
+
+/** Levels that need two-factor sign-in to be set up first. */
+const NEEDS_2FA: ReadonlySet<Access> = new Set(['staff', 'moderator', 'editor', 'admin']);
+
+export const TWO_FACTOR_SETUP_PATH = '/account/two-factor/setup';
+export const SIGN_IN_PATH = '/account/sign-in';
+
+/** A local path to come back to; anything else becomes the account page. */
+export function safeNext(next: unknown, fallback = '/account'): string {
+  return typeof next === 'string' && /^\/(?!\/)[^\\\s]*$/.test(next) ? next : fallback;
+}
+
+export interface AuthOptions {
+  loadSession(token: string): Promise<SessionInfo | undefined>;
+}
+
+function deny(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (!req.user && req.method === 'GET') {
+    return reply.redirect(`${SIGN_IN_PATH}?next=${encodeURIComponent(req.url)}`, 303);
+  }
+  return sendErrorPage(req, reply, 'forbidden', req.user ? 403 : 401);
+}
+
+export const authPlugin = fp<AuthOptions>(
+  async (app, opts) => {
+    app.decorateRequest('session', undefined);
+    app.decorateRequest('user', undefined);
+    app.addHook('onRequest', async (req, reply) => {
+      const token = req.cookies[SESSION_COOKIE];
+      if (token) {
+        const session = await opts.loadSession(token);
+        req.session = session;
+        if (session?.stage === 'full') req.user = session.user;
+      }
+      const access = req.routeOptions.config?.access ?? 'public';
+      if (!accessAllows(access, req.user)) return deny(req, reply);
+      if (NEEDS_2FA.has(access) && !req.user!.totpEnabled) {
+        return reply.redirect(`${TWO_FACTOR_SETUP_PATH}?next=${encodeURIComponent(req.url)}`, 303);
+      }
+    });
+    app.addViewContext((req) => ({
+      user: req.user,
+      accountNavigation: req.user
+        ? [
+            ...(isStaff(req.user) ? [{ href: '/admin', key: 'common.nav.admin' }] : []),
+            { href: '/account', key: 'common.nav.account' },
+            { href: '/account/sign-out', key: 'common.nav.signOut' },
+          ]
+        : [{ href: SIGN_IN_PATH, key: 'common.nav.signIn' }],
+    }));
+  },
+  { name: 'auth', dependencies: ['views'] },
+);
