@@ -121,3 +121,33 @@ test('serve: ready, a second server on the same DATA_DIR refuses, SIGTERM stops 
   assert.match(out, /shutting down/);
   assert.equal(existsSync(join(dir, 'db.lock')), false, 'the database lock is released');
 });
+
+test('user:create makes a verified, approved account with a role; bad input is one line and exit 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sp-cli-'));
+  const ok = cli(
+    [
+      'user:create',
+      '--email',
+      'ops@example.org',
+      '--role',
+      'admin',
+      '--password',
+      'correct horse battery',
+      '--name',
+      'Ops',
+    ],
+    dir,
+  );
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /Created admin ops@example\.org/);
+  for (const args of [
+    ['user:create', '--email', 'ops@example.org', '--role', 'admin'],
+    ['user:create', '--email', 'new@example.org', '--role', 'overlord'],
+    ['user:create', '--email', 'not-an-email', '--role', 'member'],
+    ['user:create', '--email', 'weak@example.org', '--role', 'member', '--password', 'password123'],
+  ]) {
+    const res = cli(args, dir);
+    assert.equal(res.status, 2, `${args.join(' ')}: ${res.stderr}`);
+    assert.equal(res.stderr.trim().split('\n').length, 1);
+  }
+});
