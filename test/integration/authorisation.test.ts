@@ -4,7 +4,7 @@ import { DEMO_PASSWORD } from '../../src/features/accounts/seed.ts';
 import { accessAllows, type CurrentUser } from '../../src/platform/auth.ts';
 import { csrfFor, type TestApp, testApp } from '../helpers/app.ts';
 import { signIn } from '../helpers/session.ts';
-import { enableTwoFactor } from '../helpers/totp.ts';
+import { enableTwoFactor, replaceRecoveryCodes } from '../helpers/totp.ts';
 
 /**
  * The authorisation matrix: every route in the route table, for every kind
@@ -108,6 +108,8 @@ test('every route, for every kind of person: allowed where its access says, refu
           payload: `_csrf=${encodeURIComponent(token)}`,
         });
         if (/sign-out|delete/.test(route.url)) jars.delete(who); // that request may have ended the session
+        if (route.url.endsWith('/recovery-codes') && secrets.has(who))
+          replaceRecoveryCodes(secrets.get(who)!, res.body);
       }
       const toSignIn =
         res.statusCode === 303 && String(res.headers.location).startsWith('/account/sign-in?next=');

@@ -261,6 +261,16 @@ export function createAccountsRepository(db: Db) {
       await db.delete(accountTokens).where(lt(accountTokens.expiresAt, before));
     },
 
+    /** Record a TOTP step as used, only if it is newer than the last: false for a replayed code. */
+    async claimTotpStep(id: string, step: number): Promise<boolean> {
+      const rows = await db
+        .update(users)
+        .set({ totpLastStep: step })
+        .where(and(eq(users.id, id), or(isNull(users.totpLastStep), lt(users.totpLastStep, step))))
+        .returning({ id: users.id });
+      return rows.length === 1;
+    },
+
     // Recovery codes
     async replaceRecoveryCodes(userId: string, hashes: string[]): Promise<void> {
       await db.transaction(async (tx) => {

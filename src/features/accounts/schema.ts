@@ -3,6 +3,7 @@ import {
   bigserial,
   customType,
   index,
+  integer,
   jsonb,
   pgTable,
   text,
@@ -50,6 +51,8 @@ export const users = pgTable(
     approvedBy: uuid('approved_by'),
     totpSecret: text('totp_secret'),
     totpEnabledAt: timestamp('totp_enabled_at', { withTimezone: true }),
+    /** The last 30-second step whose code was accepted: each code works once. */
+    totpLastStep: integer('totp_last_step'),
     termsAcceptedAt: timestamp('terms_accepted_at', { withTimezone: true }),
     lastSignInAt: timestamp('last_sign_in_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

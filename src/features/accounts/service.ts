@@ -252,11 +252,15 @@ export function createAccountsService(deps: AccountsDeps) {
     });
   }
 
-  function checkTotp(user: UserRow, code: string): boolean {
+  /** A valid code, used once: its 30-second step must be newer than the last one accepted. */
+  async function checkTotp(user: UserRow, code: string): Promise<boolean> {
     if (!user.totpSecret) return false;
     const clean = code.replace(/\s+/g, '');
     if (!/^\d{6}$/.test(clean)) return false;
-    return totpFor(decrypt(user.totpSecret), 'x').validate({ token: clean, window: 1 }) !== null;
+    const delta = totpFor(decrypt(user.totpSecret), 'x').validate({ token: clean, window: 1 });
+    if (delta === null) return false;
+    const step = Math.floor(Date.now() / 30_000) + delta;
+    return repo.claimTotpStep(user.id, step);
   }
 
   const normaliseCode = (code: string): string => code.toLowerCase().replace(/[^a-z0-9]/g, '');
@@ -416,7 +420,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const limit = await overLimit(key, SIGN_IN_FAILURES_PER_MINUTE, 60);
       if (limit.over) throw new TooManyAttempts(limit.retryAfter);
       let method = 'totp';
-      let ok = checkTotp(user, code);
+      let ok = await checkTotp(user, code);
       if (!ok && normaliseCode(code).length === 10) {
         ok = await repo.useRecoveryCode(user.id, sha256(normaliseCode(code)));
         method = 'recovery-code';
@@ -532,7 +536,11 @@ export function createAccountsService(deps: AccountsDeps) {
         secret = decrypt(user.totpSecret); // keep the pending secret across reloads
       } else {
         secret = new OTPAuth.Secret({ size: 20 }).base32;
-        await repo.updateUser(actor.id, { totpSecret: encrypt(secret), totpEnabledAt: null });
+        await repo.updateUser(actor.id, {
+          totpSecret: encrypt(secret),
+          totpEnabledAt: null,
+          totpLastStep: null,
+        });
       }
       const uri = totpFor(secret, user.displayName).toString();
       const qrSvg = await QRCode.toString(uri, {
@@ -546,7 +554,8 @@ export function createAccountsService(deps: AccountsDeps) {
     /** Checks the first code and turns 2FA on; returns the recovery codes, shown once. */
     async confirmTwoFactor(actor: CurrentUser, code: string): Promise<string[] | undefined> {
       const user = (await repo.userById(actor.id))!;
-      if (!user.totpSecret || user.totpEnabledAt || !checkTotp(user, code)) return undefined;
+      if (!user.totpSecret || user.totpEnabledAt || !(await checkTotp(user, code)))
+        return undefined;
       await repo.updateUser(actor.id, { totpEnabledAt: new Date() });
       await audit('2fa.enabled', { actorId: actor.id, subjectId: actor.id });
       return service.newRecoveryCodes(actor);
@@ -576,7 +585,11 @@ export function createAccountsService(deps: AccountsDeps) {
 
     async disableTwoFactor(actor: CurrentUser): Promise<'disabled' | 'required'> {
       if (actor.role !== 'member') return 'required';
-      await repo.updateUser(actor.id, { totpSecret: null, totpEnabledAt: null });
+      await repo.updateUser(actor.id, {
+        totpSecret: null,
+        totpEnabledAt: null,
+        totpLastStep: null,
+      });
       await repo.replaceRecoveryCodes(actor.id, []);
       await audit('2fa.disabled', { actorId: actor.id, subjectId: actor.id });
       return 'disabled';

@@ -227,3 +227,48 @@ test('password rules and domain patterns', () => {
   assert.ok(domainMatches('a@council.gov.uk', ['*.gov.uk']));
   assert.ok(!domainMatches('a@example.org', ['*.gov.uk', 'nhs.uk']));
 });
+
+test('a two-step code works once: the same code cannot be replayed', async () => {
+  const own = await testApp({ seed: true });
+  try {
+    const secret = await enableTwoFactor(own.app, 'admin@example.org');
+    const code = totpCode(secret);
+    const first = await submit(
+      own.app,
+      '/account/sign-in',
+      '/account/sign-in',
+      { email: 'admin@example.org', password: DEMO_PASSWORD },
+      '',
+      '10.9.1.1',
+    );
+    const ok = await submit(
+      own.app,
+      '/account/sign-in/two-factor',
+      '/account/sign-in/two-factor',
+      { code },
+      first.cookie,
+      '10.9.1.1',
+    );
+    assert.equal(ok.res.statusCode, 303);
+    const second = await submit(
+      own.app,
+      '/account/sign-in',
+      '/account/sign-in',
+      { email: 'admin@example.org', password: DEMO_PASSWORD },
+      '',
+      '10.9.1.2',
+    );
+    const replay = await submit(
+      own.app,
+      '/account/sign-in/two-factor',
+      '/account/sign-in/two-factor',
+      { code },
+      second.cookie,
+      '10.9.1.2',
+    );
+    assert.equal(replay.res.statusCode, 400);
+    assert.match(replay.res.body, /That code is not right, or it has run out/);
+  } finally {
+    await own.close();
+  }
+});
