@@ -9,6 +9,10 @@ import { homeRoutes } from './features/home/routes.ts';
 import { pagesRoutes } from './features/pages/routes.ts';
 import { accountsRoutes } from './features/accounts/routes.ts';
 import { adminRoutes } from './features/admin/routes.ts';
+import { createEventsRepository } from './features/events/repository.ts';
+import { eventsRoutes } from './features/events/routes.ts';
+import { eventsSeeder } from './features/events/seed.ts';
+import { createEventsService, type EventsService, OFFER_JOB } from './features/events/service.ts';
 import { createAccountsRepository } from './features/accounts/repository.ts';
 import { accountsSeeder } from './features/accounts/seed.ts';
 import { type AccountsService, createAccountsService } from './features/accounts/service.ts';
@@ -54,6 +58,7 @@ export interface Platform {
 /** The features' services, for the CLI and tests (routes get theirs passed in). */
 export interface Services {
   accounts: AccountsService;
+  events: EventsService;
 }
 
 declare module 'fastify' {
@@ -114,9 +119,18 @@ export async function buildApp({
     log: app.log,
   });
   seeders.push(accountsSeeder(accounts));
+  const eventsRepo = createEventsRepository(database.db);
+  const events = createEventsService({
+    repo: eventsRepo,
+    mailer,
+    jobs,
+    i18n,
+    baseUrl: config.baseUrl,
+  });
+  seeders.push(eventsSeeder(eventsRepo));
 
   app.decorate('platform', { config, database, jobs, mailer, storage, i18n, routes, seeders });
-  app.decorate('services', { accounts });
+  app.decorate('services', { accounts, events });
 
   // Platform plugins.
   await app.register(routeTablePlugin, { table: routes });
@@ -145,10 +159,12 @@ export async function buildApp({
   await app.register(homeRoutes());
   await app.register(accountsRoutes(accounts, { secure: config.production }));
   await app.register(adminRoutes(accounts, { outbox: mailer.outbox }));
+  await app.register(eventsRoutes(events, { baseUrl: config.baseUrl }));
   await app.register(pagesRoutes());
 
   await jobs.schedule('jobs.cleanup', 24 * 3600);
   await jobs.schedule('accounts.purge', 24 * 3600);
+  await jobs.schedule(OFFER_JOB, 5 * 60);
   if (config.runJobs) jobs.start();
   app.addHook('onClose', async () => jobs.stop());
   return app;

@@ -108,6 +108,34 @@ export const pages: Record<string, PageSample> = {
     },
   },
 
+  // Events
+  '/events': { paths: ['/events', '/events?when=past', '/events?mode=online'] },
+  '/events/:slug': {
+    paths: [
+      '/events/demo-birmingham-launch-born-into-care',
+      '/events/demo-webinar-farewell-contact',
+    ],
+  },
+  '/events/:slug/book': {
+    paths: [
+      '/events/demo-birmingham-launch-born-into-care/book?places=2',
+      '/events/demo-seminar-recurrent-care-proceedings/book',
+    ],
+  },
+  '/bookings/:token': {
+    paths: async ({ app }) => {
+      const result = await app.services.events.book('demo-wales-learning-set', {
+        bookerName: 'A11y Booker',
+        bookerEmail: 'a11y-booker@example.org',
+        attendees: [{ name: 'A11y One' }, { name: 'A11y Two' }],
+        choice: 'all',
+        locale: 'en',
+      });
+      if (!('token' in result)) throw new Error('could not make a sample booking');
+      return [`/bookings/${result.token}`];
+    },
+  },
+
   // Admin
   '/admin': { paths: ['/admin'], as: 'admin' },
   '/admin/users': { paths: ['/admin/users', '/admin/users?approval=pending'], as: 'admin' },
@@ -135,5 +163,6 @@ export const pages: Record<string, PageSample> = {
 export const extraPages: { path: string; status: number; as?: VisitAs }[] = [
   { path: '/this-page-does-not-exist', status: 404 },
   { path: '/account/password/reset/expired-or-unknown-token-0000', status: 404 },
+  { path: '/bookings/not-a-real-booking-token-000000000', status: 404 },
   { path: '/admin', status: 403, as: 'member' },
 ];

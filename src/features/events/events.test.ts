@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type TestApp, testApp } from '../../../test/helpers/app.ts';
+import { sentMail } from '../../../test/helpers/mail.ts';
+import { submit } from '../../../test/helpers/session.ts';
+import { createEventsRepository, type EventsRepository } from './repository.ts';
+import { createEventsService } from './service.ts';
+
+const HOUR = 3600_000;
+
+describe('events and booking', () => {
+  let t: TestApp;
+  let repo: EventsRepository;
+  before(async () => {
+    t = await testApp({ seed: true });
+    repo = createEventsRepository(t.database.db);
+  });
+  after(async () => t.close());
+
+  const makeEvent = (slug: string, capacity: number, extra: Record<string, unknown> = {}) =>
+    repo.upsertEvent({
+      slug,
+      title: `Test ${slug}`,
+      summary: 'A test event',
+      startsAt: new Date(Date.now() + 10 * 24 * HOUR),
+      endsAt: new Date(Date.now() + 10 * 24 * HOUR + 2 * HOUR),
+      mode: 'online',
+      joiningLink: 'https://meet.example.org/secret-room-42',
+      capacity,
+      maxPerBooking: 4,
+      organiserName: 'Test organiser',
+      organiserEmail: 'organiser@example.org',
+      status: 'published',
+      ...extra,
+    });
+
+  const bookingFields = (people: string[], extra: Record<string, string> = {}) => {
+    const fields: Record<string, string> = {
+      bookerName: 'Booker',
+      bookerEmail: 'booker@example.org',
+      places: String(people.length),
+      ...extra,
+    };
+    people.forEach((name, i) => (fields[`attendee_${i}_name`] = name));
+    return fields;
+  };
+
+  test('50 parallel booking requests for 10 places through HTTP: exactly 10 confirmed, the rest waiting', async () => {
+    const event = await makeEvent('rush', 10);
+    const page = `/events/${event.slug}/book`;
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_v, i) =>
+        submit(
+          t.app,
+          page,
+          page,
+          bookingFields([`Person ${i}`], { choice: 'split' }),
+          '',
+          `10.2.${Math.floor(i / 10)}.${i}`,
+        ),
+      ),
+    );
+    assert.ok(
+      results.every((r) => r.res.statusCode === 303),
+      `statuses: ${[...new Set(results.map((r) => r.res.statusCode))]}`,
+    );
+    const counts = await repo.counts(event.id);
+    assert.equal(counts.confirmed, 10);
+    assert.equal(counts.waiting, 40);
+    const [row] = await t.database.query<{ places_taken: number }>(
+      'SELECT places_taken FROM events WHERE id = $1',
+      [event.id],
+    );
+    assert.equal(row!.places_taken, 10);
+    const pageNow = await t.app.inject(`/events/${event.slug}`);
+    assert.match(pageNow.body, /Fully booked — join the waiting list/);
+  });
+
+  test('a booking for 3 when 2 are left offers the split, and both choices do what they say', async () => {
+    const event = await makeEvent('two-left', 5);
+    const page = `/events/${event.slug}/book`;
+    await submit(t.app, page, page, bookingFields(['A', 'B', 'C']), '', '10.3.0.1');
+    const asked = await submit(t.app, page, page, bookingFields(['D', 'E', 'F']), '', '10.3.0.2');
+    assert.equal(asked.res.statusCode, 409);
+    assert.match(asked.res.body, /Only 2 places are left/);
+    assert.match(asked.res.body, /Book the 2 places left for the first people/);
+    assert.match(asked.res.body, /Put everyone on the waiting list/);
+    assert.match(asked.res.body, /value="D"/, 'what was typed is kept');
+    assert.doesNotMatch(asked.res.body, /sold out/i);
+    assert.equal((await repo.counts(event.id)).confirmed, 3, 'nothing booked until they choose');
+
+    const all = await submit(
+      t.app,
+      page,
+      page,
+      bookingFields(['G', 'H', 'I'], { choice: 'waitlist' }),
+      '',
+      '10.3.0.3',
+    );
+    assert.equal(all.res.statusCode, 303);
+    let counts = await repo.counts(event.id);
+    assert.deepEqual([counts.confirmed, counts.waiting], [3, 3], 'everyone waiting together');
+
+    const split = await submit(
+      t.app,
+      page,
+      page,
+      bookingFields(['D', 'E', 'F'], { choice: 'split' }),
+      '',
+      '10.3.0.4',
+    );
+    assert.equal(split.res.statusCode, 303);
+    counts = await repo.counts(event.id);
+    assert.deepEqual([counts.confirmed, counts.waiting], [5, 4]);
+    const manage = await t.app.inject(split.res.headers.location as string);
+    assert.match(
+      manage.body,
+      /D[\s\S]*Place confirmed[\s\S]*E[\s\S]*Place confirmed[\s\S]*F[\s\S]*Waiting list/,
+    );
+  });
+
+  test('cancelling frees the place and the next in line is offered it; an expired offer moves on', async () => {
+    let clock = new Date();
+    const events = createEventsService({
+      repo,
+      mailer: t.app.platform.mailer,
+      jobs: t.app.platform.jobs,
+      i18n: t.app.platform.i18n,
+      baseUrl: t.config.baseUrl,
+      now: () => clock,
+    });
+    const event = await makeEvent('offers', 1, { offerHours: 48 });
+    const book = (name: string, email: string, choice: 'all' | 'waitlist') =>
+      events.book(event.slug, {
+        bookerName: name,
+        bookerEmail: email,
+        attendees: [{ name }],
+        choice,
+        locale: 'en',
+      });
+    const first = await book('First', 'first@example.org', 'all');
+    const second = await book('Second', 'second@example.org', 'waitlist');
+    const third = await book('Third', 'third@example.org', 'waitlist');
+    assert.ok('token' in first && 'token' in second && 'token' in third);
+    await sentMail(t.app);
+
+    await events.cancel(first.token, 'all');
+    let b2 = (await events.booking(second.token))!;
+    assert.equal(b2.people[0]!.status, 'offered');
+    const offerMail = (await sentMail(t.app)).find(
+      (m) => m.to === 'second@example.org' && /A place has come free/.test(m.subject),
+    );
+    assert.ok(offerMail, 'the next in line is emailed');
+    assert.match(offerMail.text, /\/bookings\/[A-Za-z0-9_-]{40,}/);
+
+    clock = new Date(clock.getTime() + 47 * HOUR);
+    assert.deepEqual(
+      await events.expireOffers(),
+      { expired: 0, offered: 0 },
+      'still within 48 hours',
+    );
+    clock = new Date(clock.getTime() + 2 * HOUR);
+    assert.deepEqual(await events.expireOffers(), { expired: 1, offered: 1 });
+    b2 = (await events.booking(second.token))!;
+    assert.equal(b2.people[0]!.status, 'cancelled');
+    const b3 = (await events.booking(third.token))!;
+    assert.equal(b3.people[0]!.status, 'offered');
+    assert.equal(
+      await events.acceptOffer(second.token, b2.people[0]!.id),
+      false,
+      'a lapsed offer cannot be taken',
+    );
+    assert.equal(await events.acceptOffer(third.token, b3.people[0]!.id), true);
+    assert.equal((await events.booking(third.token))!.people[0]!.status, 'confirmed');
+    const [row] = await t.database.query<{ places_taken: number }>(
+      'SELECT places_taken FROM events WHERE id = $1',
+      [event.id],
+    );
+    assert.equal(row!.places_taken, 1, 'never more places than exist');
+  });
+
+  test('the joining link never appears in the public page, its source, the feed or the calendar file; confirmed attendees see it', async () => {
+    const event = await makeEvent('secret-link', 5);
+    for (const url of [
+      `/events/${event.slug}`,
+      `/events/${event.slug}/book`,
+      '/events',
+      '/events/feed.atom',
+      `/events/${event.slug}.ics`,
+    ]) {
+      const res = await t.app.inject(url);
+      assert.equal(res.statusCode, 200, url);
+      assert.doesNotMatch(res.body, /secret-room-42/, url);
+    }
+    const page = `/events/${event.slug}/book`;
+    const { res } = await submit(t.app, page, page, bookingFields(['Jo']), '', '10.4.0.1');
+    const manage = await t.app.inject(res.headers.location as string);
+    assert.match(manage.body, /secret-room-42/);
+  });
+
+  test('bad input gets clear messages and keeps what was typed; nothing is booked', async () => {
+    const event = await makeEvent('bad-input', 5);
+    const page = `/events/${event.slug}/book`;
+    const { res } = await submit(
+      t.app,
+      page,
+      page,
+      {
+        bookerName: '',
+        bookerEmail: 'nope',
+        places: '2',
+        attendee_0_name: 'Kept Person',
+        attendee_1_name: '',
+      },
+      '',
+      '10.5.0.1',
+    );
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /Enter your full name/);
+    assert.match(res.body, /Enter an email address in the correct format/);
+    assert.match(res.body, /Enter the full name of person 2/);
+    assert.match(res.body, /value="Kept Person"/);
+    assert.equal((await repo.counts(event.id)).confirmed, 0);
+  });
+
+  test('events list, event page with JSON-LD, past events and the mode filter', async () => {
+    const list = await t.app.inject('/events');
+    assert.match(list.body, /Online seminar and panel/);
+    assert.doesNotMatch(
+      list.body,
+      /farewell contact and keeping links/,
+      'past events are under Past',
+    );
+    const past = await t.app.inject('/events?when=past');
+    assert.match(past.body, /farewell contact and keeping links/);
+    const online = await t.app.inject('/events?mode=in_person');
+    assert.match(online.body, /Launch in Birmingham/);
+    assert.doesNotMatch(online.body, /Online seminar and panel/);
+    const launch = await t.app.inject('/events/demo-birmingham-launch-born-into-care');
+    assert.match(launch.body, /3 places left/);
+    const ld = /<script type="application\/ld\+json"[^>]*>([^<]+)<\/script>/.exec(launch.body)![1]!;
+    const data = JSON.parse(ld) as {
+      '@type': string;
+      startDate: string;
+      eventAttendanceMode: string;
+    };
+    assert.equal(data['@type'], 'Event');
+    assert.equal(data.eventAttendanceMode, 'https://schema.org/OfflineEventAttendanceMode');
+    assert.ok(!Number.isNaN(Date.parse(data.startDate)));
+  });
+});

@@ -1,0 +1,433 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { and, asc, desc, eq, gte, inArray, lt, ne, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import {
+  type AttendeeStatus,
+  attendees,
+  bookings,
+  eventAgendaItems,
+  type EventMode,
+  eventOrganisers,
+  events,
+  eventSpeakers,
+} from './schema.ts';
+
+/** All SQL of the events feature. */
+
+export type EventRow = typeof events.$inferSelect;
+export type NewEvent = typeof events.$inferInsert;
+export type BookingRow = typeof bookings.$inferSelect;
+export type AttendeeRow = typeof attendees.$inferSelect;
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+export interface NewAttendee {
+  name: string;
+  email?: string | undefined;
+  accessNeeds?: string | undefined;
+  dietaryNeeds?: string | undefined;
+}
+
+export type BookOutcome =
+  | { kind: 'booked'; bookingId: string; confirmed: number; waiting: number }
+  | { kind: 'short'; free: number; waitlist: boolean }
+  | { kind: 'closed' };
+
+/** 'all': everyone or nobody; 'split': the free places, the rest waiting; 'waitlist': everyone waiting. */
+export type BookChoice = 'all' | 'split' | 'waitlist';
+
+export interface Offered {
+  /** The link token for this offer (only its hash is stored). */
+  token: string;
+  attendeeId: string;
+  bookingId: string;
+  name: string;
+  email: string | null;
+  bookerEmail: string;
+  expiresAt: Date;
+}
+
+async function lockEvent(tx: Tx, eventId: string): Promise<EventRow | undefined> {
+  const [row] = await tx.select().from(events).where(eq(events.id, eventId)).for('update');
+  return row;
+}
+
+/** Offer freed places to the people waiting longest; the offer holds the place. Inside the event's lock. */
+async function offerNext(
+  tx: Tx,
+  event: EventRow,
+  placesTaken: number,
+  now: Date,
+): Promise<Offered[]> {
+  const free = event.capacity - placesTaken;
+  if (free <= 0 || event.status !== 'published') return [];
+  const next = await tx
+    .select({ id: attendees.id })
+    .from(attendees)
+    .where(and(eq(attendees.eventId, event.id), eq(attendees.status, 'waiting')))
+    .orderBy(asc(attendees.seq))
+    .limit(free);
+  if (next.length === 0) return [];
+  const expiresAt = new Date(now.getTime() + event.offerHours * 3600_000);
+  const offered: Omit<Offered, 'bookerEmail' | 'expiresAt'>[] = [];
+  for (const n of next) {
+    const token = randomBytes(32).toString('base64url');
+    const [row] = await tx
+      .update(attendees)
+      .set({
+        status: 'offered',
+        offerExpiresAt: expiresAt,
+        offerTokenHash: createHash('sha256').update(token).digest('hex'),
+      })
+      .where(eq(attendees.id, n.id))
+      .returning({
+        attendeeId: attendees.id,
+        bookingId: attendees.bookingId,
+        name: attendees.name,
+        email: attendees.email,
+      });
+    offered.push({ ...row!, token });
+  }
+  await tx
+    .update(events)
+    .set({ placesTaken: placesTaken + offered.length })
+    .where(eq(events.id, event.id));
+  const bookers = await tx
+    .select({ id: bookings.id, email: bookings.bookerEmail })
+    .from(bookings)
+    .where(
+      inArray(
+        bookings.id,
+        offered.map((o) => o.bookingId),
+      ),
+    );
+  const emailOf = new Map(bookers.map((b) => [b.id, b.email]));
+  return offered.map((o) => ({ ...o, bookerEmail: emailOf.get(o.bookingId)!, expiresAt }));
+}
+
+export function createEventsRepository(db: Db) {
+  return {
+    async upsertEvent(values: NewEvent): Promise<EventRow> {
+      const { id: _id, placesTaken: _taken, ...rest } = values;
+      const [row] = await db
+        .insert(events)
+        .values(values)
+        .onConflictDoUpdate({ target: events.slug, set: { ...rest, updatedAt: new Date() } })
+        .returning();
+      return row!;
+    },
+    async replaceProgramme(
+      eventId: string,
+      agenda: { time: string; title: string; speakers?: string }[],
+      speakers: { name: string; role?: string; bio?: string }[],
+    ): Promise<void> {
+      await db.transaction(async (tx) => {
+        await tx.delete(eventAgendaItems).where(eq(eventAgendaItems.eventId, eventId));
+        await tx.delete(eventSpeakers).where(eq(eventSpeakers.eventId, eventId));
+        if (agenda.length)
+          await tx
+            .insert(eventAgendaItems)
+            .values(agenda.map((a, position) => ({ ...a, eventId, position })));
+        if (speakers.length)
+          await tx
+            .insert(eventSpeakers)
+            .values(speakers.map((s, position) => ({ ...s, eventId, position })));
+      });
+    },
+    async listEvents(opts: {
+      upcoming: boolean;
+      mode?: EventMode | undefined;
+      now: Date;
+      limit: number;
+      offset: number;
+    }) {
+      const where = and(
+        ne(events.status, 'draft'),
+        opts.upcoming ? gte(events.endsAt, opts.now) : lt(events.endsAt, opts.now),
+        opts.mode ? eq(events.mode, opts.mode) : undefined,
+      );
+      const [rows, [total]] = await Promise.all([
+        db
+          .select()
+          .from(events)
+          .where(where)
+          .orderBy(opts.upcoming ? asc(events.startsAt) : desc(events.startsAt))
+          .limit(opts.limit)
+          .offset(opts.offset),
+        db
+          .select({ n: sql<number>`count(*)::int` })
+          .from(events)
+          .where(where),
+      ]);
+      return { rows, total: Number(total?.n ?? 0) };
+    },
+    async eventBySlug(slug: string): Promise<EventRow | undefined> {
+      const [row] = await db.select().from(events).where(eq(events.slug, slug));
+      return row;
+    },
+    async eventById(id: string): Promise<EventRow | undefined> {
+      const [row] = await db.select().from(events).where(eq(events.id, id));
+      return row;
+    },
+    async programme(eventId: string) {
+      const [agenda, speakers] = await Promise.all([
+        db
+          .select()
+          .from(eventAgendaItems)
+          .where(eq(eventAgendaItems.eventId, eventId))
+          .orderBy(asc(eventAgendaItems.position)),
+        db
+          .select()
+          .from(eventSpeakers)
+          .where(eq(eventSpeakers.eventId, eventId))
+          .orderBy(asc(eventSpeakers.position)),
+      ]);
+      return { agenda, speakers };
+    },
+    async isOrganiser(eventId: string, userId: string): Promise<boolean> {
+      const rows = await db
+        .select({ e: eventOrganisers.eventId })
+        .from(eventOrganisers)
+        .where(and(eq(eventOrganisers.eventId, eventId), eq(eventOrganisers.userId, userId)));
+      return rows.length > 0;
+    },
+    async addOrganiser(eventId: string, userId: string): Promise<void> {
+      await db.insert(eventOrganisers).values({ eventId, userId }).onConflictDoNothing();
+    },
+
+    /**
+     * Book places under the event's row lock: the count of free places read
+     * here cannot change until this transaction ends, on any instance.
+     */
+    async book(
+      eventId: string,
+      booking: {
+        tokenHash: string;
+        bookerName: string;
+        bookerEmail: string;
+        userId?: string | undefined;
+        locale: 'en' | 'cy';
+      },
+      people: NewAttendee[],
+      choice: BookChoice,
+      now: Date,
+    ): Promise<BookOutcome> {
+      return db.transaction(async (tx) => {
+        const event = await lockEvent(tx, eventId);
+        if (!event || event.status !== 'published') return { kind: 'closed' } as const;
+        if (
+          (event.bookingOpensAt && event.bookingOpensAt > now) ||
+          (event.bookingClosesAt && event.bookingClosesAt <= now) ||
+          event.startsAt <= now
+        ) {
+          return { kind: 'closed' } as const;
+        }
+        const free = Math.max(0, event.capacity - event.placesTaken);
+        const n = people.length;
+        if (choice === 'all' && free < n)
+          return { kind: 'short', free, waitlist: event.waitlistEnabled } as const;
+        if (!event.waitlistEnabled && choice !== 'all')
+          return { kind: 'short', free, waitlist: false } as const;
+        const confirmed = choice === 'waitlist' ? 0 : Math.min(free, n);
+        const [b] = await tx
+          .insert(bookings)
+          .values({ ...booking, eventId })
+          .returning({ id: bookings.id });
+        await tx.insert(attendees).values(
+          people.map((p, i) => ({
+            bookingId: b!.id,
+            eventId,
+            name: p.name,
+            email: p.email ?? null,
+            accessNeeds: p.accessNeeds ?? null,
+            dietaryNeeds: p.dietaryNeeds ?? null,
+            status: (i < confirmed ? 'confirmed' : 'waiting') as AttendeeStatus,
+          })),
+        );
+        if (confirmed > 0) {
+          await tx
+            .update(events)
+            .set({ placesTaken: event.placesTaken + confirmed })
+            .where(eq(events.id, eventId));
+        }
+        return { kind: 'booked', bookingId: b!.id, confirmed, waiting: n - confirmed } as const;
+      });
+    },
+
+    /** The booking a manage link opens: the booker's own link, or a waiting-list offer's. */
+    async bookingByTokenHash(tokenHash: string) {
+      let [booking] = await db.select().from(bookings).where(eq(bookings.tokenHash, tokenHash));
+      if (!booking) {
+        [booking] = await db
+          .select({ b: bookings })
+          .from(attendees)
+          .innerJoin(bookings, eq(bookings.id, attendees.bookingId))
+          .where(eq(attendees.offerTokenHash, tokenHash))
+          .then((rows) => rows.map((r) => r.b));
+      }
+      if (!booking) return undefined;
+      const [event] = await db.select().from(events).where(eq(events.id, booking.eventId));
+      const people = await db
+        .select()
+        .from(attendees)
+        .where(eq(attendees.bookingId, booking.id))
+        .orderBy(asc(attendees.seq));
+      return { booking, event: event!, people };
+    },
+
+    /** Cancel some (or all) of a booking's places; freed places are offered to the waiting list. */
+    async cancel(
+      bookingId: string,
+      attendeeIds: string[] | 'all',
+      now: Date,
+    ): Promise<{ cancelled: number; offered: Offered[] }> {
+      return db.transaction(async (tx) => {
+        const [b] = await tx.select().from(bookings).where(eq(bookings.id, bookingId));
+        if (!b) return { cancelled: 0, offered: [] };
+        const event = (await lockEvent(tx, b.eventId))!;
+        const current = await tx
+          .select({ id: attendees.id, status: attendees.status })
+          .from(attendees)
+          .where(
+            and(
+              eq(attendees.bookingId, bookingId),
+              ne(attendees.status, 'cancelled'),
+              attendeeIds === 'all' ? undefined : inArray(attendees.id, attendeeIds),
+            ),
+          );
+        if (current.length === 0) return { cancelled: 0, offered: [] };
+        const held = current.filter(
+          (a) => a.status === 'confirmed' || a.status === 'offered',
+        ).length;
+        await tx
+          .update(attendees)
+          .set({ status: 'cancelled', offerExpiresAt: null })
+          .where(
+            inArray(
+              attendees.id,
+              current.map((c) => c.id),
+            ),
+          );
+        const taken = event.placesTaken - held;
+        await tx.update(events).set({ placesTaken: taken }).where(eq(events.id, event.id));
+        return { cancelled: current.length, offered: await offerNext(tx, event, taken, now) };
+      });
+    },
+
+    /** Offers not taken in time lapse; their places go to the next in line. */
+    async expireOffers(
+      now: Date,
+    ): Promise<{
+      expired: { bookingId: string; name: string; email: string | null }[];
+      offered: Offered[];
+    }> {
+      const due = await db
+        .selectDistinct({ eventId: attendees.eventId })
+        .from(attendees)
+        .where(and(eq(attendees.status, 'offered'), lt(attendees.offerExpiresAt, now)));
+      const out = {
+        expired: [] as { bookingId: string; name: string; email: string | null }[],
+        offered: [] as Offered[],
+      };
+      for (const { eventId } of due) {
+        await db.transaction(async (tx) => {
+          const event = (await lockEvent(tx, eventId))!;
+          const expired = await tx
+            .update(attendees)
+            .set({ status: 'cancelled', offerExpiresAt: null })
+            .where(
+              and(
+                eq(attendees.eventId, eventId),
+                eq(attendees.status, 'offered'),
+                lt(attendees.offerExpiresAt, now),
+              ),
+            )
+            .returning({
+              bookingId: attendees.bookingId,
+              name: attendees.name,
+              email: attendees.email,
+            });
+          const taken = event.placesTaken - expired.length;
+          await tx.update(events).set({ placesTaken: taken }).where(eq(events.id, eventId));
+          out.expired.push(...expired);
+          out.offered.push(...(await offerNext(tx, event, taken, now)));
+        });
+      }
+      return out;
+    },
+
+    async bookerOf(bookingId: string): Promise<BookingRow | undefined> {
+      const [row] = await db.select().from(bookings).where(eq(bookings.id, bookingId));
+      return row;
+    },
+
+    async acceptOffer(bookingId: string, attendeeId: string, now: Date): Promise<boolean> {
+      const rows = await db
+        .update(attendees)
+        .set({ status: 'confirmed', offerExpiresAt: null })
+        .where(
+          and(
+            eq(attendees.id, attendeeId),
+            eq(attendees.bookingId, bookingId),
+            eq(attendees.status, 'offered'),
+            gte(attendees.offerExpiresAt, now),
+          ),
+        )
+        .returning({ id: attendees.id });
+      return rows.length === 1;
+    },
+
+    async updateAttendee(
+      bookingId: string,
+      attendeeId: string,
+      patch: {
+        name: string;
+        email?: string | null;
+        accessNeeds?: string | null;
+        dietaryNeeds?: string | null;
+      },
+    ): Promise<boolean> {
+      const rows = await db
+        .update(attendees)
+        .set(patch)
+        .where(
+          and(
+            eq(attendees.id, attendeeId),
+            eq(attendees.bookingId, bookingId),
+            ne(attendees.status, 'cancelled'),
+          ),
+        )
+        .returning({ id: attendees.id });
+      return rows.length === 1;
+    },
+
+    async attendeesOf(eventId: string) {
+      return db
+        .select({
+          attendee: attendees,
+          bookerName: bookings.bookerName,
+          bookerEmail: bookings.bookerEmail,
+        })
+        .from(attendees)
+        .innerJoin(bookings, eq(bookings.id, attendees.bookingId))
+        .where(eq(attendees.eventId, eventId))
+        .orderBy(asc(attendees.seq));
+    },
+    async counts(eventId: string): Promise<Record<AttendeeStatus, number>> {
+      const rows = await db
+        .select({ status: attendees.status, n: sql<number>`count(*)::int` })
+        .from(attendees)
+        .where(eq(attendees.eventId, eventId))
+        .groupBy(attendees.status);
+      const out: Record<AttendeeStatus, number> = {
+        confirmed: 0,
+        offered: 0,
+        waiting: 0,
+        cancelled: 0,
+      };
+      for (const r of rows) out[r.status] = Number(r.n);
+      return out;
+    },
+  };
+}
+
+export type EventsRepository = ReturnType<typeof createEventsRepository>;

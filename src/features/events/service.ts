@@ -1,0 +1,331 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { CurrentUser } from '../../platform/auth.ts';
+import { formatDate, formatRange, formatTime } from '../../platform/dates.ts';
+import type { I18n, Locale } from '../../platform/i18n/index.ts';
+import type { JobQueue } from '../../platform/jobs/index.ts';
+import type { Mailer } from '../../platform/mail.ts';
+import { icsFor } from '../../platform/calendar.ts';
+import type { BookChoice, EventRow, EventsRepository, NewAttendee, Offered } from './repository.ts';
+import type { EventMode } from './schema.ts';
+
+/**
+ * The rules of events and booking. Capacity is guarded by the database (see
+ * the repository's `book`); this decides what to offer, what to send and who
+ * may see what. `now` is injected so tests can move the clock.
+ */
+
+export type Availability =
+  | { state: 'open'; placesLeft: number }
+  | { state: 'full'; waitlist: boolean }
+  | { state: 'notYetOpen'; opensAt: Date }
+  | { state: 'closed' | 'past' | 'cancelled' | 'postponed' };
+
+export interface BookingInput {
+  bookerName: string;
+  bookerEmail: string;
+  attendees: NewAttendee[];
+  choice: BookChoice;
+  locale: Locale;
+  userId?: string | undefined;
+}
+
+export const OFFER_JOB = 'events.expire-offers';
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+export interface EventsDeps {
+  repo: EventsRepository;
+  mailer: Mailer;
+  jobs: JobQueue;
+  i18n: I18n;
+  baseUrl: string;
+  now?: () => Date;
+}
+
+export function availability(event: EventRow, now: Date): Availability {
+  if (event.status === 'cancelled') return { state: 'cancelled' };
+  if (event.status === 'postponed') return { state: 'postponed' };
+  if (event.endsAt <= now || event.startsAt <= now) return { state: 'past' };
+  if (event.bookingOpensAt && event.bookingOpensAt > now)
+    return { state: 'notYetOpen', opensAt: event.bookingOpensAt };
+  if (event.bookingClosesAt && event.bookingClosesAt <= now) return { state: 'closed' };
+  const placesLeft = Math.max(0, event.capacity - event.placesTaken);
+  return placesLeft > 0
+    ? { state: 'open', placesLeft }
+    : { state: 'full', waitlist: event.waitlistEnabled };
+}
+
+export function createEventsService(deps: EventsDeps) {
+  const { repo, mailer, i18n, baseUrl } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  const eventUrl = (e: EventRow) => `${baseUrl}/events/${e.slug}`;
+  const calendarFor = (e: EventRow, includeJoiningLink: boolean) =>
+    icsFor([
+      {
+        uid: `${e.id}@supporting-parents`,
+        title: e.title,
+        description: `${e.summary}${includeJoiningLink && e.joiningLink ? `\n\nJoin online: ${e.joiningLink}` : ''}\n\n${eventUrl(e)}`,
+        start: e.startsAt,
+        end: e.endsAt,
+        ...(e.venueName
+          ? { location: [e.venueName, e.venueAddress].filter(Boolean).join(', ') }
+          : {}),
+        url: eventUrl(e),
+        status:
+          e.status === 'cancelled'
+            ? 'CANCELLED'
+            : e.status === 'postponed'
+              ? 'TENTATIVE'
+              : 'CONFIRMED',
+        organizer: { name: e.organiserName, email: e.organiserEmail },
+        sequence: e.sequence,
+      },
+    ]);
+
+  async function mail(
+    to: string,
+    locale: Locale,
+    key: string,
+    vars: Record<string, string>,
+    event?: EventRow,
+    withCalendar = false,
+  ) {
+    const t = i18n.translator(locale);
+    await mailer.send({
+      to,
+      subject: t(`events.emails.${key}.subject`, vars),
+      text: `${t(`events.emails.${key}.body`, vars)}\n\n${t('events.emails.footer', vars)}\n`,
+      ...(withCalendar && event
+        ? {
+            attachments: [
+              {
+                filename: `${event.slug}.ics`,
+                content: calendarFor(event, true),
+                contentType: 'text/calendar; charset=utf-8; method=PUBLISH',
+              },
+            ],
+          }
+        : {}),
+    });
+  }
+
+  const varsFor = (e: EventRow, locale: Locale) => ({
+    title: e.title,
+    when: formatRange(e.startsAt, e.endsAt, locale),
+    link: eventUrl(e),
+  });
+
+  async function sendOffers(offered: Offered[]) {
+    for (const o of offered) {
+      const booking = await repo.bookerOf(o.bookingId);
+      const event = booking && (await repo.eventById(booking.eventId));
+      if (!booking || !event) continue;
+      const locale = booking.locale;
+      const vars = {
+        ...varsFor(event, locale),
+        name: o.name,
+        expires: `${formatDate(o.expiresAt, locale)}, ${formatTime(o.expiresAt, locale)}`,
+      };
+      await mail(booking.bookerEmail, locale, 'offer', {
+        ...vars,
+        manage: `${baseUrl}/bookings/${o.token}`,
+      });
+      if (o.email && o.email.toLowerCase() !== booking.bookerEmail.toLowerCase())
+        await mail(o.email, locale, 'offerAttendee', vars);
+    }
+  }
+
+  const service = {
+    now,
+    availability: (e: EventRow) => availability(e, now()),
+
+    async list(opts: {
+      upcoming: boolean;
+      mode?: EventMode | undefined;
+      page: number;
+      pageSize: number;
+    }) {
+      return repo.listEvents({
+        upcoming: opts.upcoming,
+        mode: opts.mode,
+        now: now(),
+        limit: opts.pageSize,
+        offset: (opts.page - 1) * opts.pageSize,
+      });
+    },
+
+    /** A public event (drafts are for organisers only). */
+    async publicEvent(slug: string) {
+      const event = await repo.eventBySlug(slug);
+      if (!event || event.status === 'draft') return undefined;
+      const programme = await repo.programme(event.id);
+      return { event, ...programme, availability: availability(event, now()) };
+    },
+
+    async book(slug: string, input: BookingInput) {
+      const event = await repo.eventBySlug(slug);
+      if (!event || event.status === 'draft') return { kind: 'closed' as const };
+      if (input.attendees.length < 1 || input.attendees.length > event.maxPerBooking)
+        return { kind: 'closed' as const };
+      const token = randomBytes(32).toString('base64url');
+      const outcome = await repo.book(
+        event.id,
+        {
+          tokenHash: sha256(token),
+          bookerName: input.bookerName,
+          bookerEmail: input.bookerEmail,
+          userId: input.userId,
+          locale: input.locale,
+        },
+        input.attendees,
+        input.choice,
+        now(),
+      );
+      if (outcome.kind !== 'booked') return outcome;
+      const fresh = (await repo.eventById(event.id))!;
+      const manage = `${baseUrl}/bookings/${token}`;
+      const confirmedNames = input.attendees.slice(0, outcome.confirmed).map((a) => a.name);
+      const waitingNames = input.attendees.slice(outcome.confirmed).map((a) => a.name);
+      const t = i18n.translator(input.locale);
+      await mail(
+        input.bookerEmail,
+        input.locale,
+        'booked',
+        {
+          ...varsFor(fresh, input.locale),
+          manage,
+          confirmed: confirmedNames.length ? confirmedNames.join(', ') : t('events.emails.none'),
+          waiting: waitingNames.length ? waitingNames.join(', ') : t('events.emails.none'),
+        },
+        fresh,
+        outcome.confirmed > 0,
+      );
+      for (const [i, a] of input.attendees.entries()) {
+        if (!a.email || a.email.toLowerCase() === input.bookerEmail.toLowerCase()) continue;
+        const key = i < outcome.confirmed ? 'attendeeConfirmed' : 'attendeeWaiting';
+        await mail(
+          a.email,
+          input.locale,
+          key,
+          { ...varsFor(fresh, input.locale), name: a.name, booker: input.bookerName },
+          fresh,
+          i < outcome.confirmed,
+        );
+      }
+      return { ...outcome, token };
+    },
+
+    async booking(token: string) {
+      if (token.length > 100) return undefined;
+      const found = await repo.bookingByTokenHash(sha256(token));
+      if (!found) return undefined;
+      const { event, people } = found;
+      const anyConfirmed = people.some((p) => p.status === 'confirmed');
+      return {
+        ...found,
+        availability: availability(event, now()),
+        /** The joining link goes only to people with a confirmed place. */
+        joiningLink: anyConfirmed && event.status === 'published' ? event.joiningLink : null,
+        editable:
+          availability(event, now()).state !== 'past' &&
+          !(event.bookingClosesAt && event.bookingClosesAt <= now()),
+      };
+    },
+
+    async cancel(token: string, attendeeIds: string[] | 'all') {
+      const found = await repo.bookingByTokenHash(sha256(token));
+      if (!found) return undefined;
+      const result = await repo.cancel(found.booking.id, attendeeIds, now());
+      if (result.cancelled > 0) {
+        await mail(found.booking.bookerEmail, found.booking.locale, 'cancelled', {
+          ...varsFor(found.event, found.booking.locale),
+          count: String(result.cancelled),
+        });
+      }
+      await sendOffers(result.offered);
+      return result;
+    },
+
+    async acceptOffer(token: string, attendeeId: string) {
+      const found = await repo.bookingByTokenHash(sha256(token));
+      if (!found) return false;
+      const ok = await repo.acceptOffer(found.booking.id, attendeeId, now());
+      if (ok) {
+        const person = found.people.find((p) => p.id === attendeeId)!;
+        await mail(
+          found.booking.bookerEmail,
+          found.booking.locale,
+          'offerAccepted',
+          { ...varsFor(found.event, found.booking.locale), name: person.name },
+          found.event,
+          true,
+        );
+      }
+      return ok;
+    },
+
+    async updateAttendee(
+      token: string,
+      attendeeId: string,
+      patch: {
+        name: string;
+        email?: string | undefined;
+        accessNeeds?: string | undefined;
+        dietaryNeeds?: string | undefined;
+      },
+    ) {
+      const found = await service.booking(token);
+      if (!found || !found.editable) return false;
+      const ok = await repo.updateAttendee(found.booking.id, attendeeId, {
+        name: patch.name,
+        email: patch.email ?? null,
+        accessNeeds: patch.accessNeeds ?? null,
+        dietaryNeeds: patch.dietaryNeeds ?? null,
+      });
+      if (ok)
+        await mail(found.booking.bookerEmail, found.booking.locale, 'changed', {
+          ...varsFor(found.event, found.booking.locale),
+          name: patch.name,
+        });
+      return ok;
+    },
+
+    async expireOffers() {
+      const { expired, offered } = await repo.expireOffers(now());
+      for (const e of expired) {
+        const booking = await repo.bookerOf(e.bookingId);
+        const event = booking && (await repo.eventById(booking.eventId));
+        if (booking && event)
+          await mail(booking.bookerEmail, booking.locale, 'offerExpired', {
+            ...varsFor(event, booking.locale),
+            name: e.name,
+          });
+      }
+      await sendOffers(offered);
+      return { expired: expired.length, offered: offered.length };
+    },
+
+    /** The public calendar file: never the joining link. */
+    async calendar(slug: string): Promise<string | undefined> {
+      const event = await repo.eventBySlug(slug);
+      return event && event.status !== 'draft' ? calendarFor(event, false) : undefined;
+    },
+
+    async canOrganise(actor: CurrentUser | undefined, event: EventRow): Promise<boolean> {
+      if (!actor) return false;
+      if (actor.role === 'editor' || actor.role === 'admin') return true;
+      return repo.isOrganiser(event.id, actor.id);
+    },
+
+    async counts(eventId: string) {
+      return repo.counts(eventId);
+    },
+  };
+
+  deps.jobs.register(OFFER_JOB, async () => {
+    await service.expireOffers();
+  });
+  return service;
+}
+
+export type EventsService = ReturnType<typeof createEventsService>;
