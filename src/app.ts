@@ -10,9 +10,14 @@ import { pagesRoutes } from './features/pages/routes.ts';
 import { accountsRoutes } from './features/accounts/routes.ts';
 import { adminRoutes } from './features/admin/routes.ts';
 import { createEventsRepository } from './features/events/repository.ts';
-import { eventsRoutes } from './features/events/routes.ts';
+import { eventsRoutes, organiserRoutes } from './features/events/routes.ts';
 import { eventsSeeder } from './features/events/seed.ts';
-import { createEventsService, type EventsService, OFFER_JOB } from './features/events/service.ts';
+import {
+  createEventsService,
+  type EventsService,
+  OFFER_JOB,
+  REMINDER_JOB,
+} from './features/events/service.ts';
 import { createAccountsRepository } from './features/accounts/repository.ts';
 import { accountsSeeder } from './features/accounts/seed.ts';
 import { type AccountsService, createAccountsService } from './features/accounts/service.ts';
@@ -160,11 +165,13 @@ export async function buildApp({
   await app.register(accountsRoutes(accounts, { secure: config.production }));
   await app.register(adminRoutes(accounts, { outbox: mailer.outbox }));
   await app.register(eventsRoutes(events, { baseUrl: config.baseUrl }));
+  await app.register(organiserRoutes(events));
   await app.register(pagesRoutes());
 
   await jobs.schedule('jobs.cleanup', 24 * 3600);
   await jobs.schedule('accounts.purge', 24 * 3600);
   await jobs.schedule(OFFER_JOB, 5 * 60);
+  await jobs.schedule(REMINDER_JOB, 3600);
   if (config.runJobs) jobs.start();
   app.addHook('onClose', async () => jobs.stop());
   return app;

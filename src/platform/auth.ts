@@ -11,6 +11,11 @@ import type { Access } from './routes.ts';
  */
 
 export const SESSION_COOKIE = 'sp_session';
+
+/** Thrown by a service when the actor may not do this (shown as a 403 page). */
+export class AccessDenied extends Error {
+  statusCode = 403;
+}
 export const STAFF_ROLES = ['moderator', 'editor', 'admin'] as const;
 export type UserRole = 'member' | 'moderator' | 'editor' | 'admin';
 

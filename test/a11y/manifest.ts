@@ -136,6 +136,11 @@ export const pages: Record<string, PageSample> = {
     },
   },
 
+  '/events/:slug/attendees': {
+    paths: ['/events/demo-birmingham-launch-born-into-care/attendees'],
+    as: 'editor',
+  },
+
   // Admin
   '/admin': { paths: ['/admin'], as: 'admin' },
   '/admin/users': { paths: ['/admin/users', '/admin/users?approval=pending'], as: 'admin' },

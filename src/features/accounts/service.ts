@@ -4,7 +4,12 @@ import { dictionary } from '@zxcvbn-ts/language-common';
 import * as OTPAuth from 'otpauth';
 import QRCode from 'qrcode';
 import type { FastifyBaseLogger } from 'fastify';
-import type { CurrentUser, SessionInfo, UserRole } from '../../platform/auth.ts';
+import {
+  AccessDenied,
+  type CurrentUser,
+  type SessionInfo,
+  type UserRole,
+} from '../../platform/auth.ts';
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
@@ -18,9 +23,7 @@ import type { MemberKind, Role, TokenPurpose, UserStatus } from './schema.ts';
  * or reply here: routes parse and render; this decides.
  */
 
-export class AccessDenied extends Error {
-  statusCode = 403;
-}
+export { AccessDenied };
 
 export class TooManyAttempts extends Error {
   statusCode = 429;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type TestApp, testApp } from '../../../test/helpers/app.ts';
 import { sentMail } from '../../../test/helpers/mail.ts';
-import { submit } from '../../../test/helpers/session.ts';
+import { signIn, submit } from '../../../test/helpers/session.ts';
+import { DEMO_PASSWORD } from '../accounts/seed.ts';
 import { createEventsRepository, type EventsRepository } from './repository.ts';
 import { createEventsService } from './service.ts';
 
@@ -247,5 +248,139 @@ describe('events and booking', () => {
     assert.equal(data['@type'], 'Event');
     assert.equal(data.eventAttendanceMode, 'https://schema.org/OfflineEventAttendanceMode');
     assert.ok(!Number.isNaN(Date.parse(data.startDate)));
+  });
+
+  test('organisers: editors and named members see the attendee list with needs, CSV, check-in, email everyone, cancel', async () => {
+    const event = await makeEvent('organised', 3, { mode: 'in_person', venueName: 'Hall' });
+    const page = `/events/${event.slug}/book`;
+    await submit(
+      t.app,
+      page,
+      page,
+      {
+        ...bookingFields(['=HYPERLINK("x")', 'Bea']),
+        attendee_0_access: 'Step-free access',
+        attendee_1_dietary: 'Vegan',
+        attendee_1_email: 'bea@example.org',
+      },
+      '',
+      '10.6.0.1',
+    );
+    await submit(
+      t.app,
+      page,
+      page,
+      bookingFields(['Cy', 'Di'], { choice: 'split', bookerEmail: 'second-booker@example.org' }),
+      '',
+      '10.6.0.2',
+    );
+    const url = `/events/${event.slug}/attendees`;
+
+    const member = await signIn(t.app, 'member@example.org', DEMO_PASSWORD, undefined, '10.6.1.1');
+    assert.equal(
+      (await t.app.inject({ url, headers: { cookie: member } })).statusCode,
+      403,
+      'not an organiser',
+    );
+    assert.equal((await t.app.inject(url)).statusCode, 303, 'a visitor is sent to sign in');
+    const [m] = await t.database.query<{ id: string }>(
+      `SELECT id FROM users WHERE email = 'member@example.org'`,
+    );
+    await repo.addOrganiser(event.id, m!.id);
+    const list = await t.app.inject({ url, headers: { cookie: member } });
+    assert.equal(list.statusCode, 200, 'a named organiser');
+    assert.match(list.body, /Step-free access/);
+    assert.match(list.body, /Vegan/);
+    assert.match(list.body, /3 confirmed, 0 offered a place, 1 waiting, of 3 places/);
+
+    const csv = await t.app.inject({ url: `${url}.csv`, headers: { cookie: member } });
+    assert.equal(csv.statusCode, 200);
+    assert.match(csv.headers['content-type'] as string, /text\/csv/);
+    assert.match(csv.body, /'=HYPERLINK/, 'a formula is defused');
+    assert.match(csv.body, /Vegan/);
+
+    const editor = await signIn(t.app, 'editor@example.org', DEMO_PASSWORD, undefined, '10.6.1.2');
+    const people = await repo.attendeesOf(event.id);
+    const bea = people.find((p) => p.attendee.name === 'Bea')!.attendee;
+    const checked = await submit(
+      t.app,
+      url,
+      `${url}/${bea.id}/check-in`,
+      { checkedIn: 'yes' },
+      editor,
+    );
+    assert.equal(checked.res.statusCode, 303);
+    assert.ok(
+      (await repo.attendeesOf(event.id)).find((p) => p.attendee.id === bea.id)!.attendee
+        .checkedInAt,
+    );
+
+    await sentMail(t.app);
+    const bad = await submit(
+      t.app,
+      url,
+      `/events/${event.slug}/email-attendees`,
+      { subject: '', message: 'Hello' },
+      editor,
+    );
+    assert.equal(bad.res.statusCode, 400);
+    assert.match(bad.res.body, /Enter a subject/);
+    assert.match(bad.res.body, /Hello/, 'the message is kept');
+    const sent = await submit(
+      t.app,
+      url,
+      `/events/${event.slug}/email-attendees`,
+      { subject: 'Parking', message: 'Use the side gate.' },
+      editor,
+    );
+    assert.equal(sent.res.headers.location, `/events/${event.slug}/attendees?done=emailed-3`);
+    const mails = await sentMail(t.app);
+    const parking = mails.filter((x) => x.subject.endsWith('Parking'));
+    assert.deepEqual(parking.map((x) => x.to).sort(), [
+      'bea@example.org',
+      'booker@example.org',
+      'second-booker@example.org',
+    ]);
+
+    const cancelled = await submit(
+      t.app,
+      url,
+      `/events/${event.slug}/status`,
+      { status: 'cancelled', message: 'The venue flooded.' },
+      editor,
+    );
+    assert.equal(cancelled.res.statusCode, 303);
+    const after = await sentMail(t.app);
+    const told = after.filter((x) => x.subject === `Cancelled: ${event.title}`);
+    assert.equal(told.length, 3, 'everyone booked or waiting is told');
+    for (const x of told) {
+      assert.match(x.text, /The venue flooded/);
+      const attachment = /filename=organised\.ics[\s\S]*?\n\n([A-Za-z0-9+/=\n]+)/.exec(x.raw);
+      assert.ok(attachment, 'an updated calendar entry is attached');
+      assert.match(
+        Buffer.from(attachment[1]!.replace(/\n/g, ''), 'base64').toString('utf8'),
+        /STATUS:CANCELLED/,
+      );
+    }
+    const ics = await t.app.inject(`/events/${event.slug}.ics`);
+    assert.match(ics.body, /STATUS:CANCELLED/);
+    assert.match(ics.body, /SEQUENCE:1/);
+    assert.match((await t.app.inject(`/events/${event.slug}`)).body, /Cancelled/);
+  });
+
+  test('reminders go the day before, once, to everyone with a place', async () => {
+    const event = await makeEvent('tomorrow', 5, {
+      startsAt: new Date(Date.now() + 24 * HOUR),
+      endsAt: new Date(Date.now() + 26 * HOUR),
+    });
+    const page = `/events/${event.slug}/book`;
+    await submit(t.app, page, page, bookingFields(['Early bird']), '', '10.7.0.1');
+    await sentMail(t.app);
+    const sent = await t.app.services.events.sendReminders();
+    assert.equal(sent, 1);
+    const reminder = (await sentMail(t.app)).find((x) => x.subject === `Tomorrow: ${event.title}`);
+    assert.ok(reminder);
+    assert.match(reminder.text, /secret-room-42/, 'the joining link goes to people with a place');
+    assert.equal(await t.app.services.events.sendReminders(), 0, 'only once');
   });
 });

@@ -314,9 +314,7 @@ export function createEventsRepository(db: Db) {
     },
 
     /** Offers not taken in time lapse; their places go to the next in line. */
-    async expireOffers(
-      now: Date,
-    ): Promise<{
+    async expireOffers(now: Date): Promise<{
       expired: { bookingId: string; name: string; email: string | null }[];
       offered: Offered[];
     }> {
@@ -412,6 +410,90 @@ export function createEventsRepository(db: Db) {
         .where(eq(attendees.eventId, eventId))
         .orderBy(asc(attendees.seq));
     },
+    async setCheckIn(
+      eventId: string,
+      attendeeId: string,
+      checkedIn: boolean,
+      now: Date,
+    ): Promise<boolean> {
+      const rows = await db
+        .update(attendees)
+        .set({ checkedInAt: checkedIn ? now : null })
+        .where(
+          and(
+            eq(attendees.id, attendeeId),
+            eq(attendees.eventId, eventId),
+            eq(attendees.status, 'confirmed'),
+          ),
+        )
+        .returning({ id: attendees.id });
+      return rows.length === 1;
+    },
+    /** Cancel or postpone: calendars update because the sequence goes up. */
+    async setStatus(
+      eventId: string,
+      status: 'cancelled' | 'postponed' | 'published',
+    ): Promise<EventRow | undefined> {
+      const [row] = await db
+        .update(events)
+        .set({ status, sequence: sql`${events.sequence} + 1`, updatedAt: new Date() })
+        .where(eq(events.id, eventId))
+        .returning();
+      return row;
+    },
+    /** Everyone to tell about an event: each booker, and attendees with their own address. */
+    async recipients(
+      eventId: string,
+      statuses: AttendeeStatus[],
+    ): Promise<{ email: string; locale: 'en' | 'cy'; confirmed: boolean }[]> {
+      const rows = await db
+        .select({
+          bookerEmail: bookings.bookerEmail,
+          locale: bookings.locale,
+          email: attendees.email,
+          status: attendees.status,
+        })
+        .from(attendees)
+        .innerJoin(bookings, eq(bookings.id, attendees.bookingId))
+        .where(and(eq(attendees.eventId, eventId), inArray(attendees.status, statuses)));
+      const out = new Map<string, { email: string; locale: 'en' | 'cy'; confirmed: boolean }>();
+      for (const r of rows) {
+        for (const e of [r.bookerEmail, r.email]) {
+          if (!e) continue;
+          const key = e.toLowerCase();
+          const prev = out.get(key);
+          out.set(key, {
+            email: e,
+            locale: r.locale,
+            confirmed: (prev?.confirmed ?? false) || r.status === 'confirmed',
+          });
+        }
+      }
+      return [...out.values()];
+    },
+    async dueReminders(from: Date, to: Date): Promise<EventRow[]> {
+      return db
+        .select()
+        .from(events)
+        .where(
+          and(
+            eq(events.status, 'published'),
+            gte(events.startsAt, from),
+            lt(events.startsAt, to),
+            sql`${events.reminderSentAt} IS NULL`,
+          ),
+        );
+    },
+    /** Claim the reminder for one event (once across instances). */
+    async claimReminder(eventId: string, now: Date): Promise<boolean> {
+      const rows = await db
+        .update(events)
+        .set({ reminderSentAt: now })
+        .where(and(eq(events.id, eventId), sql`${events.reminderSentAt} IS NULL`))
+        .returning({ id: events.id });
+      return rows.length === 1;
+    },
+
     async counts(eventId: string): Promise<Record<AttendeeStatus, number>> {
       const rows = await db
         .select({ status: attendees.status, n: sql<number>`count(*)::int` })

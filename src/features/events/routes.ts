@@ -394,3 +394,143 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
     });
   };
 }
+
+const statusForm = z.object({
+  status: z.enum(['cancelled', 'postponed'], 'events.errors.statusRequired'),
+  message: z
+    .string('events.errors.messageRequired')
+    .trim()
+    .min(1, 'events.errors.messageRequired')
+    .max(2000, 'events.errors.tooLong'),
+});
+const emailForm = z.object({
+  subject: z
+    .string('events.errors.subjectRequired')
+    .trim()
+    .min(1, 'events.errors.subjectRequired')
+    .max(150, 'events.errors.tooLong'),
+  message: z
+    .string('events.errors.messageRequired')
+    .trim()
+    .min(1, 'events.errors.messageRequired')
+    .max(5000, 'events.errors.tooLong'),
+});
+
+/** Spreadsheet-safe: a cell that starts like a formula is shown as text. */
+const cell = (v: string | null | undefined) => (v && /^[=+\-@\t\r]/.test(v) ? `'${v}` : (v ?? ''));
+
+/** Organisers: the attendee list with needs, CSV, check-in, email everyone, cancel or postpone. */
+export function organiserRoutes(events: EventsService): FastifyPluginAsync {
+  return async (app) => {
+    const cfg = { config: { access: 'signedIn' as const } };
+    const page = async (
+      req: FastifyRequest,
+      reply: FastifyReply,
+      extra: Record<string, unknown> = {},
+      status = 200,
+    ) => {
+      const p = slugParam.safeParse(req.params);
+      const view = p.success ? await events.organiserView(req.user, p.data.slug) : undefined;
+      if (!view) return reply.callNotFound();
+      return reply.render(
+        'events/views/attendees.njk',
+        {
+          title: req.t('events.organise.title'),
+          event: present(view.event, req.locale),
+          people: view.people,
+          counts: view.counts,
+          done: (req.query as { done?: string }).done,
+          values: {},
+          noindex: true,
+          ...extra,
+        },
+        status,
+      );
+    };
+    app.get('/events/:slug/attendees', cfg, async (req, reply) => page(req, reply));
+    app.get(
+      '/events/:slug/attendees.csv',
+      { config: { access: 'signedIn', a11y: false } },
+      async (req, reply) => {
+        const p = slugParam.safeParse(req.params);
+        const view = p.success ? await events.organiserView(req.user, p.data.slug) : undefined;
+        if (!view) return reply.callNotFound();
+        const { stringify } = await import('csv-stringify/sync');
+        const t = req.t;
+        const csv = stringify([
+          [
+            'name',
+            'status',
+            'email',
+            'booked_by',
+            'booker_email',
+            'access_needs',
+            'dietary_needs',
+            'checked_in',
+          ],
+          ...view.people.map((r) => [
+            cell(r.attendee.name),
+            t(`events.status.${r.attendee.status}`),
+            cell(r.attendee.email),
+            cell(r.bookerName),
+            cell(r.bookerEmail),
+            cell(r.attendee.accessNeeds),
+            cell(r.attendee.dietaryNeeds),
+            r.attendee.checkedInAt ? r.attendee.checkedInAt.toISOString() : '',
+          ]),
+        ]);
+        return reply
+          .header('content-type', 'text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${view.event.slug}-attendees.csv"`)
+          .header('cache-control', 'no-store')
+          .send(`\ufeff${csv}`);
+      },
+    );
+    app.post('/events/:slug/attendees/:id/check-in', cfg, async (req, reply) => {
+      const p = slugParam.extend({ id: z.uuid() }).safeParse(req.params);
+      if (!p.success) return reply.callNotFound();
+      const on = (req.body as { checkedIn?: string } | undefined)?.checkedIn === 'yes';
+      await events.checkIn(req.user, p.data.slug, p.data.id, on);
+      return reply.redirect(
+        `/events/${p.data.slug}/attendees?done=${on ? 'checked-in' : 'unchecked'}#attendee-${p.data.id}`,
+        303,
+      );
+    });
+    app.post('/events/:slug/email-attendees', cfg, async (req, reply) => {
+      const p = slugParam.safeParse(req.params);
+      if (!p.success) return reply.callNotFound();
+      const form = emailForm.safeParse(req.body ?? {});
+      if (!form.success) {
+        const errors = errorsFrom(
+          form.error.issues.map((i) => ({ field: String(i.path[0]), key: i.message })),
+          req.t,
+        );
+        return page(req, reply, { errors, values: req.body }, 400);
+      }
+      const n = await events.emailAttendees(
+        req.user,
+        p.data.slug,
+        form.data.subject,
+        form.data.message,
+      );
+      return reply.redirect(`/events/${p.data.slug}/attendees?done=emailed-${n}`, 303);
+    });
+    app.post('/events/:slug/status', cfg, async (req, reply) => {
+      const p = slugParam.safeParse(req.params);
+      if (!p.success) return reply.callNotFound();
+      const form = statusForm.safeParse(req.body ?? {});
+      if (!form.success) {
+        const errors = errorsFrom(
+          form.error.issues.map((i) => ({
+            field: String(i.path[0]) === 'message' ? 'statusMessage' : String(i.path[0]),
+            key: i.message,
+          })),
+          req.t,
+        );
+        return page(req, reply, { errors, values: req.body }, 400);
+      }
+      await events.changeStatus(req.user, p.data.slug, form.data.status, form.data.message);
+      return reply.redirect(`/events/${p.data.slug}/attendees?done=${form.data.status}`, 303);
+    });
+  };
+}

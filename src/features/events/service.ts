@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { CurrentUser } from '../../platform/auth.ts';
+import { AccessDenied, type CurrentUser } from '../../platform/auth.ts';
 import { formatDate, formatRange, formatTime } from '../../platform/dates.ts';
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
@@ -30,6 +30,7 @@ export interface BookingInput {
 }
 
 export const OFFER_JOB = 'events.expire-offers';
+export const REMINDER_JOB = 'events.reminders';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export interface EventsDeps {
@@ -320,10 +321,100 @@ export function createEventsService(deps: EventsDeps) {
     async counts(eventId: string) {
       return repo.counts(eventId);
     },
+
+    // Organisers: editors and admins, and members an editor names for the event.
+    async organiserView(actor: CurrentUser | undefined, slug: string) {
+      const event = await repo.eventBySlug(slug);
+      if (!event) return undefined;
+      if (!(await service.canOrganise(actor, event)))
+        throw new AccessDenied('Not an organiser of this event');
+      const people = await repo.attendeesOf(event.id);
+      return { event, people, counts: await repo.counts(event.id) };
+    },
+    async checkIn(
+      actor: CurrentUser | undefined,
+      slug: string,
+      attendeeId: string,
+      checkedIn: boolean,
+    ) {
+      const view = await service.organiserView(actor, slug);
+      return view ? repo.setCheckIn(view.event.id, attendeeId, checkedIn, now()) : false;
+    },
+    /** A message to every attendee with a place (through the queue). */
+    async emailAttendees(
+      actor: CurrentUser | undefined,
+      slug: string,
+      subject: string,
+      message: string,
+    ): Promise<number> {
+      const view = await service.organiserView(actor, slug);
+      if (!view) return 0;
+      const to = await repo.recipients(view.event.id, ['confirmed', 'offered']);
+      for (const r of to) {
+        await mailer.send({
+          to: r.email,
+          subject: `${view.event.title}: ${subject}`,
+          text: `${message}
+
+${eventUrl(view.event)}
+`,
+        });
+      }
+      return to.length;
+    },
+    /** Cancel or postpone an event: everyone booked or waiting is emailed, with an updated calendar entry. */
+    async changeStatus(
+      actor: CurrentUser | undefined,
+      slug: string,
+      status: 'cancelled' | 'postponed',
+      message: string,
+    ): Promise<number> {
+      const view = await service.organiserView(actor, slug);
+      if (!view) return 0;
+      const updated = (await repo.setStatus(view.event.id, status))!;
+      const to = await repo.recipients(updated.id, ['confirmed', 'offered', 'waiting']);
+      for (const r of to) {
+        await mail(
+          r.email,
+          r.locale,
+          status === 'cancelled' ? 'eventCancelled' : 'eventPostponed',
+          { ...varsFor(updated, r.locale), message },
+          updated,
+          true,
+        );
+      }
+      return to.length;
+    },
+    /** The day before: a reminder with the calendar entry (and joining link) to everyone with a place. */
+    async sendReminders(): Promise<number> {
+      const t0 = now();
+      let sent = 0;
+      for (const event of await repo.dueReminders(
+        new Date(t0.getTime() + 12 * 3600_000),
+        new Date(t0.getTime() + 36 * 3600_000),
+      )) {
+        if (!(await repo.claimReminder(event.id, t0))) continue;
+        for (const r of await repo.recipients(event.id, ['confirmed'])) {
+          await mail(
+            r.email,
+            r.locale,
+            'reminder',
+            { ...varsFor(event, r.locale), joining: event.joiningLink ?? '' },
+            event,
+            true,
+          );
+          sent++;
+        }
+      }
+      return sent;
+    },
   };
 
   deps.jobs.register(OFFER_JOB, async () => {
     await service.expireOffers();
+  });
+  deps.jobs.register(REMINDER_JOB, async () => {
+    await service.sendReminders();
   });
   return service;
 }
