@@ -16,6 +16,7 @@ import {
   createEventsService,
   type EventsService,
   OFFER_JOB,
+  PURGE_JOB,
   REMINDER_JOB,
 } from './features/events/service.ts';
 import { createAccountsRepository } from './features/accounts/repository.ts';
@@ -133,6 +134,7 @@ export async function buildApp({
     baseUrl: config.baseUrl,
   });
   seeders.push(eventsSeeder(eventsRepo));
+  accounts.addDataProvider(events.personalData);
 
   app.decorate('platform', { config, database, jobs, mailer, storage, i18n, routes, seeders });
   app.decorate('services', { accounts, events });
@@ -172,6 +174,7 @@ export async function buildApp({
   await jobs.schedule('accounts.purge', 24 * 3600);
   await jobs.schedule(OFFER_JOB, 5 * 60);
   await jobs.schedule(REMINDER_JOB, 3600);
+  await jobs.schedule(PURGE_JOB, 24 * 3600);
   if (config.runJobs) jobs.start();
   app.addHook('onClose', async () => jobs.stop());
   return app;

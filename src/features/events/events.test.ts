@@ -383,4 +383,42 @@ describe('events and booking', () => {
     assert.match(reminder.text, /secret-room-42/, 'the joining link goes to people with a place');
     assert.equal(await t.app.services.events.sendReminders(), 0, 'only once');
   });
+
+  test('a member who deletes their account: bookings cancelled, places offered on, details erased; old bookings purged', async () => {
+    const event = await makeEvent('leaver', 1);
+    const [m] = await t.database.query<{ id: string }>(
+      `SELECT id FROM users WHERE email = 'parent@example.org'`,
+    );
+    const mine = await t.app.services.events.book(event.slug, {
+      bookerName: 'Leaving Parent',
+      bookerEmail: 'parent@example.org',
+      attendees: [{ name: 'Leaving Parent', accessNeeds: 'Quiet room' }],
+      choice: 'all',
+      locale: 'en',
+      userId: m!.id,
+    });
+    const next = await t.app.services.events.book(event.slug, {
+      bookerName: 'Next',
+      bookerEmail: 'next@example.org',
+      attendees: [{ name: 'Next' }],
+      choice: 'waitlist',
+      locale: 'en',
+    });
+    assert.ok('token' in mine && 'token' in next);
+    await t.app.services.accounts.deleteAccount(m!.id, false);
+    const text =
+      JSON.stringify(await t.database.query('SELECT * FROM bookings')) +
+      JSON.stringify(await t.database.query('SELECT * FROM attendees'));
+    assert.doesNotMatch(text, /Leaving Parent|Quiet room/);
+    assert.equal((await t.app.services.events.booking(next.token))!.people[0]!.status, 'offered');
+
+    await t.database.query(
+      `UPDATE events SET starts_at = now() - interval '200 days', ends_at = now() - interval '200 days' WHERE id = $1`,
+      [event.id],
+    );
+    await t.app.platform.jobs.enqueue('events.purge-bookings', {});
+    await t.app.platform.jobs.runDue();
+    const left = await t.database.query('SELECT 1 FROM bookings WHERE event_id = $1', [event.id]);
+    assert.equal(left.length, 0, 'booking details go 6 months after the event');
+  });
 });

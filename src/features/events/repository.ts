@@ -494,6 +494,44 @@ export function createEventsRepository(db: Db) {
       return rows.length === 1;
     },
 
+    /** Personal details of bookings for events that ended before `before` are deleted. */
+    async purgeBookingsBefore(before: Date): Promise<number> {
+      const rows = await db
+        .delete(bookings)
+        .where(
+          inArray(
+            bookings.eventId,
+            db.select({ id: events.id }).from(events).where(lt(events.endsAt, before)),
+          ),
+        )
+        .returning({ id: bookings.id });
+      return rows.length;
+    },
+    /** The booking rows stay (counts stay true); every personal detail in them goes. */
+    async eraseBookingsOfUser(userId: string): Promise<void> {
+      await db.transaction(async (tx) => {
+        const ids = (
+          await tx.select({ id: bookings.id }).from(bookings).where(eq(bookings.userId, userId))
+        ).map((r) => r.id);
+        if (!ids.length) return;
+        await tx
+          .update(attendees)
+          .set({ name: 'Former member', email: null, accessNeeds: null, dietaryNeeds: null })
+          .where(inArray(attendees.bookingId, ids));
+        await tx
+          .update(bookings)
+          .set({ bookerName: 'Former member', bookerEmail: 'removed@invalid', userId: null })
+          .where(inArray(bookings.id, ids));
+      });
+    },
+    async bookingsOfUser(userId: string) {
+      return db
+        .select({ booking: bookings, title: events.title, startsAt: events.startsAt })
+        .from(bookings)
+        .innerJoin(events, eq(events.id, bookings.eventId))
+        .where(eq(bookings.userId, userId));
+    },
+
     async counts(eventId: string): Promise<Record<AttendeeStatus, number>> {
       const rows = await db
         .select({ status: attendees.status, n: sql<number>`count(*)::int` })

@@ -31,6 +31,9 @@ export interface BookingInput {
 
 export const OFFER_JOB = 'events.expire-offers';
 export const REMINDER_JOB = 'events.reminders';
+export const PURGE_JOB = 'events.purge-bookings';
+/** Booking details (names, needs) are kept for 6 months after the event, as the privacy notice says. */
+export const BOOKING_RETENTION_DAYS = 183;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export interface EventsDeps {
@@ -322,6 +325,30 @@ export function createEventsService(deps: EventsDeps) {
       return repo.counts(eventId);
     },
 
+    /** For the accounts feature: a member's bookings in their data export, and cancelled when they leave. */
+    personalData: {
+      name: 'eventBookings',
+      async export(userId: string) {
+        const rows = await repo.bookingsOfUser(userId);
+        return Promise.all(
+          rows.map(async (r) => ({
+            event: r.title,
+            startsAt: r.startsAt,
+            bookerName: r.booking.bookerName,
+            bookerEmail: r.booking.bookerEmail,
+            bookedAt: r.booking.createdAt,
+          })),
+        );
+      },
+      async erase(userId: string) {
+        for (const r of await repo.bookingsOfUser(userId)) {
+          const result = await repo.cancel(r.booking.id, 'all', now());
+          await sendOffers(result.offered);
+        }
+        await repo.eraseBookingsOfUser(userId);
+      },
+    },
+
     // Organisers: editors and admins, and members an editor names for the event.
     async organiserView(actor: CurrentUser | undefined, slug: string) {
       const event = await repo.eventBySlug(slug);
@@ -412,6 +439,11 @@ ${eventUrl(view.event)}
 
   deps.jobs.register(OFFER_JOB, async () => {
     await service.expireOffers();
+  });
+  deps.jobs.register(PURGE_JOB, async () => {
+    await repo.purgeBookingsBefore(
+      new Date(now().getTime() - BOOKING_RETENTION_DAYS * 24 * 3600_000),
+    );
   });
   deps.jobs.register(REMINDER_JOB, async () => {
     await service.sendReminders();
