@@ -421,4 +421,43 @@ describe('events and booking', () => {
     const left = await t.database.query('SELECT 1 FROM bookings WHERE event_id = $1', [event.id]);
     assert.equal(left.length, 0, 'booking details go 6 months after the event');
   });
+
+  test('changing an attendee: bad input is shown inline with what was typed; good input is saved and emailed', async () => {
+    const event = await makeEvent('edit-me', 5);
+    const page = `/events/${event.slug}/book`;
+    const { res } = await submit(
+      t.app,
+      page,
+      page,
+      bookingFields(['Original Name']),
+      '',
+      '10.8.0.1',
+    );
+    const manage = res.headers.location as string;
+    const token = manage.split('/')[2]!.split('?')[0]!;
+    const person = (await t.app.services.events.booking(token))!.people[0]!;
+    const bad = await submit(t.app, manage, `/bookings/${token}/attendees/${person.id}`, {
+      name: '',
+      email: 'not-an-email',
+      access: 'Hearing loop',
+    });
+    assert.equal(bad.res.statusCode, 400);
+    assert.match(bad.res.body, /There is a problem/);
+    assert.match(bad.res.body, /Enter a name for this person/);
+    assert.match(bad.res.body, /href="#email-/);
+    assert.match(bad.res.body, /Hearing loop/, 'what was typed is kept');
+    assert.equal((await t.app.services.events.booking(token))!.people[0]!.name, 'Original Name');
+    const good = await submit(t.app, manage, `/bookings/${token}/attendees/${person.id}`, {
+      name: 'New Name',
+      email: '',
+      access: 'Hearing loop',
+    });
+    assert.equal(good.res.statusCode, 303);
+    const after = (await t.app.services.events.booking(token))!.people[0]!;
+    assert.equal(after.name, 'New Name');
+    assert.equal(after.accessNeeds, 'Hearing loop');
+    assert.ok(
+      (await sentMail(t.app)).some((m) => m.subject === `Your booking has changed: ${event.title}`),
+    );
+  });
 });

@@ -325,33 +325,62 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
     );
 
     // Managing a booking: the link in the booker's email is the key.
-    app.get('/bookings/:token', { config: pub }, async (req, reply) => {
-      const p = tokenParam.safeParse(req.params);
-      const found = p.success ? await events.booking(p.data.token) : undefined;
+    /** The manage page; after a bad edit, shown again with the errors and what was typed. */
+    const bookingPage = async (
+      req: FastifyRequest,
+      reply: FastifyReply,
+      token: string,
+      edit?: { id: string; errors: FormErrors; values: Record<string, unknown> },
+    ) => {
+      const found = await events.booking(token);
       if (!found)
         return reply.render(
           `${V}/booking-missing.njk`,
           { title: req.t('events.manage.missing.title'), noindex: true },
           404,
         );
-      return reply.render(`${V}/booking.njk`, {
-        title: req.t('events.manage.title'),
-        event: present(found.event, req.locale),
-        booking: found.booking,
-        people: found.people.map((a) => ({
-          ...a,
-          offerExpires: a.offerExpiresAt
-            ? `${formatDate(a.offerExpiresAt, req.locale)}, ${formatTime(a.offerExpiresAt, req.locale)}`
-            : undefined,
-        })),
-        joiningLink: found.joiningLink,
-        editable: found.editable,
-        active: found.people.filter((a) => a.status !== 'cancelled').length,
-        inPerson: found.event.mode !== 'online',
-        action: `/bookings/${p.data!.token}`,
-        done: (req.query as { done?: string }).done,
-        noindex: true,
-      });
+      return reply.render(
+        `${V}/booking.njk`,
+        {
+          title: req.t('events.manage.title'),
+          event: present(found.event, req.locale),
+          booking: found.booking,
+          people: found.people.map((a) => ({
+            ...a,
+            ...(edit?.id === a.id
+              ? {
+                  name: edit.values.name,
+                  email: edit.values.email,
+                  accessNeeds: edit.values.access,
+                  dietaryNeeds: edit.values.dietary,
+                  open: true,
+                }
+              : {}),
+            offerExpires: a.offerExpiresAt
+              ? `${formatDate(a.offerExpiresAt, req.locale)}, ${formatTime(a.offerExpiresAt, req.locale)}`
+              : undefined,
+          })),
+          errors: edit?.errors,
+          joiningLink: found.joiningLink,
+          editable: found.editable,
+          active: found.people.filter((a) => a.status !== 'cancelled').length,
+          inPerson: found.event.mode !== 'online',
+          action: `/bookings/${token}`,
+          done: (req.query as { done?: string }).done,
+          noindex: true,
+        },
+        edit ? 400 : 200,
+      );
+    };
+    app.get('/bookings/:token', { config: pub }, async (req, reply) => {
+      const p = tokenParam.safeParse(req.params);
+      if (!p.success)
+        return reply.render(
+          `${V}/booking-missing.njk`,
+          { title: req.t('events.manage.missing.title'), noindex: true },
+          404,
+        );
+      return bookingPage(req, reply, p.data.token);
     });
     app.post('/bookings/:token/cancel', { config: pub }, async (req, reply) => {
       const p = tokenParam.safeParse(req.params);
@@ -379,13 +408,29 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
       const body = (req.body ?? {}) as Record<string, unknown>;
       const name = text(body.name);
       const email = text(body.email);
-      if (!name || name.length > 100 || (email && !EMAIL.test(email)))
-        return reply.redirect(`/bookings/${p.data.token}?done=invalid`, 303);
+      const problems: { field: string; key: string; vars?: Record<string, string | number> }[] = [];
+      if (!name)
+        problems.push({ field: `name-${p.data.id}`, key: 'events.errors.attendeeNameEdit' });
+      else if (name.length > 100)
+        problems.push({ field: `name-${p.data.id}`, key: 'events.errors.tooLong' });
+      if (email && (!EMAIL.test(email) || email.length > 254))
+        problems.push({ field: `email-${p.data.id}`, key: 'events.errors.emailFormat' });
+      for (const f of ['access', 'dietary'] as const) {
+        if ((text(body[f])?.length ?? 0) > 500)
+          problems.push({ field: `${f}-${p.data.id}`, key: 'events.errors.tooLong' });
+      }
+      if (problems.length) {
+        return bookingPage(req, reply, p.data.token, {
+          id: p.data.id,
+          errors: errorsFrom(problems, req.t),
+          values: body,
+        });
+      }
       const ok = await events.updateAttendee(p.data.token, p.data.id, {
-        name,
+        name: name!,
         email,
-        accessNeeds: text(body.access)?.slice(0, 500),
-        dietaryNeeds: text(body.dietary)?.slice(0, 500),
+        accessNeeds: text(body.access),
+        dietaryNeeds: text(body.dietary),
       });
       return reply.redirect(
         `/bookings/${p.data.token}?done=${ok ? 'changed' : 'not-changed'}`,
