@@ -13,7 +13,6 @@
  * Always stops the servers and drops the database (also on Ctrl-C).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +21,7 @@ import pg from 'pg';
 import { openDatabase } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import type { StartedProcess } from './lib.ts';
-import { liveChildren, startProcess, stopProcess } from './lib.ts';
+import { freePorts, liveChildren, startProcess, stopProcess } from './lib.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SLUG = 'bench-rush';
@@ -62,30 +61,6 @@ function parseOptions(): Options {
   };
   if (options.attempts > 16_000_000) throw new UsageError('--attempts must be <= 16000000');
   return options;
-}
-
-/** Free ports: every listener stays open until all are known, so they differ. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = Array.from({ length: count }, () => createServer());
-  try {
-    return await Promise.all(
-      servers.map(
-        (server) =>
-          new Promise<number>((resolve, reject) => {
-            server.once('error', reject);
-            server.listen(0, '127.0.0.1', () => {
-              const address = server.address();
-              if (address && typeof address === 'object') resolve(address.port);
-              else reject(new Error('no port'));
-            });
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(
-      servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
-    );
-  }
 }
 
 /** Runs one statement on the server's maintenance connection (CREATE/DROP DATABASE). */

@@ -8,7 +8,6 @@
  * home page; exits 1 if any run saw non-2xx responses or errors.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +20,7 @@ import {
   liveChildren,
   startProcess,
   stopProcess,
+  freePorts,
 } from './lib.ts';
 import { scenarios } from './scenarios.ts';
 
@@ -61,30 +61,6 @@ function parseOptions(): Options {
     throw new Error('--postgres needs DATABASE_URL to be set');
   }
   return { duration, connections, only: values.only, postgres: values.postgres };
-}
-
-/** Two distinct free ports: both listeners stay open until both are known. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = Array.from({ length: count }, () => createServer());
-  try {
-    return await Promise.all(
-      servers.map(
-        (server) =>
-          new Promise<number>((resolve, reject) => {
-            server.once('error', reject);
-            server.listen(0, '127.0.0.1', () => {
-              const address = server.address();
-              if (address && typeof address === 'object') resolve(address.port);
-              else reject(new Error('no port'));
-            });
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(
-      servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
-    );
-  }
 }
 
 async function main(): Promise<number> {

@@ -56,6 +56,15 @@ export interface AuditFilter {
   offset: number;
 }
 
+/** A token that matches, is for this purpose, unused and unexpired. */
+const usableToken = (hash: string, purpose: TokenPurpose) =>
+  and(
+    eq(accountTokens.tokenHash, hash),
+    eq(accountTokens.purpose, purpose),
+    isNull(accountTokens.usedAt),
+    gt(accountTokens.expiresAt, new Date()),
+  );
+
 export function createAccountsRepository(db: Db) {
   return {
     async insertUser(values: NewUser): Promise<UserRow> {
@@ -216,17 +225,7 @@ export function createAccountsRepository(db: Db) {
       await db.insert(accountTokens).values(values);
     },
     async validToken(hash: string, purpose: TokenPurpose): Promise<TokenRow | undefined> {
-      const [row] = await db
-        .select()
-        .from(accountTokens)
-        .where(
-          and(
-            eq(accountTokens.tokenHash, hash),
-            eq(accountTokens.purpose, purpose),
-            isNull(accountTokens.usedAt),
-            gt(accountTokens.expiresAt, new Date()),
-          ),
-        );
+      const [row] = await db.select().from(accountTokens).where(usableToken(hash, purpose));
       return row;
     },
     /** Mark a token used, atomically: only one caller ever gets the row. */
@@ -234,14 +233,7 @@ export function createAccountsRepository(db: Db) {
       const [row] = await db
         .update(accountTokens)
         .set({ usedAt: new Date() })
-        .where(
-          and(
-            eq(accountTokens.tokenHash, hash),
-            eq(accountTokens.purpose, purpose),
-            isNull(accountTokens.usedAt),
-            gt(accountTokens.expiresAt, new Date()),
-          ),
-        )
+        .where(usableToken(hash, purpose))
         .returning();
       return row;
     },
