@@ -19,6 +19,10 @@ import {
   PURGE_JOB,
   REMINDER_JOB,
 } from './features/events/service.ts';
+import { createResourcesRepository } from './features/resources/repository.ts';
+import { resourcesRoutes } from './features/resources/routes.ts';
+import { resourcesSeeder } from './features/resources/seed.ts';
+import { createResourcesService, type ResourcesService } from './features/resources/service.ts';
 import { createAccountsRepository } from './features/accounts/repository.ts';
 import { accountsSeeder } from './features/accounts/seed.ts';
 import { type AccountsService, createAccountsService } from './features/accounts/service.ts';
@@ -65,6 +69,7 @@ export interface Platform {
 export interface Services {
   accounts: AccountsService;
   events: EventsService;
+  resources: ResourcesService;
 }
 
 declare module 'fastify' {
@@ -135,9 +140,20 @@ export async function buildApp({
   });
   seeders.push(eventsSeeder(eventsRepo));
   accounts.addDataProvider(events.personalData);
+  const resourcesRepo = createResourcesRepository(database.db);
+  const resources = createResourcesService({
+    repo: resourcesRepo,
+    storage,
+    mailer,
+    i18n,
+    baseUrl: config.baseUrl,
+    people: { user: (id) => accounts.user(id), audit: accounts.audit },
+  });
+  seeders.push(resourcesSeeder(resourcesRepo, storage));
+  accounts.addDataProvider(resources.personalData);
 
   app.decorate('platform', { config, database, jobs, mailer, storage, i18n, routes, seeders });
-  app.decorate('services', { accounts, events });
+  app.decorate('services', { accounts, events, resources });
 
   // Platform plugins.
   await app.register(routeTablePlugin, { table: routes });
@@ -168,6 +184,9 @@ export async function buildApp({
   await app.register(adminRoutes(accounts, { outbox: mailer.outbox }));
   await app.register(eventsRoutes(events, { baseUrl: config.baseUrl }));
   await app.register(organiserRoutes(events));
+  await app.register(
+    resourcesRoutes(resources, { baseUrl: config.baseUrl, dataDir: config.dataDir, storage }),
+  );
   await app.register(pagesRoutes());
 
   await jobs.schedule('jobs.cleanup', 24 * 3600);

@@ -141,6 +141,44 @@ export const pages: Record<string, PageSample> = {
     as: 'editor',
   },
 
+  // Resources
+  '/resources': {
+    paths: [
+      '/resources',
+      '/resources?q=contact&type=briefing&type=evidence_review&sort=newest',
+      '/resources?topic=maintaining-links&parents=yes&language=cy',
+      '/resources?q=nothing-will-match-this',
+    ],
+  },
+  '/resources/:slug': {
+    paths: [
+      '/resources/keeping-in-touch-key-messages',
+      '/resources/farewell-contact-sessions-video',
+      '/resources/canllaw-cyswllt-rhieni',
+      '/resources/parents-voices-podcast',
+    ],
+  },
+  '/resources/submit': { paths: ['/resources/submit'], as: 'member' },
+  '/resources/submit/done': { paths: ['/resources/submit/done'], as: 'member' },
+  '/topics': { paths: ['/topics'] },
+  '/topics/:slug': { paths: ['/topics/maintaining-links', '/topics/fathers'] },
+  '/admin/resources': {
+    paths: ['/admin/resources', '/admin/resources?status=published'],
+    as: 'editor',
+  },
+  '/admin/resources/new': { paths: ['/admin/resources/new'], as: 'editor' },
+  '/admin/resources/:id': {
+    paths: async ({ database }) => {
+      const [row] = await database.query<{ id: string }>(
+        `SELECT id FROM resources WHERE slug = 'keeping-in-touch-key-messages'`,
+      );
+      return [`/admin/resources/${row!.id}`];
+    },
+    as: 'editor',
+  },
+  '/admin/topics': { paths: ['/admin/topics'], as: 'editor' },
+  '/admin/topics/:slug': { paths: ['/admin/topics/maintaining-links'], as: 'editor' },
+
   // Admin
   '/admin': { paths: ['/admin'], as: 'admin' },
   '/admin/users': { paths: ['/admin/users', '/admin/users?approval=pending'], as: 'admin' },

@@ -32,6 +32,24 @@ export function loadAssetManifest(publicDir: string): AssetManifest {
   };
 }
 
+const KEEP_AS_IS = /(<(pre|textarea)\b[\s\S]*?<\/\2>)/i;
+
+/**
+ * Drop the templates' indentation: whitespace that holds a line break becomes
+ * one line break (so the page means the same to a browser), except inside
+ * <pre> and <textarea>, where every space is content. About a fifth fewer
+ * bytes for people on slow connections.
+ */
+export function tidyWhitespace(html: string): string {
+  const parts = html.split(KEEP_AS_IS);
+  let out = '';
+  for (let i = 0; i < parts.length; i += 3) {
+    out += parts[i]!.replace(/[ \t]*\n\s*/g, '\n');
+    if (i + 1 < parts.length) out += parts[i + 1]!;
+  }
+  return out;
+}
+
 export function createViewEnvironment(opts: {
   srcDir: string;
   rootDir: string;
@@ -131,7 +149,7 @@ export const viewsPlugin = fp<ViewsOptions>(
           text: req.t(item.key),
           active: path === item.href || path.startsWith(`${item.href}/`),
         }));
-        const html = opts.env.render(template, { ...base, ...context });
+        const html = tidyWhitespace(opts.env.render(template, { ...base, ...context }));
         if (status) this.code(status);
         this.header('content-type', 'text/html; charset=utf-8');
         if (!this.hasHeader('cache-control')) this.header('cache-control', 'no-cache');
