@@ -10,6 +10,7 @@ import { pagesRoutes } from './features/pages/routes.ts';
 import { accountsRoutes } from './features/accounts/routes.ts';
 import { adminRoutes } from './features/admin/routes.ts';
 import { createEventsRepository } from './features/events/repository.ts';
+import { eventsAdminRoutes } from './features/events/admin-routes.ts';
 import { eventsRoutes, organiserRoutes } from './features/events/routes.ts';
 import { eventsSeeder } from './features/events/seed.ts';
 import {
@@ -137,6 +138,11 @@ export async function buildApp({
     jobs,
     i18n,
     baseUrl: config.baseUrl,
+    people: {
+      memberByEmail: (email) => accounts.approvedMemberByEmail(email),
+      displayName: async (id) => (await accounts.user(id))?.displayName,
+      audit: accounts.audit,
+    },
   });
   seeders.push(eventsSeeder(eventsRepo));
   accounts.addDataProvider(events.personalData);
@@ -184,6 +190,7 @@ export async function buildApp({
   await app.register(adminRoutes(accounts, { outbox: mailer.outbox }));
   await app.register(eventsRoutes(events, { baseUrl: config.baseUrl }));
   await app.register(organiserRoutes(events));
+  await app.register(eventsAdminRoutes(events));
   await app.register(
     resourcesRoutes(resources, { baseUrl: config.baseUrl, dataDir: config.dataDir, storage }),
   );

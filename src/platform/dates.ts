@@ -1,3 +1,4 @@
+import { TZDate } from '@date-fns/tz';
 import type { Locale } from './i18n/index.ts';
 
 /**
@@ -47,4 +48,48 @@ export function formatRange(start: Date, end: Date, locale: Locale): string {
   return sameDay
     ? `${formatDate(start, locale)}, ${formatTime(start, locale)} ${to} ${formatTime(end, locale)}`
     : `${formatDate(start, locale)}, ${formatTime(start, locale)} ${to} ${formatDate(end, locale)}, ${formatTime(end, locale)}`;
+}
+
+/**
+ * A wall-clock time in London as an instant (the zone rules come from
+ * @date-fns/tz), or undefined when the date does not exist (31 June) or the
+ * time falls in the hour skipped when the clocks go forward.
+ */
+export function londonInstant(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+): Date | undefined {
+  if (![year, month, day, hour, minute].every(Number.isInteger)) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59) return undefined;
+  if (hour < 0 || minute < 0 || year < 2000 || year > 2100) return undefined;
+  const d = new TZDate(year, month - 1, day, hour, minute, ZONE);
+  const back = londonParts(new Date(d.getTime()));
+  const same =
+    back.year === year &&
+    back.month === month &&
+    back.day === day &&
+    back.hour === hour &&
+    back.minute === minute;
+  return same ? new Date(d.getTime()) : undefined;
+}
+
+/** The London wall-clock parts of an instant (for forms). */
+export function londonParts(date: Date): {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+} {
+  const d = new TZDate(date.getTime(), ZONE);
+  return {
+    year: d.getFullYear(),
+    month: d.getMonth() + 1,
+    day: d.getDate(),
+    hour: d.getHours(),
+    minute: d.getMinutes(),
+  };
 }

@@ -141,6 +141,18 @@ export const pages: Record<string, PageSample> = {
     as: 'editor',
   },
 
+  '/admin/events': { paths: ['/admin/events'], as: 'editor' },
+  '/admin/events/new': { paths: ['/admin/events/new'], as: 'editor' },
+  '/admin/events/:id': {
+    paths: async ({ database }) => {
+      const [row] = await database.query<{ id: string }>(
+        `SELECT id FROM events WHERE slug = 'demo-birmingham-launch-born-into-care'`,
+      );
+      return [`/admin/events/${row!.id}`];
+    },
+    as: 'editor',
+  },
+
   // Resources
   '/resources': {
     paths: [

@@ -461,6 +461,14 @@ export function createAccountsService(deps: AccountsDeps) {
       return user;
     },
 
+    /** An active, approved member by email address (for naming them to a role in another feature). */
+    async approvedMemberByEmail(
+      emailAddress: string,
+    ): Promise<{ id: string; displayName: string } | undefined> {
+      const user = await repo.userByEmail(emailAddress.trim());
+      if (!user || user.status !== 'active' || !user.approvedAt) return undefined;
+      return { id: user.id, displayName: user.displayName };
+    },
     async user(id: string): Promise<UserRow | undefined> {
       return repo.userById(id);
     },

@@ -193,6 +193,73 @@ export function createEventsRepository(db: Db) {
     async addOrganiser(eventId: string, userId: string): Promise<void> {
       await db.insert(eventOrganisers).values({ eventId, userId }).onConflictDoNothing();
     },
+    async removeOrganiser(eventId: string, userId: string): Promise<void> {
+      await db
+        .delete(eventOrganisers)
+        .where(and(eq(eventOrganisers.eventId, eventId), eq(eventOrganisers.userId, userId)));
+    },
+    async organiserIds(eventId: string): Promise<string[]> {
+      const rows = await db
+        .select({ userId: eventOrganisers.userId })
+        .from(eventOrganisers)
+        .where(eq(eventOrganisers.eventId, eventId));
+      return rows.map((r) => r.userId);
+    },
+    /** For editors: every event, any status, newest start first. */
+    async allEvents(limit: number, offset: number) {
+      const [rows, [total]] = await Promise.all([
+        db.select().from(events).orderBy(desc(events.startsAt)).limit(limit).offset(offset),
+        db.select({ n: sql<number>`count(*)::int` }).from(events),
+      ]);
+      return { rows, total: Number(total?.n ?? 0) };
+    },
+    async slugTaken(slug: string, exceptId?: string): Promise<boolean> {
+      const rows = await db
+        .select({ id: events.id })
+        .from(events)
+        .where(and(eq(events.slug, slug), exceptId ? ne(events.id, exceptId) : undefined));
+      return rows.length > 0;
+    },
+    /**
+     * Create or change an event with its agenda and speakers, all or nothing.
+     * The capacity may not go below the places taken: checked under the
+     * event's row lock (and by the table's CHECK), so a booking made at the
+     * same moment cannot slip past it. Returns 'capacity' when it would.
+     */
+    async saveEvent(
+      id: string | undefined,
+      values: Omit<NewEvent, 'id' | 'placesTaken'>,
+      agenda: { time: string; title: string; speakers?: string | undefined }[],
+      speakers: { name: string; role?: string | undefined; bio?: string | undefined }[],
+    ): Promise<EventRow | 'capacity' | undefined> {
+      return db.transaction(async (tx) => {
+        let row: EventRow | undefined;
+        if (id) {
+          const [current] = await tx.select().from(events).where(eq(events.id, id)).for('update');
+          if (!current) return undefined;
+          if (values.capacity < current.placesTaken) return 'capacity';
+          [row] = await tx
+            .update(events)
+            .set({ ...values, sequence: sql`${events.sequence} + 1`, updatedAt: new Date() })
+            .where(eq(events.id, id))
+            .returning();
+        } else {
+          [row] = await tx.insert(events).values(values).returning();
+        }
+        const eventId = row!.id;
+        await tx.delete(eventAgendaItems).where(eq(eventAgendaItems.eventId, eventId));
+        await tx.delete(eventSpeakers).where(eq(eventSpeakers.eventId, eventId));
+        if (agenda.length)
+          await tx
+            .insert(eventAgendaItems)
+            .values(agenda.map((a, position) => ({ ...a, eventId, position })));
+        if (speakers.length)
+          await tx
+            .insert(eventSpeakers)
+            .values(speakers.map((sp, position) => ({ ...sp, eventId, position })));
+        return row;
+      });
+    },
 
     /**
      * Book places under the event's row lock: the count of free places read

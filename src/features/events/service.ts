@@ -36,7 +36,66 @@ export const PURGE_JOB = 'events.purge-bookings';
 export const BOOKING_RETENTION_DAYS = 183;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** Who may be named an organiser: approved members, found by email (from the accounts service). */
+export interface EventPeople {
+  memberByEmail(email: string): Promise<{ id: string; displayName: string } | undefined>;
+  displayName(id: string): Promise<string | undefined>;
+  audit(
+    event: string,
+    opts: { actorId?: string | null; detail?: Record<string, unknown> },
+  ): Promise<void>;
+}
+
+/** An event as an editor's form gives it (times already London-checked instants). */
+export interface EventInput {
+  title: string;
+  slug?: string | undefined;
+  summary: string;
+  body: string;
+  startsAt: Date;
+  endsAt: Date;
+  mode: EventMode;
+  venueName?: string | undefined;
+  venueAddress?: string | undefined;
+  joiningLink?: string | undefined;
+  audience?: string | undefined;
+  capacity: number;
+  maxPerBooking: number;
+  waitlistEnabled: boolean;
+  offerHours: number;
+  bookingOpensAt?: Date | undefined;
+  bookingClosesAt?: Date | undefined;
+  organiserName: string;
+  organiserEmail: string;
+  status: 'draft' | 'published';
+  recordingUrl?: string | undefined;
+  slidesUrl?: string | undefined;
+  agenda: { time: string; title: string; speakers?: string | undefined }[];
+  speakers: { name: string; role?: string | undefined; bio?: string | undefined }[];
+}
+
+export interface EventProblem {
+  field: string;
+  key: string;
+  vars?: Record<string, string | number>;
+}
+
+export function eventSlug(title: string): string {
+  return (
+    title
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase()
+      .replace(/&/g, ' and ')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 80)
+      .replace(/-+$/g, '') || 'event'
+  );
+}
+
 export interface EventsDeps {
+  people?: EventPeople;
   repo: EventsRepository;
   mailer: Mailer;
   jobs: JobQueue;
@@ -56,6 +115,11 @@ export function availability(event: EventRow, now: Date): Availability {
   return placesLeft > 0
     ? { state: 'open', placesLeft }
     : { state: 'full', waitlist: event.waitlistEnabled };
+}
+
+function requireEditor(actor: CurrentUser | undefined): asserts actor is CurrentUser {
+  if (!actor || (actor.role !== 'editor' && actor.role !== 'admin'))
+    throw new AccessDenied('Editors only');
 }
 
 export function createEventsService(deps: EventsDeps) {
@@ -347,6 +411,117 @@ export function createEventsService(deps: EventsDeps) {
         }
         await repo.eraseBookingsOfUser(userId);
       },
+    },
+
+    // Editors: create and change events, name organisers.
+    async adminList(actor: CurrentUser | undefined, page: number, pageSize: number) {
+      requireEditor(actor);
+      return repo.allEvents(pageSize, (page - 1) * pageSize);
+    },
+    async forEditing(actor: CurrentUser | undefined, id: string) {
+      requireEditor(actor);
+      const event = await repo.eventById(id);
+      if (!event) return undefined;
+      const [programme, organiserIds] = await Promise.all([
+        repo.programme(id),
+        repo.organiserIds(id),
+      ]);
+      const organisers = await Promise.all(
+        organiserIds.map(async (userId) => ({
+          userId,
+          displayName: (await deps.people?.displayName(userId)) ?? '',
+        })),
+      );
+      return { event, ...programme, organisers };
+    },
+    /** Save an editor's event; the rules that need the database are checked here. */
+    async saveEvent(
+      actor: CurrentUser | undefined,
+      id: string | undefined,
+      input: EventInput,
+    ): Promise<
+      { ok: true; event: EventRow } | { ok: false; problems: EventProblem[] } | undefined
+    > {
+      requireEditor(actor);
+      const problems: EventProblem[] = [];
+      const slug = input.slug ?? eventSlug(input.title);
+      if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(slug) || slug.length > 100)
+        problems.push({ field: 'slug', key: 'events.admin.errors.slugFormat' });
+      else if (await repo.slugTaken(slug, id))
+        problems.push({
+          field: input.slug ? 'slug' : 'title',
+          key: input.slug ? 'events.admin.errors.slugTaken' : 'events.admin.errors.titleTaken',
+        });
+      if (problems.length) return { ok: false, problems };
+      const { agenda, speakers, slug: _s, ...fields } = input;
+      const values = {
+        ...fields,
+        slug,
+        venueName: input.mode === 'online' ? null : (input.venueName ?? null),
+        venueAddress: input.mode === 'online' ? null : (input.venueAddress ?? null),
+        joiningLink: input.mode === 'in_person' ? null : (input.joiningLink ?? null),
+        audience: input.audience ?? null,
+        bookingOpensAt: input.bookingOpensAt ?? null,
+        bookingClosesAt: input.bookingClosesAt ?? null,
+        recordingUrl: input.recordingUrl ?? null,
+        slidesUrl: input.slidesUrl ?? null,
+      };
+      if (id) {
+        const current = await repo.eventById(id);
+        if (!current) return undefined;
+        // Cancelling or postponing goes through changeStatus, which tells everyone.
+        if (current.status === 'cancelled' || current.status === 'postponed')
+          (values as { status: string }).status =
+            input.status === 'published' ? 'published' : current.status;
+      }
+      const saved = await repo.saveEvent(id, values, agenda, speakers);
+      if (saved === undefined) return undefined;
+      if (saved === 'capacity') {
+        const current = await repo.eventById(id!);
+        return {
+          ok: false,
+          problems: [
+            {
+              field: 'capacity',
+              key: 'events.admin.errors.capacityTaken',
+              vars: { taken: current?.placesTaken ?? 0 },
+            },
+          ],
+        };
+      }
+      await deps.people?.audit(id ? 'event.updated' : 'event.created', {
+        actorId: actor.id,
+        detail: { event: saved.id, status: saved.status },
+      });
+      return { ok: true, event: saved };
+    },
+    async addOrganiser(
+      actor: CurrentUser | undefined,
+      eventId: string,
+      email: string,
+    ): Promise<'added' | 'unknown' | undefined> {
+      requireEditor(actor);
+      if (!(await repo.eventById(eventId))) return undefined;
+      const member = await deps.people?.memberByEmail(email);
+      if (!member) return 'unknown';
+      await repo.addOrganiser(eventId, member.id);
+      await deps.people?.audit('event.organiser-added', {
+        actorId: actor.id,
+        detail: { event: eventId, user: member.id },
+      });
+      return 'added';
+    },
+    async removeOrganiser(
+      actor: CurrentUser | undefined,
+      eventId: string,
+      userId: string,
+    ): Promise<void> {
+      requireEditor(actor);
+      await repo.removeOrganiser(eventId, userId);
+      await deps.people?.audit('event.organiser-removed', {
+        actorId: actor.id,
+        detail: { event: eventId, user: userId },
+      });
     },
 
     // Organisers: editors and admins, and members an editor names for the event.

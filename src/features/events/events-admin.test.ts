@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type TestApp, testApp } from '../../../test/helpers/app.ts';
+import { signIn, submit } from '../../../test/helpers/session.ts';
+import { enableTwoFactor } from '../../../test/helpers/totp.ts';
+import { DEMO_PASSWORD } from '../accounts/seed.ts';
+
+const base = {
+  title: 'Learning set: working with fathers',
+  summary: 'A learning set for services working with fathers.',
+  body: 'First paragraph.\n\nSecond paragraph.',
+  'starts-day': '15',
+  'starts-month': '7',
+  'starts-year': '2030',
+  'starts-time': '10:00',
+  'ends-day': '15',
+  'ends-month': '7',
+  'ends-year': '2030',
+  'ends-time': '12:30',
+  mode: 'hybrid',
+  venueName: 'Demo Hall',
+  venueAddress: '1 Example Street, Cardiff',
+  joiningLink: 'https://meet.example.org/fathers-room',
+  capacity: '30',
+  maxPerBooking: '3',
+  waitlistEnabled: 'yes',
+  offerHours: '24',
+  organiserName: 'Demo team',
+  organiserEmail: 'events@example.org',
+  agenda: '10:00 | Welcome | Chair\n10:15 | Fathers’ voices',
+  speakers: 'Sam Example | Practitioner | Works with fathers',
+  status: 'published',
+};
+
+describe('editors create and change events, and name organisers', () => {
+  let t: TestApp;
+  let editor: string;
+  let member: string;
+  before(async () => {
+    t = await testApp({ seed: true });
+    const secret = await enableTwoFactor(t.app, 'editor@example.org');
+    editor = await signIn(t.app, 'editor@example.org', DEMO_PASSWORD, secret, '10.8.0.1');
+    member = await signIn(t.app, 'member@example.org', DEMO_PASSWORD, undefined, '10.8.0.2');
+  });
+  after(async () => t.close());
+
+  test('an editor creates a published event in London time; it is listed with its programme', async () => {
+    const { res } = await submit(t.app, '/admin/events/new', '/admin/events/new', base, editor);
+    assert.equal(res.statusCode, 303, res.body.slice(0, 300));
+    const [row] = await t.database.query<{
+      id: string;
+      slug: string;
+      starts_at: Date;
+      ends_at: Date;
+    }>(`SELECT id, slug, starts_at, ends_at FROM events WHERE title = $1`, [base.title]);
+    assert.equal(row!.slug, 'learning-set-working-with-fathers');
+    assert.equal(row!.starts_at.toISOString(), '2030-07-15T09:00:00.000Z', '10:00 BST');
+    assert.equal(row!.ends_at.toISOString(), '2030-07-15T11:30:00.000Z');
+    const list = await t.app.inject('/events?mode=hybrid');
+    assert.match(list.body, /Learning set: working with fathers/);
+    const page = await t.app.inject(`/events/${row!.slug}`);
+    assert.match(page.body, /Fathers’ voices/);
+    assert.match(page.body, /Sam Example/);
+    assert.doesNotMatch(page.body, /fathers-room/, 'the joining link stays private');
+    const edit = await t.app.inject({
+      url: `/admin/events/${row!.id}`,
+      headers: { cookie: editor },
+    });
+    assert.match(edit.body, /name="starts-time" type="text" inputmode="numeric" value="10:00"/);
+  });
+
+  test('a bad form shows every problem and keeps what was typed; nothing is saved', async () => {
+    const { res } = await submit(
+      t.app,
+      '/admin/events/new',
+      '/admin/events/new',
+      {
+        ...base,
+        title: 'Half-written event',
+        'ends-time': '09:00',
+        mode: 'online',
+        joiningLink: 'http://not-secure.example.org',
+        capacity: 'lots',
+        'starts-day': '31',
+        'starts-month': '6',
+      },
+      editor,
+    );
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /<title>Error: /);
+    assert.match(res.body, /Enter a real date and a time/);
+    assert.match(res.body, /Enter a link starting with https:\/\//);
+    assert.match(res.body, /Places must be a whole number from 1 to 100000/);
+    assert.match(res.body, /href="#starts"/, 'the summary links to the first date field');
+    assert.match(res.body, /value="Half-written event"/);
+    const rows = await t.database.query(`SELECT 1 FROM events WHERE title = 'Half-written event'`);
+    assert.equal(rows.length, 0);
+  });
+
+  test('a title or web address already used is refused with a clear message', async () => {
+    const { res } = await submit(t.app, '/admin/events/new', '/admin/events/new', base, editor);
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /Another event has this title/);
+    const second = await submit(
+      t.app,
+      '/admin/events/new',
+      '/admin/events/new',
+      { ...base, title: 'Other', slug: 'learning-set-working-with-fathers' },
+      editor,
+    );
+    assert.match(second.res.body, /Another event already uses this web address/);
+  });
+
+  test('places cannot go below the places already taken', async () => {
+    const [row] = await t.database.query<{ id: string }>(
+      `SELECT id FROM events WHERE slug = 'learning-set-working-with-fathers'`,
+    );
+    const booked = await t.app.services.events.book('learning-set-working-with-fathers', {
+      bookerName: 'Booker',
+      bookerEmail: 'booker@example.org',
+      attendees: [{ name: 'One' }, { name: 'Two' }, { name: 'Three' }],
+      choice: 'all',
+      locale: 'en',
+    });
+    assert.ok('token' in booked);
+    const url = `/admin/events/${row!.id}`;
+    const { res } = await submit(t.app, url, url, { ...base, capacity: '2' }, editor);
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /Places cannot be fewer than the 3 places already taken/);
+    const ok = await submit(
+      t.app,
+      url,
+      url,
+      { ...base, capacity: '3', summary: 'Changed' },
+      editor,
+    );
+    assert.equal(ok.res.statusCode, 303);
+    const [after] = await t.database.query<{ capacity: number; summary: string }>(
+      'SELECT capacity, summary FROM events WHERE id = $1',
+      [row!.id],
+    );
+    assert.deepEqual(after, { capacity: 3, summary: 'Changed' });
+  });
+
+  test('a member cannot open or post the editor pages', async () => {
+    assert.equal(
+      (await t.app.inject({ url: '/admin/events', headers: { cookie: member } })).statusCode,
+      403,
+    );
+    const { res } = await submit(t.app, '/account', '/admin/events/new', base, member);
+    assert.equal(res.statusCode, 403);
+  });
+
+  test('naming a member as organiser opens the attendee page to them; removing them closes it', async () => {
+    const [row] = await t.database.query<{ id: string; slug: string }>(
+      `SELECT id, slug FROM events WHERE slug = 'learning-set-working-with-fathers'`,
+    );
+    const attendees = `/events/${row!.slug}/attendees`;
+    assert.equal(
+      (await t.app.inject({ url: attendees, headers: { cookie: member } })).statusCode,
+      403,
+    );
+    const url = `/admin/events/${row!.id}`;
+    const unknown = await submit(
+      t.app,
+      url,
+      `${url}/organisers`,
+      { email: 'nobody@example.org' },
+      editor,
+    );
+    assert.equal(unknown.res.statusCode, 400);
+    assert.match(unknown.res.body, /There is no approved member with that email address/);
+    const pending = await submit(
+      t.app,
+      url,
+      `${url}/organisers`,
+      { email: 'pending@example.org' },
+      editor,
+    );
+    assert.match(
+      pending.res.body,
+      /There is no approved member/,
+      'an unapproved account cannot organise',
+    );
+    const added = await submit(
+      t.app,
+      url,
+      `${url}/organisers`,
+      { email: 'member@example.org' },
+      editor,
+    );
+    assert.equal(added.res.statusCode, 303);
+    assert.equal(
+      (await t.app.inject({ url: attendees, headers: { cookie: member } })).statusCode,
+      200,
+    );
+    const [memberRow] = await t.database.query<{ id: string }>(
+      `SELECT id FROM users WHERE email = 'member@example.org'`,
+    );
+    const removed = await submit(
+      t.app,
+      url,
+      `${url}/organisers/${memberRow!.id}/delete`,
+      {},
+      editor,
+    );
+    assert.equal(removed.res.statusCode, 303);
+    assert.equal(
+      (await t.app.inject({ url: attendees, headers: { cookie: member } })).statusCode,
+      403,
+    );
+  });
+});
