@@ -69,3 +69,17 @@ export function text(v: unknown): string | undefined {
   const s = v.trim();
   return s === '' ? undefined : s;
 }
+
+/**
+ * What was typed, to show a form again after a problem: text fields and
+ * lists of text (checkboxes), never the CSRF token or a file.
+ */
+export function echoValues(body: Record<string, unknown>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (k === '_csrf') continue;
+    if (typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')))
+      values[k] = v;
+  }
+  return values;
+}

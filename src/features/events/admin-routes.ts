@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { formatRange, londonInstant, londonParts } from '../../platform/dates.ts';
-import { errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
+import { echoValues, errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
 import type { EventRow } from './repository.ts';
 import { EVENT_MODES, type EventMode } from './schema.ts';
 import type { EventInput, EventProblem, EventsService } from './service.ts';
@@ -209,12 +209,6 @@ function valuesOf(
   };
 }
 
-function formValues(body: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(body)) if (k !== '_csrf' && typeof v === 'string') out[k] = v;
-  return out;
-}
-
 const notices = z.object({
   saved: z
     .enum(['created', 'updated', 'organiser-added', 'organiser-removed'])
@@ -300,7 +294,7 @@ export function eventsAdminRoutes(events: EventsService): FastifyPluginAsync {
       if (!result.ok)
         return editPage(req, reply, id, {
           errors: errorsFrom(result.problems, req.t),
-          values: formValues(body),
+          values: echoValues(body),
           status: 400,
         });
       return reply.redirect(

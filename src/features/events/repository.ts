@@ -104,6 +104,36 @@ async function offerNext(
   return offered.map((o) => ({ ...o, bookerEmail: emailOf.get(o.bookingId)!, expiresAt }));
 }
 
+export interface ProgrammeItem {
+  time: string;
+  title: string;
+  speakers?: string | undefined;
+}
+export interface Speaker {
+  name: string;
+  role?: string | undefined;
+  bio?: string | undefined;
+}
+
+/** Replace an event's agenda and speakers, in order, inside the caller's transaction. */
+async function writeProgramme(
+  tx: Tx,
+  eventId: string,
+  agenda: ProgrammeItem[],
+  speakers: Speaker[],
+) {
+  await tx.delete(eventAgendaItems).where(eq(eventAgendaItems.eventId, eventId));
+  await tx.delete(eventSpeakers).where(eq(eventSpeakers.eventId, eventId));
+  if (agenda.length)
+    await tx
+      .insert(eventAgendaItems)
+      .values(agenda.map((a, position) => ({ ...a, eventId, position })));
+  if (speakers.length)
+    await tx
+      .insert(eventSpeakers)
+      .values(speakers.map((sp, position) => ({ ...sp, eventId, position })));
+}
+
 export function createEventsRepository(db: Db) {
   return {
     async upsertEvent(values: NewEvent): Promise<EventRow> {
@@ -117,21 +147,10 @@ export function createEventsRepository(db: Db) {
     },
     async replaceProgramme(
       eventId: string,
-      agenda: { time: string; title: string; speakers?: string }[],
-      speakers: { name: string; role?: string; bio?: string }[],
+      agenda: ProgrammeItem[],
+      speakers: Speaker[],
     ): Promise<void> {
-      await db.transaction(async (tx) => {
-        await tx.delete(eventAgendaItems).where(eq(eventAgendaItems.eventId, eventId));
-        await tx.delete(eventSpeakers).where(eq(eventSpeakers.eventId, eventId));
-        if (agenda.length)
-          await tx
-            .insert(eventAgendaItems)
-            .values(agenda.map((a, position) => ({ ...a, eventId, position })));
-        if (speakers.length)
-          await tx
-            .insert(eventSpeakers)
-            .values(speakers.map((s, position) => ({ ...s, eventId, position })));
-      });
+      await db.transaction((tx) => writeProgramme(tx, eventId, agenda, speakers));
     },
     async listEvents(opts: {
       upcoming: boolean;
@@ -229,8 +248,8 @@ export function createEventsRepository(db: Db) {
     async saveEvent(
       id: string | undefined,
       values: Omit<NewEvent, 'id' | 'placesTaken'>,
-      agenda: { time: string; title: string; speakers?: string | undefined }[],
-      speakers: { name: string; role?: string | undefined; bio?: string | undefined }[],
+      agenda: ProgrammeItem[],
+      speakers: Speaker[],
     ): Promise<EventRow | 'capacity' | undefined> {
       return db.transaction(async (tx) => {
         let row: EventRow | undefined;
@@ -246,17 +265,7 @@ export function createEventsRepository(db: Db) {
         } else {
           [row] = await tx.insert(events).values(values).returning();
         }
-        const eventId = row!.id;
-        await tx.delete(eventAgendaItems).where(eq(eventAgendaItems.eventId, eventId));
-        await tx.delete(eventSpeakers).where(eq(eventSpeakers.eventId, eventId));
-        if (agenda.length)
-          await tx
-            .insert(eventAgendaItems)
-            .values(agenda.map((a, position) => ({ ...a, eventId, position })));
-        if (speakers.length)
-          await tx
-            .insert(eventSpeakers)
-            .values(speakers.map((sp, position) => ({ ...sp, eventId, position })));
+        await writeProgramme(tx, row!.id, agenda, speakers);
         return row;
       });
     },

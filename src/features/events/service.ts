@@ -5,6 +5,7 @@ import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import { icsFor } from '../../platform/calendar.ts';
+import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
 import type { BookChoice, EventRow, EventsRepository, NewAttendee, Offered } from './repository.ts';
 import type { EventMode } from './schema.ts';
 
@@ -78,20 +79,6 @@ export interface EventProblem {
   field: string;
   key: string;
   vars?: Record<string, string | number>;
-}
-
-export function eventSlug(title: string): string {
-  return (
-    title
-      .normalize('NFKD')
-      .replace(/[\u0300-\u036f]/g, '')
-      .toLowerCase()
-      .replace(/&/g, ' and ')
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 80)
-      .replace(/-+$/g, '') || 'event'
-  );
 }
 
 export interface EventsDeps {
@@ -444,8 +431,8 @@ export function createEventsService(deps: EventsDeps) {
     > {
       requireEditor(actor);
       const problems: EventProblem[] = [];
-      const slug = input.slug ?? eventSlug(input.title);
-      if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(slug) || slug.length > 100)
+      const slug = input.slug ?? slugify(input.title, 'event');
+      if (!SLUG_PATTERN.test(slug) || slug.length > 100)
         problems.push({ field: 'slug', key: 'events.admin.errors.slugFormat' });
       else if (await repo.slugTaken(slug, id))
         problems.push({

@@ -1,6 +1,8 @@
 import { and, asc, desc, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import {
+  AUDIENCES,
+  RESOURCE_TYPES,
   type Audience,
   type LengthBand,
   type ResourceStatus,
@@ -410,18 +412,8 @@ export function createResourcesRepository(db: Db) {
         'commissioning',
         'wellbeing',
       ];
-      const types = [
-        'video',
-        'slides',
-        'paper',
-        'briefing',
-        'evidence_review',
-        'guide',
-        'podcast',
-        'tool',
-        'report',
-      ];
-      const audiences = ['practitioners', 'parents', 'managers', 'legal', 'researchers'];
+      const types = [...RESOURCE_TYPES];
+      const audiences = [...AUDIENCES];
       for (let start = 1; start <= n; start += 10_000) {
         const end = Math.min(n, start + 9_999);
         await db.execute(sql`

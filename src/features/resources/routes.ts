@@ -11,7 +11,7 @@ import rangeParser from 'range-parser';
 import { z } from 'zod';
 import { formatDate } from '../../platform/dates.ts';
 import { atomFeed } from '../../platform/feeds.ts';
-import { errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
+import { echoValues, errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
 import type { Locale } from '../../platform/i18n/index.ts';
 import type { Storage } from '../../platform/storage.ts';
 import { ALLOWED, humanSize, MAX_UPLOAD_BYTES } from './files.ts';
@@ -264,16 +264,6 @@ function readResourceForm(body: Record<string, unknown>): {
   };
 }
 
-/** Form values to show again (files cannot be: the page says to choose them again). */
-function formValues(body: Record<string, unknown>): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(body)) {
-    if (k === '_csrf') continue;
-    if (typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')))
-      values[k] = v;
-  }
-  return values;
-}
 function valuesOf(r: ResourceRow): Record<string, unknown> {
   const [y, m, d] = (r.publishedOn ?? '').split('-');
   return {
@@ -597,7 +587,7 @@ export function resourcesRoutes(
         return formPage(req, reply, `${V}/submit.njk`, {
           title: req.t('resources.submit.title'),
           errors: errorsFrom(result.problems, req.t),
-          values: formValues(body),
+          values: echoValues(body),
           filesDropped: uploads.length > 0,
           status: 400,
         });
@@ -848,7 +838,7 @@ export function resourcesRoutes(
       if (!result.ok)
         return editPage(req, reply, id, {
           errors: errorsFrom(result.problems, req.t),
-          values: formValues(body),
+          values: echoValues(body),
           status: 400,
         });
       if (action === 'preview') return reply.redirect(`/resources/${result.resource.slug}`, 303);
@@ -995,7 +985,7 @@ export function resourcesRoutes(
       if (!result.ok)
         return topicEditPage(req, reply, p.data.slug, {
           errors: errorsFrom(result.problems, req.t),
-          values: formValues(body),
+          values: echoValues(body),
           status: 400,
         });
       return reply.redirect(`/topics/${p.data.slug}`, 303);

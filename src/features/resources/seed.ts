@@ -3,7 +3,7 @@ import { renderMarkdown } from '../../platform/rich-text.ts';
 import type { Seeder } from '../../platform/seed.ts';
 import type { Storage } from '../../platform/storage.ts';
 import type { NewResource, ResourcesRepository } from './repository.ts';
-import type { Audience, ResourceType } from './schema.ts';
+import { type Audience, RESOURCE_TYPES, type ResourceType } from './schema.ts';
 
 /**
  * Demo resources: invented titles, authors and organisations (all marked as
@@ -195,17 +195,7 @@ const FEATURED: DemoResource[] = [
   },
 ];
 
-const TYPES: ResourceType[] = [
-  'video',
-  'slides',
-  'paper',
-  'briefing',
-  'evidence_review',
-  'guide',
-  'podcast',
-  'tool',
-  'report',
-];
+const TYPES: readonly ResourceType[] = RESOURCE_TYPES;
 const SUBJECTS = [
   [
     'Pre-birth assessment',

@@ -4,6 +4,7 @@ import { AccessDenied, type CurrentUser } from '../../platform/auth.ts';
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import { plainText, renderMarkdown } from '../../platform/rich-text.ts';
+import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
 import type { Storage } from '../../platform/storage.ts';
 import type { PersonalDataProvider } from '../accounts/service.ts';
 import { checkUpload, cleanFilename } from './files.ts';
@@ -89,20 +90,6 @@ export interface ResourcesDeps {
 const EDITORS = new Set(['editor', 'admin']);
 export const isEditor = (actor: CurrentUser | undefined): boolean =>
   !!actor && EDITORS.has(actor.role);
-
-export function slugify(title: string): string {
-  return (
-    title
-      .normalize('NFKD')
-      .replace(/[\u0300-\u036f]/g, '')
-      .toLowerCase()
-      .replace(/&/g, ' and ')
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 80)
-      .replace(/-+$/g, '') || 'resource'
-  );
-}
 
 /** A YouTube or Vimeo link, as the privacy-enhanced player's address. */
 export function videoEmbed(
@@ -224,8 +211,8 @@ export function createResourcesService(deps: ResourcesDeps) {
     for (const t of input.topics)
       if (!topicSlugs.has(t))
         problems.push({ field: 'topics', key: 'resources.errors.topicUnknown' });
-    const slug = input.slug ? input.slug : slugify(input.title);
-    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(slug) || slug.length > 100)
+    const slug = input.slug ? input.slug : slugify(input.title, 'resource');
+    if (!SLUG_PATTERN.test(slug) || slug.length > 100)
       problems.push({ field: 'slug', key: 'resources.errors.slugFormat' });
     else if (await repo.slugTaken(slug, id))
       problems.push({
