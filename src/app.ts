@@ -24,6 +24,10 @@ import { createResourcesRepository } from './features/resources/repository.ts';
 import { resourcesRoutes } from './features/resources/routes.ts';
 import { resourcesSeeder } from './features/resources/seed.ts';
 import { createResourcesService, type ResourcesService } from './features/resources/service.ts';
+import { createServicesRepository } from './features/services/repository.ts';
+import { servicesRoutes } from './features/services/routes.ts';
+import { servicesSeeder } from './features/services/seed.ts';
+import { createServicesService, type ServicesService } from './features/services/service.ts';
 import { createAccountsRepository } from './features/accounts/repository.ts';
 import { accountsSeeder } from './features/accounts/seed.ts';
 import { type AccountsService, createAccountsService } from './features/accounts/service.ts';
@@ -71,6 +75,7 @@ export interface Services {
   accounts: AccountsService;
   events: EventsService;
   resources: ResourcesService;
+  services: ServicesService;
 }
 
 declare module 'fastify' {
@@ -157,9 +162,12 @@ export async function buildApp({
   });
   seeders.push(resourcesSeeder(resourcesRepo, storage));
   accounts.addDataProvider(resources.personalData);
+  const servicesRepo = createServicesRepository(database.db);
+  const services = createServicesService({ repo: servicesRepo });
+  seeders.push(servicesSeeder(servicesRepo, services));
 
   app.decorate('platform', { config, database, jobs, mailer, storage, i18n, routes, seeders });
-  app.decorate('services', { accounts, events, resources });
+  app.decorate('services', { accounts, events, resources, services });
 
   // Platform plugins.
   await app.register(routeTablePlugin, { table: routes });
@@ -191,6 +199,7 @@ export async function buildApp({
   await app.register(eventsRoutes(events, { baseUrl: config.baseUrl }));
   await app.register(organiserRoutes(events));
   await app.register(eventsAdminRoutes(events));
+  await app.register(servicesRoutes(services, { baseUrl: config.baseUrl }));
   await app.register(
     resourcesRoutes(resources, { baseUrl: config.baseUrl, dataDir: config.dataDir, storage }),
   );

@@ -4,7 +4,7 @@
  * (also `npm run cli -- <command>`). Every command answers --help; a bad
  * argument prints one clear line and exits 2.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
@@ -93,6 +93,39 @@ const commands: Record<string, Command> = {
         console.log(`Seeded demo content${ran.length ? `: ${ran.join(', ')}` : ''}`);
       });
     },
+  },
+};
+
+commands['import:authorities'] = {
+  summary:
+    'Load a newer list of children’s services authorities (CSV as in reference/local-authorities/). Nothing is loaded unless every row is valid; authorities not in the list are retired.',
+  usage: 'import:authorities --file F.csv [--date YYYY-MM-DD] [--force]',
+  options: { file: { type: 'string' }, date: { type: 'string' }, force: { type: 'boolean' } },
+  async run(v, config) {
+    const file = String(v.file ?? '');
+    if (!file) throw new UsageError('--file is required');
+    if (!existsSync(file)) throw new UsageError(`${file} does not exist`);
+    const date = String(v.date ?? /(\d{4}-\d{2}-\d{2})\.csv$/.exec(file)?.[1] ?? '');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date))
+      throw new UsageError(
+        '--date YYYY-MM-DD is required unless the file is named like 2025-04-01.csv',
+      );
+    return withApp(config, async (app) => {
+      const result = await app.services.services.importAuthorities(
+        readFileSync(file, 'utf8'),
+        date,
+        v.force === true,
+      );
+      if (!result.ok) {
+        for (const p of result.problems) console.error(`Row ${p.row}, ${p.field}: ${p.message}`);
+        console.error(`Nothing was loaded: ${result.problems.length} problem(s).`);
+        return 1;
+      }
+      console.log(
+        `Loaded ${result.loaded} authorities effective ${date}${result.retired.length ? `; retired ${result.retired.join(', ')}` : ''}`,
+      );
+      return 0;
+    });
   },
 };
 

@@ -153,6 +153,24 @@ export const pages: Record<string, PageSample> = {
     as: 'editor',
   },
 
+  // Service map
+  '/services': {
+    paths: [
+      '/services',
+      '/services?serves=fathers&offer=contraception',
+      '/services?q=nothing-matches-this',
+    ],
+  },
+  '/services/coverage': { paths: ['/services/coverage'] },
+  '/services/:slug': {
+    paths: async ({ database }) => {
+      const [row] = await database.query<{ slug: string }>(
+        `SELECT slug FROM services WHERE name_cy IS NOT NULL ORDER BY slug LIMIT 1`,
+      );
+      return [`/services/${row!.slug}`];
+    },
+  },
+
   // Resources
   '/resources': {
     paths: [

@@ -1,0 +1,188 @@
+import { and, asc, eq, inArray, isNull, ne, notInArray, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import {
+  localAuthorities,
+  locations,
+  organisations,
+  serviceAreas,
+  serviceAtLocations,
+  serviceContacts,
+  services,
+  taxonomyTerms,
+} from './schema.ts';
+
+export type AuthorityRow = typeof localAuthorities.$inferSelect;
+export type NewAuthority = Omit<typeof localAuthorities.$inferInsert, 'listDate' | 'retiredOn'>;
+export type ServiceRow = typeof services.$inferSelect;
+export type NewService = typeof services.$inferInsert;
+export type LocationInput = Omit<typeof locations.$inferInsert, 'id'>;
+export type ContactInput = Omit<typeof serviceContacts.$inferInsert, 'id' | 'serviceId'>;
+
+/** A service in a list: its row, its organisation's name and the authorities it covers. */
+export type ServiceListItem = ServiceRow & { organisationName: string; areas: string[] };
+
+export function createServicesRepository(db: Db) {
+  return {
+    /**
+     * Load a list of authorities effective on `listDate`: new and changed ones
+     * are written, ones missing from the list are retired (kept for history),
+     * all in one transaction.
+     */
+    async loadAuthorities(rows: NewAuthority[], listDate: string) {
+      return db.transaction(async (tx) => {
+        for (const r of rows)
+          await tx
+            .insert(localAuthorities)
+            .values({ ...r, listDate, retiredOn: null })
+            .onConflictDoUpdate({
+              target: localAuthorities.gssCode,
+              set: { ...r, listDate, retiredOn: null },
+            });
+        const retired = await tx
+          .update(localAuthorities)
+          .set({ retiredOn: listDate })
+          .where(
+            and(
+              isNull(localAuthorities.retiredOn),
+              notInArray(
+                localAuthorities.gssCode,
+                rows.map((r) => r.gssCode),
+              ),
+            ),
+          )
+          .returning({ gssCode: localAuthorities.gssCode });
+        return { loaded: rows.length, retired: retired.map((r) => r.gssCode) };
+      });
+    },
+    async currentAuthorities(): Promise<AuthorityRow[]> {
+      return db
+        .select()
+        .from(localAuthorities)
+        .where(isNull(localAuthorities.retiredOn))
+        .orderBy(
+          asc(localAuthorities.nation),
+          asc(localAuthorities.regionName),
+          asc(localAuthorities.name),
+        );
+    },
+    async authorityCount(): Promise<number> {
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(localAuthorities)
+        .where(isNull(localAuthorities.retiredOn));
+      return Number(row?.n ?? 0);
+    },
+
+    async upsertOrganisation(values: typeof organisations.$inferInsert): Promise<string> {
+      const [found] = await db
+        .select({ id: organisations.id })
+        .from(organisations)
+        .where(eq(organisations.name, values.name));
+      if (found) return found.id;
+      const [row] = await db
+        .insert(organisations)
+        .values(values)
+        .returning({ id: organisations.id });
+      return row!.id;
+    },
+    async upsertTerm(values: typeof taxonomyTerms.$inferInsert): Promise<void> {
+      const { id: _id, ...rest } = values;
+      await db
+        .insert(taxonomyTerms)
+        .values(values)
+        .onConflictDoUpdate({ target: [taxonomyTerms.taxonomy, taxonomyTerms.code], set: rest });
+    },
+    /** Upsert a service by slug with its areas, locations and contacts, all or nothing. */
+    async saveService(
+      values: NewService,
+      areas: string[],
+      places: LocationInput[],
+      contacts: ContactInput[],
+    ): Promise<ServiceRow> {
+      return db.transaction(async (tx) => {
+        const { id: _id, ...rest } = values;
+        const [row] = await tx
+          .insert(services)
+          .values(values)
+          .onConflictDoUpdate({ target: services.slug, set: { ...rest, updatedAt: new Date() } })
+          .returning();
+        const serviceId = row!.id;
+        await tx.delete(serviceAreas).where(eq(serviceAreas.serviceId, serviceId));
+        if (areas.length)
+          await tx.insert(serviceAreas).values(areas.map((gssCode) => ({ serviceId, gssCode })));
+        const old = await tx
+          .delete(serviceAtLocations)
+          .where(eq(serviceAtLocations.serviceId, serviceId))
+          .returning({ locationId: serviceAtLocations.locationId });
+        if (old.length)
+          await tx.delete(locations).where(
+            inArray(
+              locations.id,
+              old.map((o) => o.locationId),
+            ),
+          );
+        for (const place of places) {
+          const [loc] = await tx.insert(locations).values(place).returning({ id: locations.id });
+          await tx.insert(serviceAtLocations).values({ serviceId, locationId: loc!.id });
+        }
+        await tx.delete(serviceContacts).where(eq(serviceContacts.serviceId, serviceId));
+        if (contacts.length)
+          await tx.insert(serviceContacts).values(contacts.map((c) => ({ ...c, serviceId })));
+        return row!;
+      });
+    },
+
+    /** Every listed service (not closed) with its organisation and areas; the service filters. */
+    async listedServices(): Promise<ServiceListItem[]> {
+      const rows = await db
+        .select({
+          service: services,
+          organisationName: organisations.name,
+          areas: sql<
+            string[]
+          >`coalesce(array_agg(${serviceAreas.gssCode}) FILTER (WHERE ${serviceAreas.gssCode} IS NOT NULL), '{}')`,
+        })
+        .from(services)
+        .innerJoin(organisations, eq(organisations.id, services.organisationId))
+        .leftJoin(serviceAreas, eq(serviceAreas.serviceId, services.id))
+        .where(ne(services.status, 'closed'))
+        .groupBy(services.id, organisations.name)
+        .orderBy(asc(services.name));
+      return rows.map((r) => ({
+        ...r.service,
+        organisationName: r.organisationName,
+        areas: r.areas,
+      }));
+    },
+    async serviceBySlug(slug: string) {
+      const [found] = await db
+        .select({ service: services, organisation: organisations })
+        .from(services)
+        .innerJoin(organisations, eq(organisations.id, services.organisationId))
+        .where(eq(services.slug, slug));
+      if (!found) return undefined;
+      const id = found.service.id;
+      const [areas, places, contacts] = await Promise.all([
+        db
+          .select({
+            gssCode: localAuthorities.gssCode,
+            name: localAuthorities.name,
+            nameCy: localAuthorities.nameCy,
+          })
+          .from(serviceAreas)
+          .innerJoin(localAuthorities, eq(localAuthorities.gssCode, serviceAreas.gssCode))
+          .where(eq(serviceAreas.serviceId, id))
+          .orderBy(asc(localAuthorities.name)),
+        db
+          .select({ location: locations })
+          .from(serviceAtLocations)
+          .innerJoin(locations, eq(locations.id, serviceAtLocations.locationId))
+          .where(eq(serviceAtLocations.serviceId, id)),
+        db.select().from(serviceContacts).where(eq(serviceContacts.serviceId, id)),
+      ]);
+      return { ...found, areas, locations: places.map((p) => p.location), contacts };
+    },
+  };
+}
+
+export type ServicesRepository = ReturnType<typeof createServicesRepository>;

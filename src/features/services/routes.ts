@@ -1,0 +1,199 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { formatDate } from '../../platform/dates.ts';
+import type { Locale } from '../../platform/i18n/index.ts';
+import { SERVICE_MODELS, SERVICE_OFFERS, SERVICE_SERVES } from './schema.ts';
+import { TERMS } from './seed.ts';
+import type { ServicesService } from './service.ts';
+
+/** HTTP only: the directory, a service, the national overview and its CSV. */
+
+const V = 'services/views';
+const many = (allowed: readonly string[]) =>
+  z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .transform((v) =>
+      [...new Set(v === undefined ? [] : Array.isArray(v) ? v : [v])].filter((x) =>
+        allowed.includes(x),
+      ),
+    )
+    .catch([]);
+const listQuery = z.object({
+  q: z
+    .string()
+    .optional()
+    .transform((v) => v?.trim().slice(0, 100) || undefined)
+    .catch(undefined),
+  la: z
+    .string()
+    .regex(/^[EW]\d{8}$/)
+    .optional()
+    .catch(undefined),
+  model: many(SERVICE_MODELS),
+  offer: many(SERVICE_OFFERS),
+  serves: many(SERVICE_SERVES),
+});
+const slugParam = z.object({ slug: z.string().regex(/^[a-z0-9-]{1,160}$/) });
+
+const term = (kind: 'model' | 'offer' | 'serves', code: string, locale: Locale) =>
+  TERMS[kind][code]?.[locale === 'cy' ? 1 : 0] ?? code;
+
+function jsonLd(
+  s: { name: string; description: string; url: string | null; email: string | null },
+  org: string,
+  url: string,
+  areas: string[],
+  phone?: string | null,
+): string {
+  return JSON.stringify({
+    '@context': 'https://schema.org',
+    '@type': 'Service',
+    name: s.name,
+    description: s.description,
+    url,
+    ...(s.url ? { sameAs: s.url } : {}),
+    provider: { '@type': 'Organization', name: org },
+    areaServed: areas.map((name) => ({ '@type': 'AdministrativeArea', name })),
+    ...(s.email || phone
+      ? {
+          availableChannel: {
+            '@type': 'ServiceChannel',
+            ...(s.email ? { serviceUrl: `mailto:${s.email}` } : {}),
+            ...(phone ? { servicePhone: { '@type': 'ContactPoint', telephone: phone } } : {}),
+          },
+        }
+      : {}),
+  }).replace(/</g, '\\u003c');
+}
+
+export function servicesRoutes(
+  services: ServicesService,
+  opts: { baseUrl: string },
+): FastifyPluginAsync {
+  return async (app) => {
+    const pub = { access: 'public' as const };
+    const authorityName = (req: FastifyRequest, a: { name: string; nameCy: string | null }) =>
+      req.locale === 'cy' && a.nameCy ? a.nameCy : a.name;
+
+    app.get('/services', { config: { ...pub, pageCache: 10 } }, async (req, reply) => {
+      const q = listQuery.parse(req.query ?? {});
+      const [{ rows, facets }, authorities] = await Promise.all([
+        services.search({ q: q.q, la: q.la, models: q.model, offers: q.offer, serves: q.serves }),
+        services.currentAuthorities(),
+      ]);
+      const names = new Map(authorities.map((a) => [a.gssCode, authorityName(req, a)]));
+      const items = (
+        kind: 'model' | 'offer' | 'serves',
+        vocab: readonly string[],
+        chosen: string[],
+      ) =>
+        vocab.map((v) => ({
+          value: v,
+          text: `${term(kind, v, req.locale)} (${facets[kind][v] ?? 0})`,
+          checked: chosen.includes(v),
+        }));
+      return reply.render(`${V}/list.njk`, {
+        title: req.t('services.list.title'),
+        description: req.t('services.list.intro'),
+        query: q,
+        results: rows.map((s) => ({
+          ...s,
+          displayName: req.locale === 'cy' && s.nameCy ? s.nameCy : s.name,
+          modelName: term('model', s.model, req.locale),
+          offerNames: s.offers.map((o) => term('offer', o, req.locale)),
+          servesNames: s.serves.map((o) => term('serves', o, req.locale)),
+          areaNames: s.areas.map((g) => names.get(g) ?? g),
+          statusName: req.t(`services.statuses.${s.status}`),
+        })),
+        total: rows.length,
+        authorities: [
+          { value: '', text: req.t('services.list.anyAuthority'), selected: !q.la },
+          ...authorities.map((a) => ({
+            value: a.gssCode,
+            text: authorityName(req, a),
+            selected: q.la === a.gssCode,
+          })),
+        ],
+        facets: {
+          model: items('model', SERVICE_MODELS, q.model),
+          offer: items('offer', SERVICE_OFFERS, q.offer),
+          serves: items('serves', SERVICE_SERVES, q.serves),
+        },
+      });
+    });
+
+    app.get('/services/coverage', { config: { ...pub, pageCache: 30 } }, async (req, reply) => {
+      const c = await services.coverage();
+      const max = (list: { count: number }[]) => Math.max(1, ...list.map((x) => x.count));
+      const chart = (
+        kind: 'model' | 'offer' | 'serves',
+        list: { value: string; count: number }[],
+      ) => ({
+        max: max(list),
+        items: list.map((x) => ({ ...x, label: term(kind, x.value, req.locale) })),
+      });
+      return reply.render(`${V}/coverage.njk`, {
+        title: req.t('services.coverage.title'),
+        description: req.t('services.coverage.intro'),
+        totals: c.totals,
+        nations: c.nations.map((n) => ({ ...n, label: req.t(`services.nations.${n.nation}`) })),
+        regions: c.regions,
+        charts: {
+          model: chart('model', c.byModel),
+          offer: chart('offer', c.byOffer),
+          serves: chart('serves', c.byServes),
+        },
+        rows: c.rows.map((r) => ({
+          ...r,
+          label: authorityName(req, r),
+          modelNames: r.models.map((m) => term('model', m, req.locale)),
+        })),
+        today: formatDate(new Date(), req.locale),
+      });
+    });
+
+    app.get('/services/coverage.csv', { config: { ...pub, a11y: false } }, async (_req, reply) => {
+      const c = await services.coverage();
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="supporting-parents-coverage.csv"')
+        .send(services.coverageCsv(c.rows));
+    });
+
+    app.get('/services/:slug', { config: { ...pub, pageCache: 10 } }, async (req, reply) => {
+      const p = slugParam.safeParse(req.params);
+      const found = p.success ? await services.service(p.data.slug) : undefined;
+      if (!found) return reply.callNotFound();
+      const s = found.service;
+      const areaNames = found.areas.map((a) => authorityName(req, a));
+      return reply.render(`${V}/service.njk`, {
+        title: req.locale === 'cy' && s.nameCy ? s.nameCy : s.name,
+        description: s.description,
+        service: {
+          ...s,
+          descriptionShown:
+            req.locale === 'cy' && s.descriptionCy ? s.descriptionCy : s.description,
+          modelName: term('model', s.model, req.locale),
+          offerNames: s.offers.map((o) => term('offer', o, req.locale)),
+          servesNames: s.serves.map((o) => term('serves', o, req.locale)),
+          statusName: req.t(`services.statuses.${s.status}`),
+          verified: s.lastVerified
+            ? formatDate(new Date(`${s.lastVerified}T12:00:00Z`), req.locale)
+            : undefined,
+        },
+        organisation: found.organisation,
+        areaNames,
+        locations: found.locations,
+        contacts: found.contacts,
+        jsonLd: jsonLd(
+          s,
+          found.organisation.name,
+          `${opts.baseUrl}/services/${s.slug}`,
+          areaNames,
+          found.contacts[0]?.phone,
+        ),
+      });
+    });
+  };
+}

@@ -1,0 +1,271 @@
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import type {
+  AuthorityRow,
+  NewAuthority,
+  ServiceListItem,
+  ServicesRepository,
+} from './repository.ts';
+import { SERVICE_MODELS, SERVICE_OFFERS, SERVICE_SERVES, type ServiceModel } from './schema.ts';
+
+/**
+ * The national service map: finding services, the national overview of all
+ * children's services authorities, and the reference list of authorities.
+ */
+
+export interface ServiceFilters {
+  q?: string | undefined;
+  la?: string | undefined;
+  models: string[];
+  offers: string[];
+  serves: string[];
+}
+
+export type ServiceFacet = 'model' | 'offer' | 'serves';
+
+export type CoverageRow = AuthorityRow & {
+  services: number;
+  models: ServiceModel[];
+  inDevelopment: boolean;
+};
+
+const NATIONS = ['England', 'Wales'] as const;
+const KINDS = ['county', 'unitary', 'metropolitan_district', 'london_borough', 'welsh_unitary'];
+
+export interface AuthorityProblem {
+  row: number;
+  field: string;
+  message: string;
+}
+
+/**
+ * Read an authorities CSV (columns as in reference/local-authorities/):
+ * every problem is reported with its row and field; rows only when all are valid.
+ */
+export function readAuthoritiesCsv(
+  csv: string,
+): { ok: true; rows: NewAuthority[] } | { ok: false; problems: AuthorityProblem[] } {
+  let records: Record<string, string>[];
+  try {
+    records = parse(csv, { columns: true, skip_empty_lines: true, trim: true, bom: true });
+  } catch (err) {
+    return { ok: false, problems: [{ row: 0, field: 'file', message: (err as Error).message }] };
+  }
+  const problems: AuthorityProblem[] = [];
+  const seen = new Set<string>();
+  const rows: NewAuthority[] = [];
+  records.forEach((r, i) => {
+    const row = i + 2; // the header is row 1
+    const bad = (field: string, message: string) => problems.push({ row, field, message });
+    const gss = r.gss_code ?? '';
+    if (!/^(E06|E08|E09|E10|W06)\d{6}$/.test(gss))
+      bad('gss_code', 'must be a GSS code like E06000001 or W06000001');
+    else if (seen.has(gss)) bad('gss_code', `appears twice (${gss})`);
+    seen.add(gss);
+    if (!r.name) bad('name', 'is empty');
+    if (!KINDS.includes(r.kind ?? '')) bad('kind', `must be one of ${KINDS.join(', ')}`);
+    if (!(NATIONS as readonly string[]).includes(r.nation ?? ''))
+      bad('nation', 'must be England or Wales');
+    else if ((r.nation === 'Wales') !== gss.startsWith('W'))
+      bad('nation', 'does not match the GSS code');
+    if (r.nation === 'Wales' && !r.name_cy) bad('name_cy', 'is needed for a Welsh authority');
+    if (!r.region_name) bad('region_name', 'is empty');
+    const lat = Number(r.lat);
+    const lng = Number(r.lng);
+    if (!r.lat || !(lat >= 49.8 && lat <= 55.9))
+      bad('lat', 'must be a latitude in England or Wales');
+    if (!r.lng || !(lng >= -6.5 && lng <= 1.8))
+      bad('lng', 'must be a longitude in England or Wales');
+    rows.push({
+      gssCode: gss,
+      name: r.name ?? '',
+      nameCy: r.name_cy || null,
+      kind: r.kind ?? '',
+      regionCode: r.region_code || null,
+      regionName: r.region_name ?? '',
+      nation: r.nation as 'England' | 'Wales',
+      lat,
+      lng,
+    });
+  });
+  if (!rows.length && !problems.length)
+    problems.push({ row: 0, field: 'file', message: 'has no rows' });
+  return problems.length ? { ok: false, problems } : { ok: true, rows };
+}
+
+const matchesText = (s: ServiceListItem, q: string) => {
+  const hay = `${s.name} ${s.nameCy ?? ''} ${s.description} ${s.organisationName}`.toLowerCase();
+  return q
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((w) => hay.includes(w));
+};
+
+export function createServicesService(deps: { repo: ServicesRepository }) {
+  const { repo } = deps;
+  return {
+    /**
+     * Load a list effective on `listDate`. A list that would retire more than
+     * 10 current authorities at once is refused unless `force` (a truncated
+     * file must not empty the map).
+     */
+    async importAuthorities(csv: string, listDate: string, force = false) {
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(listDate))
+        throw new Error('The list date must be YYYY-MM-DD');
+      const read = readAuthoritiesCsv(csv);
+      if (!read.ok) return read;
+      const current = await repo.currentAuthorities();
+      const kept = new Set(read.rows.map((r) => r.gssCode));
+      const leaving = current.filter((a) => !kept.has(a.gssCode)).length;
+      if (leaving > 10 && !force)
+        return {
+          ok: false as const,
+          problems: [
+            {
+              row: 0,
+              field: 'file',
+              message: `would retire ${leaving} of the ${current.length} current authorities; check the file, or use --force if that is right`,
+            },
+          ],
+        };
+      return { ok: true as const, ...(await repo.loadAuthorities(read.rows, listDate)) };
+    },
+    authorityCount: () => repo.authorityCount(),
+    currentAuthorities: () => repo.currentAuthorities(),
+
+    /**
+     * Services matching text, authority and facet filters, by name, with
+     * facet counts (each facet counted over the results of the other filters).
+     */
+    async search(f: ServiceFilters) {
+      const all = (await repo.listedServices()).filter(
+        (s) => (!f.q || matchesText(s, f.q)) && (!f.la || s.areas.includes(f.la)),
+      );
+      const passes: Record<ServiceFacet, (s: ServiceListItem) => boolean> = {
+        model: (s) => !f.models.length || f.models.includes(s.model),
+        offer: (s) => !f.offers.length || s.offers.some((o) => f.offers.includes(o)),
+        serves: (s) => !f.serves.length || s.serves.some((o) => f.serves.includes(o)),
+      };
+      const facets: Record<ServiceFacet, Record<string, number>> = {
+        model: {},
+        offer: {},
+        serves: {},
+      };
+      const values: Record<ServiceFacet, (s: ServiceListItem) => string[]> = {
+        model: (s) => [s.model],
+        offer: (s) => s.offers,
+        serves: (s) => s.serves,
+      };
+      for (const s of all)
+        for (const name of ['model', 'offer', 'serves'] as const)
+          if ((['model', 'offer', 'serves'] as const).every((n) => n === name || passes[n](s)))
+            for (const v of values[name](s)) facets[name][v] = (facets[name][v] ?? 0) + 1;
+      const rows = all.filter((s) => passes.model(s) && passes.offer(s) && passes.serves(s));
+      return { rows, facets };
+    },
+    async service(slug: string) {
+      return repo.serviceBySlug(slug);
+    },
+
+    /**
+     * The national overview, live: every current authority with the models of
+     * the active services covering it (and whether one is in development),
+     * gaps by region and nation, and counts by model, offer and who is served.
+     */
+    async coverage(today: Date = new Date()) {
+      const [authorities, listed] = await Promise.all([
+        repo.currentAuthorities(),
+        repo.listedServices(),
+      ]);
+      const active = listed.filter((s) => s.status === 'active');
+      const developing = listed.filter((s) => s.status === 'in_development');
+      const rows: CoverageRow[] = authorities.map((a) => {
+        const here = active.filter((s) => s.areas.includes(a.gssCode));
+        const models = [...new Set(here.map((s) => s.model))].sort(
+          (x, y) => SERVICE_MODELS.indexOf(x) - SERVICE_MODELS.indexOf(y),
+        ) as ServiceModel[];
+        return {
+          ...a,
+          services: here.length,
+          models,
+          inDevelopment: developing.some((s) => s.areas.includes(a.gssCode)),
+        };
+      });
+      const groups = new Map<
+        string,
+        { nation: string; region: string; total: number; covered: number }
+      >();
+      for (const r of rows) {
+        const key = `${r.nation}|${r.regionName}`;
+        const g = groups.get(key) ?? {
+          nation: r.nation,
+          region: r.regionName,
+          total: 0,
+          covered: 0,
+        };
+        g.total++;
+        if (r.services > 0) g.covered++;
+        groups.set(key, g);
+      }
+      const count = (pick: (s: ServiceListItem) => string[], vocab: readonly string[]) =>
+        vocab.map((v) => ({ value: v, count: active.filter((s) => pick(s).includes(v)).length }));
+      const yearAgo = new Date(today.getTime() - 365 * 86400_000).toISOString().slice(0, 10);
+      const verified = active.filter((s) => s.lastVerified && s.lastVerified >= yearAgo).length;
+      return {
+        rows,
+        regions: [...groups.values()],
+        nations: NATIONS.map((n) => {
+          const inNation = rows.filter((r) => r.nation === n);
+          return {
+            nation: n,
+            total: inNation.length,
+            covered: inNation.filter((r) => r.services > 0).length,
+          };
+        }),
+        totals: {
+          authorities: rows.length,
+          covered: rows.filter((r) => r.services > 0).length,
+          uncovered: rows.filter((r) => r.services === 0).length,
+          developingOnly: rows.filter((r) => r.services === 0 && r.inDevelopment).length,
+          activeServices: active.length,
+          inDevelopment: developing.length,
+          verifiedInYear: verified,
+        },
+        byModel: count((s) => [s.model], SERVICE_MODELS),
+        byOffer: count((s) => s.offers, SERVICE_OFFERS),
+        byServes: count((s) => s.serves, SERVICE_SERVES),
+      };
+    },
+    /** The overview's table as CSV: one row per authority. */
+    coverageCsv(rows: CoverageRow[]): string {
+      return stringify(
+        rows.map((r) => [
+          r.gssCode,
+          r.name,
+          r.nameCy ?? '',
+          r.regionName,
+          r.nation,
+          r.services,
+          r.models.join(' '),
+          r.inDevelopment ? 'yes' : 'no',
+        ]),
+        {
+          header: true,
+          columns: [
+            'gss_code',
+            'name',
+            'name_cy',
+            'region',
+            'nation',
+            'active_services',
+            'models',
+            'in_development',
+          ],
+        },
+      );
+    },
+  };
+}
+
+export type ServicesService = ReturnType<typeof createServicesService>;
