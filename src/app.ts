@@ -43,6 +43,7 @@ import {
   loadLocaleDirs,
 } from './platform/i18n/index.ts';
 import { i18nPlugin } from './platform/i18n/plugin.ts';
+import { createGeocoder } from './platform/geocoder.ts';
 import { createJobQueue, type JobQueue } from './platform/jobs/index.ts';
 import { genReqId, loggerOptions } from './platform/logging.ts';
 import { createMailer, type Mailer } from './platform/mail.ts';
@@ -163,7 +164,10 @@ export async function buildApp({
   seeders.push(resourcesSeeder(resourcesRepo, storage));
   accounts.addDataProvider(resources.personalData);
   const servicesRepo = createServicesRepository(database.db);
-  const services = createServicesService({ repo: servicesRepo });
+  const services = createServicesService({
+    repo: servicesRepo,
+    geocoder: createGeocoder({ baseUrl: config.geocoderUrl, cache: servicesRepo.postcodeCache }),
+  });
   seeders.push(servicesSeeder(servicesRepo, services));
 
   app.decorate('platform', { config, database, jobs, mailer, storage, i18n, routes, seeders });

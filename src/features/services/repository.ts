@@ -4,6 +4,7 @@ import {
   localAuthorities,
   locations,
   organisations,
+  postcodeCache,
   serviceAreas,
   serviceAtLocations,
   serviceContacts,
@@ -53,6 +54,37 @@ export function createServicesRepository(db: Db) {
           .returning({ gssCode: localAuthorities.gssCode });
         return { loaded: rows.length, retired: retired.map((r) => r.gssCode) };
       });
+    },
+    /** The geocoder's cache (see platform/geocoder.ts). */
+    postcodeCache: {
+      async get(postcode: string) {
+        const [row] = await db
+          .select({ lat: postcodeCache.lat, lng: postcodeCache.lng })
+          .from(postcodeCache)
+          .where(eq(postcodeCache.postcode, postcode));
+        return row;
+      },
+      async set(postcode: string, point: { lat: number; lng: number } | null) {
+        const values = {
+          postcode,
+          lat: point?.lat ?? null,
+          lng: point?.lng ?? null,
+          fetchedAt: new Date(),
+        };
+        await db
+          .insert(postcodeCache)
+          .values(values)
+          .onConflictDoUpdate({ target: postcodeCache.postcode, set: values });
+      },
+    },
+    /** Locations of listed services, for distances. */
+    async serviceLocations(): Promise<
+      { serviceId: string; lat: number | null; lng: number | null }[]
+    > {
+      return db
+        .select({ serviceId: serviceAtLocations.serviceId, lat: locations.lat, lng: locations.lng })
+        .from(serviceAtLocations)
+        .innerJoin(locations, eq(locations.id, serviceAtLocations.locationId));
     },
     async currentAuthorities(): Promise<AuthorityRow[]> {
       return db

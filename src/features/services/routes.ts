@@ -30,6 +30,11 @@ const listQuery = z.object({
     .regex(/^[EW]\d{8}$/)
     .optional()
     .catch(undefined),
+  near: z
+    .string()
+    .optional()
+    .transform((v) => v?.trim().slice(0, 60) || undefined)
+    .catch(undefined),
   model: many(SERVICE_MODELS),
   offer: many(SERVICE_OFFERS),
   serves: many(SERVICE_SERVES),
@@ -78,10 +83,18 @@ export function servicesRoutes(
 
     app.get('/services', { config: { ...pub, pageCache: 10 } }, async (req, reply) => {
       const q = listQuery.parse(req.query ?? {});
-      const [{ rows, facets }, authorities] = await Promise.all([
-        services.search({ q: q.q, la: q.la, models: q.model, offers: q.offer, serves: q.serves }),
+      const [found, authorities] = await Promise.all([
+        services.search({
+          q: q.q,
+          near: q.near,
+          la: q.la,
+          models: q.model,
+          offers: q.offer,
+          serves: q.serves,
+        }),
         services.currentAuthorities(),
       ]);
+      const { rows, facets } = found;
       const names = new Map(authorities.map((a) => [a.gssCode, authorityName(req, a)]));
       const items = (
         kind: 'model' | 'offer' | 'serves',
@@ -105,7 +118,13 @@ export function servicesRoutes(
           servesNames: s.serves.map((o) => term('serves', o, req.locale)),
           areaNames: s.areas.map((g) => names.get(g) ?? g),
           statusName: req.t(`services.statuses.${s.status}`),
+          distance:
+            s.miles === undefined
+              ? undefined
+              : req.t('services.list.miles', { miles: s.miles.toFixed(1) }),
         })),
+        near: 'near' in found ? found.near : undefined,
+        nearProblem: found.nearProblem,
         total: rows.length,
         authorities: [
           { value: '', text: req.t('services.list.anyAuthority'), selected: !q.la },

@@ -183,3 +183,11 @@ export const taxonomyTerms = pgTable(
   },
   (t) => [uniqueIndex('taxonomy_terms_key').on(t.taxonomy, t.code)],
 );
+
+/** Postcodes already asked of the geocoder (lat/lng null: it does not exist). */
+export const postcodeCache = pgTable('postcode_cache', {
+  postcode: text('postcode').primaryKey(),
+  lat: doublePrecision('lat'),
+  lng: doublePrecision('lng'),
+  fetchedAt: timestamp('fetched_at', { withTimezone: true }).notNull().defaultNow(),
+});

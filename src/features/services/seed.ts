@@ -120,7 +120,7 @@ export function servicesSeeder(repo: ServicesRepository, service: ServicesServic
         const welsh = home.nation === 'Wales';
         await repo.saveService(
           {
-            slug: `demo-${model.replace('_', '-')}-${home.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${i + 1}`,
+            slug: `demo-${model.replaceAll('_', '-')}-${home.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${i + 1}`,
             organisationId: orgs[i % orgs.length]!,
             name: `${TERMS.model[model]![0]} – ${home.name} (demo)`,
             nameCy: welsh

@@ -1,4 +1,5 @@
 import { parse } from 'csv-parse/sync';
+import { type Geocoder, milesBetween, normalisePostcode } from '../../platform/geocoder.ts';
 import { stringify } from 'csv-stringify/sync';
 import type {
   AuthorityRow,
@@ -15,6 +16,8 @@ import { SERVICE_MODELS, SERVICE_OFFERS, SERVICE_SERVES, type ServiceModel } fro
 
 export interface ServiceFilters {
   q?: string | undefined;
+  /** A postcode, or a place or authority name. */
+  near?: string | undefined;
   la?: string | undefined;
   models: string[];
   offers: string[];
@@ -102,8 +105,39 @@ const matchesText = (s: ServiceListItem, q: string) => {
     .every((w) => hay.includes(w));
 };
 
-export function createServicesService(deps: { repo: ServicesRepository }) {
+export type NearProblem = 'postcodeNotFound' | 'geocoderDown' | 'placeNotFound';
+type Point = { lat: number; lng: number };
+
+export function createServicesService(deps: { repo: ServicesRepository; geocoder?: Geocoder }) {
   const { repo } = deps;
+
+  /** Where "near" means: a postcode through the geocoder, else an authority or town we know. */
+  async function resolveNear(
+    near: string,
+  ): Promise<{ point: Point; label: string } | { problem: NearProblem }> {
+    const postcode = normalisePostcode(near);
+    if (postcode) {
+      const found = deps.geocoder
+        ? await deps.geocoder.postcode(postcode)
+        : { status: 'unavailable' as const };
+      if (found.status === 'found')
+        return { point: { lat: found.lat, lng: found.lng }, label: postcode };
+      return { problem: found.status === 'notFound' ? 'postcodeNotFound' : 'geocoderDown' };
+    }
+    const wanted = near.trim().toLowerCase();
+    const authorities = await repo.currentAuthorities();
+    const byName =
+      authorities.find(
+        (a) => a.name.toLowerCase() === wanted || a.nameCy?.toLowerCase() === wanted,
+      ) ??
+      authorities.find(
+        (a) =>
+          a.name.toLowerCase().startsWith(wanted) || a.nameCy?.toLowerCase().startsWith(wanted),
+      );
+    if (byName) return { point: { lat: byName.lat, lng: byName.lng }, label: byName.name };
+    return { problem: 'placeNotFound' };
+  }
+
   return {
     /**
      * Load a list effective on `listDate`. A list that would retire more than
@@ -139,6 +173,7 @@ export function createServicesService(deps: { repo: ServicesRepository }) {
      * facet counts (each facet counted over the results of the other filters).
      */
     async search(f: ServiceFilters) {
+      const near = f.near ? await resolveNear(f.near) : undefined;
       const all = (await repo.listedServices()).filter(
         (s) => (!f.q || matchesText(s, f.q)) && (!f.la || s.areas.includes(f.la)),
       );
@@ -161,8 +196,35 @@ export function createServicesService(deps: { repo: ServicesRepository }) {
         for (const name of ['model', 'offer', 'serves'] as const)
           if ((['model', 'offer', 'serves'] as const).every((n) => n === name || passes[n](s)))
             for (const v of values[name](s)) facets[name][v] = (facets[name][v] ?? 0) + 1;
-      const rows = all.filter((s) => passes.model(s) && passes.offer(s) && passes.serves(s));
-      return { rows, facets };
+      const matching = all.filter((s) => passes.model(s) && passes.offer(s) && passes.serves(s));
+      if (!near || 'problem' in near)
+        return {
+          rows: matching.map((s) => ({ ...s, miles: undefined as number | undefined })),
+          facets,
+          nearProblem: near?.problem,
+        };
+      // Distance to the nearest place a service works from (or the centre of an area it covers).
+      const [places, authorities] = await Promise.all([
+        repo.serviceLocations(),
+        repo.currentAuthorities(),
+      ]);
+      const centre = new Map(authorities.map((a) => [a.gssCode, { lat: a.lat, lng: a.lng }]));
+      const rows = matching
+        .map((s) => {
+          const points: Point[] = places
+            .filter((p) => p.serviceId === s.id && p.lat !== null && p.lng !== null)
+            .map((p) => ({ lat: p.lat!, lng: p.lng! }));
+          if (!points.length)
+            for (const g of s.areas) if (centre.has(g)) points.push(centre.get(g)!);
+          const miles = points.length
+            ? Math.min(...points.map((p) => milesBetween(near.point, p)))
+            : undefined;
+          return { ...s, miles };
+        })
+        .sort(
+          (a, b) => (a.miles ?? Infinity) - (b.miles ?? Infinity) || a.name.localeCompare(b.name),
+        );
+      return { rows, facets, near: near.label };
     },
     async service(slug: string) {
       return repo.serviceBySlug(slug);

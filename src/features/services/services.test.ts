@@ -152,5 +152,11 @@ describe('the service map', () => {
     assert.equal(ld.areaServed.length, one.areas.length);
     assert.match(svc.body, /01632 960\d{3}/, 'demo numbers only');
     assert.equal((await t.app.inject('/services/no-such-service')).statusCode, 404);
+    for (const s of all.rows)
+      assert.equal(
+        (await t.app.inject(`/services/${s.slug}`)).statusCode,
+        200,
+        `every listed service has a page: ${s.slug}`,
+      );
   });
 });
