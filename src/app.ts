@@ -24,6 +24,8 @@ import { createResourcesRepository } from './features/resources/repository.ts';
 import { resourcesRoutes } from './features/resources/routes.ts';
 import { resourcesSeeder } from './features/resources/seed.ts';
 import { createResourcesService, type ResourcesService } from './features/resources/service.ts';
+import { orukRoutes } from './features/services/api-routes.ts';
+import { createOrukApi } from './features/services/oruk-api.ts';
 import { createServicesRepository } from './features/services/repository.ts';
 import { servicesRoutes } from './features/services/routes.ts';
 import { servicesSeeder } from './features/services/seed.ts';
@@ -164,10 +166,12 @@ export async function buildApp({
   seeders.push(resourcesSeeder(resourcesRepo, storage));
   accounts.addDataProvider(resources.personalData);
   const servicesRepo = createServicesRepository(database.db);
-  const services = createServicesService({
-    repo: servicesRepo,
-    geocoder: createGeocoder({ baseUrl: config.geocoderUrl, cache: servicesRepo.postcodeCache }),
+  const geocoder = createGeocoder({
+    baseUrl: config.geocoderUrl,
+    cache: servicesRepo.postcodeCache,
   });
+  const services = createServicesService({ repo: servicesRepo, geocoder });
+  const oruk = createOrukApi({ repo: servicesRepo, geocoder, baseUrl: config.baseUrl });
   seeders.push(servicesSeeder(servicesRepo, services));
 
   app.decorate('platform', { config, database, jobs, mailer, storage, i18n, routes, seeders });
@@ -204,6 +208,7 @@ export async function buildApp({
   await app.register(organiserRoutes(events));
   await app.register(eventsAdminRoutes(events));
   await app.register(servicesRoutes(services, { baseUrl: config.baseUrl }));
+  await app.register(orukRoutes(oruk));
   await app.register(
     resourcesRoutes(resources, { baseUrl: config.baseUrl, dataDir: config.dataDir, storage }),
   );

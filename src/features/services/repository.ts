@@ -186,6 +186,32 @@ export function createServicesRepository(db: Db) {
         areas: r.areas,
       }));
     },
+    async allTerms() {
+      return db
+        .select()
+        .from(taxonomyTerms)
+        .orderBy(asc(taxonomyTerms.taxonomy), asc(taxonomyTerms.code));
+    },
+    /** Every service-at-location of a listed service, with its place. */
+    async serviceAtLocations() {
+      return db
+        .select({
+          id: serviceAtLocations.id,
+          serviceId: serviceAtLocations.serviceId,
+          location: locations,
+        })
+        .from(serviceAtLocations)
+        .innerJoin(locations, eq(locations.id, serviceAtLocations.locationId))
+        .innerJoin(services, eq(services.id, serviceAtLocations.serviceId))
+        .where(ne(services.status, 'closed'));
+    },
+    async slugOfId(id: string): Promise<string | undefined> {
+      const [row] = await db
+        .select({ slug: services.slug })
+        .from(services)
+        .where(eq(services.id, id));
+      return row?.slug;
+    },
     async serviceBySlug(slug: string) {
       const [found] = await db
         .select({ service: services, organisation: organisations })
