@@ -39,23 +39,34 @@ export function orukRoutes(api: OrukApi): FastifyPluginAsync {
       return q.data;
     };
 
+    type Query = NonNullable<ReturnType<typeof parse>>;
+    /** A list endpoint: parameters checked once, then `fn` with the page asked for. */
+    const list = (
+      path: string,
+      fn: (q: Query, page: { page: number; perPage: number }, reply: FastifyReply) => unknown,
+    ) =>
+      app.get(path, cfg, async (req, reply) => {
+        const q = parse(req.query, reply);
+        if (!q) return reply;
+        return fn(q, { page: q.page, perPage: q.per_page }, reply);
+      });
+    /** One record by UUID, or a JSON 404. */
+    const one = (path: string, find: (id: string) => Promise<unknown>) =>
+      app.get(path, cfg, async (req, reply) => {
+        const p = idParam.safeParse(req.params);
+        const found = p.success ? await find(p.data.id) : undefined;
+        return found ?? notFound(reply);
+      });
+
     app.get('/api/oruk', cfg, async () => api.meta());
-    app.get('/api/oruk/services', cfg, async (req, reply) => {
-      const q = parse(req.query, reply);
-      if (!q) return reply;
-      return api.services(
+    list('/api/oruk/services', (q, page) =>
+      api.services(
         { search: q.search, taxonomyTermId: q.taxonomy_term_id, taxonomyId: q.taxonomy_id },
-        { page: q.page, perPage: q.per_page },
-      );
-    });
-    app.get('/api/oruk/services/:id', cfg, async (req, reply) => {
-      const p = idParam.safeParse(req.params);
-      const found = p.success ? await api.service(p.data.id) : undefined;
-      return found ?? notFound(reply);
-    });
-    app.get('/api/oruk/service_at_locations', cfg, async (req, reply) => {
-      const q = parse(req.query, reply);
-      if (!q) return reply;
+        page,
+      ),
+    );
+    one('/api/oruk/services/:id', (id) => api.service(id));
+    list('/api/oruk/service_at_locations', async (q, page, reply) => {
       if (q.proximity !== undefined && !q.postcode) return bad(reply, 'proximity needs a postcode');
       const result = await api.serviceAtLocations(
         {
@@ -64,44 +75,21 @@ export function orukRoutes(api: OrukApi): FastifyPluginAsync {
           proximity: q.proximity,
           taxonomyTermId: q.taxonomy_term_id,
         },
-        { page: q.page, perPage: q.per_page },
+        page,
       );
-      if ('problem' in result)
-        return result.problem === 'badPostcode'
-          ? bad(reply, 'postcode: not a known UK postcode')
-          : reply.code(503).send({
-              code: 503,
-              message: 'The postcode lookup is not available; try again later',
-            });
-      return result;
+      if (!('problem' in result)) return result;
+      return result.problem === 'badPostcode'
+        ? bad(reply, 'postcode: not a known UK postcode')
+        : reply
+            .code(503)
+            .send({ code: 503, message: 'The postcode lookup is not available; try again later' });
     });
-    app.get('/api/oruk/service_at_locations/:id', cfg, async (req, reply) => {
-      const p = idParam.safeParse(req.params);
-      const found = p.success ? await api.serviceAtLocation(p.data.id) : undefined;
-      return found ?? notFound(reply);
-    });
-    app.get('/api/oruk/taxonomies', cfg, async (req, reply) => {
-      const q = parse(req.query, reply);
-      if (!q) return reply;
-      return api.taxonomies({ page: q.page, perPage: q.per_page });
-    });
-    app.get('/api/oruk/taxonomies/:id', cfg, async (req, reply) => {
-      const p = idParam.safeParse(req.params);
-      const found = p.success ? await api.taxonomy(p.data.id) : undefined;
-      return found ?? notFound(reply);
-    });
-    app.get('/api/oruk/taxonomy_terms', cfg, async (req, reply) => {
-      const q = parse(req.query, reply);
-      if (!q) return reply;
-      return api.taxonomyTerms(
-        { taxonomyId: q.taxonomy_id },
-        { page: q.page, perPage: q.per_page },
-      );
-    });
-    app.get('/api/oruk/taxonomy_terms/:id', cfg, async (req, reply) => {
-      const p = idParam.safeParse(req.params);
-      const found = p.success ? await api.taxonomyTerm(p.data.id) : undefined;
-      return found ?? notFound(reply);
-    });
+    one('/api/oruk/service_at_locations/:id', (id) => api.serviceAtLocation(id));
+    list('/api/oruk/taxonomies', (_q, page) => api.taxonomies(page));
+    one('/api/oruk/taxonomies/:id', (id) => api.taxonomy(id));
+    list('/api/oruk/taxonomy_terms', (q, page) =>
+      api.taxonomyTerms({ taxonomyId: q.taxonomy_id }, page),
+    );
+    one('/api/oruk/taxonomy_terms/:id', (id) => api.taxonomyTerm(id));
   };
 }
