@@ -25,7 +25,7 @@ import { resourcesRoutes } from './features/resources/routes.ts';
 import { resourcesSeeder } from './features/resources/seed.ts';
 import { createResourcesService, type ResourcesService } from './features/resources/service.ts';
 import { orukRoutes } from './features/services/api-routes.ts';
-import { createOrukApi } from './features/services/oruk-api.ts';
+import { createOrukApi, type OrukApi } from './features/services/oruk-api.ts';
 import { createServicesRepository } from './features/services/repository.ts';
 import { servicesRoutes } from './features/services/routes.ts';
 import { servicesSeeder } from './features/services/seed.ts';
@@ -79,6 +79,7 @@ export interface Services {
   events: EventsService;
   resources: ResourcesService;
   services: ServicesService;
+  oruk: OrukApi;
 }
 
 declare module 'fastify' {
@@ -175,7 +176,7 @@ export async function buildApp({
   seeders.push(servicesSeeder(servicesRepo, services));
 
   app.decorate('platform', { config, database, jobs, mailer, storage, i18n, routes, seeders });
-  app.decorate('services', { accounts, events, resources, services });
+  app.decorate('services', { accounts, events, resources, services, oruk });
 
   // Platform plugins.
   await app.register(routeTablePlugin, { table: routes });

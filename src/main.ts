@@ -129,6 +129,47 @@ commands['import:authorities'] = {
   },
 };
 
+commands['import:services'] = {
+  summary:
+    'Import services from a CSV (the columns of /services.csv). Every row is checked first; nothing is imported unless all are valid.',
+  usage: 'import:services --file F.csv',
+  options: { file: { type: 'string' } },
+  async run(v, config) {
+    const file = String(v.file ?? '');
+    if (!file) throw new UsageError('--file is required');
+    if (!existsSync(file)) throw new UsageError(`${file} does not exist`);
+    return withApp(config, async (app) => {
+      const result = await app.services.services.importServices(readFileSync(file, 'utf8'));
+      if (!result.ok) {
+        for (const p of result.problems) console.error(`Row ${p.row}, ${p.field}: ${p.message}`);
+        console.error(`Nothing was imported: ${result.problems.length} problem(s).`);
+        return 1;
+      }
+      console.log(`Imported: ${result.created} new, ${result.updated} updated.`);
+      return 0;
+    });
+  },
+};
+
+commands['export:services'] = {
+  summary: 'Print every service as CSV (the columns of /services.csv) or as ORUK 3.0 JSON.',
+  usage: 'export:services [--format csv|json]',
+  options: { format: { type: 'string' } },
+  async run(v, config) {
+    const format = String(v.format ?? 'csv');
+    if (format !== 'csv' && format !== 'json') throw new UsageError('--format must be csv or json');
+    await withApp(config, async (app) => {
+      if (format === 'csv') {
+        process.stdout.write(await app.services.services.exportCsv());
+        return;
+      }
+      const list = await app.services.oruk.services({}, { page: 1, perPage: 1_000_000 });
+      const full = await Promise.all(list.contents.map((s) => app.services.oruk.service(s.id)));
+      process.stdout.write(`${JSON.stringify(full, null, 2)}\n`);
+    });
+  },
+};
+
 commands['user:create'] = {
   summary:
     'Create a verified, approved account with a role (prints a one-time sign-in link if no password).',

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { formatDate, formatRange, formatTime } from '../../platform/dates.ts';
 import { atomFeed } from '../../platform/feeds.ts';
+import { spreadsheetCell } from '../../platform/spreadsheet.ts';
 import { errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
 import type { EventRow, NewAttendee } from './repository.ts';
 import { EVENT_MODES } from './schema.ts';
@@ -461,8 +462,7 @@ const emailForm = z.object({
     .max(5000, 'events.errors.tooLong'),
 });
 
-/** Spreadsheet-safe: a cell that starts like a formula is shown as text. */
-const cell = (v: string | null | undefined) => (v && /^[=+\-@\t\r]/.test(v) ? `'${v}` : (v ?? ''));
+const cell = spreadsheetCell;
 
 /** Organisers: the attendee list with needs, CSV, check-in, email everyone, cancel or postpone. */
 export function organiserRoutes(events: EventsService): FastifyPluginAsync {

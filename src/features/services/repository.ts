@@ -22,6 +22,48 @@ export type ContactInput = Omit<typeof serviceContacts.$inferInsert, 'id' | 'ser
 /** A service in a list: its row, its organisation's name and the authorities it covers. */
 export type ServiceListItem = ServiceRow & { organisationName: string; areas: string[] };
 
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+export interface ServiceRecord {
+  values: NewService;
+  areas: string[];
+  places: LocationInput[];
+  contacts: ContactInput[];
+}
+
+/** Upsert one service by slug with its areas, locations and contacts, inside the caller's transaction. */
+async function writeService(tx: Tx, r: ServiceRecord): Promise<ServiceRow> {
+  const { id: _id, ...rest } = r.values;
+  const [row] = await tx
+    .insert(services)
+    .values(r.values)
+    .onConflictDoUpdate({ target: services.slug, set: { ...rest, updatedAt: new Date() } })
+    .returning();
+  const serviceId = row!.id;
+  await tx.delete(serviceAreas).where(eq(serviceAreas.serviceId, serviceId));
+  if (r.areas.length)
+    await tx.insert(serviceAreas).values(r.areas.map((gssCode) => ({ serviceId, gssCode })));
+  const old = await tx
+    .delete(serviceAtLocations)
+    .where(eq(serviceAtLocations.serviceId, serviceId))
+    .returning({ locationId: serviceAtLocations.locationId });
+  if (old.length)
+    await tx.delete(locations).where(
+      inArray(
+        locations.id,
+        old.map((o) => o.locationId),
+      ),
+    );
+  for (const place of r.places) {
+    const [loc] = await tx.insert(locations).values(place).returning({ id: locations.id });
+    await tx.insert(serviceAtLocations).values({ serviceId, locationId: loc!.id });
+  }
+  await tx.delete(serviceContacts).where(eq(serviceContacts.serviceId, serviceId));
+  if (r.contacts.length)
+    await tx.insert(serviceContacts).values(r.contacts.map((c) => ({ ...c, serviceId })));
+  return row!;
+}
+
 export function createServicesRepository(db: Db) {
   return {
     /**
@@ -131,37 +173,66 @@ export function createServicesRepository(db: Db) {
       places: LocationInput[],
       contacts: ContactInput[],
     ): Promise<ServiceRow> {
+      return db.transaction((tx) => writeService(tx, { values, areas, places, contacts }));
+    },
+    /**
+     * Import many services in one transaction: organisations found or made by
+     * name, services upserted by slug. Either every row is written or none.
+     */
+    async importServices(
+      rows: (ServiceRecord & { organisationName: string })[],
+    ): Promise<{ created: number; updated: number }> {
       return db.transaction(async (tx) => {
-        const { id: _id, ...rest } = values;
-        const [row] = await tx
-          .insert(services)
-          .values(values)
-          .onConflictDoUpdate({ target: services.slug, set: { ...rest, updatedAt: new Date() } })
-          .returning();
-        const serviceId = row!.id;
-        await tx.delete(serviceAreas).where(eq(serviceAreas.serviceId, serviceId));
-        if (areas.length)
-          await tx.insert(serviceAreas).values(areas.map((gssCode) => ({ serviceId, gssCode })));
-        const old = await tx
-          .delete(serviceAtLocations)
-          .where(eq(serviceAtLocations.serviceId, serviceId))
-          .returning({ locationId: serviceAtLocations.locationId });
-        if (old.length)
-          await tx.delete(locations).where(
-            inArray(
-              locations.id,
-              old.map((o) => o.locationId),
-            ),
-          );
-        for (const place of places) {
-          const [loc] = await tx.insert(locations).values(place).returning({ id: locations.id });
-          await tx.insert(serviceAtLocations).values({ serviceId, locationId: loc!.id });
+        let created = 0;
+        const orgIds = new Map<string, string>();
+        for (const r of rows) {
+          let organisationId = orgIds.get(r.organisationName);
+          if (!organisationId) {
+            const [found] = await tx
+              .select({ id: organisations.id })
+              .from(organisations)
+              .where(eq(organisations.name, r.organisationName));
+            organisationId =
+              found?.id ??
+              (
+                await tx
+                  .insert(organisations)
+                  .values({ name: r.organisationName })
+                  .returning({ id: organisations.id })
+              )[0]!.id;
+            orgIds.set(r.organisationName, organisationId);
+          }
+          const [existing] = await tx
+            .select({ id: services.id })
+            .from(services)
+            .where(eq(services.slug, r.values.slug));
+          if (!existing) created++;
+          await writeService(tx, { ...r, values: { ...r.values, organisationId } });
         }
-        await tx.delete(serviceContacts).where(eq(serviceContacts.serviceId, serviceId));
-        if (contacts.length)
-          await tx.insert(serviceContacts).values(contacts.map((c) => ({ ...c, serviceId })));
-        return row!;
+        return { created, updated: rows.length - created };
       });
+    },
+    /** Every service with all it needs for an export row. */
+    async exportRows() {
+      const all = await db
+        .select({ service: services, organisationName: organisations.name })
+        .from(services)
+        .innerJoin(organisations, eq(organisations.id, services.organisationId))
+        .orderBy(asc(services.slug));
+      const [areas, places, contacts] = await Promise.all([
+        db.select().from(serviceAreas),
+        db
+          .select({ serviceId: serviceAtLocations.serviceId, location: locations })
+          .from(serviceAtLocations)
+          .innerJoin(locations, eq(locations.id, serviceAtLocations.locationId)),
+        db.select().from(serviceContacts),
+      ]);
+      return all.map((r) => ({
+        ...r,
+        areas: areas.filter((a) => a.serviceId === r.service.id).map((a) => a.gssCode),
+        location: places.find((p) => p.serviceId === r.service.id)?.location,
+        contact: contacts.find((c) => c.serviceId === r.service.id),
+      }));
     },
 
     /** Every listed service (not closed) with its organisation and areas; the service filters. */

@@ -172,6 +172,13 @@ export function servicesRoutes(
       });
     });
 
+    app.get('/services.csv', { config: { ...pub, a11y: false } }, async (_req, reply) =>
+      reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="supporting-parents-services.csv"')
+        .send(await services.exportCsv()),
+    );
+
     app.get('/services/coverage.csv', { config: { ...pub, a11y: false } }, async (_req, reply) => {
       const c = await services.coverage();
       return reply

@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { type Geocoder, milesBetween, normalisePostcode } from '../../platform/geocoder.ts';
+import { fromCsv, toCsv } from './csv.ts';
 import { stringify } from 'csv-stringify/sync';
 import type {
   AuthorityRow,
@@ -164,6 +165,16 @@ export function createServicesService(deps: { repo: ServicesRepository; geocoder
           ],
         };
       return { ok: true as const, ...(await repo.loadAuthorities(read.rows, listDate)) };
+    },
+    /** Import a services CSV: everything checked first; nothing written unless all rows are valid. */
+    async importServices(csv: string) {
+      const current = new Set((await repo.currentAuthorities()).map((a) => a.gssCode));
+      const read = fromCsv(csv, current);
+      if (!read.ok) return read;
+      return { ok: true as const, ...(await repo.importServices(read.records)) };
+    },
+    async exportCsv(): Promise<string> {
+      return toCsv(await repo.exportRows());
     },
     authorityCount: () => repo.authorityCount(),
     currentAuthorities: () => repo.currentAuthorities(),
