@@ -53,6 +53,61 @@ function resourceScenarios(): ContentScenario[] {
   ];
 }
 
+function serviceScenarios(): ContentScenario[] {
+  const places = [
+    'Birmingham',
+    'Leeds',
+    'Bristol',
+    'Swansea',
+    'Norfolk',
+    'Cornwall',
+    'Manchester',
+    'Kent',
+    'Cardiff',
+    'Cumberland',
+  ];
+  const postcodes = Array.from({ length: 100 }, (_v, i) => `B${1 + (i % 9)} ${1 + (i % 9)}AA`);
+  return [
+    {
+      name: 'services near a place (distance order)',
+      paths: places.flatMap((p, i) => [
+        `/services?near=${p}`,
+        `/services?near=${p}&serves=fathers`,
+        `/services?near=${p}&offer=contraception&page=${1 + (i % 3)}`,
+      ]),
+    },
+    {
+      name: 'ORUK service_at_locations near a postcode',
+      paths: postcodes.map(
+        (p) => `/api/oruk/service_at_locations?postcode=${encodeURIComponent(p)}&proximity=20000`,
+      ),
+    },
+    {
+      name: 'services coverage (175 authorities)',
+      paths: ['/services/coverage', '/services/coverage?x=1'],
+    },
+  ];
+}
+
+/** A postcodes.io-shaped geocoder on loopback: every well-formed postcode is somewhere near Birmingham. */
+async function stubGeocoder(): Promise<{ url: string; close(): void }> {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    const code = decodeURIComponent((req.url ?? '').split('/').pop() ?? '');
+    let h = 0;
+    for (const ch of code) h = (h * 31 + ch.charCodeAt(0)) % 10_000;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        result: { latitude: 52.2 + (h % 100) / 200, longitude: -2.2 + Math.floor(h / 100) / 200 },
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
+
 async function adminQuery(url: string, sqlText: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -104,6 +159,7 @@ async function main() {
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '10' },
       keep: { type: 'boolean', default: false },
+      feature: { type: 'string', default: 'all' },
     },
   });
   const url = process.env.DATABASE_URL;
@@ -115,6 +171,7 @@ async function main() {
   const benchUrl = new URL(url);
   benchUrl.pathname = `/${name}`;
   const tmp = mkdtempSync(join(tmpdir(), 'sp-bench-content-'));
+  const geocoder = await stubGeocoder();
   await adminQuery(url, `CREATE DATABASE ${name}`);
   try {
     const env = {
@@ -150,7 +207,12 @@ async function main() {
       const duration = Number(values.duration);
       const connections = Number(values.connections);
       const rows = [];
-      for (const s of resourceScenarios()) {
+      const feature = values.feature;
+      const chosen = [
+        ...(feature === 'all' || feature === 'resources' ? resourceScenarios() : []),
+        ...(feature === 'all' || feature === 'services' ? serviceScenarios() : []),
+      ];
+      for (const s of chosen) {
         await measure(base, s, 1, connections); // warm up
         rows.push(await measure(base, s, duration, connections));
       }
@@ -160,7 +222,7 @@ async function main() {
       );
       for (const r of rows)
         console.log(
-          `${r.name.padEnd(40)} ${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(1).padStart(8)} ${r.p95.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${String(r.non2xx + r.errors).padStart(8)}`,
+          `${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(1).padStart(8)} ${r.p95.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${String(r.non2xx + r.errors).padStart(8)}`,
         );
       const worst = Math.max(...rows.map((r) => r.p95));
       console.log(`\nworst p95: ${worst.toFixed(1)} ms (target < 50 ms)`);
@@ -173,6 +235,7 @@ async function main() {
     if (!values.keep) await adminQuery(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     else console.log(`kept database ${name}`);
     rmSync(tmp, { recursive: true, force: true });
+    geocoder.close();
   }
 }
 

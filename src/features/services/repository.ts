@@ -9,6 +9,9 @@ import {
   serviceAtLocations,
   serviceContacts,
   services,
+  SERVICE_MODELS,
+  SERVICE_OFFERS,
+  SERVICE_SERVES,
   taxonomyTerms,
 } from './schema.ts';
 
@@ -235,6 +238,67 @@ export function createServicesRepository(db: Db) {
       }));
     },
 
+    /**
+     * The benchmark's data: `n` generated services (marked demo), each in one
+     * to three authorities with a place near the first, written by the
+     * database itself. Idempotent: slugs are fixed.
+     */
+    async generateBulk(n: number): Promise<void> {
+      const orgId = await this.upsertOrganisation({
+        name: 'Generated organisation (bench)',
+        description: 'Generated for the benchmark.',
+        isDemo: true,
+      });
+      const models = [...SERVICE_MODELS];
+      const offers = [...SERVICE_OFFERS];
+      const serves = [...SERVICE_SERVES];
+      for (let start = 1; start <= n; start += 5_000) {
+        const end = Math.min(n, start + 4_999);
+        await db.execute(sql`
+          WITH la AS (SELECT gss_code, lat, lng, row_number() OVER (ORDER BY gss_code) - 1 AS i, count(*) OVER () AS total
+                      FROM local_authorities WHERE retired_on IS NULL),
+          g AS (SELECT g FROM generate_series(${start}::int, ${end}::int) AS g),
+          ins AS (
+            INSERT INTO services (slug, organisation_id, name, description, status, model, offers, serves, last_verified, is_demo)
+            SELECT 'bench-service-' || g, ${orgId}::uuid, 'Generated service ' || g, 'A generated service for the benchmark.',
+                   CASE WHEN g % 10 = 0 THEN 'in_development' ELSE 'active' END,
+                   (ARRAY[${sql.join(
+                     models.map((m) => sql`${m}`),
+                     sql`, `,
+                   )}]::text[])[1 + g % ${models.length}],
+                   ARRAY[(ARRAY[${sql.join(
+                     offers.map((m) => sql`${m}`),
+                     sql`, `,
+                   )}]::text[])[1 + g % ${offers.length}],
+                         (ARRAY[${sql.join(
+                           offers.map((m) => sql`${m}`),
+                           sql`, `,
+                         )}]::text[])[1 + (g / 7) % ${offers.length}]],
+                   ARRAY[(ARRAY[${sql.join(
+                     serves.map((m) => sql`${m}`),
+                     sql`, `,
+                   )}]::text[])[1 + g % ${serves.length}]],
+                   current_date - (g % 700), true
+            FROM g
+            ON CONFLICT (slug) DO NOTHING
+            RETURNING id, slug
+          ),
+          area AS (
+            INSERT INTO service_areas (service_id, gss_code)
+            SELECT ins.id, la.gss_code FROM ins
+            JOIN la ON la.i = (substring(ins.slug from 15)::int * 7) % la.total
+            RETURNING service_id, gss_code
+          ),
+          loc AS (
+            INSERT INTO locations (id, name, lat, lng)
+            SELECT area.service_id, 'Generated place', la.lat + ((random() - 0.5) * 0.1), la.lng + ((random() - 0.5) * 0.1)
+            FROM area JOIN la ON la.gss_code = area.gss_code
+            RETURNING id
+          )
+          INSERT INTO service_at_locations (service_id, location_id) SELECT id, id FROM loc`);
+      }
+      await db.execute(sql`ANALYZE services`);
+    },
     /** Every listed service (not closed) with its organisation and areas; the service filters. */
     async listedServices(): Promise<ServiceListItem[]> {
       const rows = await db

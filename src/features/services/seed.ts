@@ -73,7 +73,7 @@ const STATUSES: ServiceStatus[] = [
 export function servicesSeeder(repo: ServicesRepository, service: ServicesService): Seeder {
   return {
     name: 'services',
-    async seed() {
+    async seed({ scale }) {
       if ((await repo.authorityCount()) === 0) {
         const result = await service.importAuthorities(
           readFileSync(AUTHORITY_LIST.file, 'utf8'),
@@ -168,6 +168,7 @@ export function servicesSeeder(repo: ServicesRepository, service: ServicesServic
           ],
         );
       }
+      if (scale === 'large') await repo.generateBulk(10_000);
     },
   };
 }

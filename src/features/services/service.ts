@@ -220,11 +220,16 @@ export function createServicesService(deps: { repo: ServicesRepository; geocoder
         repo.currentAuthorities(),
       ]);
       const centre = new Map(authorities.map((a) => [a.gssCode, { lat: a.lat, lng: a.lng }]));
+      const placesOf = new Map<string, Point[]>();
+      for (const p of places)
+        if (p.lat !== null && p.lng !== null)
+          placesOf.set(p.serviceId, [
+            ...(placesOf.get(p.serviceId) ?? []),
+            { lat: p.lat, lng: p.lng },
+          ]);
       const rows = matching
         .map((s) => {
-          const points: Point[] = places
-            .filter((p) => p.serviceId === s.id && p.lat !== null && p.lng !== null)
-            .map((p) => ({ lat: p.lat!, lng: p.lng! }));
+          const points: Point[] = [...(placesOf.get(s.id) ?? [])];
           if (!points.length)
             for (const g of s.areas) if (centre.has(g)) points.push(centre.get(g)!);
           const miles = points.length
@@ -253,8 +258,13 @@ export function createServicesService(deps: { repo: ServicesRepository; geocoder
       ]);
       const active = listed.filter((s) => s.status === 'active');
       const developing = listed.filter((s) => s.status === 'in_development');
+      // Which services cover each authority, worked out once.
+      const activeIn = new Map<string, ServiceListItem[]>();
+      for (const s of active)
+        for (const g of s.areas) activeIn.set(g, [...(activeIn.get(g) ?? []), s]);
+      const developingIn = new Set(developing.flatMap((s) => s.areas));
       const rows: CoverageRow[] = authorities.map((a) => {
-        const here = active.filter((s) => s.areas.includes(a.gssCode));
+        const here = activeIn.get(a.gssCode) ?? [];
         const models = [...new Set(here.map((s) => s.model))].sort(
           (x, y) => SERVICE_MODELS.indexOf(x) - SERVICE_MODELS.indexOf(y),
         ) as ServiceModel[];
@@ -262,7 +272,7 @@ export function createServicesService(deps: { repo: ServicesRepository; geocoder
           ...a,
           services: here.length,
           models,
-          inDevelopment: developing.some((s) => s.areas.includes(a.gssCode)),
+          inDevelopment: developingIn.has(a.gssCode),
         };
       });
       const groups = new Map<
