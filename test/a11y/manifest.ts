@@ -143,12 +143,12 @@ export const pages: Record<string, PageSample> = {
 
   '/admin/events': { paths: ['/admin/events'], as: 'editor' },
   '/admin/events/new': { paths: ['/admin/events/new'], as: 'editor' },
-  '/admin/events/:id': {
+  '/admin/events/:id/edit': {
     paths: async ({ database }) => {
       const [row] = await database.query<{ id: string }>(
         `SELECT id FROM events WHERE slug = 'demo-birmingham-launch-born-into-care'`,
       );
-      return [`/admin/events/${row!.id}`];
+      return [`/admin/events/${row!.id}/edit`];
     },
     as: 'editor',
   },

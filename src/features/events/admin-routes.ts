@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { formatRange, londonInstant, londonParts } from '../../platform/dates.ts';
+import { formatDate, formatTime, londonInstant, londonParts } from '../../platform/dates.ts';
 import { echoValues, errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
 import type { EventRow } from './repository.ts';
-import { EVENT_MODES, type EventMode } from './schema.ts';
+import { EVENT_MODES, EVENT_STATUSES, type EventMode, type EventStatus } from './schema.ts';
 import type { EventInput, EventProblem, EventsService } from './service.ts';
 
 /** Editors' pages for events: list, create, edit, name organisers. HTTP only. */
@@ -110,6 +110,11 @@ export function readEventForm(body: Record<string, unknown>): {
   const organiserEmail = need('organiserEmail', 254);
   if (organiserEmail && !EMAIL.test(organiserEmail))
     problems.push({ field: 'organiserEmail', key: 'events.admin.errors.email' });
+  const statusText = text(body.status);
+  const status = (EVENT_STATUSES as readonly string[]).includes(statusText ?? '')
+    ? (statusText as EventStatus)
+    : 'draft';
+  const statusMessage = optional('statusMessage', 2000);
   const recordingUrl = optional('recordingUrl', 500);
   const slidesUrl = optional('slidesUrl', 500);
   for (const [field, v] of [
@@ -153,7 +158,8 @@ export function readEventForm(body: Record<string, unknown>): {
       bookingClosesAt,
       organiserName,
       organiserEmail,
-      status: text(body.status) === 'published' ? 'published' : 'draft',
+      status,
+      statusMessage,
       recordingUrl,
       slidesUrl,
       agenda,
@@ -214,6 +220,7 @@ const notices = z.object({
     .enum(['created', 'updated', 'organiser-added', 'organiser-removed'])
     .optional()
     .catch(undefined),
+  told: z.coerce.number().int().min(0).optional().catch(undefined),
 });
 
 export function eventsAdminRoutes(events: EventsService): FastifyPluginAsync {
@@ -235,7 +242,7 @@ export function eventsAdminRoutes(events: EventsService): FastifyPluginAsync {
         noindex: true,
         rows: rows.map((e) => ({
           ...e,
-          when: formatRange(e.startsAt, e.endsAt, req.locale),
+          starts: `${formatDate(e.startsAt, req.locale)}, ${formatTime(e.startsAt, req.locale)}`,
           statusName: req.t(`events.admin.statuses.${e.status}`),
         })),
         pagination: {
@@ -253,7 +260,6 @@ export function eventsAdminRoutes(events: EventsService): FastifyPluginAsync {
       extra: {
         errors?: FormErrors;
         values?: Record<string, unknown>;
-        organiserErrors?: FormErrors;
         organiserEmail?: string;
         status?: number;
       } = {},
@@ -275,9 +281,9 @@ export function eventsAdminRoutes(events: EventsService): FastifyPluginAsync {
           event: found?.event,
           statusName: found ? req.t(`events.admin.statuses.${found.event.status}`) : undefined,
           organisers: found?.organisers ?? [],
+          counts: found?.counts,
           values,
           errors: extra.errors,
-          organiserErrors: extra.organiserErrors,
           organiserEmail: extra.organiserEmail,
           ...notices.parse(req.query ?? {}),
         },
@@ -297,8 +303,9 @@ export function eventsAdminRoutes(events: EventsService): FastifyPluginAsync {
           values: echoValues(body),
           status: 400,
         });
+      const told = result.told ? `&told=${result.told}` : '';
       return reply.redirect(
-        `/admin/events/${result.event.id}?saved=${id ? 'updated' : 'created'}`,
+        `/admin/events/${result.event.id}/edit?saved=${id ? 'updated' : 'created'}${told}`,
         303,
       );
     };
@@ -308,11 +315,11 @@ export function eventsAdminRoutes(events: EventsService): FastifyPluginAsync {
     app.post('/admin/events/new', { config: editor }, async (req, reply) =>
       save(req, reply, undefined),
     );
-    app.get('/admin/events/:id', { config: editor }, async (req, reply) => {
+    app.get('/admin/events/:id/edit', { config: editor }, async (req, reply) => {
       const p = idParam.safeParse(req.params);
       return p.success ? editPage(req, reply, p.data.id) : reply.callNotFound();
     });
-    app.post('/admin/events/:id', { config: editor }, async (req, reply) => {
+    app.post('/admin/events/:id/edit', { config: editor }, async (req, reply) => {
       const p = idParam.safeParse(req.params);
       return p.success ? save(req, reply, p.data.id) : reply.callNotFound();
     });
@@ -327,12 +334,12 @@ export function eventsAdminRoutes(events: EventsService): FastifyPluginAsync {
         const key =
           result === 'unknown' ? 'events.admin.errors.notAMember' : `events.admin.errors.${result}`;
         return editPage(req, reply, p.data.id, {
-          organiserErrors: errorsFrom([{ field: 'organiser', key }], req.t),
+          errors: errorsFrom([{ field: 'organiser', key }], req.t),
           organiserEmail: email,
           status: 400,
         });
       }
-      return reply.redirect(`/admin/events/${p.data.id}?saved=organiser-added`, 303);
+      return reply.redirect(`/admin/events/${p.data.id}/edit?saved=organiser-added`, 303);
     });
     app.post(
       '/admin/events/:id/organisers/:userId/delete',
@@ -340,8 +347,9 @@ export function eventsAdminRoutes(events: EventsService): FastifyPluginAsync {
       async (req, reply) => {
         const p = idParam.extend({ userId: z.uuid() }).safeParse(req.params);
         if (!p.success) return reply.callNotFound();
-        await events.removeOrganiser(req.user, p.data.id, p.data.userId);
-        return reply.redirect(`/admin/events/${p.data.id}?saved=organiser-removed`, 303);
+        if (!(await events.removeOrganiser(req.user, p.data.id, p.data.userId)))
+          return reply.callNotFound();
+        return reply.redirect(`/admin/events/${p.data.id}/edit?saved=organiser-removed`, 303);
       },
     );
   };

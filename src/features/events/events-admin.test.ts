@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { AccessDenied } from '../../platform/auth.ts';
 import { type TestApp, testApp } from '../../../test/helpers/app.ts';
+import { sentMail } from '../../../test/helpers/mail.ts';
 import { signIn, submit } from '../../../test/helpers/session.ts';
 import { enableTwoFactor } from '../../../test/helpers/totp.ts';
 import { DEMO_PASSWORD } from '../accounts/seed.ts';
@@ -63,7 +65,7 @@ describe('editors create and change events, and name organisers', () => {
     assert.match(page.body, /Sam Example/);
     assert.doesNotMatch(page.body, /fathers-room/, 'the joining link stays private');
     const edit = await t.app.inject({
-      url: `/admin/events/${row!.id}`,
+      url: `/admin/events/${row!.id}/edit`,
       headers: { cookie: editor },
     });
     assert.match(edit.body, /name="starts-time" type="text" inputmode="numeric" value="10:00"/);
@@ -123,7 +125,7 @@ describe('editors create and change events, and name organisers', () => {
       locale: 'en',
     });
     assert.ok('token' in booked);
-    const url = `/admin/events/${row!.id}`;
+    const url = `/admin/events/${row!.id}/edit`;
     const { res } = await submit(t.app, url, url, { ...base, capacity: '2' }, editor);
     assert.equal(res.statusCode, 400);
     assert.match(res.body, /Places cannot be fewer than the 3 places already taken/);
@@ -160,11 +162,11 @@ describe('editors create and change events, and name organisers', () => {
       (await t.app.inject({ url: attendees, headers: { cookie: member } })).statusCode,
       403,
     );
-    const url = `/admin/events/${row!.id}`;
+    const url = `/admin/events/${row!.id}/edit`;
     const unknown = await submit(
       t.app,
       url,
-      `${url}/organisers`,
+      `/admin/events/${row!.id}/organisers`,
       { email: 'nobody@example.org' },
       editor,
     );
@@ -173,7 +175,7 @@ describe('editors create and change events, and name organisers', () => {
     const pending = await submit(
       t.app,
       url,
-      `${url}/organisers`,
+      `/admin/events/${row!.id}/organisers`,
       { email: 'pending@example.org' },
       editor,
     );
@@ -185,7 +187,7 @@ describe('editors create and change events, and name organisers', () => {
     const added = await submit(
       t.app,
       url,
-      `${url}/organisers`,
+      `/admin/events/${row!.id}/organisers`,
       { email: 'member@example.org' },
       editor,
     );
@@ -200,7 +202,7 @@ describe('editors create and change events, and name organisers', () => {
     const removed = await submit(
       t.app,
       url,
-      `${url}/organisers/${memberRow!.id}/delete`,
+      `/admin/events/${row!.id}/organisers/${memberRow!.id}/delete`,
       {},
       editor,
     );
@@ -209,5 +211,147 @@ describe('editors create and change events, and name organisers', () => {
       (await t.app.inject({ url: attendees, headers: { cookie: member } })).statusCode,
       403,
     );
+  });
+  test('the list shows every event, drafts too, with places taken and links to edit and attendees', async () => {
+    const draft = await submit(
+      t.app,
+      '/admin/events/new',
+      '/admin/events/new',
+      { ...base, title: 'A draft for later', status: 'draft' },
+      editor,
+    );
+    assert.equal(draft.res.statusCode, 303);
+    assert.match(
+      String(draft.res.headers.location),
+      /^\/admin\/events\/[0-9a-f-]{36}\/edit\?saved=created$/,
+    );
+    const list = await t.app.inject({ url: '/admin/events', headers: { cookie: editor } });
+    assert.equal(list.statusCode, 200);
+    assert.match(list.body, /Create an event/);
+    assert.match(list.body, /A draft for later/);
+    assert.match(list.body, /<td class="govuk-table__cell">Draft<\/td>/);
+    assert.match(list.body, /3 of 3/, 'places taken of capacity');
+    assert.match(list.body, /href="\/events\/learning-set-working-with-fathers\/attendees"/);
+    assert.match(list.body, /href="\/admin\/events\/[0-9a-f-]{36}\/edit"/);
+    const publicList = await t.app.inject('/events');
+    assert.doesNotMatch(publicList.body, /A draft for later/, 'a draft is not public');
+    const cy = await t.app.inject({
+      url: '/admin/events/new?lang=cy',
+      headers: { cookie: editor },
+    });
+    assert.match(cy.body, /Creu digwyddiad/);
+    assert.match(cy.body, /Sut mae pobl yn cymryd rhan/);
+    assert.doesNotMatch(cy.body, /events\.admin\./, 'no missing Welsh strings');
+  });
+
+  test('the service itself refuses anyone but an editor', async () => {
+    const [memberRow] = await t.database.query<{ id: string }>(
+      `SELECT id FROM users WHERE email = 'member@example.org'`,
+    );
+    const asMember = {
+      id: memberRow!.id,
+      role: 'member' as const,
+      displayName: 'Member',
+      approved: true,
+      totpEnabled: false,
+    };
+    const events = t.app.services.events;
+    await assert.rejects(events.adminList(asMember, 1, 10), AccessDenied);
+    await assert.rejects(events.adminList(undefined, 1, 10), AccessDenied);
+    await assert.rejects(
+      events.addOrganiser(asMember, '00000000-0000-4000-8000-000000000000', 'member@example.org'),
+      AccessDenied,
+    );
+    const input = {
+      title: 'Sneaky',
+      summary: 'x',
+      body: '',
+      startsAt: new Date('2030-01-01T10:00:00Z'),
+      endsAt: new Date('2030-01-01T11:00:00Z'),
+      mode: 'online' as const,
+      joiningLink: 'https://meet.example.org/x',
+      capacity: 10,
+      maxPerBooking: 2,
+      waitlistEnabled: true,
+      offerHours: 48,
+      organiserName: 'x',
+      organiserEmail: 'x@example.org',
+      status: 'published' as const,
+      agenda: [],
+      speakers: [],
+    };
+    await assert.rejects(events.saveEvent(asMember, undefined, input), AccessDenied);
+    const rows = await t.database.query(`SELECT 1 FROM events WHERE title = 'Sneaky'`);
+    assert.equal(rows.length, 0);
+  });
+
+  test('an organiser form error is in the summary and the page title', async () => {
+    const [row] = await t.database.query<{ id: string }>(
+      `SELECT id FROM events WHERE slug = 'learning-set-working-with-fathers'`,
+    );
+    const url = `/admin/events/${row!.id}/edit`;
+    const { res } = await submit(
+      t.app,
+      url,
+      `/admin/events/${row!.id}/organisers`,
+      { email: '' },
+      editor,
+    );
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /<title>Error: /);
+    assert.match(res.body, /href="#organiser"/);
+    assert.match(res.body, /Enter the email address of the member to name as organiser/);
+  });
+
+  test('an event with bookings cannot go back to draft; postponing it emails everyone booked', async () => {
+    const [row] = await t.database.query<{ id: string; title: string }>(
+      `SELECT id, title FROM events WHERE slug = 'learning-set-working-with-fathers'`,
+    );
+    const url = `/admin/events/${row!.id}/edit`;
+    const fields = { ...base, capacity: '3', summary: 'Changed' };
+    const draft = await submit(t.app, url, url, { ...fields, status: 'draft' }, editor);
+    assert.equal(draft.res.statusCode, 400);
+    assert.match(draft.res.body, /People have booked this event, so it cannot go back to draft/);
+
+    const noMessage = await submit(t.app, url, url, { ...fields, status: 'postponed' }, editor);
+    assert.equal(noMessage.res.statusCode, 400);
+    assert.match(noMessage.res.body, /Enter a message to email to everyone booked or waiting/);
+    assert.match(noMessage.res.body, /value="postponed" checked/, 'the choice is kept');
+    const [still] = await t.database.query<{ status: string }>(
+      'SELECT status FROM events WHERE id = $1',
+      [row!.id],
+    );
+    assert.equal(still!.status, 'published', 'nothing is saved');
+
+    await sentMail(t.app);
+    const postponed = await submit(
+      t.app,
+      url,
+      url,
+      { ...fields, status: 'postponed', statusMessage: 'The speaker is unwell.' },
+      editor,
+    );
+    assert.equal(postponed.res.statusCode, 303);
+    assert.match(String(postponed.res.headers.location), /told=1$/);
+    const told = (await sentMail(t.app)).filter((m) => m.subject === `Postponed: ${row!.title}`);
+    assert.deepEqual(
+      told.map((m) => m.to),
+      ['booker@example.org'],
+    );
+    assert.match(told[0]!.text, /The speaker is unwell/);
+    const page = await t.app.inject({
+      url: postponed.res.headers.location!,
+      headers: { cookie: editor },
+    });
+    assert.match(page.body, /1 person booked or waiting has been emailed/);
+
+    const [audit] = await t.database.query<{ detail: Record<string, unknown> }>(
+      `SELECT detail FROM audit_log WHERE event = 'event.updated' ORDER BY at DESC LIMIT 1`,
+    );
+    assert.equal(audit!.detail.status, 'postponed');
+    assert.equal(audit!.detail.was, 'published');
+
+    const again = await submit(t.app, url, url, { ...fields, status: 'published' }, editor);
+    assert.equal(again.res.statusCode, 303, 'a postponed event can be published again');
   });
 });

@@ -7,7 +7,7 @@ import type { Mailer } from '../../platform/mail.ts';
 import { icsFor } from '../../platform/calendar.ts';
 import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
 import type { BookChoice, EventRow, EventsRepository, NewAttendee, Offered } from './repository.ts';
-import type { EventMode } from './schema.ts';
+import type { EventMode, EventStatus } from './schema.ts';
 
 /**
  * The rules of events and booking. Capacity is guarded by the database (see
@@ -43,7 +43,7 @@ export interface EventPeople {
   displayName(id: string): Promise<string | undefined>;
   audit(
     event: string,
-    opts: { actorId?: string | null; detail?: Record<string, unknown> },
+    opts: { actorId?: string | null; subjectId?: string | null; detail?: Record<string, unknown> },
   ): Promise<void>;
 }
 
@@ -68,7 +68,9 @@ export interface EventInput {
   bookingClosesAt?: Date | undefined;
   organiserName: string;
   organiserEmail: string;
-  status: 'draft' | 'published';
+  status: EventStatus;
+  /** Emailed to everyone booked or waiting when this save postpones or cancels the event. */
+  statusMessage?: string | undefined;
   recordingUrl?: string | undefined;
   slidesUrl?: string | undefined;
   agenda: { time: string; title: string; speakers?: string | undefined }[];
@@ -188,6 +190,26 @@ export function createEventsService(deps: EventsDeps) {
       if (o.email && o.email.toLowerCase() !== booking.bookerEmail.toLowerCase())
         await mail(o.email, locale, 'offerAttendee', vars);
     }
+  }
+
+  /** Everyone booked or waiting hears that the event is cancelled or postponed, with an updated calendar entry. */
+  async function tellEveryone(
+    updated: EventRow,
+    status: 'cancelled' | 'postponed',
+    message: string,
+  ): Promise<number> {
+    const to = await repo.recipients(updated.id, ['confirmed', 'offered', 'waiting']);
+    for (const r of to) {
+      await mail(
+        r.email,
+        r.locale,
+        status === 'cancelled' ? 'eventCancelled' : 'eventPostponed',
+        { ...varsFor(updated, r.locale), message },
+        updated,
+        true,
+      );
+    }
+    return to.length;
   }
 
   const service = {
@@ -409,9 +431,10 @@ export function createEventsService(deps: EventsDeps) {
       requireEditor(actor);
       const event = await repo.eventById(id);
       if (!event) return undefined;
-      const [programme, organiserIds] = await Promise.all([
+      const [programme, organiserIds, counts] = await Promise.all([
         repo.programme(id),
         repo.organiserIds(id),
+        repo.counts(id),
       ]);
       const organisers = await Promise.all(
         organiserIds.map(async (userId) => ({
@@ -419,18 +442,27 @@ export function createEventsService(deps: EventsDeps) {
           displayName: (await deps.people?.displayName(userId)) ?? '',
         })),
       );
-      return { event, ...programme, organisers };
+      return { event, ...programme, organisers, counts };
     },
-    /** Save an editor's event; the rules that need the database are checked here. */
+    /**
+     * Save an editor's event; the rules that need the database are checked
+     * here. Postponing or cancelling an event people have booked emails every
+     * one of them, as the organiser page does (the same `tellEveryone`); an
+     * event with bookings cannot go back to draft.
+     */
     async saveEvent(
       actor: CurrentUser | undefined,
       id: string | undefined,
       input: EventInput,
     ): Promise<
-      { ok: true; event: EventRow } | { ok: false; problems: EventProblem[] } | undefined
+      | { ok: true; event: EventRow; told: number }
+      | { ok: false; problems: EventProblem[] }
+      | undefined
     > {
       requireEditor(actor);
       const problems: EventProblem[] = [];
+      const current = id ? await repo.eventById(id) : undefined;
+      if (id && !current) return undefined;
       const slug = input.slug ?? slugify(input.title, 'event');
       if (!SLUG_PATTERN.test(slug) || slug.length > 100)
         problems.push({ field: 'slug', key: 'events.admin.errors.slugFormat' });
@@ -439,8 +471,21 @@ export function createEventsService(deps: EventsDeps) {
           field: input.slug ? 'slug' : 'title',
           key: input.slug ? 'events.admin.errors.slugTaken' : 'events.admin.errors.titleTaken',
         });
+      const telling =
+        (input.status === 'cancelled' || input.status === 'postponed') &&
+        input.status !== (current?.status ?? 'draft');
+      if (!current && telling)
+        problems.push({ field: 'status', key: 'events.admin.errors.statusNew' });
+      if (current) {
+        const c = await repo.counts(current.id);
+        const people = c.confirmed + c.offered + c.waiting;
+        if (input.status === 'draft' && current.status !== 'draft' && people > 0)
+          problems.push({ field: 'status', key: 'events.admin.errors.draftWithBookings' });
+        if (telling && people > 0 && !input.statusMessage)
+          problems.push({ field: 'statusMessage', key: 'events.admin.errors.statusMessage' });
+      }
       if (problems.length) return { ok: false, problems };
-      const { agenda, speakers, slug: _s, ...fields } = input;
+      const { agenda, speakers, slug: _s, statusMessage: _m, ...fields } = input;
       const values = {
         ...fields,
         slug,
@@ -453,34 +498,34 @@ export function createEventsService(deps: EventsDeps) {
         recordingUrl: input.recordingUrl ?? null,
         slidesUrl: input.slidesUrl ?? null,
       };
-      if (id) {
-        const current = await repo.eventById(id);
-        if (!current) return undefined;
-        // Cancelling or postponing goes through changeStatus, which tells everyone.
-        if (current.status === 'cancelled' || current.status === 'postponed')
-          (values as { status: string }).status =
-            input.status === 'published' ? 'published' : current.status;
-      }
       const saved = await repo.saveEvent(id, values, agenda, speakers);
       if (saved === undefined) return undefined;
       if (saved === 'capacity') {
-        const current = await repo.eventById(id!);
+        const fresh = await repo.eventById(id!);
         return {
           ok: false,
           problems: [
             {
               field: 'capacity',
               key: 'events.admin.errors.capacityTaken',
-              vars: { taken: current?.placesTaken ?? 0 },
+              vars: { taken: fresh?.placesTaken ?? 0 },
             },
           ],
         };
       }
       await deps.people?.audit(id ? 'event.updated' : 'event.created', {
         actorId: actor.id,
-        detail: { event: saved.id, status: saved.status },
+        detail: {
+          event: saved.id,
+          status: saved.status,
+          ...(current && current.status !== saved.status ? { was: current.status } : {}),
+        },
       });
-      return { ok: true, event: saved };
+      const told =
+        telling && (saved.status === 'cancelled' || saved.status === 'postponed')
+          ? await tellEveryone(saved, saved.status, input.statusMessage ?? '')
+          : 0;
+      return { ok: true, event: saved, told };
     },
     async addOrganiser(
       actor: CurrentUser | undefined,
@@ -494,6 +539,7 @@ export function createEventsService(deps: EventsDeps) {
       await repo.addOrganiser(eventId, member.id);
       await deps.people?.audit('event.organiser-added', {
         actorId: actor.id,
+        subjectId: member.id,
         detail: { event: eventId, user: member.id },
       });
       return 'added';
@@ -502,13 +548,16 @@ export function createEventsService(deps: EventsDeps) {
       actor: CurrentUser | undefined,
       eventId: string,
       userId: string,
-    ): Promise<void> {
+    ): Promise<boolean> {
       requireEditor(actor);
+      if (!(await repo.eventById(eventId))) return false;
       await repo.removeOrganiser(eventId, userId);
       await deps.people?.audit('event.organiser-removed', {
         actorId: actor.id,
+        subjectId: userId,
         detail: { event: eventId, user: userId },
       });
+      return true;
     },
 
     // Organisers: editors and admins, and members an editor names for the event.
@@ -561,18 +610,11 @@ ${eventUrl(view.event)}
       const view = await service.organiserView(actor, slug);
       if (!view) return 0;
       const updated = (await repo.setStatus(view.event.id, status))!;
-      const to = await repo.recipients(updated.id, ['confirmed', 'offered', 'waiting']);
-      for (const r of to) {
-        await mail(
-          r.email,
-          r.locale,
-          status === 'cancelled' ? 'eventCancelled' : 'eventPostponed',
-          { ...varsFor(updated, r.locale), message },
-          updated,
-          true,
-        );
-      }
-      return to.length;
+      await deps.people?.audit(`event.${status}`, {
+        actorId: actor?.id ?? null,
+        detail: { event: updated.id },
+      });
+      return tellEveryone(updated, status, message);
     },
     /** The day before: a reminder with the calendar entry (and joining link) to everyone with a place. */
     async sendReminders(): Promise<number> {
