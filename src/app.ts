@@ -25,6 +25,14 @@ import { resourcesRoutes } from './features/resources/routes.ts';
 import { resourcesSeeder } from './features/resources/seed.ts';
 import { createResourcesService, type ResourcesService } from './features/resources/service.ts';
 import { orukRoutes } from './features/services/api-routes.ts';
+import {
+  createServiceChanges,
+  PURGE_SUGGESTIONS_JOB,
+  type ServiceChanges,
+  VERIFY_REMINDER_JOB,
+} from './features/services/changes.ts';
+import { serviceChangesRoutes } from './features/services/changes-routes.ts';
+import { createDirectory } from './features/services/directory.ts';
 import { createOrukApi, type OrukApi } from './features/services/oruk-api.ts';
 import { createServicesRepository } from './features/services/repository.ts';
 import { servicesRoutes } from './features/services/routes.ts';
@@ -79,6 +87,7 @@ export interface Services {
   events: EventsService;
   resources: ResourcesService;
   services: ServicesService;
+  serviceChanges: ServiceChanges;
   oruk: OrukApi;
 }
 
@@ -171,12 +180,28 @@ export async function buildApp({
     baseUrl: config.geocoderUrl,
     cache: servicesRepo.postcodeCache,
   });
-  const services = createServicesService({ repo: servicesRepo, geocoder });
-  const oruk = createOrukApi({ repo: servicesRepo, geocoder, baseUrl: config.baseUrl });
+  const directory = createDirectory(servicesRepo);
+  const services = createServicesService({ repo: servicesRepo, directory, geocoder });
+  const oruk = createOrukApi({ repo: servicesRepo, directory, geocoder, baseUrl: config.baseUrl });
+  const serviceChanges = createServiceChanges({
+    repo: servicesRepo,
+    directory,
+    geocoder,
+    mailer,
+    jobs,
+    i18n,
+    baseUrl: config.baseUrl,
+    people: {
+      user: (id) => accounts.user(id),
+      memberByEmail: (email) => accounts.approvedMemberByEmail(email),
+      audit: accounts.audit,
+    },
+  });
+  accounts.addDataProvider(serviceChanges.personalData);
   seeders.push(servicesSeeder(servicesRepo, services));
 
   app.decorate('platform', { config, database, jobs, mailer, storage, i18n, routes, seeders });
-  app.decorate('services', { accounts, events, resources, services, oruk });
+  app.decorate('services', { accounts, events, resources, services, serviceChanges, oruk });
 
   // Platform plugins.
   await app.register(routeTablePlugin, { table: routes });
@@ -208,7 +233,14 @@ export async function buildApp({
   await app.register(eventsRoutes(events, { baseUrl: config.baseUrl }));
   await app.register(organiserRoutes(events));
   await app.register(eventsAdminRoutes(events));
-  await app.register(servicesRoutes(services, { baseUrl: config.baseUrl }));
+  await app.register(
+    servicesRoutes(services, serviceChanges, {
+      baseUrl: config.baseUrl,
+      tileUrl: config.tileUrl,
+      tileAttribution: config.tileAttribution,
+    }),
+  );
+  await app.register(serviceChangesRoutes(serviceChanges, services));
   await app.register(orukRoutes(oruk));
   await app.register(
     resourcesRoutes(resources, { baseUrl: config.baseUrl, dataDir: config.dataDir, storage }),
@@ -220,6 +252,8 @@ export async function buildApp({
   await jobs.schedule(OFFER_JOB, 5 * 60);
   await jobs.schedule(REMINDER_JOB, 3600);
   await jobs.schedule(PURGE_JOB, 24 * 3600);
+  await jobs.schedule(VERIFY_REMINDER_JOB, 24 * 3600);
+  await jobs.schedule(PURGE_SUGGESTIONS_JOB, 24 * 3600);
   if (config.runJobs) jobs.start();
   app.addHook('onClose', async () => jobs.stop());
   return app;

@@ -28,6 +28,7 @@ const envSchema = z.object({
   SESSION_SECRET: z.string().optional(),
   GEOCODER_URL: z.string().default('https://api.postcodes.io'),
   TILE_URL: z.string().default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
+  TILE_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
   REDIS_URL: optionalUrl,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -47,6 +48,7 @@ export interface Config {
   sessionSecret: string;
   geocoderUrl: string;
   tileUrl: string;
+  tileAttribution: string;
   redisUrl: string | undefined;
   logLevel: Env['LOG_LEVEL'];
   /** Run the job worker in this process (tests turn it off to drive jobs by hand). */
@@ -95,6 +97,7 @@ export function loadConfig(
     sessionSecret,
     geocoderUrl: env.GEOCODER_URL,
     tileUrl: env.TILE_URL,
+    tileAttribution: env.TILE_ATTRIBUTION,
     redisUrl: env.REDIS_URL,
     logLevel: env.LOG_LEVEL,
     runJobs: true,

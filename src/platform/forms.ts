@@ -53,7 +53,7 @@ export function parseForm<S extends z.ZodType>(
     body && typeof body === 'object' ? { ...(body as Record<string, unknown>) } : {}
   ) as Record<string, unknown>;
   delete values._csrf;
-  for (const k of Object.keys(values)) if (/password|code/i.test(k)) delete values[k]; // never echo secrets
+  for (const k of Object.keys(values)) if (/password|^code$/i.test(k)) delete values[k]; // never echo secrets
   const parsed = schema.safeParse(body ?? {});
   if (parsed.success) return { ok: true, data: parsed.data };
   const problems = parsed.error.issues.map((i) => ({

@@ -4,8 +4,9 @@ import fp from 'fastify-plugin';
 
 /**
  * Static files. Our built files carry a content hash in their names, so they
- * are cached for a year as immutable. govuk-frontend's script and images are
- * served from the package itself, cached for a day.
+ * are cached for a year as immutable. govuk-frontend's script and images,
+ * and Leaflet and its marker clustering for the service map, are served
+ * from the packages themselves (only the files pages use), cached for a day.
  */
 export const staticPlugin = fp<{ publicDir: string; rootDir: string }>(
   async (app, opts) => {
@@ -27,6 +28,26 @@ export const staticPlugin = fp<{ publicDir: string; rootDir: string }>(
       index: false,
       allowedPath: (path) =>
         path === '/govuk-frontend.min.js' || path.startsWith('/assets/images/'),
+    });
+    await app.register(fastifyStatic, {
+      root: join(opts.rootDir, 'node_modules', 'leaflet', 'dist'),
+      prefix: '/assets/leaflet/',
+      decorateReply: false,
+      maxAge: '1d',
+      index: false,
+      allowedPath: (path) =>
+        path === '/leaflet.js' || path === '/leaflet.css' || /^\/images\/[\w-]+\.png$/.test(path),
+    });
+    await app.register(fastifyStatic, {
+      root: join(opts.rootDir, 'node_modules', 'leaflet.markercluster', 'dist'),
+      prefix: '/assets/markercluster/',
+      decorateReply: false,
+      maxAge: '1d',
+      index: false,
+      allowedPath: (path) =>
+        path === '/leaflet.markercluster.js' ||
+        path === '/MarkerCluster.css' ||
+        path === '/MarkerCluster.Default.css',
     });
   },
   { name: 'static' },

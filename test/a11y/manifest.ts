@@ -30,6 +30,12 @@ const userId = async ({ database }: SampleContext, email: string): Promise<strin
   ]);
   return row!.id;
 };
+const demoSlug = async ({ database }: SampleContext): Promise<string> => {
+  const [row] = await database.query<{ slug: string }>(
+    'SELECT slug FROM services WHERE is_demo ORDER BY slug LIMIT 1',
+  );
+  return row!.slug;
+};
 const actor = async (ctx: SampleContext, email: string) => ({
   id: await userId(ctx, email),
   role: 'member' as const,
@@ -169,6 +175,55 @@ export const pages: Record<string, PageSample> = {
       );
       return [`/services/${row!.slug}`];
     },
+  },
+
+  '/services/suggest': { paths: ['/services/suggest'] },
+  '/services/:slug/suggest-change': {
+    paths: async (ctx) => [`/services/${await demoSlug(ctx)}/suggest-change`],
+  },
+  '/services/suggestions/sent': {
+    paths: ['/services/suggestions/sent?confirm=yes', '/services/suggestions/sent?confirm=no'],
+  },
+  '/services/suggestions/confirm/:token': {
+    paths: async (ctx) => {
+      const slug = await demoSlug(ctx);
+      const current = await ctx.app.services.serviceChanges.current(slug);
+      await ctx.app.services.serviceChanges.suggest({
+        actor: undefined,
+        slug,
+        fields: { ...current!.fields, funding: 'Changed for the accessibility check' },
+        note: '',
+        email: 'visitor-a11y@example.org',
+        locale: 'en',
+      });
+      return [
+        await linkFromMail(ctx.app, 'visitor-a11y@example.org', '/services/suggestions/confirm/'),
+      ];
+    },
+  },
+  '/services/:slug/history': {
+    paths: async (ctx) => [`/services/${await demoSlug(ctx)}/history`],
+  },
+  '/services/:slug/edit': {
+    paths: async (ctx) => [`/services/${await demoSlug(ctx)}/edit`],
+    as: 'moderator',
+  },
+  '/admin/services/suggestions': {
+    paths: ['/admin/services/suggestions', '/admin/services/suggestions?status=approved'],
+    as: 'moderator',
+  },
+  '/admin/services/suggestions/:id': {
+    paths: async ({ database }) => {
+      const rows = await database.query<{ id: string }>(
+        `SELECT id FROM service_suggestions WHERE status = 'pending' ORDER BY service_id NULLS FIRST`,
+      );
+      return rows.map((r) => `/admin/services/suggestions/${r.id}`);
+    },
+    as: 'moderator',
+  },
+  '/admin/services/:slug/managers': {
+    paths: async (ctx) => [`/admin/services/${await demoSlug(ctx)}/managers`],
+    as: 'moderator',
   },
 
   // Resources

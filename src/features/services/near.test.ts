@@ -52,6 +52,22 @@ describe('searching near a postcode or place', () => {
   test('results come in true distance order from the postcode, with distances shown; the postcode is asked once', async () => {
     const res = await t.app.inject('/services?near=b11bb');
     assert.equal(res.statusCode, 200);
+    // Every page of results, following the "next" links as a person would.
+    const bodies = [res.body];
+    for (
+      let next = /<a class="govuk-link govuk-pagination__link" href="([^"]+)" rel="next"/.exec(
+        res.body,
+      );
+      next;
+    ) {
+      const more = await t.app.inject(next[1]!.replaceAll('&amp;', '&'));
+      assert.equal(more.statusCode, 200);
+      bodies.push(more.body);
+      next = /<a class="govuk-link govuk-pagination__link" href="([^"]+)" rel="next"/.exec(
+        more.body,
+      );
+    }
+    assert.ok(bodies.length > 1, 'the results run over more than one page');
     const places = await t.database.query<{ slug: string; lat: number; lng: number }>(
       `SELECT s.slug, l.lat, l.lng FROM services s JOIN service_at_locations sl ON sl.service_id = s.id
        JOIN locations l ON l.id = sl.location_id WHERE s.status <> 'closed'`,
@@ -59,7 +75,9 @@ describe('searching near a postcode or place', () => {
     const expected = places
       .map((p) => ({ slug: p.slug, miles: miles(point, p) }))
       .sort((a, b) => a.miles - b.miles);
-    const shown = [...res.body.matchAll(/href="\/services\/(demo-[a-z0-9-]+)"/g)].map((m) => m[1]);
+    const shown = bodies.flatMap((b) =>
+      [...b.matchAll(/href="\/services\/(demo-[a-z0-9-]+)"/g)].map((m) => m[1]),
+    );
     assert.deepEqual(
       shown,
       expected.map((e) => e.slug),

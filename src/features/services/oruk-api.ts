@@ -8,6 +8,7 @@ import {
   TAXONOMY_NAMES,
   type TermRow,
 } from './oruk.ts';
+import { type DirectoryCache, matchesWords } from './directory.ts';
 import type { ServiceListItem, ServicesRepository } from './repository.ts';
 
 /** The rules of the ORUK 3.0 API: filtering, paging, and what each record holds. */
@@ -17,10 +18,11 @@ export interface PageQuery {
   perPage: number;
 }
 
-/** The ORUK paged envelope. */
-export function paged<T>(items: T[], q: PageQuery) {
+/** The ORUK paged envelope; only the page's items are turned into records. */
+export function paged<T, R = T>(items: T[], q: PageQuery, toRecord?: (item: T) => R) {
   const totalPages = Math.max(1, Math.ceil(items.length / q.perPage));
-  const contents = items.slice((q.page - 1) * q.perPage, q.page * q.perPage);
+  const slice = items.slice((q.page - 1) * q.perPage, q.page * q.perPage);
+  const contents = toRecord ? slice.map(toRecord) : (slice as unknown as R[]);
   return {
     total_items: items.length,
     total_pages: totalPages,
@@ -37,10 +39,11 @@ const METRES_PER_MILE = 1609.344;
 
 export function createOrukApi(deps: {
   repo: ServicesRepository;
+  directory: DirectoryCache;
   geocoder?: Geocoder | undefined;
   baseUrl: string;
 }) {
-  const { repo, baseUrl } = deps;
+  const { repo, directory, baseUrl } = deps;
   const terms = async (): Promise<TermRow[]> => repo.allTerms();
   const termIdsOf = (s: ServiceListItem, all: TermRow[]) =>
     all
@@ -51,22 +54,15 @@ export function createOrukApi(deps: {
           (t.taxonomy === 'supporting-parents:serves' && s.serves.includes(t.code)),
       )
       .map((t) => t.id);
-  const matches = (s: ServiceListItem, search: string | undefined) =>
-    !search ||
-    search
-      .toLowerCase()
-      .split(/\s+/)
-      .filter(Boolean)
-      .every((w) => `${s.name} ${s.description} ${s.organisationName}`.toLowerCase().includes(w));
 
   async function filteredServices(f: {
     search?: string | undefined;
     taxonomyTermId?: string | undefined;
     taxonomyId?: string | undefined;
   }) {
-    const [all, t] = await Promise.all([repo.listedServices(), terms()]);
-    return all.filter((s) => {
-      if (!matches(s, f.search)) return false;
+    const [dir, t] = await Promise.all([directory.get(), terms()]);
+    return dir.entries.filter((s) => {
+      if (!matchesWords(s, f.search)) return false;
       const ids = termIdsOf(s, t);
       if (f.taxonomyTermId && !ids.includes(f.taxonomyTermId)) return false;
       if (
@@ -94,20 +90,17 @@ export function createOrukApi(deps: {
       },
       q: PageQuery,
     ) {
-      return paged(
-        (await filteredServices(f)).map((s) => orukServiceSummary(s, baseUrl)),
-        q,
-      );
+      return paged(await filteredServices(f), q, (s) => orukServiceSummary(s, baseUrl));
     },
     /** One service with everything ORUK nests in it. */
     async service(id: string) {
-      const [all, t] = await Promise.all([repo.listedServices(), terms()]);
-      const s = all.find((x) => x.id === id);
+      const [dir, t] = await Promise.all([directory.get(), terms()]);
+      const s = dir.byId.get(id);
       if (!s) return undefined;
       const full = await repo.serviceBySlug(s.slug);
       if (!full) return undefined;
       const ids = termIdsOf(s, t);
-      const sals = (await repo.serviceAtLocations()).filter((x) => x.serviceId === id);
+      const sals = dir.sals.filter((x) => x.serviceId === id);
       return {
         ...orukServiceSummary(
           { ...s, organisationDescription: full.organisation.description },
@@ -169,7 +162,7 @@ export function createOrukApi(deps: {
       q: PageQuery,
     ) {
       const wanted = new Map((await filteredServices(f)).map((s) => [s.id, s]));
-      let rows = (await repo.serviceAtLocations()).filter((x) => wanted.has(x.serviceId));
+      let rows = (await directory.get()).sals.filter((x) => wanted.has(x.serviceId));
       if (f.postcode) {
         const normal = normalisePostcode(f.postcode);
         const found = normal && deps.geocoder ? await deps.geocoder.postcode(normal) : undefined;
@@ -186,21 +179,19 @@ export function createOrukApi(deps: {
           .sort((a, b) => a.metres - b.metres);
         rows = withDistance.map((d) => d.x);
       }
-      return paged(
-        rows.map((x) => ({
-          id: x.id,
-          service_id: x.serviceId,
-          location_id: x.location.id,
-          service: orukServiceSummary(wanted.get(x.serviceId)!, baseUrl),
-          location: orukLocation(x.location),
-        })),
-        q,
-      );
+      return paged(rows, q, (x) => ({
+        id: x.id,
+        service_id: x.serviceId,
+        location_id: x.location.id,
+        service: orukServiceSummary(wanted.get(x.serviceId)!, baseUrl),
+        location: orukLocation(x.location),
+      }));
     },
     async serviceAtLocation(id: string) {
-      const x = (await repo.serviceAtLocations()).find((r) => r.id === id);
+      const dir = await directory.get();
+      const x = dir.sals.find((r) => r.id === id);
       if (!x) return undefined;
-      const s = (await repo.listedServices()).find((r) => r.id === x.serviceId);
+      const s = dir.byId.get(x.serviceId);
       if (!s) return undefined;
       return {
         id: x.id,

@@ -1,6 +1,9 @@
-import { and, asc, eq, inArray, isNull, ne, notInArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm';
+import type { FieldChange } from './fields.ts';
 import type { Db } from '../../db/client.ts';
 import {
+  authorityBoundaries,
+  type ChangeSource,
   localAuthorities,
   locations,
   organisations,
@@ -8,7 +11,11 @@ import {
   serviceAreas,
   serviceAtLocations,
   serviceContacts,
+  serviceChanges,
+  serviceManagers,
   services,
+  serviceSuggestions,
+  type SuggestionStatus,
   SERVICE_MODELS,
   SERVICE_OFFERS,
   SERVICE_SERVES,
@@ -210,7 +217,10 @@ export function createServicesRepository(db: Db) {
             .from(services)
             .where(eq(services.slug, r.values.slug));
           if (!existing) created++;
-          await writeService(tx, { ...r, values: { ...r.values, organisationId } });
+          const row = await writeService(tx, { ...r, values: { ...r.values, organisationId } });
+          await tx
+            .insert(serviceChanges)
+            .values({ serviceId: row.id, source: 'import', actorId: null });
         }
         return { created, updated: rows.length - created };
       });
@@ -374,6 +384,300 @@ export function createServicesRepository(db: Db) {
         db.select().from(serviceContacts).where(eq(serviceContacts.serviceId, id)),
       ]);
       return { ...found, areas, locations: places.map((p) => p.location), contacts };
+    },
+
+    /**
+     * Write a service (new or by slug) and its history entry in one
+     * transaction; with `suggestionId`, also settle that suggestion, but only
+     * if it is still pending (two moderators cannot both approve it).
+     */
+    async applyChange(
+      r: ServiceRecord & { organisationName: string },
+      change: { source: ChangeSource; actorId: string | null; changes: FieldChange[] },
+      settle?: { suggestionId: string; decidedBy: string },
+    ): Promise<ServiceRow | undefined> {
+      return db.transaction(async (tx) => {
+        if (settle) {
+          const [taken] = await tx
+            .update(serviceSuggestions)
+            .set({ status: 'approved', decidedAt: new Date(), decidedBy: settle.decidedBy })
+            .where(
+              and(
+                eq(serviceSuggestions.id, settle.suggestionId),
+                eq(serviceSuggestions.status, 'pending'),
+              ),
+            )
+            .returning({ id: serviceSuggestions.id });
+          if (!taken) return undefined;
+        }
+        const [org] = await tx
+          .select({ id: organisations.id })
+          .from(organisations)
+          .where(eq(organisations.name, r.organisationName));
+        const organisationId =
+          org?.id ??
+          (
+            await tx
+              .insert(organisations)
+              .values({ name: r.organisationName })
+              .returning({ id: organisations.id })
+          )[0]!.id;
+        const row = await writeService(tx, { ...r, values: { ...r.values, organisationId } });
+        if (settle)
+          await tx
+            .update(serviceSuggestions)
+            .set({ serviceId: row.id })
+            .where(eq(serviceSuggestions.id, settle.suggestionId));
+        await tx.insert(serviceChanges).values({ serviceId: row.id, ...change });
+        return row;
+      });
+    },
+    /** Mark a service checked today by its manager, with a history entry. */
+    async markVerified(serviceId: string, actorId: string, today: string, before: string) {
+      await db.transaction(async (tx) => {
+        await tx
+          .update(services)
+          .set({ lastVerified: today, verificationRemindedAt: null })
+          .where(eq(services.id, serviceId));
+        await tx.insert(serviceChanges).values({
+          serviceId,
+          source: 'verified',
+          actorId,
+          changes: [{ field: 'lastVerified', before, after: today }],
+        });
+      });
+    },
+    async history(serviceId: string) {
+      return db
+        .select()
+        .from(serviceChanges)
+        .where(eq(serviceChanges.serviceId, serviceId))
+        .orderBy(desc(serviceChanges.at));
+    },
+
+    async addSuggestion(values: typeof serviceSuggestions.$inferInsert) {
+      const [row] = await db.insert(serviceSuggestions).values(values).returning();
+      return row!;
+    },
+    /** Confirm a visitor's suggestion by its token (used once). */
+    async confirmSuggestion(tokenHash: string) {
+      const [row] = await db
+        .update(serviceSuggestions)
+        .set({ status: 'pending', tokenHash: null })
+        .where(
+          and(
+            eq(serviceSuggestions.tokenHash, tokenHash),
+            eq(serviceSuggestions.status, 'unconfirmed'),
+          ),
+        )
+        .returning();
+      return row;
+    },
+    async suggestionByToken(tokenHash: string) {
+      const [row] = await db
+        .select()
+        .from(serviceSuggestions)
+        .where(eq(serviceSuggestions.tokenHash, tokenHash));
+      return row;
+    },
+    async suggestion(id: string) {
+      const [row] = await db
+        .select({
+          suggestion: serviceSuggestions,
+          slug: services.slug,
+          serviceName: services.name,
+        })
+        .from(serviceSuggestions)
+        .leftJoin(services, eq(services.id, serviceSuggestions.serviceId))
+        .where(eq(serviceSuggestions.id, id));
+      return row;
+    },
+    /** Suggestions with a status, oldest first, and how many there are of each status. */
+    async suggestions(status: SuggestionStatus) {
+      const [rows, counts] = await Promise.all([
+        db
+          .select({
+            suggestion: serviceSuggestions,
+            slug: services.slug,
+            serviceName: services.name,
+          })
+          .from(serviceSuggestions)
+          .leftJoin(services, eq(services.id, serviceSuggestions.serviceId))
+          .where(eq(serviceSuggestions.status, status))
+          .orderBy(
+            status === 'pending'
+              ? asc(serviceSuggestions.createdAt)
+              : desc(serviceSuggestions.createdAt),
+          )
+          .limit(200),
+        db
+          .select({ status: serviceSuggestions.status, n: sql<number>`count(*)::int` })
+          .from(serviceSuggestions)
+          .groupBy(serviceSuggestions.status),
+      ]);
+      return { rows, counts: Object.fromEntries(counts.map((c) => [c.status, Number(c.n)])) };
+    },
+    /** Reject a pending suggestion; the visitor's email is returned once and then forgotten. */
+    async rejectSuggestion(id: string, decidedBy: string, reason: string) {
+      const [before] = await db
+        .select({ email: serviceSuggestions.email })
+        .from(serviceSuggestions)
+        .where(and(eq(serviceSuggestions.id, id), eq(serviceSuggestions.status, 'pending')));
+      if (!before) return undefined;
+      const [row] = await db
+        .update(serviceSuggestions)
+        .set({ status: 'rejected', decidedAt: new Date(), decidedBy, reason, email: null })
+        .where(and(eq(serviceSuggestions.id, id), eq(serviceSuggestions.status, 'pending')))
+        .returning();
+      return row ? { ...row, email: before.email } : undefined;
+    },
+    /** After the decision email is queued, the visitor's address is not kept. */
+    async forgetSuggestionEmail(id: string) {
+      await db.update(serviceSuggestions).set({ email: null }).where(eq(serviceSuggestions.id, id));
+    },
+    /** Unconfirmed suggestions older than `before` are deleted. */
+    async purgeUnconfirmed(before: Date): Promise<number> {
+      const gone = await db
+        .delete(serviceSuggestions)
+        .where(
+          and(
+            eq(serviceSuggestions.status, 'unconfirmed'),
+            lt(serviceSuggestions.createdAt, before),
+          ),
+        )
+        .returning({ id: serviceSuggestions.id });
+      return gone.length;
+    },
+
+    async managers(serviceId: string): Promise<string[]> {
+      const rows = await db
+        .select({ userId: serviceManagers.userId })
+        .from(serviceManagers)
+        .where(eq(serviceManagers.serviceId, serviceId))
+        .orderBy(asc(serviceManagers.addedAt));
+      return rows.map((r) => r.userId);
+    },
+    async isManager(serviceId: string, userId: string): Promise<boolean> {
+      const [row] = await db
+        .select({ userId: serviceManagers.userId })
+        .from(serviceManagers)
+        .where(and(eq(serviceManagers.serviceId, serviceId), eq(serviceManagers.userId, userId)));
+      return Boolean(row);
+    },
+    async addManager(serviceId: string, userId: string): Promise<boolean> {
+      const added = await db
+        .insert(serviceManagers)
+        .values({ serviceId, userId })
+        .onConflictDoNothing()
+        .returning({ userId: serviceManagers.userId });
+      return added.length > 0;
+    },
+    async removeManager(serviceId: string, userId: string): Promise<void> {
+      await db
+        .delete(serviceManagers)
+        .where(and(eq(serviceManagers.serviceId, serviceId), eq(serviceManagers.userId, userId)));
+    },
+    /** Services a member manages, by name. */
+    async managedBy(userId: string) {
+      return db
+        .select({ slug: services.slug, name: services.name, lastVerified: services.lastVerified })
+        .from(serviceManagers)
+        .innerJoin(services, eq(services.id, serviceManagers.serviceId))
+        .where(eq(serviceManagers.userId, userId))
+        .orderBy(asc(services.name));
+    },
+    /**
+     * Services not checked since `cutoff` (or never, and older than that)
+     * that have managers and were not reminded since `remindedBefore`;
+     * marked reminded as they are returned, so each is asked once a month.
+     */
+    async claimStaleForReminder(cutoff: string, remindedBefore: Date) {
+      return db.transaction(async (tx) => {
+        const stale = await tx
+          .update(services)
+          .set({ verificationRemindedAt: new Date() })
+          .where(
+            and(
+              ne(services.status, 'closed'),
+              sql`coalesce(${services.lastVerified}, ${services.createdAt}::date) < ${cutoff}::date`,
+              or(
+                isNull(services.verificationRemindedAt),
+                lt(services.verificationRemindedAt, remindedBefore),
+              ),
+              sql`exists (select 1 from ${serviceManagers} where ${serviceManagers.serviceId} = ${services.id})`,
+            ),
+          )
+          .returning({
+            id: services.id,
+            slug: services.slug,
+            name: services.name,
+            lastVerified: services.lastVerified,
+          });
+        const managers = stale.length
+          ? await tx
+              .select()
+              .from(serviceManagers)
+              .where(
+                inArray(
+                  serviceManagers.serviceId,
+                  stale.map((s) => s.id),
+                ),
+              )
+          : [];
+        return stale.map((s) => ({
+          ...s,
+          managers: managers.filter((m) => m.serviceId === s.id).map((m) => m.userId),
+        }));
+      });
+    },
+    /** For a member's data export: suggestions they made and services they manage. */
+    async personalData(userId: string) {
+      const [suggested, managed] = await Promise.all([
+        db
+          .select({
+            createdAt: serviceSuggestions.createdAt,
+            status: serviceSuggestions.status,
+            proposed: serviceSuggestions.proposed,
+            note: serviceSuggestions.note,
+          })
+          .from(serviceSuggestions)
+          .where(eq(serviceSuggestions.suggesterId, userId)),
+        this.managedBy(userId),
+      ]);
+      return { suggested, managed };
+    },
+    /** Boundaries: replace the set in one transaction. */
+    async saveBoundaries(rows: { gssCode: string; path: string }[]) {
+      await db.transaction(async (tx) => {
+        await tx.delete(authorityBoundaries);
+        for (let i = 0; i < rows.length; i += 50)
+          await tx.insert(authorityBoundaries).values(rows.slice(i, i + 50));
+      });
+    },
+    async boundaries(): Promise<Map<string, string>> {
+      const rows = await db
+        .select({ gssCode: authorityBoundaries.gssCode, path: authorityBoundaries.path })
+        .from(authorityBoundaries);
+      return new Map(rows.map((r) => [r.gssCode, r.path]));
+    },
+    /** A member leaves: they manage nothing; their suggestions are detached, or deleted if undecided and asked. */
+    async eraseMember(userId: string, removeContributions: boolean) {
+      await db.transaction(async (tx) => {
+        await tx.delete(serviceManagers).where(eq(serviceManagers.userId, userId));
+        if (removeContributions)
+          await tx
+            .delete(serviceSuggestions)
+            .where(
+              and(
+                eq(serviceSuggestions.suggesterId, userId),
+                inArray(serviceSuggestions.status, ['unconfirmed', 'pending']),
+              ),
+            );
+        await tx
+          .update(serviceSuggestions)
+          .set({ suggesterId: null })
+          .where(eq(serviceSuggestions.suggesterId, userId));
+      });
     },
   };
 }

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { formatDate } from '../../platform/dates.ts';
+import { pageLinks } from '../../platform/pagination.ts';
 import type { Locale } from '../../platform/i18n/index.ts';
 import { SERVICE_MODELS, SERVICE_OFFERS, SERVICE_SERVES } from './schema.ts';
 import { TERMS } from './seed.ts';
+import type { ServiceChanges } from './changes.ts';
 import type { ServicesService } from './service.ts';
 
 /** HTTP only: the directory, a service, the national overview and its CSV. */
@@ -38,7 +40,34 @@ const listQuery = z.object({
   model: many(SERVICE_MODELS),
   offer: many(SERVICE_OFFERS),
   serves: many(SERVICE_SERVES),
+  page: z.coerce.number().int().min(1).max(10_000).catch(1).default(1),
 });
+type ListQuery = z.infer<typeof listQuery>;
+
+/** The filters of a list query, as the service takes them. */
+const filtersOf = (q: ListQuery) => ({
+  q: q.q,
+  near: q.near,
+  la: q.la,
+  models: q.model,
+  offers: q.offer,
+  serves: q.serves,
+});
+
+/** The list query as URL parameters (without the page), for links that keep it. */
+function listParams(q: ListQuery): URLSearchParams {
+  const params = new URLSearchParams();
+  if (q.q) params.set('q', q.q);
+  if (q.near) params.set('near', q.near);
+  if (q.la) params.set('la', q.la);
+  for (const [k, list] of [
+    ['model', q.model],
+    ['offer', q.offer],
+    ['serves', q.serves],
+  ] as const)
+    for (const v of list) params.append(k, v);
+  return params;
+}
 const slugParam = z.object({ slug: z.string().regex(/^[a-z0-9-]{1,160}$/) });
 
 const term = (kind: 'model' | 'offer' | 'serves', code: string, locale: Locale) =>
@@ -74,7 +103,8 @@ function jsonLd(
 
 export function servicesRoutes(
   services: ServicesService,
-  opts: { baseUrl: string },
+  changes: ServiceChanges,
+  opts: { baseUrl: string; tileUrl: string; tileAttribution: string },
 ): FastifyPluginAsync {
   return async (app) => {
     const pub = { access: 'public' as const };
@@ -84,16 +114,10 @@ export function servicesRoutes(
     app.get('/services', { config: { ...pub, pageCache: 10 } }, async (req, reply) => {
       const q = listQuery.parse(req.query ?? {});
       const [found, authorities] = await Promise.all([
-        services.search({
-          q: q.q,
-          near: q.near,
-          la: q.la,
-          models: q.model,
-          offers: q.offer,
-          serves: q.serves,
-        }),
+        services.search(filtersOf(q), q.page),
         services.currentAuthorities(),
       ]);
+      const params = listParams(q);
       const { rows, facets } = found;
       const names = new Map(authorities.map((a) => [a.gssCode, authorityName(req, a)]));
       const items = (
@@ -125,7 +149,13 @@ export function servicesRoutes(
         })),
         near: 'near' in found ? found.near : undefined,
         nearProblem: found.nearProblem,
-        total: rows.length,
+        total: found.total,
+        pagination: pageLinks('/services', params, found.page, found.pages),
+        map: {
+          pointsUrl: `/services/map.json${params.size ? `?${params}` : ''}`,
+          tileUrl: opts.tileUrl,
+          attribution: opts.tileAttribution,
+        },
         authorities: [
           { value: '', text: req.t('services.list.anyAuthority'), selected: !q.la },
           ...authorities.map((a) => ({
@@ -139,6 +169,22 @@ export function servicesRoutes(
           offer: items('offer', SERVICE_OFFERS, q.offer),
           serves: items('serves', SERVICE_SERVES, q.serves),
         },
+      });
+    });
+
+    app.get('/services/map.json', { config: { ...pub, a11y: false } }, async (req, reply) => {
+      const q = listQuery.parse(req.query ?? {});
+      const points = await services.mapPoints(filtersOf(q));
+      return reply.header('cache-control', 'public, max-age=60').send({
+        points: points.map((p) => ({
+          name: req.locale === 'cy' && p.nameCy ? p.nameCy : p.name,
+          url: `/services/${p.slug}`,
+          lat: Math.round(p.lat * 1e5) / 1e5,
+          lng: Math.round(p.lng * 1e5) / 1e5,
+          ...(p.miles === undefined
+            ? {}
+            : { miles: req.t('services.list.miles', { miles: p.miles.toFixed(1) }) }),
+        })),
       });
     });
 
@@ -193,6 +239,9 @@ export function servicesRoutes(
       if (!found) return reply.callNotFound();
       const s = found.service;
       const areaNames = found.areas.map((a) => authorityName(req, a));
+      const canEdit = await changes.mayEdit(req.user, s.id);
+      const query = req.query as { saved?: string; checked?: string };
+      const place = found.locations.find((l) => l.lat !== null && l.lng !== null);
       return reply.render(`${V}/service.njk`, {
         title: req.locale === 'cy' && s.nameCy ? s.nameCy : s.name,
         description: s.description,
@@ -210,6 +259,12 @@ export function servicesRoutes(
         },
         organisation: found.organisation,
         areaNames,
+        banner: query.saved === '1' ? 'saved' : query.checked === '1' ? 'checked' : undefined,
+        canEdit,
+        isModerator: changes.isModerator(req.user),
+        isManager: canEdit && !changes.isModerator(req.user),
+        mapPoint: place ? { lat: place.lat, lng: place.lng } : undefined,
+        map: { tileUrl: opts.tileUrl, attribution: opts.tileAttribution },
         locations: found.locations,
         contacts: found.contacts,
         jsonLd: jsonLd(

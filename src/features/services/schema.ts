@@ -5,12 +5,15 @@ import {
   doublePrecision,
   index,
   integer,
+  jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { users } from '../accounts/schema.ts';
 
 /**
  * The national service map, aligned with Open Referral UK 3.0: organisations
@@ -108,6 +111,8 @@ export const services = pgTable(
     funding: text('funding').notNull().default(''),
     yearStarted: integer('year_started'),
     lastVerified: date('last_verified', { mode: 'string' }),
+    /** When its managers were last asked to check it (at most monthly). */
+    verificationRemindedAt: timestamp('verification_reminded_at', { withTimezone: true }),
     isDemo: boolean('is_demo').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -190,4 +195,89 @@ export const postcodeCache = pgTable('postcode_cache', {
   lat: doublePrecision('lat'),
   lng: doublePrecision('lng'),
   fetchedAt: timestamp('fetched_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Members who may edit a service directly (its managers). */
+export const serviceManagers = pgTable(
+  'service_managers',
+  {
+    serviceId: uuid('service_id')
+      .notNull()
+      .references(() => services.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    addedAt: timestamp('added_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.serviceId, t.userId] }),
+    index('service_managers_user_idx').on(t.userId),
+  ],
+);
+
+export const CHANGE_SOURCES = ['suggestion', 'manager', 'moderator', 'import', 'verified'] as const;
+export type ChangeSource = (typeof CHANGE_SOURCES)[number];
+
+/**
+ * Every change to a service, kept for its history page: which fields
+ * changed (before and after, as shown to people), how the change came, and
+ * (for staff only) who made it.
+ */
+export const serviceChanges = pgTable(
+  'service_changes',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    serviceId: uuid('service_id')
+      .notNull()
+      .references(() => services.id, { onDelete: 'cascade' }),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    source: text('source', { enum: CHANGE_SOURCES }).notNull(),
+    actorId: uuid('actor_id').references(() => users.id, { onDelete: 'set null' }),
+    changes: jsonb('changes')
+      .$type<{ field: string; before: string; after: string }[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+  },
+  (t) => [index('service_changes_service_idx').on(t.serviceId, t.at)],
+);
+
+export const SUGGESTION_STATUSES = ['unconfirmed', 'pending', 'approved', 'rejected'] as const;
+export type SuggestionStatus = (typeof SUGGESTION_STATUSES)[number];
+
+/**
+ * A proposed new service or change, waiting for a moderator. A visitor's
+ * email is kept only until they are told the decision; until they confirm
+ * it the suggestion is not in the queue (unconfirmed ones go after 7 days).
+ */
+export const serviceSuggestions = pgTable(
+  'service_suggestions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    serviceId: uuid('service_id').references(() => services.id, { onDelete: 'cascade' }),
+    proposed: jsonb('proposed').$type<Record<string, unknown>>().notNull(),
+    note: text('note').notNull().default(''),
+    suggesterId: uuid('suggester_id').references(() => users.id, { onDelete: 'set null' }),
+    email: text('email'),
+    /** The language the suggester used, for the emails they get. */
+    locale: text('locale').notNull().default('en'),
+    tokenHash: text('token_hash'),
+    status: text('status', { enum: SUGGESTION_STATUSES }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    decidedBy: uuid('decided_by').references(() => users.id, { onDelete: 'set null' }),
+    reason: text('reason'),
+  },
+  (t) => [
+    index('service_suggestions_status_idx').on(t.status, t.createdAt),
+    uniqueIndex('service_suggestions_token_key').on(t.tokenHash),
+  ],
+);
+
+/** ONS boundary of an authority, stored as an SVG path in the overview map's projection. */
+export const authorityBoundaries = pgTable('authority_boundaries', {
+  gssCode: text('gss_code')
+    .primaryKey()
+    .references(() => localAuthorities.gssCode, { onDelete: 'cascade' }),
+  path: text('path').notNull(),
+  loadedAt: timestamp('loaded_at', { withTimezone: true }).notNull().defaultNow(),
 });

@@ -2,6 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { type Geocoder, milesBetween, normalisePostcode } from '../../platform/geocoder.ts';
 import { fromCsv, toCsv } from './csv.ts';
 import { stringify } from 'csv-stringify/sync';
+import { type DirectoryCache, matchesWords, type Point } from './directory.ts';
 import type {
   AuthorityRow,
   NewAuthority,
@@ -97,20 +98,69 @@ export function readAuthoritiesCsv(
   return problems.length ? { ok: false, problems } : { ok: true, rows };
 }
 
-const matchesText = (s: ServiceListItem, q: string) => {
-  const hay = `${s.name} ${s.nameCy ?? ''} ${s.description} ${s.organisationName}`.toLowerCase();
-  return q
-    .toLowerCase()
-    .split(/\s+/)
-    .filter(Boolean)
-    .every((w) => hay.includes(w));
-};
-
 export type NearProblem = 'postcodeNotFound' | 'geocoderDown' | 'placeNotFound';
-type Point = { lat: number; lng: number };
 
-export function createServicesService(deps: { repo: ServicesRepository; geocoder?: Geocoder }) {
-  const { repo } = deps;
+/** Results on one page of /services. */
+export const PAGE_SIZE = 20;
+/** The most markers the map is sent for one search. */
+export const MAP_POINTS_LIMIT = 2_000;
+
+export function createServicesService(deps: {
+  repo: ServicesRepository;
+  directory: DirectoryCache;
+  geocoder?: Geocoder | undefined;
+}) {
+  const { repo, directory } = deps;
+  /** Called after anything this process writes to the directory. */
+  const changed = () => directory.invalidate();
+
+  /** Every listed service matching the filters, nearest first when `near` resolves, else by name. */
+  async function find(f: ServiceFilters) {
+    const near = f.near ? await resolveNear(f.near) : undefined;
+    const dir = await directory.get();
+    const all = dir.entries.filter(
+      (s) => matchesWords(s, f.q) && (!f.la || s.areas.includes(f.la)),
+    );
+    const passes: Record<ServiceFacet, (s: ServiceListItem) => boolean> = {
+      model: (s) => !f.models.length || f.models.includes(s.model),
+      offer: (s) => !f.offers.length || s.offers.some((o) => f.offers.includes(o)),
+      serves: (s) => !f.serves.length || s.serves.some((o) => f.serves.includes(o)),
+    };
+    const facets: Record<ServiceFacet, Record<string, number>> = {
+      model: {},
+      offer: {},
+      serves: {},
+    };
+    const values: Record<ServiceFacet, (s: ServiceListItem) => string[]> = {
+      model: (s) => [s.model],
+      offer: (s) => s.offers,
+      serves: (s) => s.serves,
+    };
+    const names = ['model', 'offer', 'serves'] as const;
+    for (const s of all)
+      for (const name of names)
+        if (names.every((n) => n === name || passes[n](s)))
+          for (const v of values[name](s)) facets[name][v] = (facets[name][v] ?? 0) + 1;
+    const matching = all.filter((s) => passes.model(s) && passes.offer(s) && passes.serves(s));
+    if (!near || 'problem' in near)
+      return {
+        rows: matching.map((s) => ({ ...s, miles: undefined as number | undefined })),
+        facets,
+        nearProblem: near?.problem,
+      };
+    // Distance to the nearest place a service works from (or the centre of an area it covers).
+    const rows = matching
+      .map((s) => ({
+        ...s,
+        miles: s.points.length
+          ? Math.min(...s.points.map((p) => milesBetween(near.point, p)))
+          : undefined,
+      }))
+      .sort(
+        (a, b) => (a.miles ?? Infinity) - (b.miles ?? Infinity) || a.name.localeCompare(b.name),
+      );
+    return { rows, facets, near: near.label };
+  }
 
   /** Where "near" means: a postcode through the geocoder, else an authority or town we know. */
   async function resolveNear(
@@ -126,7 +176,7 @@ export function createServicesService(deps: { repo: ServicesRepository; geocoder
       return { problem: found.status === 'notFound' ? 'postcodeNotFound' : 'geocoderDown' };
     }
     const wanted = near.trim().toLowerCase();
-    const authorities = await repo.currentAuthorities();
+    const { authorities } = await directory.get();
     const byName =
       authorities.find(
         (a) => a.name.toLowerCase() === wanted || a.nameCy?.toLowerCase() === wanted,
@@ -164,83 +214,56 @@ export function createServicesService(deps: { repo: ServicesRepository; geocoder
             },
           ],
         };
-      return { ok: true as const, ...(await repo.loadAuthorities(read.rows, listDate)) };
+      const done = await repo.loadAuthorities(read.rows, listDate);
+      changed();
+      return { ok: true as const, ...done };
     },
     /** Import a services CSV: everything checked first; nothing written unless all rows are valid. */
     async importServices(csv: string) {
       const current = new Set((await repo.currentAuthorities()).map((a) => a.gssCode));
       const read = fromCsv(csv, current);
       if (!read.ok) return read;
-      return { ok: true as const, ...(await repo.importServices(read.records)) };
+      const done = await repo.importServices(read.records);
+      changed();
+      return { ok: true as const, ...done };
     },
     async exportCsv(): Promise<string> {
       return toCsv(await repo.exportRows());
     },
     authorityCount: () => repo.authorityCount(),
-    currentAuthorities: () => repo.currentAuthorities(),
+    currentAuthorities: async () => (await directory.get()).authorities,
 
     /**
      * Services matching text, authority and facet filters, by name, with
      * facet counts (each facet counted over the results of the other filters).
      */
-    async search(f: ServiceFilters) {
-      const near = f.near ? await resolveNear(f.near) : undefined;
-      const all = (await repo.listedServices()).filter(
-        (s) => (!f.q || matchesText(s, f.q)) && (!f.la || s.areas.includes(f.la)),
-      );
-      const passes: Record<ServiceFacet, (s: ServiceListItem) => boolean> = {
-        model: (s) => !f.models.length || f.models.includes(s.model),
-        offer: (s) => !f.offers.length || s.offers.some((o) => f.offers.includes(o)),
-        serves: (s) => !f.serves.length || s.serves.some((o) => f.serves.includes(o)),
+    /** One page of results (PAGE_SIZE a page) with facet counts and the total. */
+    async search(f: ServiceFilters, page = 1) {
+      const found = await find(f);
+      const total = found.rows.length;
+      const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+      const shown = Math.min(Math.max(1, page), pages);
+      return {
+        ...found,
+        rows: found.rows.slice((shown - 1) * PAGE_SIZE, shown * PAGE_SIZE),
+        total,
+        page: shown,
+        pages,
       };
-      const facets: Record<ServiceFacet, Record<string, number>> = {
-        model: {},
-        offer: {},
-        serves: {},
-      };
-      const values: Record<ServiceFacet, (s: ServiceListItem) => string[]> = {
-        model: (s) => [s.model],
-        offer: (s) => s.offers,
-        serves: (s) => s.serves,
-      };
-      for (const s of all)
-        for (const name of ['model', 'offer', 'serves'] as const)
-          if ((['model', 'offer', 'serves'] as const).every((n) => n === name || passes[n](s)))
-            for (const v of values[name](s)) facets[name][v] = (facets[name][v] ?? 0) + 1;
-      const matching = all.filter((s) => passes.model(s) && passes.offer(s) && passes.serves(s));
-      if (!near || 'problem' in near)
-        return {
-          rows: matching.map((s) => ({ ...s, miles: undefined as number | undefined })),
-          facets,
-          nearProblem: near?.problem,
-        };
-      // Distance to the nearest place a service works from (or the centre of an area it covers).
-      const [places, authorities] = await Promise.all([
-        repo.serviceLocations(),
-        repo.currentAuthorities(),
-      ]);
-      const centre = new Map(authorities.map((a) => [a.gssCode, { lat: a.lat, lng: a.lng }]));
-      const placesOf = new Map<string, Point[]>();
-      for (const p of places)
-        if (p.lat !== null && p.lng !== null)
-          placesOf.set(p.serviceId, [
-            ...(placesOf.get(p.serviceId) ?? []),
-            { lat: p.lat, lng: p.lng },
-          ]);
-      const rows = matching
-        .map((s) => {
-          const points: Point[] = [...(placesOf.get(s.id) ?? [])];
-          if (!points.length)
-            for (const g of s.areas) if (centre.has(g)) points.push(centre.get(g)!);
-          const miles = points.length
-            ? Math.min(...points.map((p) => milesBetween(near.point, p)))
-            : undefined;
-          return { ...s, miles };
-        })
-        .sort(
-          (a, b) => (a.miles ?? Infinity) - (b.miles ?? Infinity) || a.name.localeCompare(b.name),
-        );
-      return { rows, facets, near: near.label };
+    },
+    /** Where the matching services are, for the map (nearest or first MAP_POINTS_LIMIT). */
+    async mapPoints(f: ServiceFilters) {
+      const found = await find(f);
+      return found.rows
+        .filter((s) => s.points.length)
+        .slice(0, MAP_POINTS_LIMIT)
+        .map((s) => ({
+          slug: s.slug,
+          name: s.name,
+          nameCy: s.nameCy,
+          miles: s.miles,
+          ...s.points[0]!,
+        }));
     },
     async service(slug: string) {
       return repo.serviceBySlug(slug);
@@ -252,10 +275,7 @@ export function createServicesService(deps: { repo: ServicesRepository; geocoder
      * gaps by region and nation, and counts by model, offer and who is served.
      */
     async coverage(today: Date = new Date()) {
-      const [authorities, listed] = await Promise.all([
-        repo.currentAuthorities(),
-        repo.listedServices(),
-      ]);
+      const { authorities, entries: listed } = await directory.get();
       const active = listed.filter((s) => s.status === 'active');
       const developing = listed.filter((s) => s.status === 'in_development');
       // Which services cover each authority, worked out once.

@@ -120,9 +120,19 @@ describe('the service map', () => {
   });
 
   test('finding a service: authority and facet filters with counts; a service page with JSON-LD', async () => {
-    const all = await t.app.services.services.search({ models: [], offers: [], serves: [] });
+    // Every result, page by page.
+    const everything = async (f: Parameters<typeof t.app.services.services.search>[0]) => {
+      const first = await t.app.services.services.search(f, 1);
+      const rows = [...first.rows];
+      for (let page = 2; page <= first.pages; page++)
+        rows.push(...(await t.app.services.services.search(f, page)).rows);
+      assert.equal(rows.length, first.total, 'the pages hold every result once');
+      return { ...first, rows };
+    };
+    const all = await everything({ models: [], offers: [], serves: [] });
+    assert.equal(all.rows.length, new Set(all.rows.map((r) => r.id)).size);
     const one = all.rows.find((s) => s.areas.length > 1)!;
-    const inArea = await t.app.services.services.search({
+    const inArea = await everything({
       la: one.areas[1],
       models: [],
       offers: [],
@@ -130,7 +140,7 @@ describe('the service map', () => {
     });
     assert.ok(inArea.rows.some((s) => s.id === one.id));
     assert.ok(inArea.rows.every((s) => s.areas.includes(one.areas[1]!)));
-    const fathers = await t.app.services.services.search({
+    const fathers = await everything({
       models: [],
       offers: [],
       serves: ['fathers'],

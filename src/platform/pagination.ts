@@ -1,0 +1,35 @@
+/**
+ * Links for the GOV.UK pagination component: previous, next and numbered
+ * pages (first, last and two either side of the current one, with
+ * ellipses), each keeping the rest of the query.
+ */
+export interface PageLinks {
+  pages: number;
+  page: number;
+  previous?: { href: string } | undefined;
+  next?: { href: string } | undefined;
+  items: ({ number: number; href: string; current: boolean } | { ellipsis: true })[];
+}
+
+export function pageLinks(path: string, query: URLSearchParams, page: number, pages: number) {
+  const href = (p: number) => {
+    const q = new URLSearchParams(query);
+    q.delete('page');
+    if (p > 1) q.set('page', String(p));
+    const s = q.toString();
+    return s ? `${path}?${s}` : path;
+  };
+  const items: PageLinks['items'] = [];
+  for (let p = 1; p <= pages; p++) {
+    if (p === 1 || p === pages || Math.abs(p - page) <= 2)
+      items.push({ number: p, href: href(p), current: p === page });
+    else if (!('ellipsis' in (items.at(-1) ?? {}))) items.push({ ellipsis: true });
+  }
+  return {
+    pages,
+    page,
+    previous: page > 1 ? { href: href(page - 1) } : undefined,
+    next: page < pages ? { href: href(page + 1) } : undefined,
+    items,
+  } satisfies PageLinks;
+}
