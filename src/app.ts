@@ -181,7 +181,12 @@ export async function buildApp({
     cache: servicesRepo.postcodeCache,
   });
   const directory = createDirectory(servicesRepo);
-  const services = createServicesService({ repo: servicesRepo, directory, geocoder });
+  const services = createServicesService({
+    repo: servicesRepo,
+    directory,
+    geocoder,
+    baseUrl: config.baseUrl,
+  });
   const oruk = createOrukApi({ repo: servicesRepo, directory, geocoder, baseUrl: config.baseUrl });
   const serviceChanges = createServiceChanges({
     repo: servicesRepo,

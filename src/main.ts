@@ -20,6 +20,8 @@ interface Command {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
+  /** Commands that read a file take it as --file F or as the one positional argument. */
+  takesFile?: boolean;
   run(values: Record<string, string | boolean | undefined>, config: Config): Promise<number | void>;
 }
 
@@ -99,11 +101,12 @@ const commands: Record<string, Command> = {
 commands['import:authorities'] = {
   summary:
     'Load a newer list of children’s services authorities (CSV as in reference/local-authorities/). Nothing is loaded unless every row is valid; authorities not in the list are retired.',
-  usage: 'import:authorities --file F.csv [--date YYYY-MM-DD] [--force]',
+  usage: 'import:authorities FILE.csv [--date YYYY-MM-DD] [--force]',
   options: { file: { type: 'string' }, date: { type: 'string' }, force: { type: 'boolean' } },
+  takesFile: true,
   async run(v, config) {
     const file = String(v.file ?? '');
-    if (!file) throw new UsageError('--file is required');
+    if (!file) throw new UsageError('give the file to read');
     if (!existsSync(file)) throw new UsageError(`${file} does not exist`);
     const date = String(v.date ?? /(\d{4}-\d{2}-\d{2})\.csv$/.exec(file)?.[1] ?? '');
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date))
@@ -131,21 +134,52 @@ commands['import:authorities'] = {
 
 commands['import:services'] = {
   summary:
-    'Import services from a CSV (the columns of /services.csv). Every row is checked first; nothing is imported unless all are valid.',
-  usage: 'import:services --file F.csv',
+    'Import services from a CSV (the columns of /services.csv) or ORUK 3.0 JSON service records (as export:services --format json writes). Everything is checked first; nothing is imported unless all is valid.',
+  usage: 'import:services FILE.csv|FILE.json (or --file F)',
   options: { file: { type: 'string' } },
+  takesFile: true,
   async run(v, config) {
     const file = String(v.file ?? '');
-    if (!file) throw new UsageError('--file is required');
+    if (!file) throw new UsageError('give the file to read');
     if (!existsSync(file)) throw new UsageError(`${file} does not exist`);
     return withApp(config, async (app) => {
       const result = await app.services.services.importServices(readFileSync(file, 'utf8'));
       if (!result.ok) {
-        for (const p of result.problems) console.error(`Row ${p.row}, ${p.field}: ${p.message}`);
+        const unit = result.unit === 'record' ? 'Record' : 'Row';
+        for (const p of result.problems)
+          console.error(`${p.row ? `${unit} ${p.row}, ` : ''}${p.field}: ${p.message}`);
         console.error(`Nothing was imported: ${result.problems.length} problem(s).`);
         return 1;
       }
       console.log(`Imported: ${result.created} new, ${result.updated} updated.`);
+      return 0;
+    });
+  },
+};
+
+commands['import:boundaries'] = {
+  summary:
+    'Load ONS boundary polygons (GeoJSON in WGS84, matched by GSS code) to draw the overview as a choropleth; without them it shows dots.',
+  usage: 'import:boundaries FILE.geojson (or --file FILE.geojson)',
+  options: { file: { type: 'string' } },
+  takesFile: true,
+  async run(v, config) {
+    const file = String(v.file ?? '');
+    if (!file) throw new UsageError('give the GeoJSON file');
+    if (!existsSync(file)) throw new UsageError(`${file} does not exist`);
+    return withApp(config, async (app) => {
+      const result = await app.services.services.importBoundaries(readFileSync(file, 'utf8'));
+      if (!result.ok) {
+        for (const p of result.problems)
+          console.error(`${p.feature ? `Feature ${p.feature}, ` : ''}${p.field}: ${p.message}`);
+        console.error(`Nothing was loaded: ${result.problems.length} problem(s).`);
+        return 1;
+      }
+      console.log(`Loaded ${result.loaded} boundaries.`);
+      if (result.unmatched.length)
+        console.log(`Not current authorities, left out: ${result.unmatched.join(', ')}`);
+      if (result.missing.length)
+        console.log(`No boundary in the file (shown as dots): ${result.missing.join(', ')}`);
       return 0;
     });
   },
@@ -284,9 +318,12 @@ export async function main(argv: string[]): Promise<number> {
       args,
       options: { ...command.options, help: { type: 'boolean', short: 'h' } },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: Boolean(command.takesFile),
     });
     values = parsed.values as Record<string, string | boolean | undefined>;
+    if (parsed.positionals.length > 1 || (parsed.positionals.length && values.file))
+      throw new Error('give one file, either as --file F or on its own');
+    if (parsed.positionals.length) values.file = parsed.positionals[0];
   } catch (err) {
     console.error(`${(err as Error).message.split('\n')[0]} (usage: ${command.usage})`);
     return 2;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -150,4 +150,41 @@ test('user:create makes a verified, approved account with a role; bad input is o
     assert.equal(res.status, 2, `${args.join(' ')}: ${res.stderr}`);
     assert.equal(res.stderr.trim().split('\n').length, 1);
   }
+});
+
+test('import:boundaries FILE: loads a good file, and a bad one loads nothing and names the feature', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sp-cli-'));
+  assert.equal(cli(['seed'], dir).status, 0);
+  const feature = (code: string, ring: number[][]) => ({
+    type: 'Feature',
+    properties: { CTYUA24CD: code },
+    geometry: { type: 'Polygon', coordinates: [ring] },
+  });
+  const good = join(dir, 'good.geojson');
+  writeFileSync(
+    good,
+    JSON.stringify({
+      type: 'FeatureCollection',
+      features: [
+        feature('E06000001', [
+          [-1.3, 54.6],
+          [-1.1, 54.6],
+          [-1.1, 54.7],
+          [-1.3, 54.6],
+        ]),
+      ],
+    }),
+  );
+  const ok = cli(['import:boundaries', good], dir);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /Loaded 1 boundaries/);
+  const bad = join(dir, 'bad.geojson');
+  writeFileSync(
+    bad,
+    JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature' }] }),
+  );
+  const refused = cli(['import:boundaries', '--file', bad], dir);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /^Feature 1, /m);
+  assert.match(refused.stderr, /Nothing was loaded/);
 });

@@ -8,7 +8,13 @@ import { slugify } from '../../platform/slug.ts';
 import type { DirectoryCache } from './directory.ts';
 import { diffFields, type FieldChange, type ServiceFields } from './fields.ts';
 import type { ServiceRecord, ServicesRepository } from './repository.ts';
-import type { ChangeSource, SuggestionStatus } from './schema.ts';
+import {
+  type ChangeSource,
+  inVocabularyOrder,
+  SERVICE_OFFERS,
+  SERVICE_SERVES,
+  type SuggestionStatus,
+} from './schema.ts';
 
 /**
  * Keeping the map true: suggestions from anyone (visitors confirm their email
@@ -155,8 +161,8 @@ export function createServiceChanges(deps: ChangesDeps) {
         email: f.email || null,
         status: f.status,
         model: f.model,
-        offers: f.offers,
-        serves: f.serves,
+        offers: inVocabularyOrder(f.offers, SERVICE_OFFERS),
+        serves: inVocabularyOrder(f.serves, SERVICE_SERVES),
         referralRoute: f.referralRoute,
         funding: f.funding,
         yearStarted: f.yearStarted ? Number(f.yearStarted) : null,

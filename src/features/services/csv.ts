@@ -4,7 +4,13 @@ import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
 import { spreadsheetCell } from '../../platform/spreadsheet.ts';
 import type { LocationRow } from './oruk.ts';
 import type { ServiceRecord } from './repository.ts';
-import { SERVICE_MODELS, SERVICE_OFFERS, SERVICE_SERVES, SERVICE_STATUSES } from './schema.ts';
+import {
+  inVocabularyOrder,
+  SERVICE_MODELS,
+  SERVICE_OFFERS,
+  SERVICE_SERVES,
+  SERVICE_STATUSES,
+} from './schema.ts';
 
 /**
  * The services spreadsheet: one row per service, lists as space-separated
@@ -117,9 +123,26 @@ export function fromCsv(
   const missing = ['name', 'organisation', 'model'].filter((c) => rows.length && !(c in rows[0]!));
   for (const c of missing) problems.push({ row: 1, field: c, message: 'column is missing' });
   if (missing.length) return { ok: false, problems };
+  return checkRows(rows, authorities, (i) => i + 2, problems);
+}
+
+type Checked =
+  | { ok: true; records: (ServiceRecord & { organisationName: string })[] }
+  | { ok: false; problems: ImportProblem[] };
+
+/**
+ * Check rows with the spreadsheet's columns, wherever they came from (a CSV,
+ * or ORUK records turned into rows); `rowNumber` says how a row is named.
+ */
+export function checkRows(
+  rows: Record<string, string>[],
+  authorities: Set<string>,
+  rowNumber: (index: number) => number,
+  problems: ImportProblem[] = [],
+): Checked {
   const slugs = new Map<string, number>();
   const records = rows.map((r, i) => {
-    const row = i + 2;
+    const row = rowNumber(i);
     const bad = (field: string, message: string) => problems.push({ row, field, message });
     const list = (field: 'offers' | 'serves' | 'areas', allowed: (v: string) => boolean) => {
       const values = (r[field] ?? '').split(/[\s,;]+/).filter(Boolean);
@@ -176,8 +199,8 @@ export function fromCsv(
         descriptionCy: r.description_cy || null,
         status: status as (typeof SERVICE_STATUSES)[number],
         model: model as (typeof SERVICE_MODELS)[number],
-        offers,
-        serves,
+        offers: inVocabularyOrder(offers, SERVICE_OFFERS),
+        serves: inVocabularyOrder(serves, SERVICE_SERVES),
         referralRoute: r.referral_route ?? '',
         funding: r.funding ?? '',
         yearStarted: year ?? null,
@@ -185,7 +208,7 @@ export function fromCsv(
         url: r.url || null,
         email: r.email || null,
       },
-      areas,
+      areas: [...new Set(areas)].sort(),
       places:
         r.location_name || r.address_1 || lat !== null
           ? [

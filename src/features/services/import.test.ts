@@ -82,4 +82,48 @@ describe('services in and out', () => {
     const out = (await t.app.inject('/services.csv')).body;
     assert.match(out, /'=HYPERLINK/);
   });
+
+  test('ORUK JSON records import too: our own export changes nothing; one bad record imports nothing and is named', async () => {
+    const list = await t.app.services.oruk.services({}, { page: 1, perPage: 1000 });
+    const records = await Promise.all(list.contents.map((s) => t.app.services.oruk.service(s.id)));
+    const before = await count();
+    const csvBefore = (await t.app.inject('/services.csv?v=json-1')).body;
+    const same = await t.app.services.services.importServices(JSON.stringify(records));
+    assert.ok(same.ok, JSON.stringify(!same.ok && same.problems.slice(0, 3)));
+    assert.equal(same.ok && same.created, 0, 'records are matched to services by id');
+    assert.equal(await count(), before);
+    const csvAfter = (await t.app.inject('/services.csv?v=json-2')).body;
+    assert.equal(csvAfter, csvBefore, 'importing our own ORUK export changes nothing');
+
+    // Three new services (no ids), the third with an area that is not a current authority.
+    const fresh = records.slice(0, 3).map((r, i) => ({
+      ...r!,
+      id: undefined,
+      name: `Imported ORUK service ${i}`,
+    }));
+    fresh[2] = {
+      ...fresh[2]!,
+      service_areas: [{ ...fresh[2]!.service_areas[0]!, extent: 'E99999999' }],
+    };
+    const bad = await t.app.services.services.importServices(JSON.stringify(fresh));
+    assert.equal(bad.ok, false);
+    assert.equal(bad.unit, 'record');
+    const problems = !bad.ok ? bad.problems : [];
+    assert.deepEqual(
+      problems.map((p) => [p.row, p.field]),
+      [[3, 'areas']],
+      'record 3, areas, and nothing else',
+    );
+    assert.equal(await count(), before, 'nothing imported');
+
+    const good = await t.app.services.services.importServices(JSON.stringify(fresh.slice(0, 2)));
+    assert.ok(good.ok, 'two good records import');
+    assert.equal(good.ok && good.created, 2);
+    const page = await t.app.inject('/services/imported-oruk-service-1');
+    assert.equal(page.statusCode, 200);
+
+    const notJson = await t.app.services.services.importServices('[{"name": ');
+    assert.equal(notJson.ok, false);
+    assert.match(!notJson.ok ? notJson.problems[0]!.message : '', /is not JSON/);
+  });
 });

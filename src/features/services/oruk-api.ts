@@ -106,6 +106,7 @@ export function createOrukApi(deps: {
           { ...s, organisationDescription: full.organisation.description },
           baseUrl,
         ),
+        ...(s.referralRoute ? { application_process: s.referralRoute } : {}),
         service_areas: full.areas.map((a) => ({
           id: stableId('service_area', id, a.gssCode),
           service_id: id,

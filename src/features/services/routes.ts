@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { formatDate } from '../../platform/dates.ts';
 import { pageLinks } from '../../platform/pagination.ts';
+import { MAP_VIEWBOX } from './map-svg.ts';
 import type { Locale } from '../../platform/i18n/index.ts';
 import { SERVICE_MODELS, SERVICE_OFFERS, SERVICE_SERVES } from './schema.ts';
 import { TERMS } from './seed.ts';
@@ -189,7 +190,16 @@ export function servicesRoutes(
     });
 
     app.get('/services/coverage', { config: { ...pub, pageCache: 30 } }, async (req, reply) => {
-      const c = await services.coverage();
+      const [c, shapes] = await Promise.all([services.coverage(), services.mapShapes()]);
+      const stateOf = new Map(
+        c.rows.map((r) => [
+          r.gssCode,
+          {
+            label: authorityName(req, r),
+            state: r.services ? 'covered' : r.inDevelopment ? 'developing' : 'none',
+          },
+        ]),
+      );
       const max = (list: { count: number }[]) => Math.max(1, ...list.map((x) => x.count));
       const chart = (
         kind: 'model' | 'offer' | 'serves',
@@ -215,6 +225,14 @@ export function servicesRoutes(
           modelNames: r.models.map((m) => term('model', m, req.locale)),
         })),
         today: formatDate(new Date(), req.locale),
+        map: {
+          viewBox: MAP_VIEWBOX,
+          boundaries: shapes.some((x) => x.path),
+          shapes: shapes.map((x) => {
+            const st = stateOf.get(x.gssCode) ?? { label: x.gssCode, state: 'none' };
+            return { ...x, ...st, stateLabel: req.t(`services.coverage.mapStates.${st.state}`) };
+          }),
+        },
       });
     });
 

@@ -281,3 +281,8 @@ export const authorityBoundaries = pgTable('authority_boundaries', {
   path: text('path').notNull(),
   loadedAt: timestamp('loaded_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/** Codes in the order of their vocabulary, so equal lists are stored and exported alike. */
+export function inVocabularyOrder(codes: readonly string[], vocab: readonly string[]): string[] {
+  return [...new Set(codes)].sort((a, b) => vocab.indexOf(a) - vocab.indexOf(b));
+}

@@ -10,6 +10,7 @@ import {
   type ServiceModel,
   type ServiceStatus,
 } from './schema.ts';
+import { fieldsOf } from './changes.ts';
 import type { ServicesService } from './service.ts';
 
 /**
@@ -168,7 +169,42 @@ export function servicesSeeder(repo: ServicesRepository, service: ServicesServic
           ],
         );
       }
+      // Two suggestions waiting for a moderator, so the review can be tried.
+      if ((await repo.suggestions('pending')).rows.length === 0) {
+        const first = await repo.serviceBySlug((await repo.exportRows())[0]!.service.slug);
+        const fields = fieldsOf(first!);
+        await repo.addSuggestion({
+          serviceId: first!.service.id,
+          proposed: {
+            ...fields,
+            referralRoute: `${fields.referralRoute} Parents can also refer themselves by phone.`,
+            serves: [...new Set([...fields.serves, 'fathers'])].sort(),
+          },
+          note: 'Demo suggestion: the team now takes self-referrals and works with fathers.',
+          status: 'pending',
+        });
+        await repo.addSuggestion({
+          serviceId: null,
+          proposed: {
+            ...fields,
+            name: 'Example Parents Together Project (demo)',
+            nameCy: '',
+            organisation: 'Example Parents Together (demo)',
+            description:
+              'An invented peer support group for parents after care proceedings, for demonstration.',
+            descriptionCy: '',
+            model: 'third_sector',
+            offers: ['groupwork', 'peer_support'],
+            url: 'https://www.example.org/parents-together',
+            email: 'hello@example.org',
+            phone: '01632 960999',
+          },
+          note: 'Demo suggestion of a new service.',
+          status: 'pending',
+        });
+      }
       if (scale === 'large') await repo.generateBulk(10_000);
+      service.invalidate();
     },
   };
 }

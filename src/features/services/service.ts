@@ -3,6 +3,8 @@ import { type Geocoder, milesBetween, normalisePostcode } from '../../platform/g
 import { fromCsv, toCsv } from './csv.ts';
 import { stringify } from 'csv-stringify/sync';
 import { type DirectoryCache, matchesWords, type Point } from './directory.ts';
+import { dot, readBoundaries } from './map-svg.ts';
+import { fromOrukJson } from './oruk-import.ts';
 import type {
   AuthorityRow,
   NewAuthority,
@@ -109,8 +111,11 @@ export function createServicesService(deps: {
   repo: ServicesRepository;
   directory: DirectoryCache;
   geocoder?: Geocoder | undefined;
+  /** For recognising our own pages in imported ORUK records. */
+  baseUrl?: string;
 }) {
   const { repo, directory } = deps;
+  let boundaryCache: Promise<Map<string, string>> | undefined;
   /** Called after anything this process writes to the directory. */
   const changed = () => directory.invalidate();
 
@@ -218,19 +223,83 @@ export function createServicesService(deps: {
       changed();
       return { ok: true as const, ...done };
     },
-    /** Import a services CSV: everything checked first; nothing written unless all rows are valid. */
-    async importServices(csv: string) {
-      const current = new Set((await repo.currentAuthorities()).map((a) => a.gssCode));
-      const read = fromCsv(csv, current);
-      if (!read.ok) return read;
+    /**
+     * Import services from a CSV (the columns of /services.csv) or ORUK 3.0
+     * JSON records: everything checked first; nothing written unless all are
+     * valid. Problems name the row (CSV, header is row 1) or record (JSON).
+     */
+    async importServices(file: string) {
+      const dir = await directory.get();
+      const current = new Set(dir.authorities.map((a) => a.gssCode));
+      const json = /^\s*[[{]/.test(file);
+      const read = json
+        ? fromOrukJson(file, current, {
+            existing: (id) => {
+              const e = dir.byId.get(id);
+              return e
+                ? {
+                    slug: e.slug,
+                    nameCy: e.nameCy ?? '',
+                    descriptionCy: e.descriptionCy ?? '',
+                    yearStarted: e.yearStarted ? String(e.yearStarted) : '',
+                  }
+                : undefined;
+            },
+            baseUrl: deps.baseUrl ?? '',
+          })
+        : fromCsv(file, current);
+      const unit = json ? ('record' as const) : ('row' as const);
+      if (!read.ok) return { ...read, unit };
       const done = await repo.importServices(read.records);
       changed();
-      return { ok: true as const, ...done };
+      return { ok: true as const, unit, ...done };
+    },
+    /**
+     * Load ONS boundaries (GeoJSON, WGS84) for the overview's map, matched by
+     * GSS code; every problem is reported and nothing is stored unless the
+     * whole file is good. The previous set is replaced.
+     */
+    async importBoundaries(geojson: string) {
+      const current = (await directory.get()).authorities.map((a) => a.gssCode);
+      const read = readBoundaries(geojson, new Set(current));
+      if (!read.ok) return read;
+      if (!read.boundaries.length)
+        return {
+          ok: false as const,
+          problems: [
+            {
+              feature: 0,
+              field: 'file',
+              message: 'no feature has the GSS code of a current authority',
+            },
+          ],
+        };
+      await repo.saveBoundaries(read.boundaries);
+      boundaryCache = undefined;
+      const have = new Set(read.boundaries.map((b) => b.gssCode));
+      return {
+        ok: true as const,
+        loaded: read.boundaries.length,
+        unmatched: read.unmatched,
+        missing: current.filter((g) => !have.has(g)),
+      };
+    },
+    /** Each current authority's shape on the overview map: its boundary, or a dot at its centre. */
+    async mapShapes() {
+      boundaryCache ??= repo.boundaries();
+      const [paths, { authorities }] = await Promise.all([boundaryCache, directory.get()]);
+      return authorities.map((a) => ({
+        gssCode: a.gssCode,
+        path: paths.get(a.gssCode),
+        ...dot(a.lat, a.lng),
+      }));
     },
     async exportCsv(): Promise<string> {
       return toCsv(await repo.exportRows());
     },
     authorityCount: () => repo.authorityCount(),
+    /** Forget the in-memory directory after writing to the database directly (seeding). */
+    invalidate: changed,
     currentAuthorities: async () => (await directory.get()).authorities,
 
     /**
