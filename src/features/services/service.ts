@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { type Geocoder, milesBetween, normalisePostcode } from '../../platform/geocoder.ts';
 import { fromCsv, toCsv } from './csv.ts';
 import { stringify } from 'csv-stringify/sync';
-import { type DirectoryCache, matchesWords, type Point } from './directory.ts';
+import { type Directory, type DirectoryCache, matchesWords, type Point } from './directory.ts';
 import { dot, readBoundaries } from './map-svg.ts';
 import { fromOrukJson } from './oruk-import.ts';
 import type {
@@ -118,6 +118,80 @@ export function createServicesService(deps: {
   let boundaryCache: Promise<Map<string, string>> | undefined;
   /** Called after anything this process writes to the directory. */
   const changed = () => directory.invalidate();
+
+  /**
+   * The national overview: every current authority with the models of the
+   * active services covering it (and whether one is in development), gaps by
+   * region and nation, and counts by model, offer and who is served.
+   */
+  function overview(dir: Directory, today: Date) {
+    const { authorities, entries: listed } = dir;
+    const active = listed.filter((s) => s.status === 'active');
+    const developing = listed.filter((s) => s.status === 'in_development');
+    // Which services cover each authority, worked out once.
+    const activeIn = new Map<string, ServiceListItem[]>();
+    for (const s of active)
+      for (const g of s.areas) activeIn.set(g, [...(activeIn.get(g) ?? []), s]);
+    const developingIn = new Set(developing.flatMap((s) => s.areas));
+    const rows: CoverageRow[] = authorities.map((a) => {
+      const here = activeIn.get(a.gssCode) ?? [];
+      const models = [...new Set(here.map((s) => s.model))].sort(
+        (x, y) => SERVICE_MODELS.indexOf(x) - SERVICE_MODELS.indexOf(y),
+      ) as ServiceModel[];
+      return {
+        ...a,
+        services: here.length,
+        models,
+        inDevelopment: developingIn.has(a.gssCode),
+      };
+    });
+    const groups = new Map<
+      string,
+      { nation: string; region: string; total: number; covered: number }
+    >();
+    for (const r of rows) {
+      const key = `${r.nation}|${r.regionName}`;
+      const g = groups.get(key) ?? {
+        nation: r.nation,
+        region: r.regionName,
+        total: 0,
+        covered: 0,
+      };
+      g.total++;
+      if (r.services > 0) g.covered++;
+      groups.set(key, g);
+    }
+    const count = (pick: (s: ServiceListItem) => string[], vocab: readonly string[]) =>
+      vocab.map((v) => ({ value: v, count: active.filter((s) => pick(s).includes(v)).length }));
+    const yearAgo = new Date(today.getTime() - 365 * 86400_000).toISOString().slice(0, 10);
+    const verified = active.filter((s) => s.lastVerified && s.lastVerified >= yearAgo).length;
+    return {
+      rows,
+      regions: [...groups.values()],
+      nations: NATIONS.map((n) => {
+        const inNation = rows.filter((r) => r.nation === n);
+        return {
+          nation: n,
+          total: inNation.length,
+          covered: inNation.filter((r) => r.services > 0).length,
+        };
+      }),
+      totals: {
+        authorities: rows.length,
+        covered: rows.filter((r) => r.services > 0).length,
+        uncovered: rows.filter((r) => r.services === 0).length,
+        developingOnly: rows.filter((r) => r.services === 0 && r.inDevelopment).length,
+        activeServices: active.length,
+        inDevelopment: developing.length,
+        verifiedInYear: verified,
+      },
+      byModel: count((s) => [s.model], SERVICE_MODELS),
+      byOffer: count((s) => s.offers, SERVICE_OFFERS),
+      byServes: count((s) => s.serves, SERVICE_SERVES),
+    };
+  }
+  let coverageMemo:
+    { dir: Directory; day: string; result: ReturnType<typeof overview> } | undefined;
 
   /** Every listed service matching the filters, nearest first when `near` resolves, else by name. */
   async function find(f: ServiceFilters) {
@@ -344,70 +418,12 @@ export function createServicesService(deps: {
      * gaps by region and nation, and counts by model, offer and who is served.
      */
     async coverage(today: Date = new Date()) {
-      const { authorities, entries: listed } = await directory.get();
-      const active = listed.filter((s) => s.status === 'active');
-      const developing = listed.filter((s) => s.status === 'in_development');
-      // Which services cover each authority, worked out once.
-      const activeIn = new Map<string, ServiceListItem[]>();
-      for (const s of active)
-        for (const g of s.areas) activeIn.set(g, [...(activeIn.get(g) ?? []), s]);
-      const developingIn = new Set(developing.flatMap((s) => s.areas));
-      const rows: CoverageRow[] = authorities.map((a) => {
-        const here = activeIn.get(a.gssCode) ?? [];
-        const models = [...new Set(here.map((s) => s.model))].sort(
-          (x, y) => SERVICE_MODELS.indexOf(x) - SERVICE_MODELS.indexOf(y),
-        ) as ServiceModel[];
-        return {
-          ...a,
-          services: here.length,
-          models,
-          inDevelopment: developingIn.has(a.gssCode),
-        };
-      });
-      const groups = new Map<
-        string,
-        { nation: string; region: string; total: number; covered: number }
-      >();
-      for (const r of rows) {
-        const key = `${r.nation}|${r.regionName}`;
-        const g = groups.get(key) ?? {
-          nation: r.nation,
-          region: r.regionName,
-          total: 0,
-          covered: 0,
-        };
-        g.total++;
-        if (r.services > 0) g.covered++;
-        groups.set(key, g);
-      }
-      const count = (pick: (s: ServiceListItem) => string[], vocab: readonly string[]) =>
-        vocab.map((v) => ({ value: v, count: active.filter((s) => pick(s).includes(v)).length }));
-      const yearAgo = new Date(today.getTime() - 365 * 86400_000).toISOString().slice(0, 10);
-      const verified = active.filter((s) => s.lastVerified && s.lastVerified >= yearAgo).length;
-      return {
-        rows,
-        regions: [...groups.values()],
-        nations: NATIONS.map((n) => {
-          const inNation = rows.filter((r) => r.nation === n);
-          return {
-            nation: n,
-            total: inNation.length,
-            covered: inNation.filter((r) => r.services > 0).length,
-          };
-        }),
-        totals: {
-          authorities: rows.length,
-          covered: rows.filter((r) => r.services > 0).length,
-          uncovered: rows.filter((r) => r.services === 0).length,
-          developingOnly: rows.filter((r) => r.services === 0 && r.inDevelopment).length,
-          activeServices: active.length,
-          inDevelopment: developing.length,
-          verifiedInYear: verified,
-        },
-        byModel: count((s) => [s.model], SERVICE_MODELS),
-        byOffer: count((s) => s.offers, SERVICE_OFFERS),
-        byServes: count((s) => s.serves, SERVICE_SERVES),
-      };
+      // Worked out once per copy of the directory and day: every number stays live.
+      const dir = await directory.get();
+      const day = today.toISOString().slice(0, 10);
+      if (coverageMemo?.dir !== dir || coverageMemo.day !== day)
+        coverageMemo = { dir, day, result: overview(dir, today) };
+      return coverageMemo.result;
     },
     /** The overview's table as CSV: one row per authority. */
     coverageCsv(rows: CoverageRow[]): string {
