@@ -179,6 +179,7 @@ async function main() {
       DATABASE_URL: benchUrl.toString(),
       DATA_DIR: tmp,
       LOG_LEVEL: 'warn',
+      GEOCODER_URL: geocoder.url,
     };
     const started = Date.now();
     const seeded = spawnSync(

@@ -38,15 +38,27 @@ export function milesBetween(
 
 export function createGeocoder(opts: { baseUrl: string; cache: GeocodeCache; timeoutMs?: number }) {
   const base = opts.baseUrl.replace(/\/+$/, '');
+  // Answers already known in this process, in front of the shared cache (postcodes do not move).
+  const recent = new Map<string, GeocodeResult>();
+  const remember = (postcode: string, result: GeocodeResult): GeocodeResult => {
+    if (recent.size >= 5_000) recent.clear();
+    recent.set(postcode, result);
+    return result;
+  };
   return {
     async postcode(text: string): Promise<GeocodeResult> {
       const postcode = normalisePostcode(text);
       if (!postcode) return { status: 'notFound' };
+      const known = recent.get(postcode);
+      if (known) return known;
       const cached = await opts.cache.get(postcode);
       if (cached)
-        return cached.lat === null || cached.lng === null
-          ? { status: 'notFound' }
-          : { status: 'found', lat: cached.lat, lng: cached.lng };
+        return remember(
+          postcode,
+          cached.lat === null || cached.lng === null
+            ? { status: 'notFound' }
+            : { status: 'found', lat: cached.lat, lng: cached.lng },
+        );
       if (!base) return { status: 'unavailable' };
       try {
         const res = await fetch(`${base}/postcodes/${encodeURIComponent(postcode)}`, {
@@ -55,7 +67,7 @@ export function createGeocoder(opts: { baseUrl: string; cache: GeocodeCache; tim
         });
         if (res.status === 404) {
           await opts.cache.set(postcode, null);
-          return { status: 'notFound' };
+          return remember(postcode, { status: 'notFound' });
         }
         if (!res.ok) return { status: 'unavailable' };
         const body = (await res.json()) as { result?: { latitude?: unknown; longitude?: unknown } };
@@ -63,7 +75,7 @@ export function createGeocoder(opts: { baseUrl: string; cache: GeocodeCache; tim
         const lng = Number(body.result?.longitude);
         if (!Number.isFinite(lat) || !Number.isFinite(lng)) return { status: 'unavailable' };
         await opts.cache.set(postcode, { lat, lng });
-        return { status: 'found', lat, lng };
+        return remember(postcode, { status: 'found', lat, lng });
       } catch {
         return { status: 'unavailable' };
       }

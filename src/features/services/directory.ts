@@ -29,6 +29,8 @@ export interface Directory {
   authorities: AuthorityRow[];
   /** Every service-at-location of a listed service. */
   sals: SalRow[];
+  /** The taxonomy terms of our vocabularies. */
+  terms: Awaited<ReturnType<ServicesRepository['allTerms']>>;
   builtAt: number;
 }
 
@@ -37,10 +39,11 @@ export function createDirectory(repo: ServicesRepository, ttlMs = 30_000) {
   let builtAt = 0;
 
   async function build(): Promise<Directory> {
-    const [listed, sals, authorities] = await Promise.all([
+    const [listed, sals, authorities, terms] = await Promise.all([
       repo.listedServices(),
       repo.serviceAtLocations(),
       repo.currentAuthorities(),
+      repo.allTerms(),
     ]);
     const centre = new Map(authorities.map((a) => [a.gssCode, { lat: a.lat, lng: a.lng }]));
     const placesOf = new Map<string, Point[]>();
@@ -61,6 +64,7 @@ export function createDirectory(repo: ServicesRepository, ttlMs = 30_000) {
       byId: new Map(entries.map((e) => [e.id, e])),
       authorities,
       sals,
+      terms,
       builtAt: Date.now(),
     };
   }
@@ -94,4 +98,22 @@ export function matchesWords(e: DirectoryEntry, q: string | undefined): boolean 
     .split(/\s+/)
     .filter(Boolean)
     .every((w) => e.haystack.includes(w));
+}
+
+/**
+ * Remember results worked out from one copy of the directory: a copy never
+ * changes, so a result stays true until the copy is replaced. Bounded: emptied
+ * when it holds `size` results.
+ */
+export function memoByDirectory<T>(size = 500) {
+  let memo: { dir: Directory; results: Map<string, T> } | undefined;
+  return (dir: Directory, key: string, work: () => T): T => {
+    if (memo?.dir !== dir || memo.results.size >= size) memo = { dir, results: new Map() };
+    let result = memo.results.get(key);
+    if (result === undefined) {
+      result = work();
+      memo.results.set(key, result);
+    }
+    return result;
+  };
 }

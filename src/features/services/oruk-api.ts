@@ -8,7 +8,13 @@ import {
   TAXONOMY_NAMES,
   type TermRow,
 } from './oruk.ts';
-import { type DirectoryCache, matchesWords } from './directory.ts';
+import {
+  type Directory,
+  type DirectoryCache,
+  type DirectoryEntry,
+  matchesWords,
+  memoByDirectory,
+} from './directory.ts';
 import type { ServiceListItem, ServicesRepository } from './repository.ts';
 
 /** The rules of the ORUK 3.0 API: filtering, paging, and what each record holds. */
@@ -44,7 +50,9 @@ export function createOrukApi(deps: {
   baseUrl: string;
 }) {
   const { repo, directory, baseUrl } = deps;
-  const terms = async (): Promise<TermRow[]> => repo.allTerms();
+  const terms = async (): Promise<TermRow[]> => (await directory.get()).terms;
+  const servicesMemo = memoByDirectory<DirectoryEntry[]>();
+  const nearMemo = memoByDirectory<Directory['sals']>();
   const termIdsOf = (s: ServiceListItem, all: TermRow[]) =>
     all
       .filter(
@@ -60,18 +68,21 @@ export function createOrukApi(deps: {
     taxonomyTermId?: string | undefined;
     taxonomyId?: string | undefined;
   }) {
-    const [dir, t] = await Promise.all([directory.get(), terms()]);
-    return dir.entries.filter((s) => {
-      if (!matchesWords(s, f.search)) return false;
-      const ids = termIdsOf(s, t);
-      if (f.taxonomyTermId && !ids.includes(f.taxonomyTermId)) return false;
-      if (
-        f.taxonomyId &&
-        !t.some((x) => ids.includes(x.id) && stableId('taxonomy', x.taxonomy) === f.taxonomyId)
-      )
-        return false;
-      return true;
-    });
+    const dir = await directory.get();
+    const t = dir.terms;
+    return servicesMemo(dir, JSON.stringify([f.search, f.taxonomyTermId, f.taxonomyId]), () =>
+      dir.entries.filter((s) => {
+        if (!matchesWords(s, f.search)) return false;
+        const ids = termIdsOf(s, t);
+        if (f.taxonomyTermId && !ids.includes(f.taxonomyTermId)) return false;
+        if (
+          f.taxonomyId &&
+          !t.some((x) => ids.includes(x.id) && stableId('taxonomy', x.taxonomy) === f.taxonomyId)
+        )
+          return false;
+        return true;
+      }),
+    );
   }
 
   return {
@@ -162,29 +173,36 @@ export function createOrukApi(deps: {
       },
       q: PageQuery,
     ) {
-      const wanted = new Map((await filteredServices(f)).map((s) => [s.id, s]));
-      let rows = (await directory.get()).sals.filter((x) => wanted.has(x.serviceId));
+      const dir = await directory.get();
+      let point: { lat: number; lng: number } | undefined;
       if (f.postcode) {
         const normal = normalisePostcode(f.postcode);
         const found = normal && deps.geocoder ? await deps.geocoder.postcode(normal) : undefined;
         if (!normal || found?.status === 'notFound') return { problem: 'badPostcode' as const };
         if (!found || found.status !== 'found') return { problem: 'geocoderDown' as const };
-        const withDistance = rows
+        point = { lat: found.lat, lng: found.lng };
+      }
+      const wanted = new Set((await filteredServices(f)).map((s) => s.id));
+      const key = JSON.stringify([f.search, f.taxonomyTermId, point, f.proximity]);
+      const rows = nearMemo(dir, key, () => {
+        const all = dir.sals.filter((x) => wanted.has(x.serviceId));
+        if (!point) return all;
+        return all
           .filter((x) => x.location.lat !== null && x.location.lng !== null)
           .map((x) => ({
             x,
             metres:
-              milesBetween(found, { lat: x.location.lat!, lng: x.location.lng! }) * METRES_PER_MILE,
+              milesBetween(point, { lat: x.location.lat!, lng: x.location.lng! }) * METRES_PER_MILE,
           }))
           .filter((d) => f.proximity === undefined || d.metres <= f.proximity)
-          .sort((a, b) => a.metres - b.metres);
-        rows = withDistance.map((d) => d.x);
-      }
+          .sort((a, b) => a.metres - b.metres)
+          .map((d) => d.x);
+      });
       return paged(rows, q, (x) => ({
         id: x.id,
         service_id: x.serviceId,
         location_id: x.location.id,
-        service: orukServiceSummary(wanted.get(x.serviceId)!, baseUrl),
+        service: orukServiceSummary(dir.byId.get(x.serviceId)!, baseUrl),
         location: orukLocation(x.location),
       }));
     },

@@ -2,7 +2,14 @@ import { parse } from 'csv-parse/sync';
 import { type Geocoder, milesBetween, normalisePostcode } from '../../platform/geocoder.ts';
 import { fromCsv, toCsv } from './csv.ts';
 import { stringify } from 'csv-stringify/sync';
-import { type Directory, type DirectoryCache, matchesWords, type Point } from './directory.ts';
+import {
+  type Directory,
+  type DirectoryCache,
+  type DirectoryEntry,
+  matchesWords,
+  memoByDirectory,
+  type Point,
+} from './directory.ts';
 import { dot, readBoundaries } from './map-svg.ts';
 import { fromOrukJson } from './oruk-import.ts';
 import type {
@@ -194,50 +201,70 @@ export function createServicesService(deps: {
     { dir: Directory; day: string; result: ReturnType<typeof overview> } | undefined;
 
   /** Every listed service matching the filters, nearest first when `near` resolves, else by name. */
+  /** Recent searches' results, for as long as the copy of the directory they came from. */
+  const findMemo = memoByDirectory<ReturnType<typeof runSearch>>();
+
   async function find(f: ServiceFilters) {
     const near = f.near ? await resolveNear(f.near) : undefined;
     const dir = await directory.get();
+    const key = JSON.stringify([f.q, f.la, f.models, f.offers, f.serves, near]);
+    return findMemo(dir, key, () => runSearch(dir, f, near));
+  }
+
+  function runSearch(
+    dir: Directory,
+    f: ServiceFilters,
+    near: Awaited<ReturnType<typeof resolveNear>> | undefined,
+  ) {
     const all = dir.entries.filter(
       (s) => matchesWords(s, f.q) && (!f.la || s.areas.includes(f.la)),
     );
-    const passes: Record<ServiceFacet, (s: ServiceListItem) => boolean> = {
-      model: (s) => !f.models.length || f.models.includes(s.model),
-      offer: (s) => !f.offers.length || s.offers.some((o) => f.offers.includes(o)),
-      serves: (s) => !f.serves.length || s.serves.some((o) => f.serves.includes(o)),
-    };
+    // One pass: each facet is counted over the results of the other filters.
     const facets: Record<ServiceFacet, Record<string, number>> = {
       model: {},
       offer: {},
       serves: {},
     };
-    const values: Record<ServiceFacet, (s: ServiceListItem) => string[]> = {
-      model: (s) => [s.model],
-      offer: (s) => s.offers,
-      serves: (s) => s.serves,
+    const add = (facet: ServiceFacet, v: string) => {
+      facets[facet][v] = (facets[facet][v] ?? 0) + 1;
     };
-    const names = ['model', 'offer', 'serves'] as const;
-    for (const s of all)
-      for (const name of names)
-        if (names.every((n) => n === name || passes[n](s)))
-          for (const v of values[name](s)) facets[name][v] = (facets[name][v] ?? 0) + 1;
-    const matching = all.filter((s) => passes.model(s) && passes.offer(s) && passes.serves(s));
+    const anyOf = (chosen: string[], has: string[]) =>
+      !chosen.length || has.some((x) => chosen.includes(x));
+    const matching: DirectoryEntry[] = [];
+    for (const s of all) {
+      const m = !f.models.length || f.models.includes(s.model);
+      const o = anyOf(f.offers, s.offers);
+      const v = anyOf(f.serves, s.serves);
+      if (o && v) add('model', s.model);
+      if (m && v) for (const x of s.offers) add('offer', x);
+      if (m && o) for (const x of s.serves) add('serves', x);
+      if (m && o && v) matching.push(s);
+    }
+    // Rows are the directory's own objects with a distance beside them: nothing is
+    // copied until a page is chosen (10,000 copies per search were most of its time).
     if (!near || 'problem' in near)
       return {
-        rows: matching.map((s) => ({ ...s, miles: undefined as number | undefined })),
+        rows: matching.map((s) => ({ s, miles: undefined as number | undefined })),
         facets,
         nearProblem: near?.problem,
       };
     // Distance to the nearest place a service works from (or the centre of an area it covers).
-    const rows = matching
-      .map((s) => ({
-        ...s,
-        miles: s.points.length
-          ? Math.min(...s.points.map((p) => milesBetween(near.point, p)))
-          : undefined,
-      }))
-      .sort(
-        (a, b) => (a.miles ?? Infinity) - (b.miles ?? Infinity) || a.name.localeCompare(b.name),
-      );
+    // Sorted as numbers, each key holding the distance (to a millionth of a mile) above the
+    // row's index: a native numeric sort, and equal distances stay in the directory's name order.
+    const miles = new Float64Array(matching.length);
+    const keys = new Float64Array(matching.length);
+    const SLOTS = 2 ** 20;
+    matching.forEach((s, i) => {
+      let d = Infinity;
+      for (const p of s.points) d = Math.min(d, milesBetween(near.point, p));
+      miles[i] = d;
+      keys[i] = (d === Infinity ? 2e9 : Math.round(d * 1e6)) * SLOTS + i;
+    });
+    keys.sort();
+    const rows = Array.from(keys, (k) => {
+      const i = k % SLOTS;
+      return { s: matching[i]!, miles: miles[i] === Infinity ? undefined : miles[i] };
+    });
     return { rows, facets, near: near.label };
   }
 
@@ -388,7 +415,9 @@ export function createServicesService(deps: {
       const shown = Math.min(Math.max(1, page), pages);
       return {
         ...found,
-        rows: found.rows.slice((shown - 1) * PAGE_SIZE, shown * PAGE_SIZE),
+        rows: found.rows
+          .slice((shown - 1) * PAGE_SIZE, shown * PAGE_SIZE)
+          .map((r) => ({ ...r.s, miles: r.miles })),
         total,
         page: shown,
         pages,
@@ -397,16 +426,13 @@ export function createServicesService(deps: {
     /** Where the matching services are, for the map (nearest or first MAP_POINTS_LIMIT). */
     async mapPoints(f: ServiceFilters) {
       const found = await find(f);
-      return found.rows
-        .filter((s) => s.points.length)
-        .slice(0, MAP_POINTS_LIMIT)
-        .map((s) => ({
-          slug: s.slug,
-          name: s.name,
-          nameCy: s.nameCy,
-          miles: s.miles,
-          ...s.points[0]!,
-        }));
+      const points = [];
+      for (const { s, miles } of found.rows) {
+        if (points.length >= MAP_POINTS_LIMIT) break;
+        if (s.points.length)
+          points.push({ slug: s.slug, name: s.name, nameCy: s.nameCy, miles, ...s.points[0]! });
+      }
+      return points;
     },
     async service(slug: string) {
       return repo.serviceBySlug(slug);
