@@ -25,6 +25,68 @@ interface ContentScenario {
   name: string;
   /** Paths to cycle through. */
   paths: string[];
+  /** Pages for approved members: measured signed in as the demo member. */
+  signedIn?: boolean;
+}
+
+/** The community at scale: the 201-post thread a page at a time, and the 50,000-thread space. */
+async function communityScenarios(): Promise<ContentScenario[]> {
+  const client = new pg.Client({ connectionString: process.env.BENCH_DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT t.id FROM threads t JOIN community_spaces s ON s.id = t.space_id
+       WHERE s.slug = 'generated-bench' AND t.title = 'Generated thread 1'`,
+    );
+    const thread = rows[0]!.id;
+    return [
+      {
+        name: 'community: 200-reply thread, each page',
+        paths: Array.from(
+          { length: 11 },
+          (_v, i) => `/community/generated-bench/${thread}?page=${i + 1}`,
+        ),
+        signedIn: true,
+      },
+      {
+        name: 'community: thread list of a 50,000-thread space',
+        paths: Array.from(
+          { length: 20 },
+          (_v, i) => `/community/generated-bench?page=${i * 50 + 1}`,
+        ),
+        signedIn: true,
+      },
+    ];
+  } finally {
+    await client.end();
+  }
+}
+
+/** Sign in as the demo member through the real form; returns the session cookie. */
+async function signInCookie(base: string): Promise<string> {
+  const form = await fetch(`${base}/account/sign-in`);
+  const html = await form.text();
+  const token = /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
+  const jar = form.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const res = await fetch(`${base}/account/sign-in`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: jar, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      _csrf: token,
+      email: 'member@example.org',
+      password: 'supporting-parents-demo',
+    }).toString(),
+  });
+  const session = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  if (res.status !== 303 || !session) throw new Error(`bench sign-in failed: ${res.status}`);
+  return session;
 }
 
 function resourceScenarios(): ContentScenario[] {
@@ -121,7 +183,13 @@ async function adminQuery(url: string, sqlText: string): Promise<void> {
 const pct = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
-async function measure(base: string, s: ContentScenario, duration: number, connections: number) {
+async function measure(
+  base: string,
+  s: ContentScenario,
+  duration: number,
+  connections: number,
+  cookie = 'sp_session=bench-not-a-session',
+) {
   let i = 0;
   const times: number[] = [];
   let non2xx = 0;
@@ -131,7 +199,7 @@ async function measure(base: string, s: ContentScenario, duration: number, conne
         url: base,
         connections,
         duration,
-        headers: { cookie: 'sp_session=bench-not-a-session' },
+        headers: { cookie },
         requests: [{ setupRequest: (req) => ({ ...req, path: s.paths[i++ % s.paths.length]! }) }],
       },
       (err, res) => (err ? reject(err) : resolve(res)),
@@ -174,6 +242,7 @@ async function main() {
   const geocoder = await stubGeocoder();
   await adminQuery(url, `CREATE DATABASE ${name}`);
   try {
+    process.env.BENCH_DATABASE_URL = benchUrl.toString();
     const env = {
       ...process.env,
       DATABASE_URL: benchUrl.toString(),
@@ -212,13 +281,18 @@ async function main() {
       const chosen = [
         ...(feature === 'all' || feature === 'resources' ? resourceScenarios() : []),
         ...(feature === 'all' || feature === 'services' ? serviceScenarios() : []),
+        ...(feature === 'all' || feature === 'community' ? await communityScenarios() : []),
       ];
+      const member = chosen.some((s) => s.signedIn) ? await signInCookie(base) : undefined;
       for (const s of chosen) {
+        const cookie = s.signedIn ? member : undefined;
         // Warm up: each address once (postcodes reach the geocoder's cache), then a short run.
         for (const path of new Set(s.paths))
-          await fetch(`${base}${path}`).then((r) => r.arrayBuffer());
-        await measure(base, s, 1, connections);
-        rows.push(await measure(base, s, duration, connections));
+          await fetch(`${base}${path}`, { headers: cookie ? { cookie } : {} }).then((r) =>
+            r.arrayBuffer(),
+          );
+        await measure(base, s, 1, connections, cookie);
+        rows.push(await measure(base, s, duration, connections, cookie));
       }
       console.log(`\n${connections} connections, ${duration} s each, page cache bypassed\n`);
       console.log(

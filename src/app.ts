@@ -24,6 +24,10 @@ import { createResourcesRepository } from './features/resources/repository.ts';
 import { resourcesRoutes } from './features/resources/routes.ts';
 import { resourcesSeeder } from './features/resources/seed.ts';
 import { createResourcesService, type ResourcesService } from './features/resources/service.ts';
+import { createCommunityRepository } from './features/community/repository.ts';
+import { communityRoutes } from './features/community/routes.ts';
+import { communitySeeder } from './features/community/seed.ts';
+import { type CommunityService, createCommunityService } from './features/community/service.ts';
 import { orukRoutes } from './features/services/api-routes.ts';
 import {
   createServiceChanges,
@@ -89,6 +93,7 @@ export interface Services {
   services: ServicesService;
   serviceChanges: ServiceChanges;
   oruk: OrukApi;
+  community: CommunityService;
 }
 
 declare module 'fastify' {
@@ -203,10 +208,33 @@ export async function buildApp({
     },
   });
   accounts.addDataProvider(serviceChanges.personalData);
+  const communityRepo = createCommunityRepository(database.db);
+  const community = createCommunityService({
+    repo: communityRepo,
+    people: {
+      user: (id) => accounts.user(id),
+      setting: (key) => accounts.setting(key),
+      audit: accounts.audit,
+    },
+  });
+  seeders.push(
+    communitySeeder(communityRepo, {
+      idByEmail: async (email) => (await accounts.approvedMemberByEmail(email))?.id,
+    }),
+  );
+  accounts.addDataProvider(community.personalData);
   seeders.push(servicesSeeder(servicesRepo, services));
 
   app.decorate('platform', { config, database, jobs, mailer, storage, i18n, routes, seeders });
-  app.decorate('services', { accounts, events, resources, services, serviceChanges, oruk });
+  app.decorate('services', {
+    accounts,
+    events,
+    resources,
+    services,
+    serviceChanges,
+    oruk,
+    community,
+  });
 
   // Platform plugins.
   await app.register(routeTablePlugin, { table: routes });
@@ -250,6 +278,7 @@ export async function buildApp({
   await app.register(
     resourcesRoutes(resources, { baseUrl: config.baseUrl, dataDir: config.dataDir, storage }),
   );
+  await app.register(communityRoutes(community));
   await app.register(pagesRoutes());
 
   await jobs.schedule('jobs.cleanup', 24 * 3600);

@@ -30,6 +30,21 @@ const userId = async ({ database }: SampleContext, email: string): Promise<strin
   ]);
   return row!.id;
 };
+const threadIn = async ({ database }: SampleContext, space: string): Promise<string> => {
+  const [row] = await database.query<{ id: string }>(
+    `SELECT t.id FROM threads t JOIN community_spaces s ON s.id = t.space_id
+     WHERE s.slug = $1 ORDER BY t.created_at LIMIT 1`,
+    [space],
+  );
+  return row!.id;
+};
+const postIn = async (ctx: SampleContext, space: string): Promise<string> => {
+  const [row] = await ctx.database.query<{ id: string }>(
+    `SELECT id FROM posts WHERE thread_id = $1 ORDER BY number LIMIT 1`,
+    [await threadIn(ctx, space)],
+  );
+  return row!.id;
+};
 const demoSlug = async ({ database }: SampleContext): Promise<string> => {
   const [row] = await database.query<{ slug: string }>(
     'SELECT slug FROM services WHERE is_demo ORDER BY slug LIMIT 1',
@@ -225,6 +240,33 @@ export const pages: Record<string, PageSample> = {
     paths: async (ctx) => [`/admin/services/${await demoSlug(ctx)}/managers`],
     as: 'moderator',
   },
+
+  // Community
+  '/community': { paths: ['/community'], as: 'member' },
+  '/community/search': { paths: ['/community/search?q=letter'], as: 'member' },
+  '/community/:space': {
+    paths: ['/community/wales-network', '/community/parents-panel'],
+    as: 'moderator',
+  },
+  '/community/:space/new': { paths: ['/community/wales-network/new'], as: 'member' },
+  '/community/:space/:id': {
+    paths: async (ctx) => [`/community/wales-network/${await threadIn(ctx, 'wales-network')}`],
+    as: 'moderator',
+  },
+  '/community/:space/members': { paths: ['/community/parents-panel/members'], as: 'moderator' },
+  '/community/posts/:id/edit': {
+    paths: async (ctx) => [`/community/posts/${await postIn(ctx, 'wales-network')}/edit`],
+    as: 'moderator',
+  },
+  '/community/posts/:id/report': {
+    paths: async (ctx) => [`/community/posts/${await postIn(ctx, 'wales-network')}/report`],
+    as: 'member',
+  },
+  '/community/posts/:id/history': {
+    paths: async (ctx) => [`/community/posts/${await postIn(ctx, 'wales-network')}/history`],
+    as: 'moderator',
+  },
+  '/admin/moderation': { paths: ['/admin/moderation'], as: 'moderator' },
 
   // Resources
   '/resources': {

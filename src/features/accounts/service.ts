@@ -772,6 +772,10 @@ export function createAccountsService(deps: AccountsDeps) {
       requireRole(actor, ['admin']);
       return repo.auditEvents();
     },
+    /** A site setting, for other features (no one's data: e.g. how many first posts are held). */
+    setting<T>(key: string): Promise<T | undefined> {
+      return repo.setting<T>(key);
+    },
     async autoApproveDomains(actor: CurrentUser | undefined): Promise<string[]> {
       requireRole(actor, ['admin']);
       return (await repo.setting<string[]>(AUTO_APPROVE_KEY)) ?? DEFAULT_AUTO_APPROVE;

@@ -1,0 +1,484 @@
+import { and, asc, count, desc, eq, inArray, or, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { users } from '../accounts/schema.ts';
+import {
+  communitySpaces,
+  type PostStatus,
+  postLikes,
+  postReports,
+  postRevisions,
+  posts,
+  spaceMembers,
+  threadReads,
+  threads,
+} from './schema.ts';
+
+export type SpaceRow = typeof communitySpaces.$inferSelect;
+export type NewSpace = typeof communitySpaces.$inferInsert;
+export type ThreadRow = typeof threads.$inferSelect;
+export type PostRow = typeof posts.$inferSelect;
+export type MembershipRow = typeof spaceMembers.$inferSelect;
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** The author's name and kind, or nothing for an anonymous post (never read for those). */
+const authorName = sql<
+  string | null
+>`CASE WHEN ${posts.anonymous} THEN NULL ELSE ${users.displayName} END`;
+const authorKind = sql<
+  string | null
+>`CASE WHEN ${posts.anonymous} THEN NULL ELSE ${users.kind} END`;
+const threadAuthorName = sql<
+  string | null
+>`CASE WHEN ${threads.anonymous} THEN NULL ELSE ${users.displayName} END`;
+
+/** Keep a thread's count of visible posts and latest activity true. */
+async function recount(tx: Tx | Db, threadId: string) {
+  await tx.execute(sql`
+    UPDATE threads SET
+      post_count = (SELECT count(*) FROM posts WHERE thread_id = ${threadId} AND status = 'visible'),
+      last_post_at = coalesce(
+        (SELECT max(created_at) FROM posts WHERE thread_id = ${threadId} AND status = 'visible'),
+        created_at)
+    WHERE id = ${threadId}`);
+}
+
+/** Add a post at the end of a thread; the thread row is locked so numbers never clash. */
+async function appendPost(
+  tx: Tx,
+  values: Omit<typeof posts.$inferInsert, 'number' | 'id'>,
+): Promise<PostRow> {
+  await tx.execute(sql`SELECT id FROM threads WHERE id = ${values.threadId} FOR UPDATE`);
+  const [last] = await tx
+    .select({ n: sql<number>`coalesce(max(${posts.number}), 0)::int` })
+    .from(posts)
+    .where(eq(posts.threadId, values.threadId));
+  const [row] = await tx
+    .insert(posts)
+    .values({ ...values, number: Number(last?.n ?? 0) + 1 })
+    .returning();
+  await recount(tx, values.threadId);
+  return row!;
+}
+
+export function createCommunityRepository(db: Db) {
+  return {
+    async upsertSpace(values: NewSpace): Promise<SpaceRow> {
+      const { id: _id, ...rest } = values;
+      const [row] = await db
+        .insert(communitySpaces)
+        .values(values)
+        .onConflictDoUpdate({ target: communitySpaces.slug, set: rest })
+        .returning();
+      return row!;
+    },
+    /** Every space with its number of visible threads and latest activity. */
+    async spaces() {
+      return db
+        .select({
+          space: communitySpaces,
+          threads: sql<number>`(SELECT count(*)::int FROM threads t WHERE t.space_id = ${communitySpaces.id} AND NOT t.hidden)`,
+          lastPostAt: sql<Date | null>`(SELECT max(t.last_post_at) FROM threads t WHERE t.space_id = ${communitySpaces.id} AND NOT t.hidden)`,
+        })
+        .from(communitySpaces)
+        .orderBy(asc(communitySpaces.position), asc(communitySpaces.name));
+    },
+    async spaceBySlug(slug: string): Promise<SpaceRow | undefined> {
+      const [row] = await db.select().from(communitySpaces).where(eq(communitySpaces.slug, slug));
+      return row;
+    },
+    async spaceById(id: string): Promise<SpaceRow | undefined> {
+      const [row] = await db.select().from(communitySpaces).where(eq(communitySpaces.id, id));
+      return row;
+    },
+    async memberships(userId: string): Promise<MembershipRow[]> {
+      return db.select().from(spaceMembers).where(eq(spaceMembers.userId, userId));
+    },
+    async membership(spaceId: string, userId: string): Promise<MembershipRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(spaceMembers)
+        .where(and(eq(spaceMembers.spaceId, spaceId), eq(spaceMembers.userId, userId)));
+      return row;
+    },
+    async setMembership(
+      spaceId: string,
+      userId: string,
+      values: { role?: 'member' | 'moderator'; status: 'member' | 'requested' },
+    ) {
+      await db
+        .insert(spaceMembers)
+        .values({ spaceId, userId, ...values })
+        .onConflictDoUpdate({ target: [spaceMembers.spaceId, spaceMembers.userId], set: values });
+    },
+    async removeMembership(spaceId: string, userId: string) {
+      await db
+        .delete(spaceMembers)
+        .where(and(eq(spaceMembers.spaceId, spaceId), eq(spaceMembers.userId, userId)));
+    },
+    /** A space's members and requests, with display names (never email addresses). */
+    async members(spaceId: string) {
+      return db
+        .select({
+          userId: spaceMembers.userId,
+          role: spaceMembers.role,
+          status: spaceMembers.status,
+          displayName: users.displayName,
+        })
+        .from(spaceMembers)
+        .innerJoin(users, eq(users.id, spaceMembers.userId))
+        .where(eq(spaceMembers.spaceId, spaceId))
+        .orderBy(asc(spaceMembers.status), asc(users.displayName));
+    },
+
+    /** One page of a space's threads: pinned first, then latest activity. */
+    async threads(
+      spaceId: string,
+      opts: { includeHidden: boolean; offset: number; limit: number; readerId?: string },
+    ) {
+      const where = opts.includeHidden
+        ? eq(threads.spaceId, spaceId)
+        : and(eq(threads.spaceId, spaceId), eq(threads.hidden, false));
+      const [rows, [total]] = await Promise.all([
+        db
+          .select({
+            thread: threads,
+            authorName: threadAuthorName,
+            lastReadAt: opts.readerId
+              ? sql<Date | null>`(SELECT r.last_read_at FROM thread_reads r WHERE r.thread_id = ${threads.id} AND r.user_id = ${opts.readerId})`
+              : sql<Date | null>`NULL::timestamptz`,
+          })
+          .from(threads)
+          .leftJoin(users, eq(users.id, threads.authorId))
+          .where(where)
+          .orderBy(desc(threads.pinned), desc(threads.lastPostAt), desc(threads.id))
+          .limit(opts.limit)
+          .offset(opts.offset),
+        db.select({ n: count() }).from(threads).where(where),
+      ]);
+      return { rows, total: Number(total?.n ?? 0) };
+    },
+    async thread(id: string): Promise<ThreadRow | undefined> {
+      const [row] = await db.select().from(threads).where(eq(threads.id, id));
+      return row;
+    },
+    /** One page of a thread's posts in order, with authors' names (not for anonymous posts). */
+    async posts(
+      threadId: string,
+      opts: { statuses: PostStatus[]; offset: number; limit: number; viewerId?: string },
+    ) {
+      // Authors also see their own posts that wait for a moderator.
+      const where = and(
+        eq(posts.threadId, threadId),
+        opts.viewerId
+          ? or(
+              inArray(posts.status, opts.statuses),
+              and(eq(posts.status, 'pending'), eq(posts.authorId, opts.viewerId)),
+            )
+          : inArray(posts.status, opts.statuses),
+      );
+      const [rows, [total]] = await Promise.all([
+        db
+          .select({
+            id: posts.id,
+            number: posts.number,
+            anonymous: posts.anonymous,
+            bodyHtml: posts.bodyHtml,
+            status: posts.status,
+            likeCount: posts.likeCount,
+            createdAt: posts.createdAt,
+            editedAt: posts.editedAt,
+            authorName,
+            authorKind,
+            mine: opts.viewerId
+              ? sql<boolean>`${posts.authorId} = ${opts.viewerId}`
+              : sql<boolean>`false`,
+            liked: opts.viewerId
+              ? sql<boolean>`EXISTS (SELECT 1 FROM post_likes l WHERE l.post_id = ${posts.id} AND l.user_id = ${opts.viewerId})`
+              : sql<boolean>`false`,
+            revisions: sql<number>`(SELECT count(*)::int FROM post_revisions r WHERE r.post_id = ${posts.id})`,
+          })
+          .from(posts)
+          .leftJoin(users, eq(users.id, posts.authorId))
+          .where(where)
+          .orderBy(asc(posts.number))
+          .limit(opts.limit)
+          .offset(opts.offset),
+        db.select({ n: count() }).from(posts).where(where),
+      ]);
+      return { rows, total: Number(total?.n ?? 0) };
+    },
+    async post(id: string): Promise<PostRow | undefined> {
+      const [row] = await db.select().from(posts).where(eq(posts.id, id));
+      return row;
+    },
+    /** How many posts before this one a reader of `statuses` sees (for its page). */
+    async postsBefore(threadId: string, number: number, statuses: PostStatus[]) {
+      const [row] = await db
+        .select({ n: count() })
+        .from(posts)
+        .where(
+          and(
+            eq(posts.threadId, threadId),
+            inArray(posts.status, statuses),
+            sql`${posts.number} < ${number}`,
+          ),
+        );
+      return Number(row?.n ?? 0);
+    },
+    async revisions(postId: string) {
+      return db
+        .select()
+        .from(postRevisions)
+        .where(eq(postRevisions.postId, postId))
+        .orderBy(desc(postRevisions.editedAt));
+    },
+    /** How many of a member's posts have been published (for holding a new member's first posts). */
+    async publishedPostsBy(userId: string): Promise<number> {
+      const [row] = await db
+        .select({ n: count() })
+        .from(posts)
+        .where(and(eq(posts.authorId, userId), inArray(posts.status, ['visible', 'hidden'])));
+      return Number(row?.n ?? 0);
+    },
+
+    /** A thread and its opening post, in one transaction. */
+    async createThread(
+      values: Omit<typeof threads.$inferInsert, 'id'>,
+      first: { body: string; bodyHtml: string; status: PostStatus; createdAt?: Date },
+    ): Promise<{ thread: ThreadRow; post: PostRow }> {
+      return db.transaction(async (tx) => {
+        const [thread] = await tx.insert(threads).values(values).returning();
+        const post = await appendPost(tx, {
+          threadId: thread!.id,
+          authorId: values.authorId ?? null,
+          anonymous: values.anonymous ?? false,
+          ...first,
+        });
+        return { thread: thread!, post };
+      });
+    },
+    async reply(values: Omit<typeof posts.$inferInsert, 'number' | 'id'>): Promise<PostRow> {
+      return db.transaction((tx) => appendPost(tx, values));
+    },
+    /** Change a post's text, keeping the old text as a revision. */
+    async editPost(id: string, body: string, bodyHtml: string, editedBy: string) {
+      return db.transaction(async (tx) => {
+        const [before] = await tx
+          .select({ body: posts.body })
+          .from(posts)
+          .where(eq(posts.id, id))
+          .for('update');
+        if (!before) return undefined;
+        await tx.insert(postRevisions).values({ postId: id, body: before.body, editedBy });
+        const [row] = await tx
+          .update(posts)
+          .set({ body, bodyHtml, editedAt: new Date() })
+          .where(eq(posts.id, id))
+          .returning();
+        return row;
+      });
+    },
+    async setPostStatus(id: string, status: PostStatus): Promise<PostRow | undefined> {
+      return db.transaction(async (tx) => {
+        const [row] = await tx.update(posts).set({ status }).where(eq(posts.id, id)).returning();
+        if (row) await recount(tx, row.threadId);
+        return row;
+      });
+    },
+    /** A deleted post keeps its place but not its words. */
+    async deletePost(id: string): Promise<PostRow | undefined> {
+      return db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(posts)
+          .set({ status: 'deleted', body: '', bodyHtml: '' })
+          .where(eq(posts.id, id))
+          .returning();
+        if (row) {
+          await tx.delete(postRevisions).where(eq(postRevisions.postId, id));
+          await recount(tx, row.threadId);
+        }
+        return row;
+      });
+    },
+    async setThread(
+      id: string,
+      values: Partial<Pick<ThreadRow, 'pinned' | 'locked' | 'hidden' | 'spaceId'>>,
+    ) {
+      const [row] = await db.update(threads).set(values).where(eq(threads.id, id)).returning();
+      return row;
+    },
+    /** Like or unlike; returns whether it is now liked. */
+    async toggleLike(postId: string, userId: string): Promise<boolean> {
+      return db.transaction(async (tx) => {
+        const removed = await tx
+          .delete(postLikes)
+          .where(and(eq(postLikes.postId, postId), eq(postLikes.userId, userId)))
+          .returning();
+        if (!removed.length) await tx.insert(postLikes).values({ postId, userId });
+        await tx.execute(
+          sql`UPDATE posts SET like_count = (SELECT count(*) FROM post_likes WHERE post_id = ${postId}) WHERE id = ${postId}`,
+        );
+        return !removed.length;
+      });
+    },
+    async markRead(userId: string, threadId: string, at: Date) {
+      await db
+        .insert(threadReads)
+        .values({ userId, threadId, lastReadAt: at })
+        .onConflictDoUpdate({
+          target: [threadReads.userId, threadReads.threadId],
+          set: { lastReadAt: sql`greatest(${threadReads.lastReadAt}, ${at})` },
+        });
+    },
+    async lastRead(userId: string, threadId: string): Promise<Date | undefined> {
+      const [row] = await db
+        .select({ at: threadReads.lastReadAt })
+        .from(threadReads)
+        .where(and(eq(threadReads.userId, userId), eq(threadReads.threadId, threadId)));
+      return row?.at;
+    },
+
+    async report(postId: string, reporterId: string, reason: string) {
+      const [row] = await db.insert(postReports).values({ postId, reporterId, reason }).returning();
+      return row!;
+    },
+    /** The moderation queue: open reports and posts waiting for approval, oldest first. */
+    async queue() {
+      const [reports, pending] = await Promise.all([
+        db
+          .select({
+            report: postReports,
+            post: posts,
+            thread: { id: threads.id, title: threads.title },
+            space: { slug: communitySpaces.slug, name: communitySpaces.name },
+          })
+          .from(postReports)
+          .innerJoin(posts, eq(posts.id, postReports.postId))
+          .innerJoin(threads, eq(threads.id, posts.threadId))
+          .innerJoin(communitySpaces, eq(communitySpaces.id, threads.spaceId))
+          .where(eq(postReports.status, 'open'))
+          .orderBy(asc(postReports.createdAt))
+          .limit(200),
+        db
+          .select({
+            post: posts,
+            thread: { id: threads.id, title: threads.title },
+            space: { slug: communitySpaces.slug, name: communitySpaces.name },
+          })
+          .from(posts)
+          .innerJoin(threads, eq(threads.id, posts.threadId))
+          .innerJoin(communitySpaces, eq(communitySpaces.id, threads.spaceId))
+          .where(eq(posts.status, 'pending'))
+          .orderBy(asc(posts.createdAt))
+          .limit(200),
+      ]);
+      return { reports, pending };
+    },
+    async resolveReports(postId: string, resolvedBy: string, outcome: string) {
+      await db
+        .update(postReports)
+        .set({ status: 'resolved', resolvedBy, resolvedAt: new Date(), outcome })
+        .where(and(eq(postReports.postId, postId), eq(postReports.status, 'open')));
+    },
+
+    /** Search posts a reader may see: in `spaceIds`, visible, in visible threads. */
+    async search(q: string, spaceIds: string[], limit = 50) {
+      if (!spaceIds.length) return [];
+      return db
+        .select({
+          postId: posts.id,
+          number: posts.number,
+          threadId: threads.id,
+          title: threads.title,
+          spaceSlug: communitySpaces.slug,
+          spaceName: communitySpaces.name,
+          excerpt: sql<string>`left(${posts.body}, 240)`,
+          createdAt: posts.createdAt,
+        })
+        .from(posts)
+        .innerJoin(threads, eq(threads.id, posts.threadId))
+        .innerJoin(communitySpaces, eq(communitySpaces.id, threads.spaceId))
+        .where(
+          and(
+            inArray(threads.spaceId, spaceIds),
+            eq(threads.hidden, false),
+            eq(posts.status, 'visible'),
+            sql`to_tsvector('english', ${threads.title} || ' ' || ${posts.body}) @@ websearch_to_tsquery('english', ${q})`,
+          ),
+        )
+        .orderBy(desc(posts.createdAt))
+        .limit(limit);
+    },
+
+    /** For a member's data export and deletion. */
+    async postsBy(userId: string) {
+      return db
+        .select({ createdAt: posts.createdAt, body: posts.body, anonymous: posts.anonymous })
+        .from(posts)
+        .where(eq(posts.authorId, userId));
+    },
+    async eraseMember(userId: string, removeContributions: boolean) {
+      await db.transaction(async (tx) => {
+        if (removeContributions) {
+          const gone = await tx
+            .update(posts)
+            .set({ status: 'deleted', body: '', bodyHtml: '' })
+            .where(eq(posts.authorId, userId))
+            .returning({ threadId: posts.threadId });
+          for (const id of new Set(gone.map((g) => g.threadId))) await recount(tx, id);
+        }
+        await tx.update(posts).set({ authorId: null }).where(eq(posts.authorId, userId));
+        await tx.update(threads).set({ authorId: null }).where(eq(threads.authorId, userId));
+        await tx.delete(spaceMembers).where(eq(spaceMembers.userId, userId));
+      });
+    },
+
+    /**
+     * The benchmark's data: a space "Generated (bench)" with 50,000 threads
+     * and about 1,000,000 posts (20 a thread; the first thread has 201),
+     * written by the database itself in batches. Once only.
+     */
+    async generateBulk(authorIds: string[], threadCount = 50_000) {
+      const space = await this.upsertSpace({
+        slug: 'generated-bench',
+        name: 'Generated (bench)',
+        description: 'Generated threads for the benchmark.',
+        kind: 'themed',
+        position: 99,
+        isDemo: true,
+      });
+      const [has] = await db
+        .select({ n: count() })
+        .from(threads)
+        .where(eq(threads.spaceId, space.id));
+      if (Number(has?.n ?? 0) > 0) return;
+      const authors = sql`ARRAY[${sql.join(
+        authorIds.map((a) => sql`${a}::uuid`),
+        sql`, `,
+      )}]`;
+      for (let start = 1; start <= threadCount; start += 5_000) {
+        const end = Math.min(threadCount, start + 4_999);
+        await db.execute(sql`
+          WITH g AS (SELECT g, CASE WHEN g = 1 THEN 201 ELSE 20 END AS n FROM generate_series(${start}::int, ${end}::int) AS g),
+          t AS (
+            INSERT INTO threads (space_id, title, author_id, post_count, created_at, last_post_at, is_demo)
+            SELECT ${space.id}::uuid, 'Generated thread ' || g, (${authors})[1 + g % ${authorIds.length}],
+                   n, now() - make_interval(mins => g * 30), now() - make_interval(mins => g * 30 - n), true
+            FROM g
+            RETURNING id, created_at, post_count
+          )
+          INSERT INTO posts (thread_id, number, author_id, body, body_html, status, created_at)
+          SELECT t.id, k, (${authors})[1 + k % ${authorIds.length}],
+                 'Generated post ' || k || ' for the benchmark.',
+                 '<p>Generated post ' || k || ' for the benchmark.</p>', 'visible',
+                 t.created_at + make_interval(mins => k)
+          FROM t, generate_series(1, t.post_count) AS k`);
+      }
+      await db.execute(sql`ANALYZE threads`);
+      await db.execute(sql`ANALYZE posts`);
+    },
+  };
+}
+
+export type CommunityRepository = ReturnType<typeof createCommunityRepository>;

@@ -1,0 +1,575 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { formatDate } from '../../platform/dates.ts';
+import { echoValues, errorsFrom, type FormErrors, parseForm } from '../../platform/forms.ts';
+import { pageLinks } from '../../platform/pagination.ts';
+import { CommunityRefusal, type CommunityService, type Refusal } from './service.ts';
+
+/**
+ * HTTP only: the community's pages. Every page carries noindex; every rule
+ * about who may do what is in the service, and a refusal becomes a sign-in
+ * (visitors) or a page saying why (everyone else).
+ */
+
+const V = 'community/views';
+const spaceParam = z.object({ space: z.string().regex(/^[a-z0-9-]{1,80}$/) });
+const threadParams = spaceParam.extend({ id: z.uuid() });
+const postParam = z.object({ id: z.uuid() });
+const pageQuery = z.object({
+  page: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
+});
+const form = { rateLimit: { max: 20, timeWindow: 60_000 } };
+
+const bodyText = (required: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').trim())
+    .pipe(z.string().min(1, required).max(20_000, 'community.errors.bodyTooLong'));
+const threadForm = z.object({
+  title: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').trim())
+    .pipe(
+      z.string().min(1, 'community.errors.titleRequired').max(150, 'community.errors.titleTooLong'),
+    ),
+  body: bodyText('community.errors.bodyRequired'),
+  anonymous: z.literal('yes').optional(),
+});
+const replyForm = z.object({
+  body: bodyText('community.errors.replyRequired'),
+  anonymous: z.literal('yes').optional(),
+});
+const editForm = z.object({ body: bodyText('community.errors.bodyRequired') });
+const reasonForm = z.object({
+  reason: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').trim())
+    .pipe(
+      z
+        .string()
+        .min(1, 'community.errors.reasonRequired')
+        .max(1000, 'community.errors.reasonTooLong'),
+    ),
+});
+
+export function communityRoutes(community: CommunityService): FastifyPluginAsync {
+  return async (app) => {
+    /** Every community page: not for search engines. */
+    const page = (reply: FastifyReply, view: string, data: Record<string, unknown>, status = 200) =>
+      reply.code(status).render(`${V}/${view}.njk`, { ...data, noindex: true });
+
+    /** A refusal: visitors sign in and come back; others are told why. */
+    function refuse(req: FastifyRequest, reply: FastifyReply, reason: Refusal, slug?: string) {
+      if (reason === 'signIn' && req.method === 'GET')
+        return reply.redirect(`/account/sign-in?next=${encodeURIComponent(req.url)}`, 303);
+      return page(
+        reply,
+        'refused',
+        { title: req.t(`community.refused.${reason}.title`), reason, slug },
+        reason === 'signIn' ? 401 : 403,
+      );
+    }
+    /** Run a handler; a CommunityRefusal from the service becomes the right answer. */
+    const guarded =
+      (handler: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
+      async (req: FastifyRequest, reply: FastifyReply) => {
+        try {
+          return await handler(req, reply);
+        } catch (err) {
+          if (err instanceof CommunityRefusal)
+            return refuse(req, reply, err.reason, (req.params as { space?: string }).space);
+          throw err;
+        }
+      };
+    const when = (req: FastifyRequest, d: Date) => formatDate(d, req.locale);
+    const spaceName = (req: FastifyRequest, s: { name: string; nameCy: string | null }) =>
+      req.locale === 'cy' && s.nameCy ? s.nameCy : s.name;
+    const threadPath = (slug: string, id: string, p = 1) =>
+      `/community/${slug}/${id}${p > 1 ? `?page=${p}` : ''}`;
+
+    app.get(
+      '/community',
+      { config: { access: 'public' } },
+      guarded(async (req, reply) => {
+        const spaces = await community.spaces(req.user);
+        return page(reply, 'index', {
+          title: req.t('community.index.title'),
+          waiting: Boolean(req.user && !req.user.approved),
+          spaces: spaces.map((s) => ({
+            slug: s.space.slug,
+            name: spaceName(req, s.space),
+            description:
+              req.locale === 'cy' && s.space.descriptionCy
+                ? s.space.descriptionCy
+                : s.space.description,
+            kind: s.space.kind,
+            isDemo: s.space.isDemo,
+            publicRead: s.space.publicRead,
+            threads: s.threads,
+            lastPostAt: s.lastPostAt ? when(req, new Date(s.lastPostAt)) : undefined,
+            read: s.access.read,
+            requested: s.access.membership?.status === 'requested',
+          })),
+        });
+      }),
+    );
+
+    app.get(
+      '/community/search',
+      { config: { access: 'public' } },
+      guarded(async (req, reply) => {
+        const q = z
+          .string()
+          .trim()
+          .max(100)
+          .catch('')
+          .parse((req.query as { q?: unknown }).q ?? '');
+        const results = q ? await community.search(req.user, q) : [];
+        return page(reply, 'search', {
+          title: req.t('community.search.title'),
+          q,
+          results: results.map((r) => ({ ...r, when: when(req, r.createdAt) })),
+        });
+      }),
+    );
+
+    app.get(
+      '/community/:space',
+      { config: { access: 'public' } },
+      guarded(async (req, reply) => {
+        const p = spaceParam.safeParse(req.params);
+        const { page: n } = pageQuery.parse(req.query ?? {});
+        const found = p.success ? await community.threads(req.user, p.data.space, n) : undefined;
+        if (!found) return reply.callNotFound();
+        const slug = found.space.slug;
+        return page(reply, 'space', {
+          title: spaceName(req, found.space),
+          space: found.space,
+          access: found.access,
+          held: (req.query as { held?: string }).held === '1',
+          threads: found.rows.map((r) => ({
+            ...r.thread,
+            authorName: r.authorName,
+            isNew: r.isNew,
+            replies: Math.max(0, r.thread.postCount - 1),
+            last: when(req, r.thread.lastPostAt),
+          })),
+          pagination: pageLinks(`/community/${slug}`, new URLSearchParams(), n, found.pages),
+        });
+      }),
+    );
+
+    const newThreadPage = async (
+      req: FastifyRequest,
+      reply: FastifyReply,
+      slug: string,
+      extra: { errors?: FormErrors; values?: Record<string, unknown>; status?: number } = {},
+    ) => {
+      const found = await community.newThreadForm(req.user!, slug);
+      if (!found) return reply.callNotFound();
+      return page(
+        reply,
+        'new-thread',
+        {
+          title: req.t('community.newThread.title'),
+          space: found.space,
+          spaceName: spaceName(req, found.space),
+          mayPostAnonymously: found.mayPostAnonymously,
+          errors: extra.errors,
+          values: extra.values ?? {},
+        },
+        extra.status,
+      );
+    };
+    app.get(
+      '/community/:space/new',
+      { config: { access: 'member' } },
+      guarded(async (req, reply) => {
+        const p = spaceParam.safeParse(req.params);
+        if (!p.success) return reply.callNotFound();
+        return newThreadPage(req, reply, p.data.space);
+      }),
+    );
+    app.post(
+      '/community/:space/new',
+      { config: { access: 'member', ...form } },
+      guarded(async (req, reply) => {
+        const p = spaceParam.safeParse(req.params);
+        if (!p.success) return reply.callNotFound();
+        const f = parseForm(threadForm, req.body, req.t);
+        if (!f.ok) return newThreadPage(req, reply, p.data.space, { ...f, status: 400 });
+        const done = await community.createThread(req.user!, p.data.space, {
+          title: f.data.title,
+          body: f.data.body,
+          anonymous: f.data.anonymous === 'yes',
+        });
+        if (!done) return reply.callNotFound();
+        if (done.held) return reply.redirect(`/community/${p.data.space}?held=1`, 303);
+        return reply.redirect(threadPath(p.data.space, done.thread.id), 303);
+      }),
+    );
+
+    const threadPage = async (
+      req: FastifyRequest,
+      reply: FastifyReply,
+      slug: string,
+      id: string,
+      n: number,
+      extra: { errors?: FormErrors; values?: Record<string, unknown>; status?: number } = {},
+    ) => {
+      const found = await community.thread(req.user, slug, id, n);
+      if (!found) return reply.callNotFound();
+      const q = req.query as { held?: string; quote?: string };
+      let values = extra.values ?? {};
+      // "Quote": the reply box starts with the quoted post as a Markdown quote.
+      if (!extra.values && q.quote && z.uuid().safeParse(q.quote).success && req.user) {
+        const source = await community.source(req.user, q.quote);
+        if (source && source.thread.id === id)
+          values = { body: `${source.post.body.replace(/^/gm, '> ')}\n\n` };
+      }
+      return page(
+        reply,
+        'thread',
+        {
+          title: found.thread.title,
+          space: found.space,
+          spaceName: spaceName(req, found.space),
+          thread: found.thread,
+          access: found.access,
+          signedIn: Boolean(req.user),
+          held: q.held === '1',
+          posts: found.posts.map((p) => ({ ...p, when: when(req, p.createdAt) })),
+          pagination: pageLinks(`/community/${slug}/${id}`, new URLSearchParams(), n, found.pages),
+          mayPostAnonymously: found.mayPostAnonymously,
+          moveTargets: found.access.moderate
+            ? (await community.spaces(req.user))
+                .filter((s) => s.access.moderate && s.space.id !== found.space.id)
+                .map((s) => ({ value: s.space.slug, text: spaceName(req, s.space) }))
+            : [],
+          errors: extra.errors,
+          values,
+        },
+        extra.status,
+      );
+    };
+    app.get(
+      '/community/:space/:id',
+      { config: { access: 'public' } },
+      guarded(async (req, reply) => {
+        const p = threadParams.safeParse(req.params);
+        if (!p.success) return reply.callNotFound();
+        const { page: n } = pageQuery.parse(req.query ?? {});
+        return threadPage(req, reply, p.data.space, p.data.id, n);
+      }),
+    );
+    app.post(
+      '/community/:space/:id/reply',
+      { config: { access: 'member', ...form } },
+      guarded(async (req, reply) => {
+        const p = threadParams.safeParse(req.params);
+        if (!p.success) return reply.callNotFound();
+        const f = parseForm(replyForm, req.body, req.t);
+        if (!f.ok) {
+          const found = await community.thread(req.user, p.data.space, p.data.id, 1);
+          return threadPage(req, reply, p.data.space, p.data.id, found?.pages ?? 1, {
+            ...f,
+            status: 400,
+          });
+        }
+        const done = await community.reply(req.user!, p.data.space, p.data.id, {
+          body: f.data.body,
+          anonymous: f.data.anonymous === 'yes',
+        });
+        if (!done) return reply.callNotFound();
+        const at = await community.pageOf(req.user, done.post.id);
+        const target = threadPath(p.data.space, p.data.id, at?.page ?? 1);
+        return reply.redirect(
+          done.held
+            ? `${target}${target.includes('?') ? '&' : '?'}held=1#reply`
+            : `${target}#post-${done.post.number}`,
+          303,
+        );
+      }),
+    );
+    const moderateForm = z.object({
+      action: z.enum(['pin', 'unpin', 'lock', 'unlock', 'hide', 'show', 'move']),
+      moveTo: z
+        .string()
+        .regex(/^[a-z0-9-]{1,80}$/)
+        .optional(),
+    });
+    app.post(
+      '/community/:space/:id/moderate',
+      { config: { access: 'member' } },
+      guarded(async (req, reply) => {
+        const p = threadParams.safeParse(req.params);
+        const f = moderateForm.safeParse(req.body);
+        if (!p.success) return reply.callNotFound();
+        if (!f.success)
+          return page(
+            reply,
+            'refused',
+            { title: req.t('community.errors.actionRequired'), reason: 'notYours' },
+            400,
+          );
+        const a = f.data.action;
+        const row = await community.moderateThread(req.user!, p.data.space, p.data.id, {
+          ...(a === 'pin' || a === 'unpin' ? { pinned: a === 'pin' } : {}),
+          ...(a === 'lock' || a === 'unlock' ? { locked: a === 'lock' } : {}),
+          ...(a === 'hide' || a === 'show' ? { hidden: a === 'hide' } : {}),
+          ...(a === 'move' && f.data.moveTo ? { moveTo: f.data.moveTo } : {}),
+        });
+        if (!row) return reply.callNotFound();
+        const slug = a === 'move' && f.data.moveTo ? f.data.moveTo : p.data.space;
+        return reply.redirect(threadPath(slug, p.data.id), 303);
+      }),
+    );
+
+    app.post(
+      '/community/:space/join',
+      { config: { access: 'member', ...form } },
+      guarded(async (req, reply) => {
+        const p = spaceParam.safeParse(req.params);
+        const space = p.success
+          ? await community.requestToJoin(req.user!, p.data.space)
+          : undefined;
+        if (!space) return reply.callNotFound();
+        return reply.redirect('/community?requested=1', 303);
+      }),
+    );
+    app.get(
+      '/community/:space/members',
+      { config: { access: 'member' } },
+      guarded(async (req, reply) => {
+        const p = spaceParam.safeParse(req.params);
+        const found = p.success ? await community.members(req.user!, p.data.space) : undefined;
+        if (!found) return reply.callNotFound();
+        return page(reply, 'members', {
+          title: req.t('community.members.title', { name: spaceName(req, found.space) }),
+          space: found.space,
+          members: found.members,
+        });
+      }),
+    );
+    app.post(
+      '/community/:space/members',
+      { config: { access: 'member' } },
+      guarded(async (req, reply) => {
+        const p = spaceParam.safeParse(req.params);
+        const f = z
+          .object({ userId: z.uuid(), decision: z.enum(['accept', 'remove']) })
+          .safeParse(req.body);
+        if (!p.success) return reply.callNotFound();
+        if (!f.success) return reply.redirect(`/community/${p.data.space}/members`, 303);
+        const done = await community.decideMember(
+          req.user!,
+          p.data.space,
+          f.data.userId,
+          f.data.decision,
+        );
+        if (!done) return reply.callNotFound();
+        return reply.redirect(`/community/${p.data.space}/members`, 303);
+      }),
+    );
+
+    // One post: a link to it, editing, deleting, liking, reporting, its history.
+    app.get(
+      '/community/posts/:id',
+      { config: { access: 'public', a11y: false } },
+      guarded(async (req, reply) => {
+        const p = postParam.safeParse(req.params);
+        const at = p.success ? await community.pageOf(req.user, p.data.id) : undefined;
+        const post = p.success ? await community.source(req.user, p.data.id) : undefined;
+        if (!at || !post) return reply.callNotFound();
+        return reply.redirect(
+          `${threadPath(at.slug, at.threadId, at.page)}#post-${post.post.number}`,
+          303,
+        );
+      }),
+    );
+    const editPage = async (
+      req: FastifyRequest,
+      reply: FastifyReply,
+      id: string,
+      extra: { errors?: FormErrors; values?: Record<string, unknown>; status?: number } = {},
+    ) => {
+      const found = await community.source(req.user, id);
+      if (!found) return reply.callNotFound();
+      if (!found.mayEdit) throw new CommunityRefusal('notYours');
+      return page(
+        reply,
+        'edit-post',
+        {
+          title: req.t('community.edit.title'),
+          post: found.post,
+          thread: found.thread,
+          space: found.space,
+          errors: extra.errors,
+          values: extra.values ?? { body: found.post.body },
+        },
+        extra.status,
+      );
+    };
+    app.get(
+      '/community/posts/:id/edit',
+      { config: { access: 'member' } },
+      guarded(async (req, reply) => {
+        const p = postParam.safeParse(req.params);
+        if (!p.success) return reply.callNotFound();
+        return editPage(req, reply, p.data.id);
+      }),
+    );
+    app.post(
+      '/community/posts/:id/edit',
+      { config: { access: 'member', ...form } },
+      guarded(async (req, reply) => {
+        const p = postParam.safeParse(req.params);
+        if (!p.success) return reply.callNotFound();
+        const f = parseForm(editForm, req.body, req.t);
+        if (!f.ok) return editPage(req, reply, p.data.id, { ...f, status: 400 });
+        const done = await community.edit(req.user!, p.data.id, f.data.body);
+        if (!done) return reply.callNotFound();
+        return reply.redirect(`/community/posts/${p.data.id}`, 303);
+      }),
+    );
+    app.post(
+      '/community/posts/:id/delete',
+      { config: { access: 'member' } },
+      guarded(async (req, reply) => {
+        const p = postParam.safeParse(req.params);
+        const done = p.success ? await community.remove(req.user!, p.data.id) : undefined;
+        if (!done) return reply.callNotFound();
+        return reply.redirect(threadPath(done.space.slug, done.thread.id), 303);
+      }),
+    );
+    app.post(
+      '/community/posts/:id/like',
+      { config: { access: 'member', ...form } },
+      guarded(async (req, reply) => {
+        const p = postParam.safeParse(req.params);
+        const done = p.success ? await community.like(req.user!, p.data.id) : undefined;
+        if (!done) return reply.callNotFound();
+        return reply.redirect(`/community/posts/${p.data!.id}`, 303);
+      }),
+    );
+    const reportPage = async (
+      req: FastifyRequest,
+      reply: FastifyReply,
+      id: string,
+      extra: { errors?: FormErrors; values?: Record<string, unknown>; status?: number } = {},
+    ) => {
+      const found = await community.source(req.user, id);
+      if (!found || found.post.status !== 'visible') return reply.callNotFound();
+      return page(
+        reply,
+        'report',
+        {
+          title: req.t('community.report.title'),
+          post: found.post,
+          thread: found.thread,
+          space: found.space,
+          errors: extra.errors,
+          values: extra.values ?? {},
+        },
+        extra.status,
+      );
+    };
+    app.get(
+      '/community/posts/:id/report',
+      { config: { access: 'member' } },
+      guarded(async (req, reply) => {
+        const p = postParam.safeParse(req.params);
+        if (!p.success) return reply.callNotFound();
+        return reportPage(req, reply, p.data.id);
+      }),
+    );
+    app.post(
+      '/community/posts/:id/report',
+      { config: { access: 'member', ...form } },
+      guarded(async (req, reply) => {
+        const p = postParam.safeParse(req.params);
+        if (!p.success) return reply.callNotFound();
+        const f = parseForm(reasonForm, req.body, req.t);
+        if (!f.ok) return reportPage(req, reply, p.data.id, { ...f, status: 400 });
+        const done = await community.report(req.user!, p.data.id, f.data.reason);
+        if (!done) return reply.callNotFound();
+        return page(reply, 'reported', {
+          title: req.t('community.report.done'),
+          back: threadPath(done.space.slug, done.thread.id),
+        });
+      }),
+    );
+    app.get(
+      '/community/posts/:id/history',
+      { config: { access: 'member' } },
+      guarded(async (req, reply) => {
+        const p = postParam.safeParse(req.params);
+        const found = p.success ? await community.revisions(req.user!, p.data.id) : undefined;
+        if (!found) return reply.callNotFound();
+        return page(reply, 'revisions', {
+          title: req.t('community.revisions.title'),
+          post: found.post,
+          thread: found.thread,
+          space: found.space,
+          revisions: found.revisions.map((r) => ({ ...r, when: when(req, r.editedAt) })),
+        });
+      }),
+    );
+
+    // The moderation queue.
+    app.get(
+      '/admin/moderation',
+      { config: { access: 'moderator' } },
+      guarded(async (req, reply) => {
+        const q = await community.queue(req.user);
+        return page(reply, 'moderation', {
+          title: req.t('community.moderation.title'),
+          reports: q.reports.map((r) => ({ ...r, when: when(req, r.report.createdAt) })),
+          pending: q.pending.map((r) => ({ ...r, when: when(req, r.post.createdAt) })),
+          done: (req.query as { done?: string }).done,
+        });
+      }),
+    );
+    const decision = z.object({
+      action: z.enum(['hide', 'restore', 'dismiss'], 'community.errors.actionRequired'),
+      reason: z
+        .string()
+        .optional()
+        .transform((v) => (v ?? '').trim().slice(0, 1000)),
+    });
+    app.post(
+      '/admin/moderation/posts/:id',
+      { config: { access: 'moderator' } },
+      guarded(async (req, reply) => {
+        const p = postParam.safeParse(req.params);
+        const f = decision.safeParse(req.body);
+        if (!p.success) return reply.callNotFound();
+        if (!f.success)
+          return page(
+            reply,
+            'refused',
+            {
+              title: req.t('community.errors.actionRequired'),
+              errors: errorsFrom(
+                [{ field: 'action', key: 'community.errors.actionRequired' }],
+                req.t,
+              ),
+              values: echoValues((req.body ?? {}) as Record<string, unknown>),
+            },
+            400,
+          );
+        const done = await community.moderatePost(
+          req.user!,
+          p.data.id,
+          f.data.action,
+          f.data.reason,
+        );
+        if (!done) return reply.callNotFound();
+        return reply.redirect(`/admin/moderation?done=${f.data.action}`, 303);
+      }),
+    );
+  };
+}

@@ -1,0 +1,445 @@
+import type { CurrentUser } from '../../platform/auth.ts';
+import { renderMarkdown } from '../../platform/rich-text.ts';
+import type { CommunityRepository, MembershipRow, SpaceRow } from './repository.ts';
+import type { PostStatus } from './schema.ts';
+
+/**
+ * The community's rules, all in one place: who may read, post in and
+ * moderate each space; threads and replies (Markdown made safe when saved);
+ * anonymous posts by parents; likes, edits (old text kept for moderators),
+ * deletion; reports and the moderation queue; "new since your last visit".
+ */
+
+export const THREADS_PER_PAGE = 30;
+export const POSTS_PER_PAGE = 20;
+/** How many of a new member's posts wait for a moderator unless a setting says otherwise. */
+export const DEFAULT_HELD_POSTS = 2;
+export const HELD_POSTS_SETTING = 'community.held_first_posts';
+
+/** Why someone may not do what they asked: a visitor signs in; others are told why. */
+export type Refusal = 'signIn' | 'approval' | 'group' | 'locked' | 'notYours';
+
+export class CommunityRefusal extends Error {
+  readonly statusCode: number;
+  constructor(readonly reason: Refusal) {
+    super(`Refused: ${reason}`);
+    this.statusCode = reason === 'signIn' ? 401 : 403;
+  }
+}
+
+export interface Access {
+  read: boolean;
+  post: boolean;
+  moderate: boolean;
+  /** Why not, when `read` is false. */
+  refusal?: Refusal;
+  membership?: MembershipRow | undefined;
+}
+
+const isStaffModerator = (u: CurrentUser | undefined) =>
+  u?.role === 'moderator' || u?.role === 'admin';
+
+/** What a person may do in a space. */
+export function accessTo(
+  space: SpaceRow,
+  viewer: CurrentUser | undefined,
+  membership: MembershipRow | undefined,
+): Access {
+  const member = membership?.status === 'member' ? membership : undefined;
+  const moderate = isStaffModerator(viewer) || member?.role === 'moderator';
+  const approved = Boolean(viewer && (viewer.approved || isStaffModerator(viewer)));
+  const inGroup = space.visibility !== 'group' || Boolean(member);
+  const post = moderate || (approved && inGroup);
+  const read =
+    post || (space.visibility === 'members' && space.publicRead) || (moderate && !inGroup);
+  const refusal: Refusal | undefined = read
+    ? undefined
+    : !viewer
+      ? 'signIn'
+      : !approved
+        ? 'approval'
+        : 'group';
+  return { read, post, moderate, ...(refusal ? { refusal } : {}), membership };
+}
+
+export interface CommunityDeps {
+  repo: CommunityRepository;
+  people: {
+    user(id: string): Promise<{ kind: string; displayName: string } | undefined>;
+    setting<T>(key: string): Promise<T | undefined>;
+    audit(
+      event: string,
+      opts: {
+        actorId?: string | null;
+        subjectId?: string | null;
+        detail?: Record<string, unknown>;
+      },
+    ): Promise<void>;
+  };
+}
+
+export function createCommunityService(deps: CommunityDeps) {
+  const { repo, people } = deps;
+
+  async function spaceFor(viewer: CurrentUser | undefined, slug: string) {
+    const space = await repo.spaceBySlug(slug);
+    if (!space) return undefined;
+    const membership = viewer ? await repo.membership(space.id, viewer.id) : undefined;
+    return { space, access: accessTo(space, viewer, membership) };
+  }
+  async function readable(viewer: CurrentUser | undefined, slug: string) {
+    const found = await spaceFor(viewer, slug);
+    if (found && !found.access.read) throw new CommunityRefusal(found.access.refusal!);
+    return found;
+  }
+  async function threadFor(viewer: CurrentUser | undefined, slug: string, threadId: string) {
+    const found = await readable(viewer, slug);
+    if (!found) return undefined;
+    const thread = await repo.thread(threadId);
+    if (!thread || thread.spaceId !== found.space.id) return undefined;
+    if (thread.hidden && !found.access.moderate) return undefined;
+    return { ...found, thread };
+  }
+  /** The post, its thread and space, and what the viewer may do there. */
+  async function postFor(viewer: CurrentUser | undefined, postId: string) {
+    const post = await repo.post(postId);
+    if (!post) return undefined;
+    const thread = await repo.thread(post.threadId);
+    const space = thread && (await repo.spaceById(thread.spaceId));
+    if (!thread || !space) return undefined;
+    const membership = viewer ? await repo.membership(space.id, viewer.id) : undefined;
+    const access = accessTo(space, viewer, membership);
+    if (!access.read) throw new CommunityRefusal(access.refusal!);
+    const seen = post.status === 'visible' || access.moderate || post.authorId === viewer?.id;
+    if (!seen || (thread.hidden && !access.moderate)) return undefined;
+    return { post, thread, space, access };
+  }
+  /** Only parents may post as "A parent", and only where the space allows it. */
+  async function mayPostAnonymously(viewer: CurrentUser, space: SpaceRow) {
+    if (!space.allowAnonymous) return false;
+    return (await people.user(viewer.id))?.kind === 'parent';
+  }
+  /** A new member's first posts wait for a moderator. */
+  async function statusForNewPost(viewer: CurrentUser, access: Access): Promise<PostStatus> {
+    if (access.moderate) return 'visible';
+    const held = (await people.setting<number>(HELD_POSTS_SETTING)) ?? DEFAULT_HELD_POSTS;
+    return (await repo.publishedPostsBy(viewer.id)) < held ? 'pending' : 'visible';
+  }
+  const render = (body: string) => renderMarkdown(body, { ugc: true });
+
+  return {
+    accessTo,
+    /** Spaces the viewer may see listed, with what they may do in each. */
+    async spaces(viewer: CurrentUser | undefined) {
+      const [all, memberships] = await Promise.all([
+        repo.spaces(),
+        viewer ? repo.memberships(viewer.id) : Promise.resolve([]),
+      ]);
+      return all
+        .map((s) => {
+          const membership = memberships.find((m) => m.spaceId === s.space.id);
+          return { ...s, access: accessTo(s.space, viewer, membership) };
+        })
+        .filter(
+          // Groups are listed to approved members (so they can ask to join); public spaces to all.
+          (s) => s.access.read || (viewer?.approved && s.space.visibility === 'group'),
+        );
+    },
+    space: readable,
+    /** A page of the space's threads, with "new" marked for the viewer. */
+    async threads(viewer: CurrentUser | undefined, slug: string, page: number) {
+      const found = await readable(viewer, slug);
+      if (!found) return undefined;
+      const list = await repo.threads(found.space.id, {
+        includeHidden: found.access.moderate,
+        offset: (page - 1) * THREADS_PER_PAGE,
+        limit: THREADS_PER_PAGE,
+        ...(viewer ? { readerId: viewer.id } : {}),
+      });
+      return {
+        ...found,
+        ...list,
+        pages: Math.max(1, Math.ceil(list.total / THREADS_PER_PAGE)),
+        rows: list.rows.map((r) => ({
+          ...r,
+          // Anonymous threads carry no name, whoever is reading.
+          authorName: r.thread.anonymous ? null : r.authorName,
+          isNew: Boolean(viewer) && (!r.lastReadAt || r.lastReadAt < r.thread.lastPostAt),
+        })),
+      };
+    },
+    /**
+     * A page of a thread. Members see visible posts (and their own waiting
+     * ones); moderators also see hidden and waiting posts, marked. Reading
+     * records the visit, after working out which posts are new.
+     */
+    async thread(viewer: CurrentUser | undefined, slug: string, threadId: string, page: number) {
+      const found = await threadFor(viewer, slug, threadId);
+      if (!found) return undefined;
+      const statuses: PostStatus[] = found.access.moderate
+        ? ['visible', 'hidden', 'pending', 'deleted']
+        : ['visible', 'deleted'];
+      const list = await repo.posts(threadId, {
+        statuses,
+        offset: (page - 1) * POSTS_PER_PAGE,
+        limit: POSTS_PER_PAGE,
+        ...(viewer ? { viewerId: viewer.id } : {}),
+      });
+      const lastRead = viewer ? await repo.lastRead(viewer.id, threadId) : undefined;
+      if (viewer) {
+        const newest = list.rows.at(-1)?.createdAt;
+        if (newest) await repo.markRead(viewer.id, threadId, newest);
+      }
+      return {
+        ...found,
+        total: list.total,
+        pages: Math.max(1, Math.ceil(list.total / POSTS_PER_PAGE)),
+        posts: list.rows.map((p) => ({
+          ...p,
+          authorName: p.anonymous ? null : p.authorName,
+          authorKind: p.anonymous ? null : p.authorKind,
+          isNew: Boolean(viewer) && !p.mine && (!lastRead || p.createdAt > lastRead),
+        })),
+        mayPostAnonymously: viewer ? await mayPostAnonymously(viewer, found.space) : false,
+      };
+    },
+    /** Which page of the thread a post is on, for links to it. */
+    async pageOf(viewer: CurrentUser | undefined, postId: string) {
+      const found = await postFor(viewer, postId);
+      if (!found) return undefined;
+      const statuses: PostStatus[] = found.access.moderate
+        ? ['visible', 'hidden', 'pending', 'deleted']
+        : ['visible', 'deleted'];
+      const before = await repo.postsBefore(found.thread.id, found.post.number, statuses);
+      return {
+        slug: found.space.slug,
+        threadId: found.thread.id,
+        page: Math.floor(before / POSTS_PER_PAGE) + 1,
+      };
+    },
+    /** What the new-thread form needs to know. */
+    async newThreadForm(viewer: CurrentUser, slug: string) {
+      const found = await readable(viewer, slug);
+      if (!found) return undefined;
+      if (!found.access.post) throw new CommunityRefusal(found.access.refusal ?? 'group');
+      return { ...found, mayPostAnonymously: await mayPostAnonymously(viewer, found.space) };
+    },
+    async createThread(
+      viewer: CurrentUser,
+      slug: string,
+      input: { title: string; body: string; anonymous: boolean },
+    ) {
+      const found = await readable(viewer, slug);
+      if (!found) return undefined;
+      if (!found.access.post) throw new CommunityRefusal(found.access.refusal ?? 'group');
+      const anonymous = input.anonymous && (await mayPostAnonymously(viewer, found.space));
+      const status = await statusForNewPost(viewer, found.access);
+      const created = await repo.createThread(
+        {
+          spaceId: found.space.id,
+          title: input.title,
+          authorId: viewer.id,
+          anonymous,
+          hidden: status === 'pending',
+        },
+        { body: input.body, bodyHtml: render(input.body), status },
+      );
+      await people.audit('community.thread_created', {
+        actorId: viewer.id,
+        detail: { thread: created.thread.id, held: status === 'pending' },
+      });
+      return { ...created, held: status === 'pending' };
+    },
+    async reply(
+      viewer: CurrentUser,
+      slug: string,
+      threadId: string,
+      input: { body: string; anonymous: boolean },
+    ) {
+      const found = await threadFor(viewer, slug, threadId);
+      if (!found) return undefined;
+      if (!found.access.post) throw new CommunityRefusal(found.access.refusal ?? 'group');
+      if (found.thread.locked && !found.access.moderate) throw new CommunityRefusal('locked');
+      const anonymous = input.anonymous && (await mayPostAnonymously(viewer, found.space));
+      const status = await statusForNewPost(viewer, found.access);
+      const post = await repo.reply({
+        threadId,
+        authorId: viewer.id,
+        anonymous,
+        body: input.body,
+        bodyHtml: render(input.body),
+        status,
+      });
+      return { post, held: status === 'pending' };
+    },
+    /** The post as its author wrote it, for editing or quoting. */
+    async source(viewer: CurrentUser | undefined, postId: string) {
+      const found = await postFor(viewer, postId);
+      if (!found || found.post.status === 'deleted') return undefined;
+      const mayEdit = found.access.moderate || found.post.authorId === viewer?.id;
+      return { ...found, mayEdit };
+    },
+    async edit(viewer: CurrentUser, postId: string, body: string) {
+      const found = await postFor(viewer, postId);
+      if (!found || found.post.status === 'deleted') return undefined;
+      if (!found.access.moderate && found.post.authorId !== viewer.id)
+        throw new CommunityRefusal('notYours');
+      if (found.thread.locked && !found.access.moderate) throw new CommunityRefusal('locked');
+      const row = await repo.editPost(postId, body, render(body), viewer.id);
+      await people.audit('community.post_edited', {
+        actorId: viewer.id,
+        detail: { post: postId, byModerator: found.post.authorId !== viewer.id },
+      });
+      return row && { post: row, space: found.space, thread: found.thread };
+    },
+    /** Earlier versions of a post: moderators only. */
+    async revisions(viewer: CurrentUser, postId: string) {
+      const found = await postFor(viewer, postId);
+      if (!found) return undefined;
+      if (!found.access.moderate) throw new CommunityRefusal('notYours');
+      return { ...found, revisions: await repo.revisions(postId) };
+    },
+    async remove(viewer: CurrentUser, postId: string) {
+      const found = await postFor(viewer, postId);
+      if (!found) return undefined;
+      if (!found.access.moderate && found.post.authorId !== viewer.id)
+        throw new CommunityRefusal('notYours');
+      const row = await repo.deletePost(postId);
+      await people.audit('community.post_deleted', {
+        actorId: viewer.id,
+        detail: { post: postId, byModerator: found.post.authorId !== viewer.id },
+      });
+      return row && { post: row, space: found.space, thread: found.thread };
+    },
+    async like(viewer: CurrentUser, postId: string) {
+      const found = await postFor(viewer, postId);
+      if (!found || found.post.status !== 'visible') return undefined;
+      if (!found.access.post) throw new CommunityRefusal(found.access.refusal ?? 'group');
+      return { liked: await repo.toggleLike(postId, viewer.id), ...found };
+    },
+    async report(viewer: CurrentUser, postId: string, reason: string) {
+      const found = await postFor(viewer, postId);
+      if (!found || found.post.status !== 'visible') return undefined;
+      if (!viewer.approved && !isStaffModerator(viewer)) throw new CommunityRefusal('approval');
+      await repo.report(postId, viewer.id, reason);
+      await people.audit('community.post_reported', {
+        actorId: viewer.id,
+        detail: { post: postId },
+      });
+      return found;
+    },
+
+    /** The moderation queue (site moderators): reports and held posts. */
+    async queue(viewer: CurrentUser | undefined) {
+      if (!isStaffModerator(viewer)) throw new CommunityRefusal('notYours');
+      return repo.queue();
+    },
+    /**
+     * A moderator's decision on a post: hide, restore (also approves a held
+     * post) or dismiss the reports. Reports on it are resolved; audited.
+     */
+    async moderatePost(
+      viewer: CurrentUser,
+      postId: string,
+      action: 'hide' | 'restore' | 'dismiss',
+      reason: string,
+    ) {
+      const found = await postFor(viewer, postId);
+      if (!found) return undefined;
+      if (!found.access.moderate) throw new CommunityRefusal('notYours');
+      if (action !== 'dismiss')
+        await repo.setPostStatus(postId, action === 'hide' ? 'hidden' : 'visible');
+      // The opening post of a held thread shows the thread too.
+      if (action === 'restore' && found.post.number === 1 && found.thread.hidden)
+        await repo.setThread(found.thread.id, { hidden: false });
+      await repo.resolveReports(postId, viewer.id, action);
+      await people.audit(`community.post_${action}`, {
+        actorId: viewer.id,
+        subjectId: found.post.authorId,
+        detail: { post: postId, reason },
+      });
+      return found;
+    },
+    /** Pin, lock, hide or move a thread (the space's moderators). */
+    async moderateThread(
+      viewer: CurrentUser,
+      slug: string,
+      threadId: string,
+      change: { pinned?: boolean; locked?: boolean; hidden?: boolean; moveTo?: string },
+    ) {
+      const found = await threadFor(viewer, slug, threadId);
+      if (!found) return undefined;
+      if (!found.access.moderate) throw new CommunityRefusal('notYours');
+      let spaceId: string | undefined;
+      if (change.moveTo) {
+        const target = await spaceFor(viewer, change.moveTo);
+        if (!target?.access.moderate) throw new CommunityRefusal('notYours');
+        spaceId = target.space.id;
+      }
+      const row = await repo.setThread(threadId, {
+        ...(change.pinned === undefined ? {} : { pinned: change.pinned }),
+        ...(change.locked === undefined ? {} : { locked: change.locked }),
+        ...(change.hidden === undefined ? {} : { hidden: change.hidden }),
+        ...(spaceId ? { spaceId } : {}),
+      });
+      await people.audit('community.thread_moderated', {
+        actorId: viewer.id,
+        detail: { thread: threadId, ...change },
+      });
+      return row;
+    },
+
+    /** Ask to join a group. */
+    async requestToJoin(viewer: CurrentUser, slug: string) {
+      const space = await repo.spaceBySlug(slug);
+      if (!space || space.visibility !== 'group') return undefined;
+      if (!viewer.approved) throw new CommunityRefusal('approval');
+      const existing = await repo.membership(space.id, viewer.id);
+      if (!existing) await repo.setMembership(space.id, viewer.id, { status: 'requested' });
+      return space;
+    },
+    /** A group's members and requests: its moderators only. */
+    async members(viewer: CurrentUser, slug: string) {
+      const found = await spaceFor(viewer, slug);
+      if (!found) return undefined;
+      if (!found.access.moderate) throw new CommunityRefusal('notYours');
+      return { ...found, members: await repo.members(found.space.id) };
+    },
+    async decideMember(
+      viewer: CurrentUser,
+      slug: string,
+      userId: string,
+      decision: 'accept' | 'remove',
+    ) {
+      const found = await spaceFor(viewer, slug);
+      if (!found) return undefined;
+      if (!found.access.moderate) throw new CommunityRefusal('notYours');
+      if (decision === 'accept')
+        await repo.setMembership(found.space.id, userId, { status: 'member' });
+      else await repo.removeMembership(found.space.id, userId);
+      await people.audit(`community.member_${decision}`, {
+        actorId: viewer.id,
+        subjectId: userId,
+        detail: { space: found.space.id },
+      });
+      return found;
+    },
+
+    /** Search posts, only in spaces the viewer may read. */
+    async search(viewer: CurrentUser | undefined, q: string) {
+      const spaces = await this.spaces(viewer);
+      return repo.search(
+        q,
+        spaces.filter((s) => s.access.read).map((s) => s.space.id),
+      );
+    },
+    personalData: {
+      name: 'community',
+      export: (userId: string) => repo.postsBy(userId),
+      erase: (userId: string, removeContributions: boolean) =>
+        repo.eraseMember(userId, removeContributions),
+    },
+  };
+}
+
+export type CommunityService = ReturnType<typeof createCommunityService>;
