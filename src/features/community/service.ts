@@ -1,6 +1,12 @@
 import type { CurrentUser } from '../../platform/auth.ts';
 import { renderMarkdown } from '../../platform/rich-text.ts';
-import type { CommunityRepository, MembershipRow, SpaceRow } from './repository.ts';
+import type {
+  CommunityRepository,
+  MembershipRow,
+  PostRow,
+  SpaceRow,
+  ThreadRow,
+} from './repository.ts';
 import type { PostStatus } from './schema.ts';
 
 /**
@@ -62,7 +68,28 @@ export function accessTo(
   return { read, post, moderate, ...(refusal ? { refusal } : {}), membership };
 }
 
+/** What happened, for whoever listens (notifications). Authors of anonymous posts are not passed on. */
+export interface CommunityEvents {
+  posted(e: {
+    post: PostRow;
+    thread: ThreadRow;
+    space: SpaceRow;
+    /** The writer's id, for not notifying them of their own post. */
+    authorId: string;
+    /** The name to show, or undefined when the post is anonymous ("A parent"). */
+    authorName: string | undefined;
+  }): Promise<void>;
+  moderated(e: {
+    post: PostRow;
+    thread: ThreadRow;
+    space: SpaceRow;
+    action: 'hide' | 'restore' | 'dismiss';
+    reason: string;
+  }): Promise<void>;
+}
+
 export interface CommunityDeps {
+  events?: CommunityEvents;
   repo: CommunityRepository;
   people: {
     user(id: string): Promise<{ kind: string; displayName: string } | undefined>;
@@ -126,6 +153,16 @@ export function createCommunityService(deps: CommunityDeps) {
     return (await repo.publishedPostsBy(viewer.id)) < held ? 'pending' : 'visible';
   }
   const render = (body: string) => renderMarkdown(body, { ugc: true });
+  /** Pass a published post on to whoever listens (never an anonymous author's name). */
+  async function tell(viewer: CurrentUser, post: PostRow, thread: ThreadRow, space: SpaceRow) {
+    await deps.events?.posted({
+      post,
+      thread,
+      space,
+      authorId: viewer.id,
+      authorName: post.anonymous ? undefined : viewer.displayName,
+    });
+  }
 
   return {
     accessTo,
@@ -248,6 +285,7 @@ export function createCommunityService(deps: CommunityDeps) {
         actorId: viewer.id,
         detail: { thread: created.thread.id, held: status === 'pending' },
       });
+      if (status === 'visible') await tell(viewer, created.post, created.thread, found.space);
       return { ...created, held: status === 'pending' };
     },
     async reply(
@@ -270,6 +308,7 @@ export function createCommunityService(deps: CommunityDeps) {
         bodyHtml: render(input.body),
         status,
       });
+      if (status === 'visible') await tell(viewer, post, found.thread, found.space);
       return { post, held: status === 'pending' };
     },
     /** The post as its author wrote it, for editing or quoting. */
@@ -353,6 +392,17 @@ export function createCommunityService(deps: CommunityDeps) {
       if (action === 'restore' && found.post.number === 1 && found.thread.hidden)
         await repo.setThread(found.thread.id, { hidden: false });
       await repo.resolveReports(postId, viewer.id, action);
+      await deps.events?.moderated({ ...found, action, reason });
+      // A held post that is approved now reaches the people it concerns.
+      if (action === 'restore' && found.post.status === 'pending' && found.post.authorId) {
+        const author = await people.user(found.post.authorId);
+        await deps.events?.posted({
+          ...found,
+          post: { ...found.post, status: 'visible' },
+          authorId: found.post.authorId,
+          authorName: found.post.anonymous ? undefined : author?.displayName,
+        });
+      }
       await people.audit(`community.post_${action}`, {
         actorId: viewer.id,
         subjectId: found.post.authorId,
