@@ -26,8 +26,15 @@ import { resourcesSeeder } from './features/resources/seed.ts';
 import { createResourcesService, type ResourcesService } from './features/resources/service.ts';
 import { createCommunityRepository } from './features/community/repository.ts';
 import { communityRoutes } from './features/community/routes.ts';
+import { createNotifications, DIGEST_JOB } from './features/community/notifications.ts';
+import { createNotificationsRepository } from './features/community/notifications-repository.ts';
+import { notificationsRoutes } from './features/community/notifications-routes.ts';
 import { communitySeeder } from './features/community/seed.ts';
 import { type CommunityService, createCommunityService } from './features/community/service.ts';
+import { createMembersRepository } from './features/members/repository.ts';
+import { membersRoutes } from './features/members/routes.ts';
+import { membersSeeder } from './features/members/seed.ts';
+import { createMembersService } from './features/members/service.ts';
 import { orukRoutes } from './features/services/api-routes.ts';
 import {
   createServiceChanges,
@@ -209,7 +216,18 @@ export async function buildApp({
   });
   accounts.addDataProvider(serviceChanges.personalData);
   const communityRepo = createCommunityRepository(database.db);
+  const notifications = createNotifications({
+    repo: createNotificationsRepository(database.db),
+    community: communityRepo,
+    mailer,
+    jobs,
+    i18n,
+    baseUrl: config.baseUrl,
+    secret: config.sessionSecret,
+    log: app.log,
+  });
   const community = createCommunityService({
+    events: notifications,
     repo: communityRepo,
     people: {
       user: (id) => accounts.user(id),
@@ -223,6 +241,15 @@ export async function buildApp({
     }),
   );
   accounts.addDataProvider(community.personalData);
+  accounts.addDataProvider(notifications.personalData);
+  const membersRepo = createMembersRepository(database.db);
+  const members = createMembersService({ repo: membersRepo });
+  seeders.push(
+    membersSeeder(membersRepo, {
+      idByEmail: async (email) => (await accounts.approvedMemberByEmail(email))?.id,
+    }),
+  );
+  accounts.addDataProvider(members.personalData);
   seeders.push(servicesSeeder(servicesRepo, services));
 
   app.decorate('platform', { config, database, jobs, mailer, storage, i18n, routes, seeders });
@@ -278,6 +305,8 @@ export async function buildApp({
   await app.register(
     resourcesRoutes(resources, { baseUrl: config.baseUrl, dataDir: config.dataDir, storage }),
   );
+  await app.register(notificationsRoutes(notifications));
+  await app.register(membersRoutes(members));
   await app.register(communityRoutes(community));
   await app.register(pagesRoutes());
 
@@ -288,6 +317,7 @@ export async function buildApp({
   await jobs.schedule(PURGE_JOB, 24 * 3600);
   await jobs.schedule(VERIFY_REMINDER_JOB, 24 * 3600);
   await jobs.schedule(PURGE_SUGGESTIONS_JOB, 24 * 3600);
+  await jobs.schedule(DIGEST_JOB, 24 * 3600);
   if (config.runJobs) jobs.start();
   app.addHook('onClose', async () => jobs.stop());
   return app;

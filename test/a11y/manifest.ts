@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../src/db/client.ts';
+import { makeUnsubscribeToken } from '../../src/features/community/notifications.ts';
 import { linkFromMail } from '../helpers/mail.ts';
 
 /**
@@ -267,6 +268,28 @@ export const pages: Record<string, PageSample> = {
     as: 'moderator',
   },
   '/admin/moderation': { paths: ['/admin/moderation'], as: 'moderator' },
+  '/community/people': {
+    paths: ['/community/people', '/community/people?q=letterbox&kind=practitioner'],
+    as: 'member',
+  },
+  '/community/people/profile': { paths: ['/community/people/profile'], as: 'member' },
+  '/community/notifications': {
+    paths: ['/community/notifications', '/community/notifications?kind=mention'],
+    as: 'member',
+  },
+  '/community/notifications/settings': {
+    paths: ['/community/notifications/settings'],
+    as: 'member',
+  },
+  '/community/notifications/unsubscribe/:token': {
+    paths: async (ctx) => [
+      `/community/notifications/unsubscribe/${makeUnsubscribeToken(
+        ctx.app.platform.config.sessionSecret,
+        await userId(ctx, 'member@example.org'),
+        'mention',
+      )}`,
+    ],
+  },
 
   // Resources
   '/resources': {

@@ -21,6 +21,9 @@ export type MembershipRow = typeof spaceMembers.$inferSelect;
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
+/** Threads in a space are counted up to this many; beyond it the list pages by "next". */
+export const THREAD_COUNT_CAP = 5_000;
+
 /** The author's name and kind, or nothing for an anonymous post (never read for those). */
 const authorName = sql<
   string | null
@@ -139,23 +142,40 @@ export function createCommunityRepository(db: Db) {
       const where = opts.includeHidden
         ? eq(threads.spaceId, spaceId)
         : and(eq(threads.spaceId, spaceId), eq(threads.hidden, false));
-      const [rows, [total]] = await Promise.all([
+      const [page, [total]] = await Promise.all([
         db
-          .select({
-            thread: threads,
-            authorName: threadAuthorName,
-            lastReadAt: opts.readerId
-              ? sql<Date | null>`(SELECT r.last_read_at FROM thread_reads r WHERE r.thread_id = ${threads.id} AND r.user_id = ${opts.readerId})`
-              : sql<Date | null>`NULL::timestamptz`,
-          })
+          .select({ thread: threads, authorName: threadAuthorName })
           .from(threads)
           .leftJoin(users, eq(users.id, threads.authorId))
           .where(where)
           .orderBy(desc(threads.pinned), desc(threads.lastPostAt), desc(threads.id))
           .limit(opts.limit)
           .offset(opts.offset),
-        db.select({ n: count() }).from(threads).where(where),
+        // Counted up to a cap: past it, a space's list pages by "next" alone.
+        db
+          .execute(
+            sql`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${threads} WHERE ${where} LIMIT ${THREAD_COUNT_CAP + 1}) x`,
+          )
+          .then((r) => (r as unknown as { rows: { n: number }[] }).rows),
       ]);
+      // When the reader last read each thread on the page (one query for the page, not per row).
+      const reads =
+        opts.readerId && page.length
+          ? await db
+              .select({ threadId: threadReads.threadId, at: threadReads.lastReadAt })
+              .from(threadReads)
+              .where(
+                and(
+                  eq(threadReads.userId, opts.readerId),
+                  inArray(
+                    threadReads.threadId,
+                    page.map((r) => r.thread.id),
+                  ),
+                ),
+              )
+          : [];
+      const readAt = new Map(reads.map((r) => [r.threadId, r.at]));
+      const rows = page.map((r) => ({ ...r, lastReadAt: readAt.get(r.thread.id) ?? null }));
       return { rows, total: Number(total?.n ?? 0) };
     },
     async thread(id: string): Promise<ThreadRow | undefined> {

@@ -90,7 +90,8 @@ export const threads = pgTable(
     lastPostAt: timestamp('last_post_at', { withTimezone: true }).notNull().defaultNow(),
     isDemo: boolean('is_demo').notNull().default(false),
   },
-  (t) => [index('threads_space_idx').on(t.spaceId, t.pinned, t.lastPostAt)],
+  // Read backwards for "pinned first, then latest activity" (every column descending).
+  (t) => [index('threads_space_idx').on(t.spaceId, t.pinned, t.lastPostAt, t.id)],
 );
 
 export const POST_STATUSES = ['visible', 'pending', 'hidden', 'deleted'] as const;
@@ -184,3 +185,104 @@ export const threadReads = pgTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.threadId] })],
 );
+
+/**
+ * Notifications (#6): what a member is told about, kept for the notifications
+ * page and for email (at once or in the daily digest). `actor_label` is the
+ * writer's display name, or NULL for an anonymous post ("A parent"): the
+ * author of an anonymous post is never stored here.
+ */
+export const NOTIFICATION_KINDS = [
+  'mention',
+  'reply',
+  'followed',
+  'new_thread',
+  'moderation',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+export const EMAIL_CHOICES = ['immediately', 'daily', 'never'] as const;
+export type EmailChoice = (typeof EMAIL_CHOICES)[number];
+export const FOLLOW_MODES = ['follow', 'mute'] as const;
+export type FollowMode = (typeof FOLLOW_MODES)[number];
+
+export const communityNotifications = pgTable(
+  'community_notifications',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: NOTIFICATION_KINDS }).notNull(),
+    spaceId: uuid('space_id')
+      .notNull()
+      .references(() => communitySpaces.id, { onDelete: 'cascade' }),
+    threadId: uuid('thread_id')
+      .notNull()
+      .references(() => threads.id, { onDelete: 'cascade' }),
+    postId: uuid('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    /** The writer's display name; NULL for an anonymous post (or a moderator's decision). */
+    actorLabel: text('actor_label'),
+    /** For moderation decisions: hide or restore, and the reason given. */
+    action: text('action', { enum: ['hide', 'restore'] }),
+    reason: text('reason'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    readAt: timestamp('read_at', { withTimezone: true }),
+    emailedAt: timestamp('emailed_at', { withTimezone: true }),
+    digestedAt: timestamp('digested_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('community_notifications_user_idx').on(t.userId, t.createdAt),
+    index('community_notifications_digest_idx').on(t.createdAt),
+  ],
+);
+
+/** A member following or muting a thread. */
+export const threadFollows = pgTable(
+  'thread_follows',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    threadId: uuid('thread_id')
+      .notNull()
+      .references(() => threads.id, { onDelete: 'cascade' }),
+    mode: text('mode', { enum: FOLLOW_MODES }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.threadId] }),
+    index('thread_follows_thread_idx').on(t.threadId),
+  ],
+);
+
+/** A member following (new threads) or muting a space. */
+export const spaceFollows = pgTable(
+  'space_follows',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    spaceId: uuid('space_id')
+      .notNull()
+      .references(() => communitySpaces.id, { onDelete: 'cascade' }),
+    mode: text('mode', { enum: FOLLOW_MODES }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.spaceId] }),
+    index('space_follows_space_idx').on(t.spaceId),
+  ],
+);
+
+/** How a member wants to hear by email: at once (the default), a daily digest, or never; and kinds turned off. */
+export const notificationPrefs = pgTable('notification_prefs', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  email: text('email', { enum: EMAIL_CHOICES }).notNull().default('immediately'),
+  /** Kinds of notification not to email (they still appear on the notifications page). */
+  emailOff: text('email_off').array().notNull().default([]),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});

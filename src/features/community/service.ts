@@ -1,11 +1,12 @@
 import type { CurrentUser } from '../../platform/auth.ts';
 import { renderMarkdown } from '../../platform/rich-text.ts';
-import type {
-  CommunityRepository,
-  MembershipRow,
-  PostRow,
-  SpaceRow,
-  ThreadRow,
+import {
+  type CommunityRepository,
+  THREAD_COUNT_CAP,
+  type MembershipRow,
+  type PostRow,
+  type SpaceRow,
+  type ThreadRow,
 } from './repository.ts';
 import type { PostStatus } from './schema.ts';
 
@@ -190,14 +191,20 @@ export function createCommunityService(deps: CommunityDeps) {
       const list = await repo.threads(found.space.id, {
         includeHidden: found.access.moderate,
         offset: (page - 1) * THREADS_PER_PAGE,
-        limit: THREADS_PER_PAGE,
+        limit: THREADS_PER_PAGE + 1, // one more: is there a next page?
         ...(viewer ? { readerId: viewer.id } : {}),
       });
+      const hasNext = list.rows.length > THREADS_PER_PAGE;
+      // Past the counting cap the number of pages is not known: "next" while there is one.
+      const pages =
+        list.total > THREAD_COUNT_CAP
+          ? page + (hasNext ? 1 : 0)
+          : Math.max(1, Math.ceil(list.total / THREADS_PER_PAGE));
       return {
         ...found,
         ...list,
-        pages: Math.max(1, Math.ceil(list.total / THREADS_PER_PAGE)),
-        rows: list.rows.map((r) => ({
+        pages,
+        rows: list.rows.slice(0, THREADS_PER_PAGE).map((r) => ({
           ...r,
           // Anonymous threads carry no name, whoever is reading.
           authorName: r.thread.anonymous ? null : r.authorName,

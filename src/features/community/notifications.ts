@@ -1,0 +1,487 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { CurrentUser, UserRole } from '../../platform/auth.ts';
+import type { I18n, Locale, Translate } from '../../platform/i18n/index.ts';
+import type { JobQueue } from '../../platform/jobs/index.ts';
+import type { Mailer } from '../../platform/mail.ts';
+import type { NotificationsRepository, Prefs } from './notifications-repository.ts';
+import type { CommunityRepository, SpaceRow } from './repository.ts';
+import {
+  EMAIL_CHOICES,
+  type EmailChoice,
+  type FollowMode,
+  NOTIFICATION_KINDS,
+  type NotificationKind,
+} from './schema.ts';
+import { accessTo, type CommunityEvents, CommunityRefusal } from './service.ts';
+
+/**
+ * Community notifications: who is told about a published post (mentions,
+ * replies to one's thread, replies in followed threads, new threads in
+ * followed spaces) or a moderator's decision on their post; the
+ * notifications page; email at once or as a daily digest, per member; the
+ * one-click unsubscribe for each kind of email; following and muting.
+ *
+ * Only people who may read the space are ever told, never the writer about
+ * their own post. An anonymous post reaches here with no name (`authorName`
+ * undefined) and is stored and shown as "A parent"; its author's id is used
+ * only to leave them out, and never stored with a notification.
+ */
+
+export const DIGEST_JOB = 'community.daily-digest';
+/** A day, and a little more, so a late-running job leaves nothing out (digested items are marked). */
+const DIGEST_WINDOW_MS = 26 * 3600 * 1000;
+const PAGE_LIMIT = 100;
+/** What an unsubscribe link can turn off: one kind of notification email, or the daily digest. */
+export const UNSUBSCRIBE_KINDS = [...NOTIFICATION_KINDS, 'digest'] as const;
+export type UnsubscribeKind = (typeof UNSUBSCRIBE_KINDS)[number];
+
+export interface NotificationsDeps {
+  repo: NotificationsRepository;
+  community: CommunityRepository;
+  mailer: Mailer;
+  jobs: JobQueue;
+  i18n: I18n;
+  baseUrl: string;
+  /** The session secret: signs unsubscribe links. */
+  secret: string;
+  log?: { error(obj: unknown, msg: string): void };
+}
+
+interface Person {
+  id: string;
+  displayName: string;
+  role: UserRole;
+  approvedAt: Date | null;
+  email: string | null;
+  locale: string;
+}
+
+/** A person as the access rules see them. */
+const asViewer = (p: Person): CurrentUser => ({
+  id: p.id,
+  displayName: p.displayName,
+  role: p.role,
+  approved: p.approvedAt !== null,
+  totpEnabled: false,
+});
+
+/** The text in which mentions count: not lines quoted from another post. */
+export function unquoted(body: string): string {
+  return body
+    .split('\n')
+    .filter((line) => !/^\s{0,3}>/.test(line))
+    .join('\n');
+}
+
+const WORD = /[\p{L}\p{N}_]/u;
+
+/**
+ * The ids of people mentioned as "@Display Name" in `text`: at each "@" (not
+ * inside a word, so not an email address) the longest matching display name,
+ * case-insensitively, that does not run on into a longer word.
+ */
+export function findMentions(
+  text: string,
+  candidates: { id: string; displayName: string }[],
+): Set<string> {
+  const lower = text.toLowerCase();
+  const names = candidates
+    .map((c) => ({ id: c.id, name: c.displayName.toLowerCase() }))
+    .filter((c) => c.name.length > 0)
+    .sort((a, b) => b.name.length - a.name.length);
+  const found = new Set<string>();
+  for (let i = lower.indexOf('@'); i >= 0; i = lower.indexOf('@', i + 1)) {
+    if (i > 0 && (WORD.test(lower.charAt(i - 1)) || lower.charAt(i - 1) === '.')) continue;
+    const rest = lower.slice(i + 1);
+    const fits = (name: string) => rest.startsWith(name) && !WORD.test(rest.charAt(name.length));
+    const best = names.find((c) => fits(c.name));
+    if (!best) continue;
+    for (const c of names) if (c.name === best.name) found.add(c.id);
+  }
+  return found;
+}
+
+const macFor = (secret: string, payload: string) =>
+  createHmac('sha256', secret).update(`community.unsubscribe:${payload}`).digest('base64url');
+
+/**
+ * The token in an unsubscribe link: who and which kind of email, signed
+ * (HMAC-SHA256 with the session secret), base64url. Exported for tests.
+ */
+export function makeUnsubscribeToken(secret: string, userId: string, kind: UnsubscribeKind) {
+  const payload = `${userId}:${kind}`;
+  return `${Buffer.from(payload).toString('base64url')}.${macFor(secret, payload)}`;
+}
+
+export function createNotifications(deps: NotificationsDeps) {
+  const { repo, community, mailer, i18n, baseUrl } = deps;
+
+  const sign = (payload: string) => macFor(deps.secret, payload);
+  const unsubscribeToken = (userId: string, kind: UnsubscribeKind) =>
+    makeUnsubscribeToken(deps.secret, userId, kind);
+  function readToken(token: string): { userId: string; kind: UnsubscribeKind } | undefined {
+    const [data, mac] = token.split('.');
+    if (!data || !mac || token.split('.').length !== 2) return undefined;
+    const payload = Buffer.from(data, 'base64url').toString('utf8');
+    const expected = Buffer.from(sign(payload));
+    const given = Buffer.from(mac);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+    const m = /^([0-9a-f-]{36}):([a-z_]+)$/.exec(payload);
+    if (!m || !(UNSUBSCRIBE_KINDS as readonly string[]).includes(m[2]!)) return undefined;
+    return { userId: m[1]!, kind: m[2] as UnsubscribeKind };
+  }
+  const unsubscribeUrl = (userId: string, kind: UnsubscribeKind) =>
+    `${baseUrl}/community/notifications/unsubscribe/${unsubscribeToken(userId, kind)}`;
+
+  const translator = (locale: string) => i18n.translator((locale === 'cy' ? 'cy' : 'en') as Locale);
+  const spaceName = (locale: string, s: SpaceRow) =>
+    locale === 'cy' && s.nameCy ? s.nameCy : s.name;
+
+  /** One notification in words: "A parent replied in “Title”, a thread you follow". */
+  function describe(
+    t: Translate,
+    n: { kind: NotificationKind; actorLabel: string | null; action: string | null },
+    title: string,
+  ): string {
+    const actor = n.actorLabel ?? t('community.aParent');
+    if (n.kind === 'moderation')
+      return t(
+        `community.notifications.text.moderation_${n.action === 'hide' ? 'hide' : 'restore'}`,
+        {
+          title,
+        },
+      );
+    return t(`community.notifications.text.${n.kind}`, { actor, title });
+  }
+
+  /** Whether this person may read the space now (and the thread, if hidden). */
+  async function mayRead(person: Person, space: SpaceRow, threadHidden: boolean) {
+    const viewer = asViewer(person);
+    const access = accessTo(space, viewer, await community.membership(space.id, person.id));
+    return access.read && (!threadHidden || access.moderate);
+  }
+
+  async function emailNow(
+    person: Person,
+    n: {
+      id: string;
+      kind: NotificationKind;
+      actorLabel: string | null;
+      action: string | null;
+      reason: string | null;
+      postId: string;
+    },
+    title: string,
+    space: SpaceRow,
+  ) {
+    if (!person.email) return;
+    const t = translator(person.locale);
+    const unsubscribe = unsubscribeUrl(person.id, n.kind);
+    const line = describe(t, n, title);
+    const parts = [
+      line,
+      ...(n.kind === 'moderation' && n.reason
+        ? [t('community.notifications.reason', { reason: n.reason })]
+        : []),
+      t('community.notifications.email.space', { space: spaceName(person.locale, space) }),
+      t('community.notifications.email.open', { link: `${baseUrl}/community/posts/${n.postId}` }),
+      t('community.notifications.email.privacy'),
+      t('community.notifications.email.footer', {
+        settings: `${baseUrl}/community/notifications/settings`,
+      }),
+      t('community.notifications.email.unsubscribe', {
+        kind: t(`community.notifications.kinds.${n.kind}`),
+        link: unsubscribe,
+      }),
+    ];
+    await mailer.send({
+      to: person.email,
+      subject: line,
+      text: `${parts.join('\n\n')}\n`,
+      headers: {
+        'List-Unsubscribe': `<${unsubscribe}>`,
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      },
+    });
+  }
+
+  /** Store notifications for these people, then email those who want it now. */
+  async function deliver(
+    recipients: Map<string, NotificationKind>,
+    what: {
+      space: SpaceRow;
+      threadId: string;
+      threadTitle: string;
+      threadHidden: boolean;
+      postId: string;
+      actorLabel: string | null;
+      action?: 'hide' | 'restore';
+      reason?: string;
+    },
+  ) {
+    if (!recipients.size) return;
+    const people = await repo.people([...recipients.keys()]);
+    const allowed: Person[] = [];
+    for (const p of people) if (await mayRead(p, what.space, what.threadHidden)) allowed.push(p);
+    const rows = await repo.add(
+      allowed.map((p) => ({
+        userId: p.id,
+        kind: recipients.get(p.id)!,
+        spaceId: what.space.id,
+        threadId: what.threadId,
+        postId: what.postId,
+        actorLabel: what.actorLabel,
+        action: what.action ?? null,
+        reason: what.reason || null,
+      })),
+    );
+    const prefs = await repo.prefsOf(allowed.map((p) => p.id));
+    const emailed: string[] = [];
+    for (const row of rows) {
+      const pref = prefs.get(row.userId) ?? { email: 'immediately', emailOff: [] };
+      const person = allowed.find((p) => p.id === row.userId)!;
+      if (pref.email !== 'immediately' || pref.emailOff.includes(row.kind) || !person.email)
+        continue;
+      await emailNow(person, row, what.threadTitle, what.space);
+      emailed.push(row.id);
+    }
+    await repo.markEmailed(emailed);
+  }
+
+  /** Never let a notification problem undo a post that is already saved. */
+  const safely = async (what: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (err) {
+      if (!deps.log) throw err;
+      deps.log.error({ err }, `community notifications: ${what} failed`);
+    }
+  };
+
+  const events: CommunityEvents = {
+    async posted({ post, thread, space, authorId, authorName }) {
+      await safely('posted', async () => {
+        const isNew = post.number === 1;
+        const watchers = await repo.watchers(thread.id, space.id);
+        const muted = new Set(
+          [...watchers.thread, ...watchers.space]
+            .filter((w) => w.mode === 'mute')
+            .map((w) => w.userId),
+        );
+        const recipients = new Map<string, NotificationKind>();
+        const add = (id: string | null | undefined, kind: NotificationKind) => {
+          if (!id || id === authorId || recipients.has(id)) return;
+          if (kind !== 'mention' && muted.has(id)) return;
+          recipients.set(id, kind);
+        };
+        const text = unquoted(post.body);
+        if (text.includes('@'))
+          for (const id of findMentions(text, await repo.mentionCandidates(text)))
+            add(id, 'mention');
+        if (!isNew) add(thread.authorId, 'reply');
+        for (const w of watchers.thread) if (w.mode === 'follow') add(w.userId, 'followed');
+        if (isNew)
+          for (const w of watchers.space) if (w.mode === 'follow') add(w.userId, 'new_thread');
+        // Writing in a thread follows it (unless one chose otherwise before).
+        await repo.followIfUnset(authorId, thread.id);
+        await deliver(recipients, {
+          space,
+          threadId: thread.id,
+          threadTitle: thread.title,
+          threadHidden: thread.hidden,
+          postId: post.id,
+          actorLabel: authorName ?? null,
+        });
+      });
+    },
+    async moderated({ post, thread, space, action, reason }) {
+      if (action === 'dismiss' || !post.authorId) return;
+      const authorId = post.authorId;
+      await safely('moderated', () =>
+        deliver(new Map([[authorId, 'moderation']]), {
+          space,
+          threadId: thread.id,
+          threadTitle: thread.title,
+          threadHidden: false,
+          postId: post.id,
+          actorLabel: null,
+          action,
+          reason,
+        }),
+      );
+    },
+  };
+
+  /** The space and what the viewer may do there; refused as the community pages refuse. */
+  async function readableSpace(viewer: CurrentUser, slug: string) {
+    const space = await community.spaceBySlug(slug);
+    if (!space) return undefined;
+    const access = accessTo(space, viewer, await community.membership(space.id, viewer.id));
+    if (!access.read) throw new CommunityRefusal(access.refusal ?? 'group');
+    return { space, access };
+  }
+
+  const api = {
+    ...events,
+    DIGEST_JOB,
+    unsubscribeToken,
+
+    /** A member's notifications, newest first, only those they may still read. */
+    async page(viewer: CurrentUser, kind?: NotificationKind) {
+      const [rows, memberships] = await Promise.all([
+        repo.list(viewer.id, { limit: PAGE_LIMIT, ...(kind ? { kind } : {}) }),
+        community.memberships(viewer.id),
+      ]);
+      const items = rows.filter((r) => {
+        const access = accessTo(
+          r.space,
+          viewer,
+          memberships.find((m) => m.spaceId === r.space.id),
+        );
+        if (!access.read) return false;
+        if (access.moderate) return true;
+        const ownPost = r.n.kind === 'moderation';
+        return !r.threadHidden && (r.postStatus === 'visible' || ownPost);
+      });
+      return {
+        items: items.map((r) => ({
+          id: r.n.id,
+          kind: r.n.kind,
+          actorLabel: r.n.actorLabel,
+          action: r.n.action,
+          reason: r.n.reason,
+          postId: r.n.postId,
+          threadTitle: r.threadTitle,
+          space: r.space,
+          createdAt: r.n.createdAt,
+          unread: !r.n.readAt,
+        })),
+        unread: items.filter((r) => !r.n.readAt).length,
+      };
+    },
+    describe,
+    unreadCount: (viewer: CurrentUser) => repo.unreadCount(viewer.id),
+    markAllRead: (viewer: CurrentUser) => repo.markAllRead(viewer.id),
+    settings: (viewer: CurrentUser): Promise<Prefs> => repo.prefs(viewer.id),
+    async saveSettings(viewer: CurrentUser, choice: EmailChoice, kinds: NotificationKind[]) {
+      if (!(EMAIL_CHOICES as readonly string[]).includes(choice)) throw new Error('Bad choice');
+      await repo.setPrefs(viewer.id, {
+        email: choice,
+        emailOff: NOTIFICATION_KINDS.filter((k) => !kinds.includes(k)),
+      });
+    },
+
+    /** Follow, mute or neither: a thread the viewer may read. */
+    async followThread(
+      viewer: CurrentUser,
+      slug: string,
+      threadId: string,
+      mode: FollowMode | 'none' | 'check',
+    ) {
+      const found = await readableSpace(viewer, slug);
+      if (!found) return undefined;
+      const thread = await community.thread(threadId);
+      if (!thread || thread.spaceId !== found.space.id) return undefined;
+      if (thread.hidden && !found.access.moderate) return undefined;
+      if (mode !== 'check') await repo.setThreadMode(viewer.id, thread.id, mode);
+      return { space: found.space, thread };
+    },
+    /** Follow (be told of new threads), mute or neither: a space the viewer may read. */
+    async followSpace(viewer: CurrentUser, slug: string, mode: FollowMode | 'none' | 'check') {
+      const found = await readableSpace(viewer, slug);
+      if (!found) return undefined;
+      if (mode !== 'check') await repo.setSpaceMode(viewer.id, found.space.id, mode);
+      return found;
+    },
+    /** The viewer's choice for a thread and its space, for the controls on the pages. */
+    async modes(viewer: CurrentUser, ids: { threadId?: string; spaceSlug?: string }) {
+      const space = ids.spaceSlug ? await community.spaceBySlug(ids.spaceSlug) : undefined;
+      return {
+        thread: ids.threadId ? await repo.threadMode(viewer.id, ids.threadId) : undefined,
+        space: space ? await repo.spaceMode(viewer.id, space.id) : undefined,
+      };
+    },
+
+    /** What an unsubscribe link is for, if it is one we made. */
+    unsubscribeTarget: (token: string) => readToken(token),
+    /** Turn off the kind of email the link names (the digest link stops the digest). */
+    async unsubscribe(token: string): Promise<UnsubscribeKind | undefined> {
+      const target = readToken(token);
+      if (!target) return undefined;
+      if (target.kind === 'digest') await repo.emailNever(target.userId);
+      else await repo.emailOff(target.userId, target.kind);
+      return target.kind;
+    },
+
+    /**
+     * The daily digest: one email to each member whose choice is "daily", with
+     * everything from the last day not yet emailed or digested, grouped by
+     * space; those notifications are then marked. Returns how many emails.
+     */
+    async sendDigest(now = new Date()): Promise<number> {
+      const rows = await repo.forDigest(new Date(now.getTime() - DIGEST_WINDOW_MS));
+      const byUser = new Map<string, typeof rows>();
+      for (const r of rows) byUser.set(r.n.userId, [...(byUser.get(r.n.userId) ?? []), r]);
+      const people = await repo.people([...byUser.keys()]);
+      let sent = 0;
+      for (const [userId, list] of byUser) {
+        const person = people.find((p) => p.id === userId);
+        const include: typeof rows = [];
+        if (person?.email)
+          for (const r of list)
+            if (!r.emailOff.includes(r.n.kind) && (await mayRead(person, r.space, false)))
+              include.push(r);
+        if (person?.email && include.length) {
+          const t = translator(person.locale);
+          const spaces = new Map<string, typeof rows>();
+          for (const r of include) spaces.set(r.space.id, [...(spaces.get(r.space.id) ?? []), r]);
+          const sections = [...spaces.values()].map((items) => {
+            const heading = spaceName(person.locale, items[0]!.space);
+            const lines = items.map(
+              (r) =>
+                `- ${describe(t, r.n, r.threadTitle)}${
+                  r.n.kind === 'moderation' && r.n.reason
+                    ? ` (${t('community.notifications.reason', { reason: r.n.reason })})`
+                    : ''
+                }\n  ${baseUrl}/community/posts/${r.n.postId}`,
+            );
+            return `${heading}\n${'='.repeat(Math.min(60, heading.length))}\n${lines.join('\n')}`;
+          });
+          const unsubscribe = unsubscribeUrl(userId, 'digest');
+          await mailer.send({
+            to: person.email,
+            subject: t('community.notifications.digest.subject', { count: include.length }),
+            text: `${[
+              t('community.notifications.digest.intro'),
+              ...sections,
+              t('community.notifications.email.privacy'),
+              t('community.notifications.email.footer', {
+                settings: `${baseUrl}/community/notifications/settings`,
+              }),
+              t('community.notifications.digest.unsubscribe', { link: unsubscribe }),
+            ].join('\n\n')}\n`,
+            headers: {
+              'List-Unsubscribe': `<${unsubscribe}>`,
+              'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+            },
+          });
+          sent++;
+        }
+        await repo.markDigested(list.map((r) => r.n.id));
+      }
+      return sent;
+    },
+
+    personalData: {
+      name: 'community-notifications',
+      export: (userId: string) => repo.personalData(userId),
+      erase: (userId: string) => repo.erase(userId),
+    },
+  };
+  deps.jobs.register(DIGEST_JOB, async () => {
+    await api.sendDigest();
+  });
+  return api;
+}
+
+export type CommunityNotifications = ReturnType<typeof createNotifications>;
