@@ -229,6 +229,7 @@ export async function buildApp({
   const community = createCommunityService({
     events: notifications,
     repo: communityRepo,
+    storage,
     people: {
       user: (id) => accounts.user(id),
       setting: (key) => accounts.setting(key),
@@ -307,7 +308,7 @@ export async function buildApp({
   );
   await app.register(notificationsRoutes(notifications));
   await app.register(membersRoutes(members));
-  await app.register(communityRoutes(community));
+  await app.register(communityRoutes(community, { dataDir: config.dataDir, storage }));
   await app.register(pagesRoutes());
 
   await jobs.schedule('jobs.cleanup', 24 * 3600);

@@ -27,7 +27,7 @@ async function post(
 describe('the community of practice', () => {
   let t: TestApp;
   const jar: Record<string, string> = {};
-  let group: { threadId: string; postId: string };
+  let group: { threadId: string; postId: string; attachmentId: string };
   let open: { slug: string; threadId: string };
   const get = (url: string, who?: string) =>
     t.app.inject({ url, headers: who ? { cookie: jar[who]! } : {} });
@@ -50,7 +50,13 @@ describe('the community of practice', () => {
        JOIN community_spaces s ON s.id = t.space_id JOIN posts p ON p.thread_id = t.id
        WHERE s.slug = 'parents-panel' ORDER BY t.created_at, p.number LIMIT 1`,
     );
-    group = { threadId: g!.thread_id, postId: g!.post_id };
+    // A file on the group's post (its row is enough: the refusal comes first).
+    const [a] = await t.database.query<{ id: string }>(
+      `INSERT INTO post_attachments (post_id, storage_key, filename, mime, size, alt)
+       VALUES ($1, 'community/x/y.png', 'y.png', 'image/png', 1, 'A picture') RETURNING id`,
+      [g!.post_id],
+    );
+    group = { threadId: g!.thread_id, postId: g!.post_id, attachmentId: a!.id };
     const [o] = await t.database.query<{ id: string }>(
       `SELECT t.id FROM threads t JOIN community_spaces s ON s.id = t.space_id
        WHERE s.slug = 'wales-network' ORDER BY t.created_at LIMIT 1`,
@@ -73,6 +79,7 @@ describe('the community of practice', () => {
       url
         .replace(':space', 'parents-panel')
         .replace('/posts/:id', `/posts/${group.postId}`)
+        .replace('/attachments/:id', `/attachments/${group.attachmentId}`)
         .replace(':id', group.threadId);
     const problems: string[] = [];
     for (const route of routes)

@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.ts';
 import { users } from '../accounts/schema.ts';
 import {
   communitySpaces,
+  postAttachments,
   type PostStatus,
   postLikes,
   postReports,
@@ -18,6 +19,9 @@ export type NewSpace = typeof communitySpaces.$inferInsert;
 export type ThreadRow = typeof threads.$inferSelect;
 export type PostRow = typeof posts.$inferSelect;
 export type MembershipRow = typeof spaceMembers.$inferSelect;
+export type AttachmentRow = typeof postAttachments.$inferSelect;
+/** An attachment to write with its post (the post's id is given by then). */
+export type NewAttachment = Omit<typeof postAttachments.$inferInsert, 'postId' | 'createdAt'>;
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
@@ -49,7 +53,8 @@ async function recount(tx: Tx | Db, threadId: string) {
 /** Add a post at the end of a thread; the thread row is locked so numbers never clash. */
 async function appendPost(
   tx: Tx,
-  values: Omit<typeof posts.$inferInsert, 'number' | 'id'>,
+  values: Omit<typeof posts.$inferInsert, 'number'>,
+  attachments: NewAttachment[] = [],
 ): Promise<PostRow> {
   await tx.execute(sql`SELECT id FROM threads WHERE id = ${values.threadId} FOR UPDATE`);
   const [last] = await tx
@@ -60,6 +65,8 @@ async function appendPost(
     .insert(posts)
     .values({ ...values, number: Number(last?.n ?? 0) + 1 })
     .returning();
+  if (attachments.length)
+    await tx.insert(postAttachments).values(attachments.map((a) => ({ ...a, postId: row!.id })));
   await recount(tx, values.threadId);
   return row!;
 }
@@ -197,7 +204,7 @@ export function createCommunityRepository(db: Db) {
             )
           : inArray(posts.status, opts.statuses),
       );
-      const [rows, [total]] = await Promise.all([
+      const [page, [total]] = await Promise.all([
         db
           .select({
             id: posts.id,
@@ -226,7 +233,38 @@ export function createCommunityRepository(db: Db) {
           .offset(opts.offset),
         db.select({ n: count() }).from(posts).where(where),
       ]);
+      // The page's attachments, in one query (never anything about who uploaded them).
+      const files = page.length
+        ? await db
+            .select({
+              id: postAttachments.id,
+              postId: postAttachments.postId,
+              filename: postAttachments.filename,
+              mime: postAttachments.mime,
+              size: postAttachments.size,
+              alt: postAttachments.alt,
+            })
+            .from(postAttachments)
+            .where(
+              inArray(
+                postAttachments.postId,
+                page.map((p) => p.id),
+              ),
+            )
+            .orderBy(asc(postAttachments.createdAt), asc(postAttachments.id))
+        : [];
+      const rows = page.map((p) => ({
+        ...p,
+        attachments: p.status === 'deleted' ? [] : files.filter((f) => f.postId === p.id),
+      }));
       return { rows, total: Number(total?.n ?? 0) };
+    },
+    async attachment(id: string): Promise<AttachmentRow | undefined> {
+      const [row] = await db.select().from(postAttachments).where(eq(postAttachments.id, id));
+      return row;
+    },
+    async attachmentsOf(postId: string): Promise<AttachmentRow[]> {
+      return db.select().from(postAttachments).where(eq(postAttachments.postId, postId));
     },
     async post(id: string): Promise<PostRow | undefined> {
       const [row] = await db.select().from(posts).where(eq(posts.id, id));
@@ -263,23 +301,33 @@ export function createCommunityRepository(db: Db) {
     },
 
     /** A thread and its opening post, in one transaction. */
+    /** A thread and its opening post (with its attachments' rows), in one transaction. */
     async createThread(
       values: Omit<typeof threads.$inferInsert, 'id'>,
-      first: { body: string; bodyHtml: string; status: PostStatus; createdAt?: Date },
+      first: { id?: string; body: string; bodyHtml: string; status: PostStatus; createdAt?: Date },
+      attachments: NewAttachment[] = [],
     ): Promise<{ thread: ThreadRow; post: PostRow }> {
       return db.transaction(async (tx) => {
         const [thread] = await tx.insert(threads).values(values).returning();
-        const post = await appendPost(tx, {
-          threadId: thread!.id,
-          authorId: values.authorId ?? null,
-          anonymous: values.anonymous ?? false,
-          ...first,
-        });
+        const post = await appendPost(
+          tx,
+          {
+            threadId: thread!.id,
+            authorId: values.authorId ?? null,
+            anonymous: values.anonymous ?? false,
+            ...first,
+          },
+          attachments,
+        );
         return { thread: thread!, post };
       });
     },
-    async reply(values: Omit<typeof posts.$inferInsert, 'number' | 'id'>): Promise<PostRow> {
-      return db.transaction((tx) => appendPost(tx, values));
+    /** A reply (and its attachments' rows), in one transaction. */
+    async reply(
+      values: Omit<typeof posts.$inferInsert, 'number'>,
+      attachments: NewAttachment[] = [],
+    ): Promise<PostRow> {
+      return db.transaction((tx) => appendPost(tx, values, attachments));
     },
     /** Change a post's text, keeping the old text as a revision. */
     async editPost(id: string, body: string, bodyHtml: string, editedBy: string) {
@@ -316,6 +364,8 @@ export function createCommunityRepository(db: Db) {
           .returning();
         if (row) {
           await tx.delete(postRevisions).where(eq(postRevisions.postId, id));
+          // Its files' rows go with its words (the service removes the files from storage).
+          await tx.delete(postAttachments).where(eq(postAttachments.postId, id));
           await recount(tx, row.threadId);
         }
         return row;
@@ -438,19 +488,34 @@ export function createCommunityRepository(db: Db) {
         .from(posts)
         .where(eq(posts.authorId, userId));
     },
-    async eraseMember(userId: string, removeContributions: boolean) {
-      await db.transaction(async (tx) => {
+    /** Returns the storage keys of the files that went with the member's posts. */
+    async eraseMember(userId: string, removeContributions: boolean): Promise<string[]> {
+      return db.transaction(async (tx) => {
+        let keys: string[] = [];
         if (removeContributions) {
           const gone = await tx
             .update(posts)
             .set({ status: 'deleted', body: '', bodyHtml: '' })
             .where(eq(posts.authorId, userId))
-            .returning({ threadId: posts.threadId });
+            .returning({ id: posts.id, threadId: posts.threadId });
           for (const id of new Set(gone.map((g) => g.threadId))) await recount(tx, id);
+          if (gone.length)
+            keys = (
+              await tx
+                .delete(postAttachments)
+                .where(
+                  inArray(
+                    postAttachments.postId,
+                    gone.map((g) => g.id),
+                  ),
+                )
+                .returning({ key: postAttachments.storageKey })
+            ).map((r) => r.key);
         }
         await tx.update(posts).set({ authorId: null }).where(eq(posts.authorId, userId));
         await tx.update(threads).set({ authorId: null }).where(eq(threads.authorId, userId));
         await tx.delete(spaceMembers).where(eq(spaceMembers.userId, userId));
+        return keys;
       });
     },
 

@@ -1,8 +1,20 @@
+import { create as contentDisposition } from 'content-disposition';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { formatDate } from '../../platform/dates.ts';
 import { echoValues, errorsFrom, type FormErrors, parseForm } from '../../platform/forms.ts';
 import { pageLinks } from '../../platform/pagination.ts';
+import type { Storage } from '../../platform/storage.ts';
+import { registerUploads } from '../../platform/uploads.ts';
+import { humanSize } from '../resources/files.ts';
+import {
+  ATTACHMENT_FIELD,
+  type AttachmentProblem,
+  checkAttachments,
+  isImage,
+  MAX_ATTACHMENT_BYTES,
+  MAX_ATTACHMENTS,
+} from './attachments.ts';
 import { CommunityRefusal, type CommunityService, type Refusal } from './service.ts';
 
 /**
@@ -55,8 +67,48 @@ const reasonForm = z.object({
     ),
 });
 
-export function communityRoutes(community: CommunityService): FastifyPluginAsync {
+export interface CommunityRouteOptions {
+  dataDir: string;
+  storage: Storage;
+}
+
+/** A form's own problems and its files' problems, in one error summary. */
+function withProblems(
+  errors: FormErrors | undefined,
+  problems: AttachmentProblem[],
+  t: FastifyRequest['t'],
+): FormErrors | undefined {
+  if (!problems.length) return errors;
+  const more = errorsFrom(problems, t);
+  if (!errors) return more;
+  return {
+    summary: [
+      ...errors.summary,
+      ...more.summary.filter((s) => !errors.summary.some((e) => e.href === s.href)),
+    ],
+    fields: { ...more.fields, ...errors.fields },
+  };
+}
+
+export function communityRoutes(
+  community: CommunityService,
+  opts: CommunityRouteOptions,
+): FastifyPluginAsync {
   return async (app) => {
+    // The new-thread and reply forms may carry files (multipart); they stream
+    // to temporary files, removed when the response is sent. One more than
+    // allowed is read, so "too many" gets a message rather than an error page.
+    const uploadsOf = await registerUploads(app, {
+      dataDir: opts.dataDir,
+      fields: [ATTACHMENT_FIELD],
+      limits: { fileSize: MAX_ATTACHMENT_BYTES, files: MAX_ATTACHMENTS + 1 },
+    });
+    /** Check a post's files (nothing is stored): what the service stores, or what is wrong. */
+    const attachmentsOf = async (req: FastifyRequest) => {
+      const uploads = uploadsOf(req);
+      const checked = await checkAttachments(uploads, (req.body as { alt?: unknown })?.alt);
+      return { sent: uploads.length > 0, checked };
+    };
     /** Every community page: not for search engines. */
     const page = (reply: FastifyReply, view: string, data: Record<string, unknown>, status = 200) =>
       reply.code(status).render(`${V}/${view}.njk`, { ...data, noindex: true });
@@ -166,7 +218,12 @@ export function communityRoutes(community: CommunityService): FastifyPluginAsync
       req: FastifyRequest,
       reply: FastifyReply,
       slug: string,
-      extra: { errors?: FormErrors; values?: Record<string, unknown>; status?: number } = {},
+      extra: {
+        errors?: FormErrors | undefined;
+        values?: Record<string, unknown>;
+        filesDropped?: boolean;
+        status?: number;
+      } = {},
     ) => {
       const found = await community.newThreadForm(req.user!, slug);
       if (!found) return reply.callNotFound();
@@ -178,6 +235,8 @@ export function communityRoutes(community: CommunityService): FastifyPluginAsync
           space: found.space,
           spaceName: spaceName(req, found.space),
           mayPostAnonymously: found.mayPostAnonymously,
+          maxAttachments: MAX_ATTACHMENTS,
+          filesDropped: extra.filesDropped,
           errors: extra.errors,
           values: extra.values ?? {},
         },
@@ -200,11 +259,23 @@ export function communityRoutes(community: CommunityService): FastifyPluginAsync
         const p = spaceParam.safeParse(req.params);
         if (!p.success) return reply.callNotFound();
         const f = parseForm(threadForm, req.body, req.t);
-        if (!f.ok) return newThreadPage(req, reply, p.data.space, { ...f, status: 400 });
+        const files = await attachmentsOf(req);
+        if (!f.ok || !files.checked.ok)
+          return newThreadPage(req, reply, p.data.space, {
+            errors: withProblems(
+              f.ok ? undefined : f.errors,
+              files.checked.ok ? [] : files.checked.problems,
+              req.t,
+            ),
+            values: echoValues((req.body ?? {}) as Record<string, unknown>),
+            filesDropped: files.sent,
+            status: 400,
+          });
         const done = await community.createThread(req.user!, p.data.space, {
           title: f.data.title,
           body: f.data.body,
           anonymous: f.data.anonymous === 'yes',
+          attachments: files.checked.files,
         });
         if (!done) return reply.callNotFound();
         if (done.held) return reply.redirect(`/community/${p.data.space}?held=1`, 303);
@@ -218,7 +289,12 @@ export function communityRoutes(community: CommunityService): FastifyPluginAsync
       slug: string,
       id: string,
       n: number,
-      extra: { errors?: FormErrors; values?: Record<string, unknown>; status?: number } = {},
+      extra: {
+        errors?: FormErrors | undefined;
+        values?: Record<string, unknown>;
+        filesDropped?: boolean;
+        status?: number;
+      } = {},
     ) => {
       const found = await community.thread(req.user, slug, id, n);
       if (!found) return reply.callNotFound();
@@ -241,9 +317,22 @@ export function communityRoutes(community: CommunityService): FastifyPluginAsync
           access: found.access,
           signedIn: Boolean(req.user),
           held: q.held === '1',
-          posts: found.posts.map((p) => ({ ...p, when: when(req, p.createdAt) })),
+          posts: found.posts.map((p) => ({
+            ...p,
+            when: when(req, p.createdAt),
+            // Only what the page shows: never who uploaded a file.
+            attachments: p.attachments.map((a) => ({
+              id: a.id,
+              filename: a.filename,
+              alt: a.alt ?? '',
+              image: isImage(a.mime),
+              size: humanSize(a.size),
+            })),
+          })),
           pagination: pageLinks(`/community/${slug}/${id}`, new URLSearchParams(), n, found.pages),
           mayPostAnonymously: found.mayPostAnonymously,
+          maxAttachments: MAX_ATTACHMENTS,
+          filesDropped: extra.filesDropped,
           moveTargets: found.access.moderate
             ? (await community.spaces(req.user))
                 .filter((s) => s.access.moderate && s.space.id !== found.space.id)
@@ -272,16 +361,24 @@ export function communityRoutes(community: CommunityService): FastifyPluginAsync
         const p = threadParams.safeParse(req.params);
         if (!p.success) return reply.callNotFound();
         const f = parseForm(replyForm, req.body, req.t);
-        if (!f.ok) {
+        const files = await attachmentsOf(req);
+        if (!f.ok || !files.checked.ok) {
           const found = await community.thread(req.user, p.data.space, p.data.id, 1);
           return threadPage(req, reply, p.data.space, p.data.id, found?.pages ?? 1, {
-            ...f,
+            errors: withProblems(
+              f.ok ? undefined : f.errors,
+              files.checked.ok ? [] : files.checked.problems,
+              req.t,
+            ),
+            values: echoValues((req.body ?? {}) as Record<string, unknown>),
+            filesDropped: files.sent,
             status: 400,
           });
         }
         const done = await community.reply(req.user!, p.data.space, p.data.id, {
           body: f.data.body,
           anonymous: f.data.anonymous === 'yes',
+          attachments: files.checked.files,
         });
         if (!done) return reply.callNotFound();
         const at = await community.pageOf(req.user, done.post.id);
@@ -388,6 +485,40 @@ export function communityRoutes(community: CommunityService): FastifyPluginAsync
           `${threadPath(at.slug, at.threadId, at.page)}#post-${post.post.number}`,
           303,
         );
+      }),
+    );
+    // A post's attachment: the same rules as the post. Not a page of ours: no
+    // scripts, no frames, never sniffed; kept only in the reader's own cache.
+    app.get(
+      '/community/attachments/:id',
+      { config: { access: 'public', a11y: false }, compress: false },
+      guarded(async (req, reply) => {
+        const p = postParam.safeParse(req.params);
+        const found = p.success ? await community.attachment(req.user, p.data.id) : undefined;
+        if (!found) return reply.callNotFound();
+        const { file } = found;
+        const stat = await opts.storage.stat(file.storageKey);
+        if (!stat) return reply.callNotFound();
+        const etag = `"${file.id}-${stat.size}"`;
+        reply
+          .header('content-type', file.mime)
+          .header('content-disposition', contentDisposition(file.filename, { type: 'inline' }))
+          .header('x-content-type-options', 'nosniff')
+          .header('cache-control', 'private, no-cache')
+          .header('etag', etag)
+          .header('x-robots-tag', 'noindex, nofollow')
+          .header('cross-origin-resource-policy', 'same-origin')
+          // Images are sandboxed; a PDF keeps a no-scripts policy without
+          // `sandbox`, as browsers' PDF viewers refuse to run sandboxed (as for
+          // the resources' files).
+          .header(
+            'content-security-policy',
+            file.mime === 'application/pdf'
+              ? "default-src 'none'; frame-ancestors 'none'"
+              : "default-src 'none'; sandbox",
+          );
+        if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+        return reply.header('content-length', stat.size).send(opts.storage.read(file.storageKey));
       }),
     );
     const editPage = async (

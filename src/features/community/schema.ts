@@ -286,3 +286,28 @@ export const notificationPrefs = pgTable('notification_prefs', {
   emailOff: text('email_off').array().notNull().default([]),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Files attached to a post (#6): images (JPEG, PNG, GIF, WebP) and PDFs,
+ * stored under `community/<postId>/<id>.<ext>`. The type is decided from the
+ * bytes when uploaded; the file name is the uploader's, cleaned. An image
+ * carries its text alternative (required). Nothing here names the uploader:
+ * the post does, and an anonymous post's author is never shown.
+ */
+export const postAttachments = pgTable(
+  'post_attachments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    postId: uuid('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    storageKey: text('storage_key').notNull(),
+    filename: text('filename').notNull(),
+    mime: text('mime').notNull(),
+    size: integer('size').notNull(),
+    /** The text alternative of an image (required for images; NULL for a PDF). */
+    alt: text('alt'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('post_attachments_post_idx').on(t.postId)],
+);

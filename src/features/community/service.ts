@@ -1,7 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import type { CurrentUser } from '../../platform/auth.ts';
 import { renderMarkdown } from '../../platform/rich-text.ts';
+import type { Storage } from '../../platform/storage.ts';
+import type { CheckedAttachment } from './attachments.ts';
 import {
   type CommunityRepository,
+  type NewAttachment,
   THREAD_COUNT_CAP,
   type MembershipRow,
   type PostRow,
@@ -92,6 +97,8 @@ export interface CommunityEvents {
 export interface CommunityDeps {
   events?: CommunityEvents;
   repo: CommunityRepository;
+  /** Where posts' attachments are kept (under `community/<postId>/`). */
+  storage?: Storage;
   people: {
     user(id: string): Promise<{ kind: string; displayName: string } | undefined>;
     setting<T>(key: string): Promise<T | undefined>;
@@ -154,6 +161,36 @@ export function createCommunityService(deps: CommunityDeps) {
     return (await repo.publishedPostsBy(viewer.id)) < held ? 'pending' : 'visible';
   }
   const render = (body: string) => renderMarkdown(body, { ugc: true });
+  /**
+   * Store a new post's checked files under `community/<postId>/<id>.<ext>`,
+   * before its row is written; the caller writes the post and these rows in
+   * one transaction and calls `discard` if that fails. If one file fails to
+   * store, those already stored are removed.
+   */
+  async function storeAttachments(
+    postId: string,
+    files: CheckedAttachment[] | undefined,
+  ): Promise<NewAttachment[]> {
+    if (!files?.length) return [];
+    if (!deps.storage) throw new Error('No storage for attachments');
+    const stored: NewAttachment[] = [];
+    try {
+      for (const f of files) {
+        const id = randomUUID();
+        const storageKey = `community/${postId}/${id}.${f.ext}`;
+        const { size } = await deps.storage.put(storageKey, createReadStream(f.tmpPath));
+        stored.push({ id, storageKey, filename: f.filename, mime: f.mime, size, alt: f.alt });
+      }
+    } catch (err) {
+      await discard(stored.map((a) => a.storageKey));
+      throw err;
+    }
+    return stored;
+  }
+  /** Remove files from storage (after their rows are gone, or were never written). */
+  async function discard(keys: string[]) {
+    for (const key of keys) await deps.storage?.delete(key).catch(() => undefined);
+  }
   /** Pass a published post on to whoever listens (never an anonymous author's name). */
   async function tell(viewer: CurrentUser, post: PostRow, thread: ThreadRow, space: SpaceRow) {
     await deps.events?.posted({
@@ -271,23 +308,37 @@ export function createCommunityService(deps: CommunityDeps) {
     async createThread(
       viewer: CurrentUser,
       slug: string,
-      input: { title: string; body: string; anonymous: boolean },
+      input: {
+        title: string;
+        body: string;
+        anonymous: boolean;
+        attachments?: CheckedAttachment[];
+      },
     ) {
       const found = await readable(viewer, slug);
       if (!found) return undefined;
       if (!found.access.post) throw new CommunityRefusal(found.access.refusal ?? 'group');
       const anonymous = input.anonymous && (await mayPostAnonymously(viewer, found.space));
       const status = await statusForNewPost(viewer, found.access);
-      const created = await repo.createThread(
-        {
-          spaceId: found.space.id,
-          title: input.title,
-          authorId: viewer.id,
-          anonymous,
-          hidden: status === 'pending',
-        },
-        { body: input.body, bodyHtml: render(input.body), status },
-      );
+      // Files first, then the thread, post and attachment rows in one transaction.
+      const postId = randomUUID();
+      const files = await storeAttachments(postId, input.attachments);
+      const created = await repo
+        .createThread(
+          {
+            spaceId: found.space.id,
+            title: input.title,
+            authorId: viewer.id,
+            anonymous,
+            hidden: status === 'pending',
+          },
+          { id: postId, body: input.body, bodyHtml: render(input.body), status },
+          files,
+        )
+        .catch(async (err: unknown) => {
+          await discard(files.map((f) => f.storageKey));
+          throw err;
+        });
       await people.audit('community.thread_created', {
         actorId: viewer.id,
         detail: { thread: created.thread.id, held: status === 'pending' },
@@ -299,7 +350,7 @@ export function createCommunityService(deps: CommunityDeps) {
       viewer: CurrentUser,
       slug: string,
       threadId: string,
-      input: { body: string; anonymous: boolean },
+      input: { body: string; anonymous: boolean; attachments?: CheckedAttachment[] },
     ) {
       const found = await threadFor(viewer, slug, threadId);
       if (!found) return undefined;
@@ -307,14 +358,26 @@ export function createCommunityService(deps: CommunityDeps) {
       if (found.thread.locked && !found.access.moderate) throw new CommunityRefusal('locked');
       const anonymous = input.anonymous && (await mayPostAnonymously(viewer, found.space));
       const status = await statusForNewPost(viewer, found.access);
-      const post = await repo.reply({
-        threadId,
-        authorId: viewer.id,
-        anonymous,
-        body: input.body,
-        bodyHtml: render(input.body),
-        status,
-      });
+      // Files first, then the post and attachment rows in one transaction.
+      const postId = randomUUID();
+      const files = await storeAttachments(postId, input.attachments);
+      const post = await repo
+        .reply(
+          {
+            id: postId,
+            threadId,
+            authorId: viewer.id,
+            anonymous,
+            body: input.body,
+            bodyHtml: render(input.body),
+            status,
+          },
+          files,
+        )
+        .catch(async (err: unknown) => {
+          await discard(files.map((f) => f.storageKey));
+          throw err;
+        });
       if (status === 'visible') await tell(viewer, post, found.thread, found.space);
       return { post, held: status === 'pending' };
     },
@@ -350,7 +413,10 @@ export function createCommunityService(deps: CommunityDeps) {
       if (!found) return undefined;
       if (!found.access.moderate && found.post.authorId !== viewer.id)
         throw new CommunityRefusal('notYours');
+      const files = await repo.attachmentsOf(postId);
       const row = await repo.deletePost(postId);
+      // The rows went with the post; now the files.
+      if (row) await discard(files.map((f) => f.storageKey));
       await people.audit('community.post_deleted', {
         actorId: viewer.id,
         detail: { post: postId, byModerator: found.post.authorId !== viewer.id },
@@ -446,6 +512,19 @@ export function createCommunityService(deps: CommunityDeps) {
       return row;
     },
 
+    /**
+     * An attachment, with the same rules as its post: refused (sign in, not
+     * approved, private group) as the space is; a hidden or held post's files
+     * for moderators and the author only; a deleted post has none.
+     */
+    async attachment(viewer: CurrentUser | undefined, id: string) {
+      const file = await repo.attachment(id);
+      if (!file) return undefined;
+      const found = await postFor(viewer, file.postId);
+      if (!found || found.post.status === 'deleted') return undefined;
+      return { file, ...found };
+    },
+
     /** Ask to join a group. */
     async requestToJoin(viewer: CurrentUser, slug: string) {
       const space = await repo.spaceBySlug(slug);
@@ -493,8 +572,10 @@ export function createCommunityService(deps: CommunityDeps) {
     personalData: {
       name: 'community',
       export: (userId: string) => repo.postsBy(userId),
-      erase: (userId: string, removeContributions: boolean) =>
-        repo.eraseMember(userId, removeContributions),
+      erase: async (userId: string, removeContributions: boolean) => {
+        // Removed posts take their files with them.
+        await discard(await repo.eraseMember(userId, removeContributions));
+      },
     },
   };
 }

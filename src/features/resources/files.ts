@@ -14,6 +14,8 @@ export interface AllowedType {
   maxBytes: number;
   /** Shown in the browser (PDF, media, captions) or downloaded. */
   inline: boolean;
+  /** Name endings that agree with this type, when more than `ext` does ("jpg" and "jpeg"). */
+  exts?: readonly string[];
 }
 
 const MB = 1024 * 1024;
@@ -83,21 +85,29 @@ async function isWebVtt(path: string): Promise<boolean> {
   }
 }
 
-/** Check an uploaded file on disk against the allowed types. */
+/**
+ * Check an uploaded file on disk against the allowed types (the repository's
+ * by default; another feature passes its own list). A file cut short at the
+ * parser's limit is too large for the largest allowed kind.
+ */
 export async function checkUpload(
   path: string,
   filename: string,
   size: number,
   truncated: boolean,
+  allowed: readonly AllowedType[] = ALLOWED,
 ): Promise<CheckResult> {
-  if (truncated) return { ok: false, reason: 'tooLarge', max: MAX_UPLOAD_BYTES };
+  const largest = Math.max(...allowed.map((a) => a.maxBytes));
+  if (truncated) return { ok: false, reason: 'tooLarge', max: largest };
   if (size === 0) return { ok: false, reason: 'empty' };
   const detected = await fileTypeFromFile(path);
   let type: AllowedType | undefined;
-  if (detected) type = ALLOWED.find((a) => a.ext === detected.ext || a.mime === detected.mime);
-  else if (await isWebVtt(path)) type = ALLOWED.find((a) => a.ext === 'vtt');
+  if (detected) type = allowed.find((a) => a.ext === detected.ext || a.mime === detected.mime);
+  else if (allowed.some((a) => a.ext === 'vtt') && (await isWebVtt(path)))
+    type = allowed.find((a) => a.ext === 'vtt');
   if (!type) return { ok: false, reason: 'type', ...(detected ? { detected: detected.ext } : {}) };
-  if (extOf(filename) !== type.ext) return { ok: false, reason: 'mismatch', detected: type.label };
+  if (!(type.exts ?? [type.ext]).includes(extOf(filename)))
+    return { ok: false, reason: 'mismatch', detected: type.label };
   if (size > type.maxBytes) return { ok: false, reason: 'tooLarge', max: type.maxBytes };
   return { ok: true, type };
 }

@@ -1,10 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import multipart, { type MultipartFile } from '@fastify/multipart';
 import { create as contentDisposition } from 'content-disposition';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import rangeParser from 'range-parser';
@@ -14,6 +7,7 @@ import { atomFeed } from '../../platform/feeds.ts';
 import { echoValues, errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
 import type { Locale } from '../../platform/i18n/index.ts';
 import type { Storage } from '../../platform/storage.ts';
+import { registerUploads } from '../../platform/uploads.ts';
 import { ALLOWED, humanSize, MAX_UPLOAD_BYTES } from './files.ts';
 import type {
   ResourceFileRow,
@@ -293,12 +287,6 @@ const FILE_FIELDS: Record<string, FileKind> = {
   transcript: 'transcript',
 };
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    uploads?: Upload[];
-  }
-}
-
 export interface ResourcesRouteOptions {
   baseUrl: string;
   dataDir: string;
@@ -311,52 +299,15 @@ export function resourcesRoutes(
 ): FastifyPluginAsync {
   return async (app) => {
     const pub = { access: 'public' as const };
-    const tmpDir = join(opts.dataDir, 'tmp', 'uploads');
-    await mkdir(tmpDir, { recursive: true });
-
     // Uploads stream to temporary files (never held in memory); the service
     // checks their bytes and stores the good ones. Temporary files always go.
-    await app.register(multipart, {
-      attachFieldsToBody: 'keyValues',
+    const uploadsIn = await registerUploads(app, {
+      dataDir: opts.dataDir,
+      fields: Object.keys(FILE_FIELDS),
       limits: { fileSize: MAX_UPLOAD_BYTES, files: 3, fields: 60, parts: 70, fieldSize: 100_000 },
-      throwFileSizeLimit: false,
-      async onFile(this: FastifyRequest, part: MultipartFile) {
-        const kind = FILE_FIELDS[part.fieldname];
-        if (!kind || !part.filename) {
-          part.file.resume();
-          await new Promise((resolve) => part.file.on('end', resolve));
-          (part as unknown as { value: unknown }).value = undefined;
-          return;
-        }
-        const tmpPath = join(tmpDir, randomUUID());
-        let size = 0;
-        await pipeline(
-          part.file,
-          new Transform({
-            transform(chunk: Buffer, _enc, cb) {
-              size += chunk.length;
-              cb(null, chunk);
-            },
-          }),
-          createWriteStream(tmpPath, { mode: 0o600 }),
-        );
-        const upload: Upload = {
-          field: part.fieldname,
-          kind,
-          tmpPath,
-          filename: part.filename,
-          size,
-          truncated: part.file.truncated,
-        };
-        (this.uploads ??= []).push(upload);
-        (part as unknown as { value: unknown }).value = undefined;
-      },
-    });
-    app.addHook('onResponse', async (req) => {
-      for (const u of req.uploads ?? []) await rm(u.tmpPath, { force: true });
     });
     const uploadsOf = (req: FastifyRequest): Upload[] =>
-      (req.uploads ?? []).filter((u) => u.size > 0 || u.truncated);
+      uploadsIn(req).map((u) => ({ ...u, kind: FILE_FIELDS[u.field]! }));
 
     const typeName = (req: FastifyRequest, type: string) => req.t(`resources.types.${type}.one`);
 

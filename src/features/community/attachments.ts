@@ -1,0 +1,120 @@
+import { type AllowedType, checkUpload, cleanFilename } from '../resources/files.ts';
+import type { Upload } from '../../platform/uploads.ts';
+
+/**
+ * What may be attached to a community post: JPEG, PNG, GIF and WebP images up
+ * to 5 MB and PDFs up to 10 MB, at most three a post. The type is decided from
+ * the bytes (`checkUpload`, shared with the resources repository) and the
+ * name's ending must agree. SVG is never accepted (it can carry script): it is
+ * not in the list, and file-type does not take text for an image.
+ */
+
+const MB = 1024 * 1024;
+export const ATTACHMENT_TYPES: readonly AllowedType[] = [
+  {
+    ext: 'jpg',
+    exts: ['jpg', 'jpeg'],
+    mime: 'image/jpeg',
+    label: 'JPEG',
+    maxBytes: 5 * MB,
+    inline: true,
+  },
+  { ext: 'png', mime: 'image/png', label: 'PNG', maxBytes: 5 * MB, inline: true },
+  { ext: 'gif', mime: 'image/gif', label: 'GIF', maxBytes: 5 * MB, inline: true },
+  { ext: 'webp', mime: 'image/webp', label: 'WebP', maxBytes: 5 * MB, inline: true },
+  { ext: 'pdf', mime: 'application/pdf', label: 'PDF', maxBytes: 10 * MB, inline: true },
+];
+export const MAX_ATTACHMENTS = 3;
+/** The multipart parser's own limit on one file: the largest kind. */
+export const MAX_ATTACHMENT_BYTES = Math.max(...ATTACHMENT_TYPES.map((a) => a.maxBytes));
+export const ALT_MAX = 500;
+/** The form field that carries files, and the one for the images' text alternative. */
+export const ATTACHMENT_FIELD = 'attachment';
+
+export const isImage = (mime: string) => mime.startsWith('image/');
+
+/** A file that passed the checks, waiting on disk to be stored with its post. */
+export interface CheckedAttachment {
+  tmpPath: string;
+  filename: string;
+  mime: string;
+  ext: string;
+  alt: string | null;
+}
+
+export interface AttachmentProblem {
+  field: string;
+  key: string;
+  vars?: Record<string, string | number>;
+}
+
+/**
+ * Check a post's uploads and the images' text alternative. `alt` is one text
+ * for every image, or (sent more than once) one for each image in order.
+ * Nothing is stored here.
+ */
+export async function checkAttachments(
+  uploads: Upload[],
+  alt: unknown,
+): Promise<
+  { ok: true; files: CheckedAttachment[] } | { ok: false; problems: AttachmentProblem[] }
+> {
+  const problems: AttachmentProblem[] = [];
+  if (uploads.length > MAX_ATTACHMENTS)
+    return {
+      ok: false,
+      problems: [
+        {
+          field: ATTACHMENT_FIELD,
+          key: 'community.attachments.errors.tooMany',
+          vars: { max: MAX_ATTACHMENTS },
+        },
+      ],
+    };
+  const alts = (Array.isArray(alt) ? alt : [alt]).map((a) =>
+    typeof a === 'string' ? a.trim() : '',
+  );
+  const files: CheckedAttachment[] = [];
+  let images = 0;
+  for (const u of uploads) {
+    const name = cleanFilename(u.filename);
+    const r = await checkUpload(u.tmpPath, u.filename, u.size, u.truncated, ATTACHMENT_TYPES);
+    if (!r.ok) {
+      problems.push({
+        field: ATTACHMENT_FIELD,
+        key: `community.attachments.errors.${r.reason}`,
+        vars: {
+          name,
+          detected: r.detected ?? '',
+          max: r.max ? Math.round(r.max / MB) : 0,
+        },
+      });
+      continue;
+    }
+    let text: string | null = null;
+    if (isImage(r.type.mime)) {
+      text = (alts.length > 1 ? alts[images] : alts[0]) ?? '';
+      images += 1;
+      if (!text)
+        problems.push({
+          field: 'alt',
+          key: 'community.attachments.errors.altRequired',
+          vars: { name },
+        });
+      else if (text.length > ALT_MAX)
+        problems.push({
+          field: 'alt',
+          key: 'community.attachments.errors.altTooLong',
+          vars: { max: ALT_MAX },
+        });
+    }
+    files.push({
+      tmpPath: u.tmpPath,
+      filename: name,
+      mime: r.type.mime,
+      ext: r.type.ext,
+      alt: text,
+    });
+  }
+  return problems.length ? { ok: false, problems } : { ok: true, files };
+}
