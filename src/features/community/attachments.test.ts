@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PDFDocument } from 'pdf-lib';
+import sharp from 'sharp';
 import { type TestApp, testApp } from '../../../test/helpers/app.ts';
 import { type FilePart, submitMultipart } from '../../../test/helpers/multipart.ts';
 import { signIn } from '../../../test/helpers/session.ts';
@@ -19,11 +20,24 @@ const SVG = Buffer.from(
   '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
 );
 
+/** A PDF whose metadata names its author, as a word processor's export would. */
 async function makePdf(): Promise<Buffer> {
   const doc = await PDFDocument.create();
   doc.addPage([200, 200]).drawText('Attached notes', { x: 20, y: 100, size: 12 });
+  doc.setAuthor('Jane Example-Parent');
+  doc.setCreator('Jane Example-Parent');
   return Buffer.from(await doc.save());
 }
+
+/** A photo carrying EXIF that names its maker (a phone's would also hold a location). */
+async function photoWithExif(): Promise<Buffer> {
+  return sharp({ create: { width: 8, height: 8, channels: 3, background: '#1d70b8' } })
+    .png()
+    .withExif({ IFD0: { Artist: 'Jane Example-Parent', Copyright: 'Jane Example-Parent' } })
+    .toBuffer();
+}
+
+let PHOTO: Buffer;
 
 describe('attachments on community posts', () => {
   let t: TestApp;
@@ -66,6 +80,7 @@ describe('attachments on community posts', () => {
     );
 
   before(async () => {
+    PHOTO = await photoWithExif();
     t = await testApp({ seed: true });
     jar.member = await signIn(t.app, 'member@example.org', DEMO_PASSWORD, undefined, '10.9.0.1');
     jar.parent = await signIn(t.app, 'parent@example.org', DEMO_PASSWORD, undefined, '10.9.0.2');
@@ -73,12 +88,12 @@ describe('attachments on community posts', () => {
   });
   after(async () => t.close());
 
-  test('a PNG and a PDF are attached, shown, and come back byte for byte with the right type', async () => {
+  test('a PNG and a PDF are attached, shown, and come back with the right type and without the metadata that named their maker', async () => {
     const { res } = await newThread(
       'member',
       { title: 'Our visual timetable', alt: 'A timetable' },
       [
-        { name: 'attachment', filename: 'timetable.png', content: PNG, type: 'image/png' },
+        { name: 'attachment', filename: 'timetable.png', content: PHOTO, type: 'image/png' },
         {
           name: 'attachment',
           filename: 'Notes from the day.pdf',
@@ -101,7 +116,13 @@ describe('attachments on community posts', () => {
     const png = await get(`/community/attachments/${pngRow!.id}`, 'member');
     assert.equal(png.statusCode, 200);
     assert.equal(png.headers['content-type'], 'image/png');
-    assert.ok(png.rawPayload.equals(PNG), 'the PNG comes back as it was sent');
+    // The same picture, without the metadata that named its maker.
+    const back = await sharp(png.rawPayload).metadata();
+    assert.equal(back.format, 'png');
+    assert.equal(back.width, 8);
+    assert.equal(back.exif, undefined, 'no EXIF is kept');
+    assert.ok(!png.rawPayload.includes('Jane Example-Parent'), 'the name is gone from the bytes');
+    assert.ok(PHOTO.includes('Jane Example-Parent'), 'it was there when sent');
     assert.match(
       String(png.headers['content-disposition']),
       /^inline; filename="?timetable\.png"?$/,
@@ -113,7 +134,12 @@ describe('attachments on community posts', () => {
     const doc = await get(`/community/attachments/${pdfRow!.id}`, 'member');
     assert.equal(doc.statusCode, 200);
     assert.equal(doc.headers['content-type'], 'application/pdf');
-    assert.ok(doc.rawPayload.equals(pdf), 'the PDF comes back as it was sent');
+    const sent = await PDFDocument.load(pdf);
+    assert.equal(sent.getAuthor(), 'Jane Example-Parent', 'the author was named when sent');
+    const reread = await PDFDocument.load(doc.rawPayload);
+    assert.ok(!reread.getAuthor(), 'and is not when stored');
+    assert.ok(!reread.getCreator(), 'nor as its creator');
+    assert.equal(reread.getPageCount(), 1, 'the document itself is intact');
     assert.match(String(doc.headers['content-disposition']), /^inline;/);
     assert.equal(doc.headers['x-content-type-options'], 'nosniff');
     assert.match(String(doc.headers['cache-control']), /private/);
@@ -227,7 +253,7 @@ describe('attachments on community posts', () => {
     const url = `/community/attachments/${file!.id}`;
     const mine = await get(url, 'parent');
     assert.equal(mine.statusCode, 200);
-    assert.ok(mine.rawPayload.equals(PNG));
+    assert.equal((await sharp(mine.rawPayload).metadata()).format, 'png', 'the picture comes back');
     // Nothing in the file's answer names the (anonymous) author.
     assert.doesNotMatch(JSON.stringify(mine.headers), /Demo Parent|parent@example/i);
     const page = await get(threadUrl, 'parent');

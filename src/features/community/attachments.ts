@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { PDFDocument, PDFName } from 'pdf-lib';
+import sharp from 'sharp';
 import { type AllowedType, checkUpload, cleanFilename } from '../resources/files.ts';
 import type { Upload } from '../../platform/uploads.ts';
 
@@ -35,7 +38,8 @@ export const isImage = (mime: string) => mime.startsWith('image/');
 
 /** A file that passed the checks, waiting on disk to be stored with its post. */
 export interface CheckedAttachment {
-  tmpPath: string;
+  /** What will be stored: the file without its metadata (see withoutMetadata). */
+  content: Buffer;
   filename: string;
   mime: string;
   ext: string;
@@ -108,13 +112,57 @@ export async function checkAttachments(
           vars: { max: ALT_MAX },
         });
     }
-    files.push({
+    const content = await withoutMetadata({
       tmpPath: u.tmpPath,
-      filename: name,
       mime: r.type.mime,
       ext: r.type.ext,
-      alt: text,
     });
+    if (!content) {
+      problems.push({
+        field: ATTACHMENT_FIELD,
+        key: 'community.attachments.errors.unreadable',
+        vars: { name },
+      });
+      continue;
+    }
+    files.push({ filename: name, mime: r.type.mime, ext: r.type.ext, alt: text, content });
   }
   return problems.length ? { ok: false, problems } : { ok: true, files };
+}
+
+/**
+ * The bytes to store, without what could identify the person who posted:
+ * images are decoded and encoded again by sharp (libvips), which drops EXIF
+ * (a phone photo's location, its camera's serial), XMP and text chunks and
+ * turns the picture upright first; PDFs lose their author, creator, producer,
+ * subject and keywords fields and their XMP metadata (pdf-lib). A file that
+ * cannot be read this way (an encrypted or damaged PDF, a broken image) is
+ * refused rather than stored with its metadata.
+ */
+export async function withoutMetadata(f: {
+  tmpPath: string;
+  mime: string;
+  ext: string;
+}): Promise<Buffer | undefined> {
+  if (isImage(f.mime)) {
+    const animated = f.mime === 'image/gif' || f.mime === 'image/webp';
+    const format = f.ext === 'jpg' ? 'jpeg' : (f.ext as 'png' | 'gif' | 'webp');
+    try {
+      return await sharp(f.tmpPath, { animated }).rotate().toFormat(format).toBuffer();
+    } catch {
+      return undefined; // not a picture libvips can read, whatever its first bytes say
+    }
+  }
+  try {
+    const doc = await PDFDocument.load(await readFile(f.tmpPath), { updateMetadata: false });
+    doc.setAuthor('');
+    doc.setCreator('');
+    doc.setProducer('');
+    doc.setSubject('');
+    doc.setKeywords([]);
+    doc.catalog.delete(PDFName.of('Metadata'));
+    return Buffer.from(await doc.save({ updateFieldAppearances: false }));
+  } catch {
+    return undefined;
+  }
 }

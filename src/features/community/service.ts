@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import type { CurrentUser } from '../../platform/auth.ts';
 import { renderMarkdown } from '../../platform/rich-text.ts';
 import type { Storage } from '../../platform/storage.ts';
@@ -178,7 +177,8 @@ export function createCommunityService(deps: CommunityDeps) {
       for (const f of files) {
         const id = randomUUID();
         const storageKey = `community/${postId}/${id}.${f.ext}`;
-        const { size } = await deps.storage.put(storageKey, createReadStream(f.tmpPath));
+        // Already without metadata that could identify the poster (checkAttachments).
+        const { size } = await deps.storage.put(storageKey, f.content);
         stored.push({ id, storageKey, filename: f.filename, mime: f.mime, size, alt: f.alt });
       }
     } catch (err) {
