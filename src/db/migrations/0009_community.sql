@@ -107,4 +107,4 @@ CREATE UNIQUE INDEX "posts_thread_number_key" ON "posts" USING btree ("thread_id
 CREATE INDEX "posts_author_idx" ON "posts" USING btree ("author_id");--> statement-breakpoint
 CREATE INDEX "posts_status_idx" ON "posts" USING btree ("status");--> statement-breakpoint
 CREATE INDEX "space_members_user_idx" ON "space_members" USING btree ("user_id");--> statement-breakpoint
-CREATE INDEX "threads_space_idx" ON "threads" USING btree ("space_id","pinned","last_post_at","id");
+CREATE INDEX "threads_space_idx" ON "threads" USING btree ("space_id","hidden","pinned","last_post_at","id");

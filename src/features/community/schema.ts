@@ -90,8 +90,9 @@ export const threads = pgTable(
     lastPostAt: timestamp('last_post_at', { withTimezone: true }).notNull().defaultNow(),
     isDemo: boolean('is_demo').notNull().default(false),
   },
-  // Read backwards for "pinned first, then latest activity" (every column descending).
-  (t) => [index('threads_space_idx').on(t.spaceId, t.pinned, t.lastPostAt, t.id)],
+  // Read backwards for members' "pinned first, then latest activity" (hidden = false, every
+  // other column descending); deep pages and the count are then scans of this index alone.
+  (t) => [index('threads_space_idx').on(t.spaceId, t.hidden, t.pinned, t.lastPostAt, t.id)],
 );
 
 export const POST_STATUSES = ['visible', 'pending', 'hidden', 'deleted'] as const;
