@@ -275,6 +275,41 @@ describe('the community of practice', () => {
     const queue = await get('/admin/moderation', 'moderator');
     assert.equal(queue.statusCode, 200);
     assert.match(queue.body, /This names a child\./);
+    // A warning needs its reason; it reaches the author and the audit log, and leaves the post.
+    const noWhy = await post(
+      t,
+      '/admin/moderation',
+      `/admin/moderation/posts/${p!.id}`,
+      { action: 'warn' },
+      jar.moderator!,
+    );
+    assert.equal(noWhy.res.statusCode, 400);
+    assert.match(noWhy.res.body, /Enter the reason for the warning/);
+    const warned = await post(
+      t,
+      '/admin/moderation',
+      `/admin/moderation/posts/${p!.id}`,
+      { action: 'warn', reason: 'Please do not name children.' },
+      jar.moderator!,
+    );
+    assert.equal(warned.res.statusCode, 303);
+    const [told] = await t.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM community_notifications WHERE post_id = $1 AND action = 'warn'`,
+      [p!.id],
+    );
+    assert.equal(told!.n, 1, 'the author is told');
+    const [warnAudit] = await t.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_log WHERE event = 'community.post_warn'`,
+    );
+    assert.equal(warnAudit!.n, 1);
+    // The report was resolved by the warning; report again to try hiding.
+    await post(
+      t,
+      `/community/posts/${p!.id}/report`,
+      `/community/posts/${p!.id}/report`,
+      { reason: 'This names a child.' },
+      jar.member!,
+    );
     const hid = await post(
       t,
       '/admin/moderation',

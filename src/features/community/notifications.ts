@@ -146,7 +146,7 @@ export function createNotifications(deps: NotificationsDeps) {
     const actor = n.actorLabel ?? t('community.aParent');
     if (n.kind === 'moderation')
       return t(
-        `community.notifications.text.moderation_${n.action === 'hide' ? 'hide' : 'restore'}`,
+        `community.notifications.text.moderation_${n.action === 'hide' || n.action === 'warn' ? n.action : 'restore'}`,
         {
           title,
         },
@@ -215,7 +215,7 @@ export function createNotifications(deps: NotificationsDeps) {
       threadHidden: boolean;
       postId: string;
       actorLabel: string | null;
-      action?: 'hide' | 'restore';
+      action?: 'hide' | 'restore' | 'warn';
       reason?: string;
     },
   ) {

@@ -651,21 +651,33 @@ export function communityRoutes(
     );
 
     // The moderation queue.
-    app.get(
-      '/admin/moderation',
-      { config: { access: 'moderator' } },
-      guarded(async (req, reply) => {
-        const q = await community.queue(req.user);
-        return page(reply, 'moderation', {
+    /** The queue, with a problem in a decision form shown at the top (the form is per post). */
+    const moderationPage = async (
+      req: FastifyRequest,
+      reply: FastifyReply,
+      extra: { errors?: FormErrors; status?: number } = {},
+    ) => {
+      const q = await community.queue(req.user);
+      return page(
+        reply,
+        'moderation',
+        {
           title: req.t('community.moderation.title'),
           reports: q.reports.map((r) => ({ ...r, when: when(req, r.report.createdAt) })),
           pending: q.pending.map((r) => ({ ...r, when: when(req, r.post.createdAt) })),
           done: (req.query as { done?: string }).done,
-        });
-      }),
+          errors: extra.errors,
+        },
+        extra.status,
+      );
+    };
+    app.get(
+      '/admin/moderation',
+      { config: { access: 'moderator' } },
+      guarded(async (req, reply) => moderationPage(req, reply)),
     );
     const decision = z.object({
-      action: z.enum(['hide', 'restore', 'dismiss'], 'community.errors.actionRequired'),
+      action: z.enum(['hide', 'restore', 'dismiss', 'warn'], 'community.errors.actionRequired'),
       reason: z
         .string()
         .optional()
@@ -678,20 +690,17 @@ export function communityRoutes(
         const p = postParam.safeParse(req.params);
         const f = decision.safeParse(req.body);
         if (!p.success) return reply.callNotFound();
-        if (!f.success)
-          return page(
-            reply,
-            'refused',
-            {
-              title: req.t('community.errors.actionRequired'),
-              errors: errorsFrom(
-                [{ field: 'action', key: 'community.errors.actionRequired' }],
-                req.t,
-              ),
-              values: echoValues((req.body ?? {}) as Record<string, unknown>),
-            },
-            400,
-          );
+        // A warning is sent to the member, so it needs its reason.
+        const problem = !f.success
+          ? 'community.errors.actionRequired'
+          : f.data.action === 'warn' && !f.data.reason
+            ? 'community.errors.warnReason'
+            : undefined;
+        if (problem || !f.success)
+          return moderationPage(req, reply, {
+            errors: errorsFrom([{ field: 'moderation', key: problem! }], req.t),
+            status: 400,
+          });
         const done = await community.moderatePost(
           req.user!,
           p.data.id,

@@ -226,7 +226,7 @@ export const communityNotifications = pgTable(
     /** The writer's display name; NULL for an anonymous post (or a moderator's decision). */
     actorLabel: text('actor_label'),
     /** For moderation decisions: hide or restore, and the reason given. */
-    action: text('action', { enum: ['hide', 'restore'] }),
+    action: text('action', { enum: ['hide', 'restore', 'warn'] }),
     reason: text('reason'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     readAt: timestamp('read_at', { withTimezone: true }),

@@ -88,7 +88,7 @@ export interface CommunityEvents {
     post: PostRow;
     thread: ThreadRow;
     space: SpaceRow;
-    action: 'hide' | 'restore' | 'dismiss';
+    action: 'hide' | 'restore' | 'dismiss' | 'warn';
     reason: string;
   }): Promise<void>;
 }
@@ -453,13 +453,14 @@ export function createCommunityService(deps: CommunityDeps) {
     async moderatePost(
       viewer: CurrentUser,
       postId: string,
-      action: 'hide' | 'restore' | 'dismiss',
+      action: 'hide' | 'restore' | 'dismiss' | 'warn',
       reason: string,
     ) {
       const found = await postFor(viewer, postId);
       if (!found) return undefined;
       if (!found.access.moderate) throw new CommunityRefusal('notYours');
-      if (action !== 'dismiss')
+      // A warning changes nothing on the page: the member is told why (the reason is required).
+      if (action === 'hide' || action === 'restore')
         await repo.setPostStatus(postId, action === 'hide' ? 'hidden' : 'visible');
       // The opening post of a held thread shows the thread too.
       if (action === 'restore' && found.post.number === 1 && found.thread.hidden)
