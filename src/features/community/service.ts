@@ -269,7 +269,9 @@ export function createCommunityService(deps: CommunityDeps) {
       const lastRead = viewer ? await repo.lastRead(viewer.id, threadId) : undefined;
       if (viewer) {
         const newest = list.rows.at(-1)?.createdAt;
-        if (newest) await repo.markRead(viewer.id, threadId, newest);
+        // Written only when it moves forward: re-reading costs no write.
+        if (newest && (!lastRead || newest > lastRead))
+          await repo.markRead(viewer.id, threadId, newest);
       }
       return {
         ...found,
