@@ -81,6 +81,15 @@ export function createNotificationsRepository(db: Db) {
         );
       return Number(row?.n ?? 0);
     },
+    /** Mark one of a member's notifications read; its post, or nothing if it is not theirs. */
+    async markOneRead(userId: string, id: string): Promise<string | undefined> {
+      const [row] = await db
+        .update(communityNotifications)
+        .set({ readAt: sql`coalesce(${communityNotifications.readAt}, now())` })
+        .where(and(eq(communityNotifications.id, id), eq(communityNotifications.userId, userId)))
+        .returning({ postId: communityNotifications.postId });
+      return row?.postId;
+    },
     async markAllRead(userId: string) {
       await db
         .update(communityNotifications)

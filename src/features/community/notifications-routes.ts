@@ -95,6 +95,17 @@ export function notificationsRoutes(notifications: CommunityNotifications) {
           })),
         });
       });
+      // A notification's link: marks it read, then goes to the post (which checks access again).
+      app.get(
+        '/community/notifications/:id',
+        { config: { access: 'member', a11y: false } },
+        async (req, reply) => {
+          const id = z.uuid().safeParse((req.params as { id?: string }).id);
+          const postId = id.success ? await notifications.openOne(req.user!, id.data) : undefined;
+          if (!postId) return reply.callNotFound();
+          return reply.redirect(`/community/posts/${postId}`, 303);
+        },
+      );
       app.post(
         '/community/notifications/read',
         { config: { access: 'member' } },

@@ -169,13 +169,23 @@ describe('community notifications', () => {
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /noindex/);
     assert.match(page.body, /Demo Moderator mentioned you/);
-    assert.match(page.body, new RegExp(`href="/community/posts/${postId}"`));
     assert.match(page.body, /Unread/);
+    // Opening one marks it read and goes to its post; someone else's cannot be opened.
+    const link = /href="(\/community\/notifications\/[0-9a-f-]{36})"/.exec(page.body)![1]!;
+    const opened = await get(link, 'member');
+    assert.equal(opened.statusCode, 303);
+    assert.equal(opened.headers.location, `/community/posts/${postId}`);
+    assert.equal((await get(link, 'moderator')).statusCode, 404, 'not the moderator’s');
+    const [one] = await t.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM community_notifications WHERE post_id = $1 AND read_at IS NOT NULL`,
+      [postId],
+    );
+    assert.equal(one!.n, 1, 'that one is read');
     const filtered = await get('/community/notifications?kind=moderation', 'member');
     assert.doesNotMatch(filtered.body, /mentioned you/);
     const { res } = await post(
       t,
-      '/community/notifications',
+      '/community/notifications/settings',
       '/community/notifications/read',
       {},
       jar.member!,

@@ -362,6 +362,8 @@ export function createNotifications(deps: NotificationsDeps) {
     describe,
     unreadCount: (viewer: CurrentUser) => repo.unreadCount(viewer.id),
     markAllRead: (viewer: CurrentUser) => repo.markAllRead(viewer.id),
+    /** Opening a notification marks it read; the post it is about, if it is the viewer's. */
+    openOne: (viewer: CurrentUser, id: string) => repo.markOneRead(viewer.id, id),
     settings: (viewer: CurrentUser): Promise<Prefs> => repo.prefs(viewer.id),
     async saveSettings(viewer: CurrentUser, choice: EmailChoice, kinds: NotificationKind[]) {
       if (!(EMAIL_CHOICES as readonly string[]).includes(choice)) throw new Error('Bad choice');
