@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CurrentUser } from '../../platform/auth.ts';
+import { accessAllows, type CurrentUser } from '../../platform/auth.ts';
 import { renderMarkdown } from '../../platform/rich-text.ts';
 import type { Storage } from '../../platform/storage.ts';
 import type { CheckedAttachment } from './attachments.ts';
@@ -47,8 +47,7 @@ export interface Access {
   membership?: MembershipRow | undefined;
 }
 
-const isStaffModerator = (u: CurrentUser | undefined) =>
-  u?.role === 'moderator' || u?.role === 'admin';
+const isStaffModerator = (u: CurrentUser | undefined) => accessAllows('moderator', u);
 
 /** What a person may do in a space. */
 export function accessTo(
@@ -61,8 +60,7 @@ export function accessTo(
   const approved = Boolean(viewer && (viewer.approved || isStaffModerator(viewer)));
   const inGroup = space.visibility !== 'group' || Boolean(member);
   const post = moderate || (approved && inGroup);
-  const read =
-    post || (space.visibility === 'members' && space.publicRead) || (moderate && !inGroup);
+  const read = post || (space.visibility === 'members' && space.publicRead);
   const refusal: Refusal | undefined = read
     ? undefined
     : !viewer

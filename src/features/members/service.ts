@@ -1,4 +1,4 @@
-import type { CurrentUser } from '../../platform/auth.ts';
+import { accessAllows, type CurrentUser } from '../../platform/auth.ts';
 import type { MembersRepository } from './repository.ts';
 
 /**
@@ -16,8 +16,7 @@ export class DirectoryRefusal extends Error {
   }
 }
 
-const mayUse = (u: CurrentUser | undefined): u is CurrentUser =>
-  Boolean(u && (u.approved || u.role !== 'member'));
+const mayUse = (u: CurrentUser | undefined): u is CurrentUser => accessAllows('member', u);
 
 export function createMembersService(deps: { repo: MembersRepository }) {
   const { repo } = deps;

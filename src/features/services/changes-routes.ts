@@ -2,7 +2,6 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { formatDate } from '../../platform/dates.ts';
 import { echoValues, errorsFrom, type FormErrors, parseForm } from '../../platform/forms.ts';
-import type { Locale } from '../../platform/i18n/index.ts';
 import { NotAllowedError, type ServiceChanges } from './changes.ts';
 import { FIELD_ORDER, fieldsSchema } from './fields.ts';
 import {
@@ -12,7 +11,7 @@ import {
   SERVICE_STATUSES,
   SUGGESTION_STATUSES,
 } from './schema.ts';
-import { TERMS } from './seed.ts';
+import { termName as term } from './seed.ts';
 import type { ServicesService } from './service.ts';
 
 /**
@@ -40,9 +39,6 @@ const visitorSchema = z.object({
     .transform((v) => (v ?? '').trim())
     .pipe(z.email('services.form.errors.suggesterEmail')),
 });
-
-const term = (kind: 'model' | 'offer' | 'serves', code: string, locale: Locale) =>
-  TERMS[kind][code]?.[locale === 'cy' ? 1 : 0] ?? code;
 
 export function serviceChangesRoutes(
   changes: ServiceChanges,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { CurrentUser } from '../../platform/auth.ts';
+import { accessAllows, type CurrentUser } from '../../platform/auth.ts';
 import { type Geocoder, normalisePostcode } from '../../platform/geocoder.ts';
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
@@ -67,8 +67,7 @@ export interface ChangesDeps {
   };
 }
 
-const isModerator = (u: CurrentUser | undefined): u is CurrentUser =>
-  Boolean(u && (u.role === 'moderator' || u.role === 'admin'));
+const isModerator = (u: CurrentUser | undefined): u is CurrentUser => accessAllows('moderator', u);
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -197,9 +196,7 @@ export function createServiceChanges(deps: ChangesDeps) {
   /** May this person edit the service directly? Its managers and moderators may. */
   async function mayEdit(actor: CurrentUser | undefined, serviceId: string): Promise<boolean> {
     if (!actor) return false;
-    return (
-      actor.role === 'moderator' || actor.role === 'admin' || repo.isManager(serviceId, actor.id)
-    );
+    return accessAllows('moderator', actor) || repo.isManager(serviceId, actor.id);
   }
 
   async function write(
@@ -343,8 +340,9 @@ export function createServiceChanges(deps: ChangesDeps) {
     async edit(actor: CurrentUser | undefined, slug: string, fields: ServiceFields) {
       const before = await repo.serviceBySlug(slug);
       if (!before) return undefined;
-      if (!(await mayEdit(actor, before.service.id))) throw new NotAllowedError();
-      const manager = await repo.isManager(before.service.id, actor!.id);
+      // Asked once: whether they manage it decides both the permission and how the change is kept.
+      const manager = actor ? await repo.isManager(before.service.id, actor.id) : false;
+      if (!manager && !isModerator(actor)) throw new NotAllowedError();
       const changes = diffFields(fieldsOf(before), fields);
       const row = await write(
         fields,

@@ -129,15 +129,6 @@ export function createServicesRepository(db: Db) {
           .onConflictDoUpdate({ target: postcodeCache.postcode, set: values });
       },
     },
-    /** Locations of listed services, for distances. */
-    async serviceLocations(): Promise<
-      { serviceId: string; lat: number | null; lng: number | null }[]
-    > {
-      return db
-        .select({ serviceId: serviceAtLocations.serviceId, lat: locations.lat, lng: locations.lng })
-        .from(serviceAtLocations)
-        .innerJoin(locations, eq(locations.id, serviceAtLocations.locationId));
-    },
     async currentAuthorities(): Promise<AuthorityRow[]> {
       return db
         .select()

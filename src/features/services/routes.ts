@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { formatDate } from '../../platform/dates.ts';
 import { pageLinks } from '../../platform/pagination.ts';
 import { MAP_VIEWBOX } from './map-svg.ts';
-import type { Locale } from '../../platform/i18n/index.ts';
 import { SERVICE_MODELS, SERVICE_OFFERS, SERVICE_SERVES } from './schema.ts';
-import { TERMS } from './seed.ts';
+import { termName as term } from './seed.ts';
 import type { ServiceChanges } from './changes.ts';
 import type { ServicesService } from './service.ts';
 
@@ -70,9 +69,6 @@ function listParams(q: ListQuery): URLSearchParams {
   return params;
 }
 const slugParam = z.object({ slug: z.string().regex(/^[a-z0-9-]{1,160}$/) });
-
-const term = (kind: 'model' | 'offer' | 'serves', code: string, locale: Locale) =>
-  TERMS[kind][code]?.[locale === 'cy' ? 1 : 0] ?? code;
 
 function jsonLd(
   s: { name: string; description: string; url: string | null; email: string | null },

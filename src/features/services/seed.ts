@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Locale } from '../../platform/i18n/index.ts';
 import type { Seeder } from '../../platform/seed.ts';
 import type { ServicesRepository } from './repository.ts';
 import {
@@ -28,6 +29,10 @@ export const AUTHORITY_LIST = {
   ),
   date: '2025-04-01',
 };
+
+/** A vocabulary term's name in the page's language (the code if it is unknown). */
+export const termName = (kind: 'model' | 'offer' | 'serves', code: string, locale: Locale) =>
+  TERMS[kind][code]?.[locale === 'cy' ? 1 : 0] ?? code;
 
 export const TERMS: Record<'model' | 'offer' | 'serves', Record<string, [string, string]>> = {
   model: {
