@@ -6,6 +6,7 @@
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/content.ts
  *   … bench/content.ts --duration 10 --connections 10 --keep
+ *   … bench/content.ts --database sp_bench_kept   # seed once, reuse on later runs
  *
  * Prints requests/s and p50/p95/p99 latency per scenario; target p95 < 50 ms.
  */
@@ -180,6 +181,17 @@ async function adminQuery(url: string, sqlText: string): Promise<void> {
   }
 }
 
+async function databaseExists(url: string, name: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    return rowCount === 1;
+  } finally {
+    await client.end();
+  }
+}
+
 const pct = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
@@ -228,6 +240,8 @@ async function main() {
       connections: { type: 'string', default: '10' },
       keep: { type: 'boolean', default: false },
       feature: { type: 'string', default: 'all' },
+      // Reuse (or make once and keep) a seeded database of this name: no re-seeding between runs.
+      database: { type: 'string' },
     },
   });
   const url = process.env.DATABASE_URL;
@@ -235,12 +249,18 @@ async function main() {
     console.error('bench/content.ts needs DATABASE_URL (PostgreSQL).');
     process.exit(2);
   }
-  const name = `sp_bench_content_${process.pid}`;
+  const name = values.database ?? `sp_bench_content_${process.pid}`;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) {
+    console.error('--database takes a lower-case PostgreSQL name (letters, digits, _).');
+    process.exit(2);
+  }
+  const keep = values.keep || values.database !== undefined;
   const benchUrl = new URL(url);
   benchUrl.pathname = `/${name}`;
   const tmp = mkdtempSync(join(tmpdir(), 'sp-bench-content-'));
   const geocoder = await stubGeocoder();
-  await adminQuery(url, `CREATE DATABASE ${name}`);
+  const exists = values.database !== undefined && (await databaseExists(url, name));
+  if (!exists) await adminQuery(url, `CREATE DATABASE ${name}`);
   try {
     process.env.BENCH_DATABASE_URL = benchUrl.toString();
     const env = {
@@ -251,13 +271,16 @@ async function main() {
       GEOCODER_URL: geocoder.url,
     };
     const started = Date.now();
-    const seeded = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'seed', '--demo', '--scale', 'large'],
-      { env, stdio: 'inherit' },
-    );
+    const seeded = exists
+      ? { status: 0 }
+      : spawnSync(
+          process.execPath,
+          ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'seed', '--demo', '--scale', 'large'],
+          { env, stdio: 'inherit' },
+        );
     if (seeded.status !== 0) throw new Error('seed --scale large failed');
-    console.log(`Seeded (demo + large) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (exists) console.log(`Reusing the seeded database ${name}`);
+    else console.log(`Seeded (demo + large) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const [port] = await freePorts(1);
     const base = `http://127.0.0.1:${port}`;
     const server = await startProcess(
@@ -310,7 +333,7 @@ async function main() {
     }
   } finally {
     for (const c of liveChildren()) await stopProcess(c);
-    if (!values.keep) await adminQuery(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (!keep) await adminQuery(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     else console.log(`kept database ${name}`);
     rmSync(tmp, { recursive: true, force: true });
     geocoder.close();
