@@ -254,7 +254,8 @@ async function main() {
     console.error('--database takes a lower-case PostgreSQL name (letters, digits, _).');
     process.exit(2);
   }
-  const keep = values.keep || values.database !== undefined;
+  // A database that failed to seed is never kept (a later run would reuse it half-made).
+  let keep = values.keep || values.database !== undefined;
   const benchUrl = new URL(url);
   benchUrl.pathname = `/${name}`;
   const tmp = mkdtempSync(join(tmpdir(), 'sp-bench-content-'));
@@ -278,7 +279,10 @@ async function main() {
           ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'seed', '--demo', '--scale', 'large'],
           { env, stdio: 'inherit' },
         );
-    if (seeded.status !== 0) throw new Error('seed --scale large failed');
+    if (seeded.status !== 0) {
+      keep = false;
+      throw new Error('seed --scale large failed');
+    }
     if (exists) console.log(`Reusing the seeded database ${name}`);
     else console.log(`Seeded (demo + large) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const [port] = await freePorts(1);
