@@ -71,6 +71,7 @@ const NEEDS_2FA: ReadonlySet<Access> = new Set(['staff', 'moderator', 'editor', 
 
 export const TWO_FACTOR_SETUP_PATH = '/account/two-factor/setup';
 export const SIGN_IN_PATH = '/account/sign-in';
+export const NOTIFICATIONS_PATH = '/community/notifications';
 
 /** A local path to come back to; anything else becomes the account page. */
 export function safeNext(next: unknown, fallback = '/account'): string {
@@ -110,6 +111,16 @@ export const authPlugin = fp<AuthOptions>(
       accountNavigation: req.user
         ? [
             ...(isStaff(req.user) ? [{ href: '/admin', key: 'common.nav.admin' }] : []),
+            // Approved members have community notifications (the count: navCounts).
+            ...(req.user.approved || isStaff(req.user)
+              ? [
+                  {
+                    href: NOTIFICATIONS_PATH,
+                    key: 'common.nav.notifications',
+                    count: req.navCounts?.[NOTIFICATIONS_PATH],
+                  },
+                ]
+              : []),
             { href: '/account', key: 'common.nav.account' },
             { href: '/account/sign-out', key: 'common.nav.signOut' },
           ]

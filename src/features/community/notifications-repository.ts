@@ -172,20 +172,6 @@ export function createNotificationsRepository(db: Db) {
         });
     },
 
-    async threadMode(userId: string, threadId: string): Promise<FollowMode | undefined> {
-      const [row] = await db
-        .select({ mode: threadFollows.mode })
-        .from(threadFollows)
-        .where(and(eq(threadFollows.userId, userId), eq(threadFollows.threadId, threadId)));
-      return row?.mode;
-    },
-    async spaceMode(userId: string, spaceId: string): Promise<FollowMode | undefined> {
-      const [row] = await db
-        .select({ mode: spaceFollows.mode })
-        .from(spaceFollows)
-        .where(and(eq(spaceFollows.userId, userId), eq(spaceFollows.spaceId, spaceId)));
-      return row?.mode;
-    },
     async setThreadMode(userId: string, threadId: string, mode: FollowMode | 'none') {
       if (mode === 'none') {
         await db

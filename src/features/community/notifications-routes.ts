@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
+import { NOTIFICATIONS_PATH } from '../../platform/auth.ts';
 import { formatDate } from '../../platform/dates.ts';
 import { type FormErrors, parseForm } from '../../platform/forms.ts';
 import type { CommunityNotifications } from './notifications.ts';
@@ -9,9 +10,8 @@ import { CommunityRefusal } from './service.ts';
 
 /**
  * HTTP only: the notifications page, email settings, the one-click
- * unsubscribe, and following or muting threads and spaces. Registered with
- * fastify-plugin (before the community's own routes) so the thread and space
- * pages can show the viewer's follow/mute choice.
+ * unsubscribe, and following or muting threads and spaces (the thread and
+ * space pages read the viewer's choice with the space: `threadContext`).
  */
 
 const V = 'community/views';
@@ -30,9 +30,9 @@ const tokenParam = z.object({
   token: z.string().regex(/^[A-Za-z0-9_-]{10,120}\.[A-Za-z0-9_-]{43}$/),
 });
 const limited = { rateLimit: { max: 20, timeWindow: 60_000 } };
-
-/** The viewer's follow/mute choice for the thread or space page being shown. */
-const followState = new WeakMap<FastifyRequest, { thread?: string; space?: string }>();
+/** Routes that answer with files, feeds or data, never a page with the site header. */
+const NO_HEADER =
+  /^\/(assets|api)\/|\/(files|attachments)\/|\/mentions$|\.(atom|ics|csv|json|xml|txt)$|^\/(readyz|healthz)$/;
 
 export function notificationsRoutes(notifications: CommunityNotifications) {
   return fp(
@@ -57,26 +57,15 @@ export function notificationsRoutes(notifications: CommunityNotifications) {
       const spaceName = (req: FastifyRequest, s: { name: string; nameCy: string | null }) =>
         req.locale === 'cy' && s.nameCy ? s.nameCy : s.name;
 
-      // The follow/mute control on the thread and space pages needs the viewer's choice.
+      // The unread count beside "Notifications" in the header, for signed-in pages
+      // (not files, feeds or machine routes, which show no header).
       app.addHook('preHandler', async (req) => {
         if (req.method !== 'GET' || !req.user) return;
-        const url = req.routeOptions.url;
-        if (url !== '/community/:space/:id' && url !== '/community/:space') return;
-        const params = req.params as { id?: string };
-        const threadId = url === '/community/:space/:id' ? params.id : undefined;
-        if (threadId !== undefined && !z.uuid().safeParse(threadId).success) return;
-        const found = await notifications.modes(req.user, {
-          ...(threadId ? { threadId } : {}),
-          ...(url === '/community/:space'
-            ? { spaceSlug: (req.params as { space: string }).space }
-            : {}),
-        });
-        followState.set(req, {
-          thread: found.thread ?? 'none',
-          space: found.space ?? 'none',
-        });
+        const url = req.routeOptions.url ?? '';
+        if (NO_HEADER.test(url)) return;
+        const unread = await notifications.unreadCount(req.user);
+        if (unread) req.navCounts = { ...req.navCounts, [NOTIFICATIONS_PATH]: unread };
       });
-      app.addViewContext((req) => ({ communityFollow: followState.get(req) }));
 
       app.get('/community/notifications', { config: { access: 'member' } }, async (req, reply) => {
         const { kind } = kindQuery.parse(req.query ?? {});

@@ -196,6 +196,70 @@ describe('community notifications', () => {
     assert.doesNotMatch(after.body, /action="\/community\/notifications\/read"/);
   });
 
+  test('an author’s edit that adds a mention tells the newly mentioned only; the header counts unread', async () => {
+    await fresh();
+    const postId = await reply(
+      'member',
+      open.slug,
+      open.threadId,
+      'Thanks @Demo Moderator for this.',
+    );
+    const edit = async (who: string, body: string) => {
+      const at = `/community/posts/${postId}/edit`;
+      const { res } = await post(t, at, at, { body }, jar[who]!);
+      assert.equal(res.statusCode, 303, `${who}'s edit is saved`);
+    };
+    const mentionsOf = async (userId: string) =>
+      (await notificationsFor(userId, postId)).filter((n) => n.kind === 'mention').length;
+    assert.equal(await mentionsOf(id.moderator!), 1, 'mentioned when posted');
+    await fresh();
+
+    // The author adds a mention: that member is told; the one mentioned before is not told again.
+    await edit('member', 'Thanks @Demo Moderator and @Demo Editor for this.');
+    assert.equal(await mentionsOf(id.editor!), 1, 'the newly mentioned member is told');
+    assert.equal(await mentionsOf(id.moderator!), 1, 'not told twice');
+    const told = await fresh();
+    assert.equal(told.length, 1, 'one email, to the newly mentioned (on "immediately")');
+    assert.ok(told[0]!.to.includes('editor@example.org'));
+    assert.match(told[0]!.text, /Demo Practitioner mentioned you/);
+    // Editing again without new names tells nobody more.
+    await edit('member', 'Thanks @Demo Moderator and @Demo Editor for all this.');
+    assert.equal(await mentionsOf(id.editor!), 1, 'an unchanged mention is not repeated');
+    // A moderator's edit is not the author's words: it tells nobody.
+    await edit('moderator', 'Thanks @Demo Moderator, @Demo Editor and @Demo Parent (pseudonym).');
+    assert.equal(await mentionsOf(id.parent!), 0, 'a moderator’s edit mentions nobody');
+    assert.equal((await fresh()).length, 0);
+
+    // The header: "Notifications" with the unread count, gone once all are read.
+    const [unread] = await t.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM community_notifications WHERE user_id = $1 AND read_at IS NULL`,
+      [id.moderator],
+    );
+    assert.ok(unread!.n > 0, 'the moderator has unread notifications');
+    const home = await get('/', 'moderator');
+    assert.match(
+      home.body,
+      new RegExp(
+        `href="/community/notifications"[^>]*>\\s*Notifications <span class="sp-nav-count">${unread!.n}<span class="govuk-visually-hidden"> unread</span>`,
+      ),
+      'the header shows the count',
+    );
+    const { res } = await post(
+      t,
+      '/community/notifications/settings',
+      '/community/notifications/read',
+      {},
+      jar.moderator!,
+    );
+    assert.equal(res.statusCode, 303);
+    const later = await get('/', 'moderator');
+    assert.match(later.body, /href="\/community\/notifications"/, 'the link stays');
+    assert.doesNotMatch(later.body, /sp-nav-count/, 'no count when all are read');
+    // A visitor has no notifications link.
+    const visitor = await t.app.inject({ url: '/' });
+    assert.doesNotMatch(visitor.body, /href="\/community\/notifications"/);
+  });
+
   test('the daily digest sends one email grouping the day by space, and marks it', async () => {
     assert.equal((await settings('member', 'daily')).statusCode, 303);
     const a = await reply(

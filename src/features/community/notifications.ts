@@ -294,6 +294,26 @@ export function createNotifications(deps: NotificationsDeps) {
         });
       });
     },
+    async edited({ post, previousBody, thread, space, authorId, authorName }) {
+      await safely('edited', async () => {
+        const text = unquoted(post.body);
+        if (!text.includes('@')) return;
+        const before = unquoted(previousBody);
+        const already = findMentions(before, await repo.mentionCandidates(before));
+        const recipients = new Map<string, NotificationKind>();
+        for (const id of findMentions(text, await repo.mentionCandidates(text)))
+          if (id !== authorId && !already.has(id)) recipients.set(id, 'mention');
+        if (!recipients.size) return;
+        await deliver(recipients, {
+          space,
+          threadId: thread.id,
+          threadTitle: thread.title,
+          threadHidden: thread.hidden,
+          postId: post.id,
+          actorLabel: authorName ?? null,
+        });
+      });
+    },
     async moderated({ post, thread, space, action, reason }) {
       if (action === 'dismiss' || !post.authorId) return;
       const authorId = post.authorId;
@@ -395,15 +415,6 @@ export function createNotifications(deps: NotificationsDeps) {
       if (mode !== 'check') await repo.setSpaceMode(viewer.id, found.space.id, mode);
       return found;
     },
-    /** The viewer's choice for a thread and its space, for the controls on the pages. */
-    async modes(viewer: CurrentUser, ids: { threadId?: string; spaceSlug?: string }) {
-      const space = ids.spaceSlug ? await community.spaceBySlug(ids.spaceSlug) : undefined;
-      return {
-        thread: ids.threadId ? await repo.threadMode(viewer.id, ids.threadId) : undefined,
-        space: space ? await repo.spaceMode(viewer.id, space.id) : undefined,
-      };
-    },
-
     /** What an unsubscribe link is for, if it is one we made. */
     unsubscribeTarget: (token: string) => readToken(token),
     /** Turn off the kind of email the link names (the digest link stops the digest). */

@@ -9,7 +9,9 @@ import {
   postReports,
   postRevisions,
   posts,
+  spaceFollows,
   spaceMembers,
+  threadFollows,
   threadReads,
   threads,
 } from './schema.ts';
@@ -23,18 +25,24 @@ export type AttachmentRow = typeof postAttachments.$inferSelect;
 /** An attachment to write with its post (the post's id is given by then). */
 export type NewAttachment = Omit<typeof postAttachments.$inferInsert, 'postId' | 'createdAt'>;
 
+/** What a thread page shows of an attachment. */
+export interface PageAttachment {
+  id: string;
+  filename: string;
+  mime: string;
+  size: number;
+  alt: string | null;
+}
+
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** Matches no row: stands in for the viewer's id when nobody is signed in. */
+const NOBODY = '00000000-0000-0000-0000-000000000000';
 
 /** Threads in a space are counted up to this many; beyond it the list pages by "next". */
 export const THREAD_COUNT_CAP = 5_000;
 
-/** The author's name and kind, or nothing for an anonymous post (never read for those). */
-const authorName = sql<
-  string | null
->`CASE WHEN ${posts.anonymous} THEN NULL ELSE ${users.displayName} END`;
-const authorKind = sql<
-  string | null
->`CASE WHEN ${posts.anonymous} THEN NULL ELSE ${users.kind} END`;
+/** The thread starter's name, or nothing for an anonymous thread (never read for those). */
 const threadAuthorName = sql<
   string | null
 >`CASE WHEN ${threads.anonymous} THEN NULL ELSE ${users.displayName} END`;
@@ -95,6 +103,66 @@ export function createCommunityRepository(db: Db) {
     },
     async spaceBySlug(slug: string): Promise<SpaceRow | undefined> {
       const [row] = await db.select().from(communitySpaces).where(eq(communitySpaces.slug, slug));
+      return row;
+    },
+    /**
+     * A space by its address with, for a signed-in viewer, their membership,
+     * their follow/mute choice and their kind of account: one query.
+     */
+    async spaceContext(slug: string, viewerId: string | undefined) {
+      const viewer = viewerId ?? NOBODY;
+      const [row] = await db
+        .select({
+          space: communitySpaces,
+          membership: spaceMembers,
+          follow: spaceFollows.mode,
+          viewerKind: users.kind,
+        })
+        .from(communitySpaces)
+        .leftJoin(
+          spaceMembers,
+          and(eq(spaceMembers.spaceId, communitySpaces.id), eq(spaceMembers.userId, viewer)),
+        )
+        .leftJoin(
+          spaceFollows,
+          and(eq(spaceFollows.spaceId, communitySpaces.id), eq(spaceFollows.userId, viewer)),
+        )
+        .leftJoin(users, eq(users.id, viewer))
+        .where(eq(communitySpaces.slug, slug));
+      return row;
+    },
+    /**
+     * The same for a thread in that space (none if it is in another), with
+     * the viewer's last visit and follow/mute choice for it: one query for
+     * everything a thread page needs to know before its posts.
+     */
+    async threadContext(slug: string, threadId: string, viewerId: string | undefined) {
+      const viewer = viewerId ?? NOBODY;
+      const [row] = await db
+        .select({
+          space: communitySpaces,
+          membership: spaceMembers,
+          thread: threads,
+          lastReadAt: threadReads.lastReadAt,
+          follow: threadFollows.mode,
+          viewerKind: users.kind,
+        })
+        .from(communitySpaces)
+        .leftJoin(
+          spaceMembers,
+          and(eq(spaceMembers.spaceId, communitySpaces.id), eq(spaceMembers.userId, viewer)),
+        )
+        .leftJoin(threads, and(eq(threads.id, threadId), eq(threads.spaceId, communitySpaces.id)))
+        .leftJoin(
+          threadReads,
+          and(eq(threadReads.threadId, threads.id), eq(threadReads.userId, viewer)),
+        )
+        .leftJoin(
+          threadFollows,
+          and(eq(threadFollows.threadId, threads.id), eq(threadFollows.userId, viewer)),
+        )
+        .leftJoin(users, eq(users.id, viewer))
+        .where(eq(communitySpaces.slug, slug));
       return row;
     },
     async spaceById(id: string): Promise<SpaceRow | undefined> {
@@ -205,7 +273,13 @@ export function createCommunityRepository(db: Db) {
       const [row] = await db.select().from(threads).where(eq(threads.id, id));
       return row;
     },
-    /** One page of a thread's posts in order, with authors' names (not for anonymous posts). */
+    /**
+     * One page of a thread's posts in order, with authors' names (not for
+     * anonymous posts), the viewer's likes, how many earlier versions each
+     * has, its attachments (never anything about who uploaded them) and the
+     * number of posts the reader sees: one query. The page is cut first, so
+     * the per-post look-ups run for its rows only, never for skipped ones.
+     */
     async posts(
       threadId: string,
       opts: { statuses: PostStatus[]; offset: number; limit: number; viewerId?: string },
@@ -220,60 +294,65 @@ export function createCommunityRepository(db: Db) {
             )
           : inArray(posts.status, opts.statuses),
       );
-      const [page, [total]] = await Promise.all([
-        db
-          .select({
-            id: posts.id,
-            number: posts.number,
-            anonymous: posts.anonymous,
-            bodyHtml: posts.bodyHtml,
-            status: posts.status,
-            likeCount: posts.likeCount,
-            createdAt: posts.createdAt,
-            editedAt: posts.editedAt,
-            authorName,
-            authorKind,
-            mine: opts.viewerId
-              ? sql<boolean>`${posts.authorId} = ${opts.viewerId}`
-              : sql<boolean>`false`,
-            liked: opts.viewerId
-              ? sql<boolean>`EXISTS (SELECT 1 FROM post_likes l WHERE l.post_id = ${posts.id} AND l.user_id = ${opts.viewerId})`
-              : sql<boolean>`false`,
-            revisions: sql<number>`(SELECT count(*)::int FROM post_revisions r WHERE r.post_id = ${posts.id})`,
-          })
-          .from(posts)
-          .leftJoin(users, eq(users.id, posts.authorId))
-          .where(where)
-          .orderBy(asc(posts.number))
-          .limit(opts.limit)
-          .offset(opts.offset),
-        db.select({ n: count() }).from(posts).where(where),
-      ]);
-      // The page's attachments, in one query (never anything about who uploaded them).
-      const files = page.length
-        ? await db
-            .select({
-              id: postAttachments.id,
-              postId: postAttachments.postId,
-              filename: postAttachments.filename,
-              mime: postAttachments.mime,
-              size: postAttachments.size,
-              alt: postAttachments.alt,
-            })
-            .from(postAttachments)
-            .where(
-              inArray(
-                postAttachments.postId,
-                page.map((p) => p.id),
-              ),
-            )
-            .orderBy(asc(postAttachments.createdAt), asc(postAttachments.id))
-        : [];
-      const rows = page.map((p) => ({
+      const viewer = opts.viewerId ?? NOBODY;
+      const cut = db
+        .select({
+          id: posts.id,
+          number: posts.number,
+          anonymous: posts.anonymous,
+          bodyHtml: posts.bodyHtml,
+          status: posts.status,
+          likeCount: posts.likeCount,
+          createdAt: posts.createdAt,
+          editedAt: posts.editedAt,
+          authorId: posts.authorId,
+          total: sql<string>`count(*) OVER ()`.as('total'),
+        })
+        .from(posts)
+        .where(where)
+        .orderBy(asc(posts.number))
+        .limit(opts.limit)
+        .offset(opts.offset)
+        .as('page');
+      const page = await db
+        .select({
+          id: cut.id,
+          number: cut.number,
+          anonymous: cut.anonymous,
+          bodyHtml: cut.bodyHtml,
+          status: cut.status,
+          likeCount: cut.likeCount,
+          createdAt: cut.createdAt,
+          editedAt: cut.editedAt,
+          total: cut.total,
+          authorName: sql<
+            string | null
+          >`CASE WHEN ${cut.anonymous} THEN NULL ELSE ${users.displayName} END`,
+          authorKind: sql<
+            string | null
+          >`CASE WHEN ${cut.anonymous} THEN NULL ELSE ${users.kind} END`,
+          mine: sql<boolean>`coalesce(${cut.authorId} = ${viewer}, false)`,
+          liked: sql<boolean>`EXISTS (SELECT 1 FROM post_likes l WHERE l.post_id = ${cut.id} AND l.user_id = ${viewer})`,
+          revisions: sql<number>`(SELECT count(*)::int FROM post_revisions r WHERE r.post_id = ${cut.id})`,
+          attachments: sql<PageAttachment[]>`(
+            SELECT coalesce(json_agg(json_build_object(
+              'id', a.id, 'filename', a.filename, 'mime', a.mime, 'size', a.size, 'alt', a.alt)
+              ORDER BY a.created_at, a.id), '[]'::json)
+            FROM post_attachments a WHERE a.post_id = ${cut.id})`,
+        })
+        .from(cut)
+        .leftJoin(users, eq(users.id, cut.authorId))
+        .orderBy(asc(cut.number));
+      // Past the end the page is empty and carries no count: count apart (rare).
+      const total = page.length
+        ? Number(page[0]!.total)
+        : Number((await db.select({ n: count() }).from(posts).where(where))[0]?.n ?? 0);
+      const rows = page.map(({ total: _total, ...p }) => ({
         ...p,
-        attachments: p.status === 'deleted' ? [] : files.filter((f) => f.postId === p.id),
+        mine: Boolean(p.mine),
+        attachments: p.status === 'deleted' ? [] : (p.attachments ?? []),
       }));
-      return { rows, total: Number(total?.n ?? 0) };
+      return { rows, total };
     },
     async attachment(id: string): Promise<AttachmentRow | undefined> {
       const [row] = await db.select().from(postAttachments).where(eq(postAttachments.id, id));

@@ -210,6 +210,8 @@ export function communityRoutes(
             last: when(req, r.thread.lastPostAt),
           })),
           pagination: pageLinks(`/community/${slug}`, new URLSearchParams(), n, found.pages),
+          // The follow/mute control shows the viewer's choice (read with the space).
+          communityFollow: req.user ? { space: found.follow ?? 'none' } : undefined,
         });
       }),
     );
@@ -330,6 +332,7 @@ export function communityRoutes(
             })),
           })),
           pagination: pageLinks(`/community/${slug}/${id}`, new URLSearchParams(), n, found.pages),
+          communityFollow: req.user ? { thread: found.follow ?? 'none' } : undefined,
           mayPostAnonymously: found.mayPostAnonymously,
           maxAttachments: MAX_ATTACHMENTS,
           filesDropped: extra.filesDropped,

@@ -82,6 +82,15 @@ export interface CommunityEvents {
     /** The name to show, or undefined when the post is anonymous ("A parent"). */
     authorName: string | undefined;
   }): Promise<void>;
+  /** A published post was edited by its author: people newly mentioned are told. */
+  edited(e: {
+    post: PostRow;
+    previousBody: string;
+    thread: ThreadRow;
+    space: SpaceRow;
+    authorId: string;
+    authorName: string | undefined;
+  }): Promise<void>;
   moderated(e: {
     post: PostRow;
     thread: ThreadRow;
@@ -114,23 +123,39 @@ export function createCommunityService(deps: CommunityDeps) {
   const { repo, people } = deps;
 
   async function spaceFor(viewer: CurrentUser | undefined, slug: string) {
-    const space = await repo.spaceBySlug(slug);
-    if (!space) return undefined;
-    const membership = viewer ? await repo.membership(space.id, viewer.id) : undefined;
-    return { space, access: accessTo(space, viewer, membership) };
+    const row = await repo.spaceContext(slug, viewer?.id);
+    if (!row) return undefined;
+    const membership = row.membership ?? undefined;
+    return {
+      space: row.space,
+      access: accessTo(row.space, viewer, membership),
+      /** The viewer's follow/mute choice for the space, if any. */
+      follow: row.follow ?? undefined,
+      viewerKind: row.viewerKind ?? undefined,
+    };
   }
   async function readable(viewer: CurrentUser | undefined, slug: string) {
     const found = await spaceFor(viewer, slug);
     if (found && !found.access.read) throw new CommunityRefusal(found.access.refusal!);
     return found;
   }
+  /** The space, the thread in it and the viewer's standing there, from one query. */
   async function threadFor(viewer: CurrentUser | undefined, slug: string, threadId: string) {
-    const found = await readable(viewer, slug);
-    if (!found) return undefined;
-    const thread = await repo.thread(threadId);
-    if (!thread || thread.spaceId !== found.space.id) return undefined;
-    if (thread.hidden && !found.access.moderate) return undefined;
-    return { ...found, thread };
+    const row = await repo.threadContext(slug, threadId, viewer?.id);
+    if (!row) return undefined;
+    const access = accessTo(row.space, viewer, row.membership ?? undefined);
+    if (!access.read) throw new CommunityRefusal(access.refusal!);
+    const thread = row.thread;
+    if (!thread || (thread.hidden && !access.moderate)) return undefined;
+    return {
+      space: row.space,
+      access,
+      thread,
+      lastReadAt: row.lastReadAt ?? undefined,
+      /** The viewer's follow/mute choice for the thread, if any. */
+      follow: row.follow ?? undefined,
+      viewerKind: row.viewerKind ?? undefined,
+    };
   }
   /** The post, its thread and space, and what the viewer may do there. */
   async function postFor(viewer: CurrentUser | undefined, postId: string) {
@@ -147,9 +172,12 @@ export function createCommunityService(deps: CommunityDeps) {
     return { post, thread, space, access };
   }
   /** Only parents may post as "A parent", and only where the space allows it. */
-  async function mayPostAnonymously(viewer: CurrentUser, space: SpaceRow) {
-    if (!space.allowAnonymous) return false;
-    return (await people.user(viewer.id))?.kind === 'parent';
+  async function mayPostAnonymously(
+    viewer: CurrentUser,
+    found: { space: SpaceRow; viewerKind?: string | undefined },
+  ) {
+    if (!found.space.allowAnonymous) return false;
+    return (found.viewerKind ?? (await people.user(viewer.id))?.kind) === 'parent';
   }
   /** A new member's first posts wait for a moderator. */
   async function statusForNewPost(viewer: CurrentUser, access: Access): Promise<PostStatus> {
@@ -264,7 +292,7 @@ export function createCommunityService(deps: CommunityDeps) {
         limit: POSTS_PER_PAGE,
         ...(viewer ? { viewerId: viewer.id } : {}),
       });
-      const lastRead = viewer ? await repo.lastRead(viewer.id, threadId) : undefined;
+      const lastRead = found.lastReadAt;
       if (viewer) {
         const newest = list.rows.at(-1)?.createdAt;
         // Written only when it moves forward: re-reading costs no write.
@@ -281,7 +309,7 @@ export function createCommunityService(deps: CommunityDeps) {
           authorKind: p.anonymous ? null : p.authorKind,
           isNew: Boolean(viewer) && !p.mine && (!lastRead || p.createdAt > lastRead),
         })),
-        mayPostAnonymously: viewer ? await mayPostAnonymously(viewer, found.space) : false,
+        mayPostAnonymously: viewer ? await mayPostAnonymously(viewer, found) : false,
       };
     },
     /** Which page of the thread a post is on, for links to it. */
@@ -303,7 +331,7 @@ export function createCommunityService(deps: CommunityDeps) {
       const found = await readable(viewer, slug);
       if (!found) return undefined;
       if (!found.access.post) throw new CommunityRefusal(found.access.refusal ?? 'group');
-      return { ...found, mayPostAnonymously: await mayPostAnonymously(viewer, found.space) };
+      return { ...found, mayPostAnonymously: await mayPostAnonymously(viewer, found) };
     },
     async createThread(
       viewer: CurrentUser,
@@ -318,7 +346,7 @@ export function createCommunityService(deps: CommunityDeps) {
       const found = await readable(viewer, slug);
       if (!found) return undefined;
       if (!found.access.post) throw new CommunityRefusal(found.access.refusal ?? 'group');
-      const anonymous = input.anonymous && (await mayPostAnonymously(viewer, found.space));
+      const anonymous = input.anonymous && (await mayPostAnonymously(viewer, found));
       const status = await statusForNewPost(viewer, found.access);
       // Files first, then the thread, post and attachment rows in one transaction.
       const postId = randomUUID();
@@ -356,7 +384,7 @@ export function createCommunityService(deps: CommunityDeps) {
       if (!found) return undefined;
       if (!found.access.post) throw new CommunityRefusal(found.access.refusal ?? 'group');
       if (found.thread.locked && !found.access.moderate) throw new CommunityRefusal('locked');
-      const anonymous = input.anonymous && (await mayPostAnonymously(viewer, found.space));
+      const anonymous = input.anonymous && (await mayPostAnonymously(viewer, found));
       const status = await statusForNewPost(viewer, found.access);
       // Files first, then the post and attachment rows in one transaction.
       const postId = randomUUID();
@@ -399,6 +427,16 @@ export function createCommunityService(deps: CommunityDeps) {
         actorId: viewer.id,
         detail: { post: postId, byModerator: found.post.authorId !== viewer.id },
       });
+      // Mentions are the author's: a moderator's edit tells nobody.
+      if (row?.status === 'visible' && found.post.authorId === viewer.id)
+        await deps.events?.edited({
+          post: row,
+          previousBody: found.post.body,
+          thread: found.thread,
+          space: found.space,
+          authorId: viewer.id,
+          authorName: row.anonymous ? undefined : viewer.displayName,
+        });
       return row && { post: row, space: found.space, thread: found.thread };
     },
     /** Earlier versions of a post: moderators only. */

@@ -78,6 +78,8 @@ export function createViewEnvironment(opts: {
 export interface NavItem {
   href: string;
   key: string;
+  /** A number to show beside the link (e.g. unread notifications); none when 0. */
+  count?: number | undefined;
 }
 
 /** The site's main navigation, in order. */
@@ -90,10 +92,22 @@ export const NAVIGATION: NavItem[] = [
   { href: '/news', key: 'common.nav.news' },
 ];
 
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** "Notifications 3" with "unread" for screen readers; more than 99 shows as "99+". */
+function navWithCount(text: string, count: number, unread: string): string {
+  const shown = count > 99 ? '99+' : String(count);
+  return `${escapeHtml(text)} <span class="sp-nav-count">${shown}<span class="govuk-visually-hidden"> ${escapeHtml(unread)}</span></span>`;
+}
+
 /** Stands for the CSP nonce in a page that may be cached (see page-cache.ts). */
 export const NONCE_PLACEHOLDER = '__SP_NONCE_PLACEHOLDER__';
 
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** Numbers for the navigation, by link (set by a feature's hook before the page renders). */
+    navCounts?: Record<string, number>;
+  }
   interface FastifyReply {
     /** True while this response's page may be stored by the page cache; a form (CSRF token) turns it off. */
     pageCacheable: boolean;
@@ -146,7 +160,9 @@ export const viewsPlugin = fp<ViewsOptions>(
         const items = [...NAVIGATION, ...((base.accountNavigation as NavItem[] | undefined) ?? [])];
         base.serviceNavigation = items.map((item) => ({
           href: item.href,
-          text: req.t(item.key),
+          ...(item.count
+            ? { html: navWithCount(req.t(item.key), item.count, req.t('common.nav.unread')) }
+            : { text: req.t(item.key) }),
           active: path === item.href || path.startsWith(`${item.href}/`),
         }));
         const html = tidyWhitespace(opts.env.render(template, { ...base, ...context }));
