@@ -290,4 +290,96 @@ describe('attachments on community posts', () => {
     assert.equal((await attachmentsOf('Short-lived thread')).length, 0);
     assert.equal((await get(`/community/attachments/${file!.id}`, 'member')).statusCode, 404);
   });
+
+  test('editing a post removes and adds files; more than three, or a bad file, changes nothing', async () => {
+    const { res } = await newThread('member', { title: 'Files to edit', alt: 'A dot' }, [
+      { name: 'attachment', filename: 'dot.png', content: PNG, type: 'image/png' },
+      { name: 'attachment', filename: 'first.pdf', content: pdf, type: 'application/pdf' },
+    ]);
+    assert.equal(res.statusCode, 303, res.body);
+    const [pdfRow, pngRow] = await attachmentsOf('Files to edit'); // ordered by mime
+    const postId = pngRow!.post_id;
+    const editUrl = `/community/posts/${postId}/edit`;
+    const form = await get(editUrl, 'member');
+    assert.equal(form.statusCode, 200);
+    assert.match(form.body, /enctype="multipart\/form-data"/);
+    assert.match(form.body, /Files attached to this post/);
+    assert.match(form.body, new RegExp(`name="remove" type="checkbox" value="${pngRow!.id}"`));
+    assert.match(form.body, /dot\.png \(image: A dot\)/);
+    assert.match(form.body, /first\.pdf \(PDF, 1 KB\)/);
+
+    const edit = (fields: Record<string, string | string[]>, files: FilePart[], who = 'member') =>
+      submitMultipart(
+        t.app,
+        who === 'member' ? editUrl : `/community/${space}/new`, // a token from a form they may use
+        editUrl,
+        { body: 'Edited words.', ...fields },
+        files,
+        jar[who]!,
+      );
+    const pdfPart = (filename: string): FilePart => ({
+      name: 'attachment',
+      filename,
+      content: pdf,
+      type: 'application/pdf',
+    });
+    const before = await counts();
+    const stored = communityFiles();
+
+    // Two more would make four: refused, the words kept, nothing changed.
+    const { res: four } = await edit({}, [pdfPart('a.pdf'), pdfPart('b.pdf')]);
+    assert.equal(four.statusCode, 400);
+    assert.match(four.body, /govuk-error-summary/);
+    assert.match(four.body, /A post can have no more than 3 files/);
+    assert.match(four.body, /Edited words\./);
+    assert.match(four.body, /Choose your files again/);
+    // A bad file: refused the same way, and a ticked box stays ticked.
+    const { res: bad } = await edit({ remove: pngRow!.id }, [
+      { name: 'attachment', filename: 'x.pdf', content: EXE, type: 'application/pdf' },
+    ]);
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /x\.pdf must be a JPEG, PNG, GIF or WebP image, or a PDF/);
+    assert.match(bad.body, new RegExp(`value="${pngRow!.id}" checked`));
+    // Someone else's post: refused, nothing removed.
+    const { res: other } = await edit({ remove: pngRow!.id }, [], 'parent');
+    assert.equal(other.statusCode, 403);
+    assert.deepEqual(await counts(), before, 'nothing was written');
+    assert.deepEqual(communityFiles(), stored, 'nothing was stored or removed');
+    const [words] = await t.database.query<{ body: string }>(
+      `SELECT body FROM posts WHERE id = $1`,
+      [postId],
+    );
+    assert.equal(words!.body, 'Please see the attached.');
+
+    // Remove the image, add a PDF: saved together; the image leaves storage.
+    const pngPath = join(t.config.dataDir, 'uploads', pngRow!.storage_key);
+    assert.ok(existsSync(pngPath));
+    const { res: saved } = await edit(
+      { remove: [pngRow!.id, '00000000-0000-4000-8000-000000000000'] },
+      [pdfPart('second.pdf')],
+    );
+    assert.equal(saved.statusCode, 303, saved.body);
+    const now = await attachmentsOf('Files to edit');
+    assert.deepEqual(
+      now.map((a) => a.mime),
+      ['application/pdf', 'application/pdf'],
+      'the image is gone and a second PDF is there',
+    );
+    assert.ok(
+      now.some((a) => a.id === pdfRow!.id),
+      'the PDF that was kept is the same file',
+    );
+    assert.equal(existsSync(pngPath), false, 'the removed image left storage');
+    for (const a of now) assert.ok(existsSync(join(t.config.dataDir, 'uploads', a.storage_key)));
+    assert.equal((await get(`/community/attachments/${pngRow!.id}`, 'member')).statusCode, 404);
+    const page = await get(String(res.headers.location).replace(/[?#].*$/, ''), 'member');
+    assert.match(page.body, /Edited words\./);
+    assert.match(page.body, /second\.pdf \(PDF, 1 KB\)/);
+    assert.doesNotMatch(page.body, new RegExp(pngRow!.id));
+    const [audit] = await t.database.query<{ detail: Record<string, unknown> }>(
+      `SELECT detail FROM audit_log WHERE event = 'community.post_edited' ORDER BY at DESC LIMIT 1`,
+    );
+    assert.equal(audit!.detail.filesRemoved, 1);
+    assert.equal(audit!.detail.filesAdded, 1);
+  });
 });

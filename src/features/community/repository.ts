@@ -425,7 +425,18 @@ export function createCommunityRepository(db: Db) {
       return db.transaction((tx) => appendPost(tx, values, attachments));
     },
     /** Change a post's text, keeping the old text as a revision. */
-    async editPost(id: string, body: string, bodyHtml: string, editedBy: string) {
+    /**
+     * Change a post's words (the old words kept as a revision) and, in the
+     * same transaction, remove some of its files' rows and add new ones.
+     * Returns the post and the storage keys of the rows removed.
+     */
+    async editPost(
+      id: string,
+      body: string,
+      bodyHtml: string,
+      editedBy: string,
+      files: { remove: string[]; add: NewAttachment[] } = { remove: [], add: [] },
+    ) {
       return db.transaction(async (tx) => {
         const [before] = await tx
           .select({ body: posts.body })
@@ -439,7 +450,15 @@ export function createCommunityRepository(db: Db) {
           .set({ body, bodyHtml, editedAt: new Date() })
           .where(eq(posts.id, id))
           .returning();
-        return row;
+        const removed = files.remove.length
+          ? await tx
+              .delete(postAttachments)
+              .where(and(eq(postAttachments.postId, id), inArray(postAttachments.id, files.remove)))
+              .returning({ storageKey: postAttachments.storageKey })
+          : [];
+        if (files.add.length)
+          await tx.insert(postAttachments).values(files.add.map((a) => ({ ...a, postId: id })));
+        return { post: row!, removedKeys: removed.map((r) => r.storageKey) };
       });
     },
     async setPostStatus(id: string, status: PostStatus): Promise<PostRow | undefined> {

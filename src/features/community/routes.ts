@@ -72,6 +72,12 @@ export interface CommunityRouteOptions {
   storage: Storage;
 }
 
+/** The ids ticked in the edit form's "remove this file" boxes (anything else is ignored). */
+function removalsOf(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
+  return list.filter((v): v is string => typeof v === 'string' && z.uuid().safeParse(v).success);
+}
+
 /** A form's own problems and its files' problems, in one error summary. */
 function withProblems(
   errors: FormErrors | undefined,
@@ -528,11 +534,18 @@ export function communityRoutes(
       req: FastifyRequest,
       reply: FastifyReply,
       id: string,
-      extra: { errors?: FormErrors; values?: Record<string, unknown>; status?: number } = {},
+      extra: {
+        errors?: FormErrors | undefined;
+        values?: Record<string, unknown>;
+        filesDropped?: boolean;
+        status?: number;
+      } = {},
     ) => {
       const found = await community.source(req.user, id);
       if (!found) return reply.callNotFound();
       if (!found.mayEdit) throw new CommunityRefusal('notYours');
+      const files = await community.attachmentsFor(req.user, id);
+      const removing = new Set(removalsOf(extra.values?.remove));
       return page(
         reply,
         'edit-post',
@@ -541,6 +554,19 @@ export function communityRoutes(
           post: found.post,
           thread: found.thread,
           space: found.space,
+          // The post's files, each with a "remove" box (ticked again after a problem).
+          files: files.map((a) => ({
+            value: a.id,
+            text: isImage(a.mime)
+              ? req.t('community.edit.imageFile', { name: a.filename, alt: a.alt ?? '' })
+              : req.t('community.attachments.pdfLink', {
+                  name: a.filename,
+                  size: humanSize(a.size),
+                }),
+            checked: removing.has(a.id),
+          })),
+          maxAttachments: MAX_ATTACHMENTS,
+          filesDropped: extra.filesDropped,
           errors: extra.errors,
           values: extra.values ?? { body: found.post.body },
         },
@@ -563,9 +589,42 @@ export function communityRoutes(
         const p = postParam.safeParse(req.params);
         if (!p.success) return reply.callNotFound();
         const f = parseForm(editForm, req.body, req.t);
-        if (!f.ok) return editPage(req, reply, p.data.id, { ...f, status: 400 });
-        const done = await community.edit(req.user!, p.data.id, f.data.body);
+        const files = await attachmentsOf(req);
+        const values = echoValues((req.body ?? {}) as Record<string, unknown>);
+        const again = (errors: FormErrors | undefined) =>
+          editPage(req, reply, p.data.id, {
+            errors,
+            values,
+            filesDropped: files.sent,
+            status: 400,
+          });
+        if (!f.ok || !files.checked.ok)
+          return again(
+            withProblems(
+              f.ok ? undefined : f.errors,
+              files.checked.ok ? [] : files.checked.problems,
+              req.t,
+            ),
+          );
+        const done = await community.edit(req.user!, p.data.id, f.data.body, {
+          remove: removalsOf((req.body as { remove?: unknown } | undefined)?.remove),
+          add: files.checked.files,
+        });
         if (!done) return reply.callNotFound();
+        if ('tooMany' in done)
+          return again(
+            withProblems(
+              undefined,
+              [
+                {
+                  field: ATTACHMENT_FIELD,
+                  key: 'community.edit.errors.tooManyFiles',
+                  vars: { max: MAX_ATTACHMENTS },
+                },
+              ],
+              req.t,
+            ),
+          );
         return reply.redirect(`/community/posts/${p.data.id}`, 303);
       }),
     );

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { accessAllows, type CurrentUser } from '../../platform/auth.ts';
 import { renderMarkdown } from '../../platform/rich-text.ts';
 import type { Storage } from '../../platform/storage.ts';
-import type { CheckedAttachment } from './attachments.ts';
+import { type CheckedAttachment, MAX_ATTACHMENTS } from './attachments.ts';
 import {
   type CommunityRepository,
   type NewAttachment,
@@ -416,16 +416,57 @@ export function createCommunityService(deps: CommunityDeps) {
       const mayEdit = found.access.moderate || found.post.authorId === viewer?.id;
       return { ...found, mayEdit };
     },
-    async edit(viewer: CurrentUser, postId: string, body: string) {
+    /** The post's files, for its edit page (the same rules as `source`). */
+    async attachmentsFor(viewer: CurrentUser | undefined, postId: string) {
+      const found = await postFor(viewer, postId);
+      if (!found || found.post.status === 'deleted') return [];
+      return repo.attachmentsOf(postId);
+    },
+    /**
+     * Edit a post: its words (the old ones kept for moderators), and its
+     * files: `remove` (ids of its own files) and `add` (checked files). A
+     * post keeps at most MAX_ATTACHMENTS files: more gives `tooMany` and
+     * changes nothing. New files are stored first; if the change cannot be
+     * saved they are removed again; removed files leave storage after.
+     */
+    async edit(
+      viewer: CurrentUser,
+      postId: string,
+      body: string,
+      files: { remove?: string[]; add?: CheckedAttachment[] } = {},
+    ) {
       const found = await postFor(viewer, postId);
       if (!found || found.post.status === 'deleted') return undefined;
       if (!found.access.moderate && found.post.authorId !== viewer.id)
         throw new CommunityRefusal('notYours');
       if (found.thread.locked && !found.access.moderate) throw new CommunityRefusal('locked');
-      const row = await repo.editPost(postId, body, render(body), viewer.id);
+      const existing =
+        files.remove?.length || files.add?.length ? await repo.attachmentsOf(postId) : [];
+      const remove = existing.filter((a) => files.remove?.includes(a.id)).map((a) => a.id);
+      const adding = files.add ?? [];
+      if (existing.length - remove.length + adding.length > MAX_ATTACHMENTS)
+        return { tooMany: true as const };
+      const added = await storeAttachments(postId, adding);
+      const saved = await repo
+        .editPost(postId, body, render(body), viewer.id, { remove, add: added })
+        .catch(async (err: unknown) => {
+          await discard(added.map((f) => f.storageKey));
+          throw err;
+        });
+      if (!saved) {
+        await discard(added.map((f) => f.storageKey));
+        return undefined;
+      }
+      await discard(saved.removedKeys);
+      const row = saved.post;
       await people.audit('community.post_edited', {
         actorId: viewer.id,
-        detail: { post: postId, byModerator: found.post.authorId !== viewer.id },
+        detail: {
+          post: postId,
+          byModerator: found.post.authorId !== viewer.id,
+          ...(remove.length ? { filesRemoved: remove.length } : {}),
+          ...(added.length ? { filesAdded: added.length } : {}),
+        },
       });
       // Mentions are the author's: a moderator's edit tells nobody.
       if (row?.status === 'visible' && found.post.authorId === viewer.id)
@@ -437,7 +478,7 @@ export function createCommunityService(deps: CommunityDeps) {
           authorId: viewer.id,
           authorName: row.anonymous ? undefined : viewer.displayName,
         });
-      return row && { post: row, space: found.space, thread: found.thread };
+      return { post: row, space: found.space, thread: found.thread };
     },
     /** Earlier versions of a post: moderators only. */
     async revisions(viewer: CurrentUser, postId: string) {
