@@ -26,6 +26,9 @@ import { resourcesSeeder } from './features/resources/seed.ts';
 import { createResourcesService, type ResourcesService } from './features/resources/service.ts';
 import { createCommunityRepository } from './features/community/repository.ts';
 import { communityRoutes } from './features/community/routes.ts';
+import { createMentions } from './features/community/mentions.ts';
+import { createMentionsRepository } from './features/community/mentions-repository.ts';
+import { mentionsRoutes } from './features/community/mentions-routes.ts';
 import { createNotifications, DIGEST_JOB } from './features/community/notifications.ts';
 import { createNotificationsRepository } from './features/community/notifications-repository.ts';
 import { notificationsRoutes } from './features/community/notifications-routes.ts';
@@ -242,6 +245,7 @@ export async function buildApp({
     }),
   );
   accounts.addDataProvider(community.personalData);
+  const mentions = createMentions({ repo: createMentionsRepository(database.db), community });
   accounts.addDataProvider(notifications.personalData);
   const membersRepo = createMembersRepository(database.db);
   const members = createMembersService({ repo: membersRepo });
@@ -308,6 +312,7 @@ export async function buildApp({
   );
   await app.register(notificationsRoutes(notifications));
   await app.register(membersRoutes(members));
+  await app.register(mentionsRoutes(mentions));
   await app.register(communityRoutes(community, { dataDir: config.dataDir, storage }));
   await app.register(pagesRoutes());
 

@@ -443,4 +443,57 @@ describe('the community of practice', () => {
     assert.equal(locked.res.statusCode, 403);
     await post(t, at, `${at}/moderate`, { action: 'unlock' }, jar.moderator!);
   });
+
+  test('a very deep list pages on from its last thread: the same threads as numbered pages, in order', async () => {
+    // More threads than the list counts (5,000), some sharing a time, so the id breaks ties.
+    const [space] = await t.database.query<{ id: string }>(
+      `INSERT INTO community_spaces (slug, name, kind) VALUES ('deep-list', 'Deep list', 'themed') RETURNING id`,
+    );
+    await t.database.query(
+      `INSERT INTO threads (space_id, title, post_count, last_post_at)
+       SELECT $1, 'Deep thread ' || n, 1, timestamptz '2026-01-01' + (n / 2) * interval '1 minute'
+       FROM generate_series(1, 5040) AS n`,
+      [space!.id],
+    );
+    const ordered = (
+      await t.database.query<{ id: string }>(
+        `SELECT id FROM threads WHERE space_id = $1 ORDER BY pinned DESC, last_post_at DESC, id DESC`,
+        [space!.id],
+      )
+    ).map((r) => r.id);
+    const idsOn = (html: string) =>
+      [...html.matchAll(/href="\/community\/deep-list\/([0-9a-f-]{36})"/g)].map((m) => m[1]);
+    const nextOf = (html: string) =>
+      /<link rel="next" href="([^"]+)"|class="govuk-pagination__next">\s*<a[^>]*href="([^"]+)"/
+        .exec(html)
+        ?.slice(1)
+        .find(Boolean)
+        ?.replace(/&amp;/g, '&');
+
+    const first = await get('/community/deep-list', 'member');
+    assert.equal(first.statusCode, 200);
+    assert.deepEqual(idsOn(first.body), ordered.slice(0, 30), 'page 1 in order');
+    const next = nextOf(first.body);
+    assert.equal(
+      next,
+      `/community/deep-list?page=2&after=${ordered[29]}`,
+      'next carries the last id',
+    );
+    const second = await get(next!, 'member');
+    assert.deepEqual(idsOn(second.body), ordered.slice(30, 60), 'page 2 continues from it');
+    const numbered = await get('/community/deep-list?page=2', 'member');
+    assert.deepEqual(idsOn(numbered.body), idsOn(second.body), 'the same as the numbered page');
+    // Deep in the list, still in order.
+    const deep = await get(`/community/deep-list?page=100&after=${ordered[2999]}`, 'member');
+    assert.deepEqual(idsOn(deep.body), ordered.slice(3000, 3030));
+    assert.equal(nextOf(deep.body), `/community/deep-list?page=101&after=${ordered[3029]}`);
+    // An id from elsewhere is no place in this list: nothing, not an error.
+    const elsewhere = await get(`/community/deep-list?after=${open.threadId}`, 'member');
+    assert.equal(elsewhere.statusCode, 200);
+    assert.deepEqual(idsOn(elsewhere.body), []);
+    // The last page has no "next".
+    const last = await get(`/community/deep-list?page=168&after=${ordered[5009]}`, 'member');
+    assert.deepEqual(idsOn(last.body), ordered.slice(5010));
+    assert.equal(nextOf(last.body), undefined);
+  });
 });

@@ -210,64 +210,69 @@ export function createCommunityRepository(db: Db) {
     },
 
     /** One page of a space's threads: pinned first, then latest activity. */
+    /**
+     * A page of a space's threads, pinned first then by latest activity, with
+     * each starter's name (none for anonymous threads), when the reader last
+     * read each, and how many threads there are (counted up to
+     * THREAD_COUNT_CAP): one query. The page's ids are cut first from
+     * threads_space_idx alone, however deep the page; `after` (a thread's id)
+     * continues from that thread instead of skipping `offset` rows.
+     */
     async threads(
       spaceId: string,
-      opts: { includeHidden: boolean; offset: number; limit: number; readerId?: string },
+      opts: {
+        includeHidden: boolean;
+        offset: number;
+        limit: number;
+        readerId?: string;
+        after?: string;
+      },
     ) {
       const where = opts.includeHidden
         ? eq(threads.spaceId, spaceId)
         : and(eq(threads.spaceId, spaceId), eq(threads.hidden, false));
-      // The page's ids first (for members, from threads_space_idx alone, however deep the
-      // page), then those rows.
-      const pageIds = db
-        .select({ id: threads.id })
+      const after = opts.after
+        ? sql`(${threads.pinned}, ${threads.lastPostAt}, ${threads.id}) <
+            (SELECT c.pinned, c.last_post_at, c.id FROM threads c
+             WHERE c.id = ${opts.after} AND c.space_id = ${spaceId})`
+        : undefined;
+      const cut = db
+        .select({ id: threads.id, pinned: threads.pinned, lastPostAt: threads.lastPostAt })
         .from(threads)
-        .where(where)
+        .where(after ? and(where, after) : where)
         .orderBy(desc(threads.pinned), desc(threads.lastPostAt), desc(threads.id))
         .limit(opts.limit)
-        .offset(opts.offset);
-      const [page, [total]] = await Promise.all([
-        pageIds.then(async (ids) => {
-          if (!ids.length) return [];
-          const rows = await db
-            .select({ thread: threads, authorName: threadAuthorName })
-            .from(threads)
-            .leftJoin(users, eq(users.id, threads.authorId))
-            .where(
-              inArray(
-                threads.id,
-                ids.map((r) => r.id),
-              ),
-            );
-          const order = new Map(ids.map((r, i) => [r.id, i]));
-          return rows.sort((a, b) => order.get(a.thread.id)! - order.get(b.thread.id)!);
-        }),
-        // Counted up to a cap: past it, a space's list pages by "next" alone.
-        db
-          .execute(
-            sql`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${threads} WHERE ${where} LIMIT ${THREAD_COUNT_CAP + 1}) x`,
-          )
-          .then((r) => (r as unknown as { rows: { n: number }[] }).rows),
-      ]);
-      // When the reader last read each thread on the page (one query for the page, not per row).
-      const reads =
-        opts.readerId && page.length
-          ? await db
-              .select({ threadId: threadReads.threadId, at: threadReads.lastReadAt })
-              .from(threadReads)
-              .where(
-                and(
-                  eq(threadReads.userId, opts.readerId),
-                  inArray(
-                    threadReads.threadId,
-                    page.map((r) => r.thread.id),
-                  ),
-                ),
-              )
-          : [];
-      const readAt = new Map(reads.map((r) => [r.threadId, r.at]));
-      const rows = page.map((r) => ({ ...r, lastReadAt: readAt.get(r.thread.id) ?? null }));
-      return { rows, total: Number(total?.n ?? 0) };
+        .offset(after ? 0 : opts.offset)
+        .as('cut');
+      // Counted up to a cap: past it, a space's list pages by "next" alone.
+      const counted = sql`(SELECT count(*)::int FROM (SELECT 1 FROM threads WHERE ${where} LIMIT ${THREAD_COUNT_CAP + 1}) x)`;
+      const page = await db
+        .select({
+          thread: threads,
+          authorName: threadAuthorName,
+          lastReadAt: threadReads.lastReadAt,
+          total: sql<number>`${counted}`,
+        })
+        .from(cut)
+        .innerJoin(threads, eq(threads.id, cut.id))
+        .leftJoin(users, eq(users.id, threads.authorId))
+        .leftJoin(
+          threadReads,
+          and(eq(threadReads.threadId, cut.id), eq(threadReads.userId, opts.readerId ?? NOBODY)),
+        )
+        .orderBy(desc(cut.pinned), desc(cut.lastPostAt), desc(cut.id));
+      // An empty page (past the end) carries no count: count apart (rare).
+      const total = page.length
+        ? Number(page[0]!.total)
+        : Number(
+            (
+              (await db.execute(sql`SELECT ${counted} AS n`)) as unknown as {
+                rows: { n: number }[];
+              }
+            ).rows[0]?.n ?? 0,
+          );
+      const rows = page.map(({ total: _total, ...r }) => r);
+      return { rows, total };
     },
     async thread(id: string): Promise<ThreadRow | undefined> {
       const [row] = await db.select().from(threads).where(eq(threads.id, id));

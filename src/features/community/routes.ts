@@ -30,6 +30,8 @@ const postParam = z.object({ id: z.uuid() });
 const pageQuery = z.object({
   page: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
 });
+/** A space's list: `after` (a thread's id) continues a deep list from that thread. */
+const listQuery = pageQuery.extend({ after: z.uuid().optional().catch(undefined) });
 const form = { rateLimit: { max: 20, timeWindow: 60_000 } };
 
 const bodyText = (required: string) =>
@@ -70,6 +72,27 @@ const reasonForm = z.object({
 export interface CommunityRouteOptions {
   dataDir: string;
   storage: Storage;
+}
+
+/**
+ * The post box's attributes for the @mention autocomplete (assets/js/mentions.js):
+ * its endpoint, and its sentences in the reader's language ("N names found", 0–8).
+ */
+function mentionsAttributes(req: FastifyRequest, slug: string) {
+  return {
+    'data-mentions': `/community/${slug}/mentions`,
+    'data-mentions-label': req.t('community.mentions.label'),
+    'data-mentions-instructions': req.t('community.mentions.instructions'),
+    'data-mentions-found': JSON.stringify(
+      Array.from({ length: 9 }, (_v, count) => req.t('community.mentions.found', { count })),
+    ),
+  };
+}
+
+/** A deep list's "next" link continues from its last thread (see CommunityService.threads). */
+function withAfter(links: ReturnType<typeof pageLinks>, after: string | undefined) {
+  if (!after || !links.next) return links;
+  return { ...links, next: { href: `${links.next.href}&after=${after}` } };
 }
 
 /** The ids ticked in the edit form's "remove this file" boxes (anything else is ignored). */
@@ -199,8 +222,10 @@ export function communityRoutes(
       { config: { access: 'public' } },
       guarded(async (req, reply) => {
         const p = spaceParam.safeParse(req.params);
-        const { page: n } = pageQuery.parse(req.query ?? {});
-        const found = p.success ? await community.threads(req.user, p.data.space, n) : undefined;
+        const { page: n, after } = listQuery.parse(req.query ?? {});
+        const found = p.success
+          ? await community.threads(req.user, p.data.space, n, after)
+          : undefined;
         if (!found) return reply.callNotFound();
         const slug = found.space.slug;
         return page(reply, 'space', {
@@ -215,7 +240,10 @@ export function communityRoutes(
             replies: Math.max(0, r.thread.postCount - 1),
             last: when(req, r.thread.lastPostAt),
           })),
-          pagination: pageLinks(`/community/${slug}`, new URLSearchParams(), n, found.pages),
+          pagination: withAfter(
+            pageLinks(`/community/${slug}`, new URLSearchParams(), n, found.pages),
+            found.after,
+          ),
           // The follow/mute control shows the viewer's choice (read with the space).
           communityFollow: req.user ? { space: found.follow ?? 'none' } : undefined,
         });
@@ -241,6 +269,7 @@ export function communityRoutes(
         {
           title: req.t('community.newThread.title'),
           space: found.space,
+          mentionsAttributes: mentionsAttributes(req, found.space.slug),
           spaceName: spaceName(req, found.space),
           mayPostAnonymously: found.mayPostAnonymously,
           maxAttachments: MAX_ATTACHMENTS,
@@ -342,6 +371,7 @@ export function communityRoutes(
           mayPostAnonymously: found.mayPostAnonymously,
           maxAttachments: MAX_ATTACHMENTS,
           filesDropped: extra.filesDropped,
+          mentionsAttributes: mentionsAttributes(req, slug),
           moveTargets: found.access.moderate
             ? (await community.spaces(req.user))
                 .filter((s) => s.access.moderate && s.space.id !== found.space.id)
@@ -567,6 +597,7 @@ export function communityRoutes(
           })),
           maxAttachments: MAX_ATTACHMENTS,
           filesDropped: extra.filesDropped,
+          mentionsAttributes: mentionsAttributes(req, found.space.slug),
           errors: extra.errors,
           values: extra.values ?? { body: found.post.body },
         },

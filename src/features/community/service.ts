@@ -248,7 +248,7 @@ export function createCommunityService(deps: CommunityDeps) {
     },
     space: readable,
     /** A page of the space's threads, with "new" marked for the viewer. */
-    async threads(viewer: CurrentUser | undefined, slug: string, page: number) {
+    async threads(viewer: CurrentUser | undefined, slug: string, page: number, after?: string) {
       const found = await readable(viewer, slug);
       if (!found) return undefined;
       const list = await repo.threads(found.space.id, {
@@ -256,8 +256,10 @@ export function createCommunityService(deps: CommunityDeps) {
         offset: (page - 1) * THREADS_PER_PAGE,
         limit: THREADS_PER_PAGE + 1, // one more: is there a next page?
         ...(viewer ? { readerId: viewer.id } : {}),
+        ...(after ? { after } : {}),
       });
       const hasNext = list.rows.length > THREADS_PER_PAGE;
+      const shown = list.rows.slice(0, THREADS_PER_PAGE);
       // Past the counting cap the number of pages is not known: "next" while there is one.
       const pages =
         list.total > THREAD_COUNT_CAP
@@ -267,7 +269,10 @@ export function createCommunityService(deps: CommunityDeps) {
         ...found,
         ...list,
         pages,
-        rows: list.rows.slice(0, THREADS_PER_PAGE).map((r) => ({
+        // Past the counting cap "next" continues from the last thread shown,
+        // so a deep page costs what the first does.
+        after: list.total > THREAD_COUNT_CAP && hasNext ? shown.at(-1)?.thread.id : undefined,
+        rows: shown.map((r) => ({
           ...r,
           // Anonymous threads carry no name, whoever is reading.
           authorName: r.thread.anonymous ? null : r.authorName,
