@@ -25,6 +25,9 @@ import { resourcesRoutes } from './features/resources/routes.ts';
 import { resourcesSeeder } from './features/resources/seed.ts';
 import { createResourcesService, type ResourcesService } from './features/resources/service.ts';
 import { createCommunityRepository } from './features/community/repository.ts';
+import { createCommunityAdmin } from './features/community/admin.ts';
+import { createCommunityAdminRepository } from './features/community/admin-repository.ts';
+import { communityAdminRoutes } from './features/community/admin-routes.ts';
 import { communityRoutes } from './features/community/routes.ts';
 import { createMentions } from './features/community/mentions.ts';
 import { createMentionsRepository } from './features/community/mentions-repository.ts';
@@ -245,6 +248,14 @@ export async function buildApp({
     }),
   );
   accounts.addDataProvider(community.personalData);
+  const communityAdmin = createCommunityAdmin({
+    repo: createCommunityAdminRepository(database.db),
+    people: {
+      user: (id) => accounts.user(id),
+      memberByEmail: (email) => accounts.approvedMemberByEmail(email),
+      audit: accounts.audit,
+    },
+  });
   const mentions = createMentions({ repo: createMentionsRepository(database.db), community });
   accounts.addDataProvider(notifications.personalData);
   const membersRepo = createMembersRepository(database.db);
@@ -314,6 +325,7 @@ export async function buildApp({
   await app.register(membersRoutes(members));
   await app.register(mentionsRoutes(mentions));
   await app.register(communityRoutes(community, { dataDir: config.dataDir, storage }));
+  await app.register(communityAdminRoutes(communityAdmin));
   await app.register(pagesRoutes());
 
   await jobs.schedule('jobs.cleanup', 24 * 3600);

@@ -268,6 +268,12 @@ export const pages: Record<string, PageSample> = {
     as: 'moderator',
   },
   '/admin/moderation': { paths: ['/admin/moderation'], as: 'moderator' },
+  '/admin/community': { paths: ['/admin/community'], as: 'admin' },
+  '/admin/community/spaces/new': { paths: ['/admin/community/spaces/new'], as: 'admin' },
+  '/admin/community/spaces/:slug': {
+    paths: ['/admin/community/spaces/wales-network', '/admin/community/spaces/parents-panel'],
+    as: 'admin',
+  },
   '/community/people': {
     paths: ['/community/people', '/community/people?q=letterbox&kind=practitioner'],
     as: 'member',
