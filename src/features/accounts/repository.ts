@@ -66,6 +66,13 @@ const usableToken = (hash: string, purpose: TokenPurpose) =>
   );
 
 export function createAccountsRepository(db: Db) {
+  // Read on every signed-in request: built once and prepared (planned once per connection).
+  const sessionWithUserQuery = db
+    .select({ session: sessions, user: users })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.id, sql.placeholder('id')), gt(sessions.expiresAt, sql`now()`)))
+    .prepare('session_with_user');
   return {
     async insertUser(values: NewUser): Promise<UserRow> {
       const [row] = await db.insert(users).values(values).returning();
@@ -191,11 +198,7 @@ export function createAccountsRepository(db: Db) {
       await db.insert(sessions).values(values);
     },
     async sessionWithUser(id: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
-      const [row] = await db
-        .select({ session: sessions, user: users })
-        .from(sessions)
-        .innerJoin(users, eq(users.id, sessions.userId))
-        .where(and(eq(sessions.id, id), gt(sessions.expiresAt, new Date())));
+      const [row] = await sessionWithUserQuery.execute({ id });
       return row;
     },
     async touchSession(id: string): Promise<void> {

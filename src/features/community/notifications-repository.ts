@@ -30,6 +30,16 @@ export interface Prefs {
 export const DEFAULT_PREFS: Prefs = { email: 'immediately', emailOff: [] };
 
 export function createNotificationsRepository(db: Db) {
+  const unreadQuery = db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(communityNotifications)
+    .where(
+      and(
+        eq(communityNotifications.userId, sql.placeholder('userId')),
+        isNull(communityNotifications.readAt),
+      ),
+    )
+    .prepare('community_unread_count');
   return {
     async add(rows: NewNotification[]): Promise<NotificationRow[]> {
       if (!rows.length) return [];
@@ -72,13 +82,9 @@ export function createNotificationsRepository(db: Db) {
         .orderBy(desc(communityNotifications.createdAt), desc(communityNotifications.id))
         .limit(opts.limit);
     },
+    /** For the header on every signed-in page: prepared once. */
     async unreadCount(userId: string): Promise<number> {
-      const [row] = await db
-        .select({ n: sql<number>`count(*)::int` })
-        .from(communityNotifications)
-        .where(
-          and(eq(communityNotifications.userId, userId), isNull(communityNotifications.readAt)),
-        );
+      const [row] = await unreadQuery.execute({ userId });
       return Number(row?.n ?? 0);
     },
     /** Mark one of a member's notifications read; its post, or nothing if it is not theirs. */

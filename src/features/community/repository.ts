@@ -80,6 +80,153 @@ async function appendPost(
 }
 
 export function createCommunityRepository(db: Db) {
+  const viewer = sql.placeholder('viewer');
+  // A thread page's two reads, built once and prepared (planned once per connection).
+  const threadContextQuery = db
+    .select({
+      space: communitySpaces,
+      membership: spaceMembers,
+      thread: threads,
+      lastReadAt: threadReads.lastReadAt,
+      follow: threadFollows.mode,
+      viewerKind: users.kind,
+    })
+    .from(communitySpaces)
+    .leftJoin(
+      spaceMembers,
+      and(eq(spaceMembers.spaceId, communitySpaces.id), eq(spaceMembers.userId, viewer)),
+    )
+    .leftJoin(
+      threads,
+      and(eq(threads.id, sql.placeholder('threadId')), eq(threads.spaceId, communitySpaces.id)),
+    )
+    .leftJoin(
+      threadReads,
+      and(eq(threadReads.threadId, threads.id), eq(threadReads.userId, viewer)),
+    )
+    .leftJoin(
+      threadFollows,
+      and(eq(threadFollows.threadId, threads.id), eq(threadFollows.userId, viewer)),
+    )
+    .leftJoin(users, eq(users.id, viewer))
+    .where(eq(communitySpaces.slug, sql.placeholder('slug')))
+    .prepare('community_thread_context');
+  const spaceContextQuery = db
+    .select({
+      space: communitySpaces,
+      membership: spaceMembers,
+      follow: spaceFollows.mode,
+      viewerKind: users.kind,
+    })
+    .from(communitySpaces)
+    .leftJoin(
+      spaceMembers,
+      and(eq(spaceMembers.spaceId, communitySpaces.id), eq(spaceMembers.userId, viewer)),
+    )
+    .leftJoin(
+      spaceFollows,
+      and(eq(spaceFollows.spaceId, communitySpaces.id), eq(spaceFollows.userId, viewer)),
+    )
+    .leftJoin(users, eq(users.id, viewer))
+    .where(eq(communitySpaces.slug, sql.placeholder('slug')))
+    .prepare('community_space_context');
+  /**
+   * A space's list, prepared in its four shapes (with or without hidden
+   * threads, by offset or after a thread): see `threads`.
+   */
+  const threadsQueries = new Map<string, ReturnType<typeof threadsQuery>>();
+  function threadsQuery(includeHidden: boolean, byAfter: boolean) {
+    const spaceId = sql.placeholder('spaceId');
+    const where = includeHidden
+      ? eq(threads.spaceId, spaceId)
+      : and(eq(threads.spaceId, spaceId), eq(threads.hidden, false));
+    const after = sql`(${threads.pinned}, ${threads.lastPostAt}, ${threads.id}) <
+      (SELECT c.pinned, c.last_post_at, c.id FROM threads c
+       WHERE c.id = ${sql.placeholder('after')} AND c.space_id = ${spaceId})`;
+    const cut = db
+      .select({ id: threads.id, pinned: threads.pinned, lastPostAt: threads.lastPostAt })
+      .from(threads)
+      .where(byAfter ? and(where, after) : where)
+      .orderBy(desc(threads.pinned), desc(threads.lastPostAt), desc(threads.id))
+      .limit(sql.placeholder('limit'))
+      .offset(sql.placeholder('offset'))
+      .as('cut');
+    // Counted up to a cap: past it, a space's list pages by "next" alone.
+    const counted = sql<number>`(SELECT count(*)::int FROM (SELECT 1 FROM threads WHERE ${where} LIMIT ${THREAD_COUNT_CAP + 1}) x)`;
+    return db
+      .select({
+        thread: threads,
+        authorName: threadAuthorName,
+        lastReadAt: threadReads.lastReadAt,
+        total: counted,
+      })
+      .from(cut)
+      .innerJoin(threads, eq(threads.id, cut.id))
+      .leftJoin(users, eq(users.id, threads.authorId))
+      .leftJoin(threadReads, and(eq(threadReads.threadId, cut.id), eq(threadReads.userId, viewer)))
+      .orderBy(desc(cut.pinned), desc(cut.lastPostAt), desc(cut.id))
+      .prepare(
+        `community_threads_${includeHidden ? 'all' : 'shown'}_${byAfter ? 'after' : 'offset'}`,
+      );
+  }
+  const postsQuery = (() => {
+    // Authors also see their own posts that wait for a moderator (no viewer: NOBODY matches none).
+    const cut = db
+      .select({
+        id: posts.id,
+        number: posts.number,
+        anonymous: posts.anonymous,
+        bodyHtml: posts.bodyHtml,
+        status: posts.status,
+        likeCount: posts.likeCount,
+        createdAt: posts.createdAt,
+        editedAt: posts.editedAt,
+        authorId: posts.authorId,
+        total: sql<string>`count(*) OVER ()`.as('total'),
+      })
+      .from(posts)
+      .where(
+        and(
+          eq(posts.threadId, sql.placeholder('threadId')),
+          or(
+            sql`${posts.status} = ANY(${sql.placeholder('statuses')}::text[])`,
+            and(eq(posts.status, 'pending'), eq(posts.authorId, viewer)),
+          ),
+        ),
+      )
+      .orderBy(asc(posts.number))
+      .limit(sql.placeholder('limit'))
+      .offset(sql.placeholder('offset'))
+      .as('page');
+    return db
+      .select({
+        id: cut.id,
+        number: cut.number,
+        anonymous: cut.anonymous,
+        bodyHtml: cut.bodyHtml,
+        status: cut.status,
+        likeCount: cut.likeCount,
+        createdAt: cut.createdAt,
+        editedAt: cut.editedAt,
+        total: cut.total,
+        authorName: sql<
+          string | null
+        >`CASE WHEN ${cut.anonymous} THEN NULL ELSE ${users.displayName} END`,
+        authorKind: sql<string | null>`CASE WHEN ${cut.anonymous} THEN NULL ELSE ${users.kind} END`,
+        mine: sql<boolean>`coalesce(${cut.authorId} = ${viewer}, false)`,
+        liked: sql<boolean>`EXISTS (SELECT 1 FROM post_likes l WHERE l.post_id = ${cut.id} AND l.user_id = ${viewer})`,
+        revisions: sql<number>`(SELECT count(*)::int FROM post_revisions r WHERE r.post_id = ${cut.id})`,
+        attachments: sql<PageAttachment[]>`(
+          SELECT coalesce(json_agg(json_build_object(
+            'id', a.id, 'filename', a.filename, 'mime', a.mime, 'size', a.size, 'alt', a.alt)
+            ORDER BY a.created_at, a.id), '[]'::json)
+          FROM post_attachments a WHERE a.post_id = ${cut.id})`,
+      })
+      .from(cut)
+      .leftJoin(users, eq(users.id, cut.authorId))
+      .orderBy(asc(cut.number))
+      .prepare('community_thread_posts');
+  })();
   return {
     async upsertSpace(values: NewSpace): Promise<SpaceRow> {
       const { id: _id, ...rest } = values;
@@ -110,25 +257,7 @@ export function createCommunityRepository(db: Db) {
      * their follow/mute choice and their kind of account: one query.
      */
     async spaceContext(slug: string, viewerId: string | undefined) {
-      const viewer = viewerId ?? NOBODY;
-      const [row] = await db
-        .select({
-          space: communitySpaces,
-          membership: spaceMembers,
-          follow: spaceFollows.mode,
-          viewerKind: users.kind,
-        })
-        .from(communitySpaces)
-        .leftJoin(
-          spaceMembers,
-          and(eq(spaceMembers.spaceId, communitySpaces.id), eq(spaceMembers.userId, viewer)),
-        )
-        .leftJoin(
-          spaceFollows,
-          and(eq(spaceFollows.spaceId, communitySpaces.id), eq(spaceFollows.userId, viewer)),
-        )
-        .leftJoin(users, eq(users.id, viewer))
-        .where(eq(communitySpaces.slug, slug));
+      const [row] = await spaceContextQuery.execute({ slug, viewer: viewerId ?? NOBODY });
       return row;
     },
     /**
@@ -137,32 +266,11 @@ export function createCommunityRepository(db: Db) {
      * everything a thread page needs to know before its posts.
      */
     async threadContext(slug: string, threadId: string, viewerId: string | undefined) {
-      const viewer = viewerId ?? NOBODY;
-      const [row] = await db
-        .select({
-          space: communitySpaces,
-          membership: spaceMembers,
-          thread: threads,
-          lastReadAt: threadReads.lastReadAt,
-          follow: threadFollows.mode,
-          viewerKind: users.kind,
-        })
-        .from(communitySpaces)
-        .leftJoin(
-          spaceMembers,
-          and(eq(spaceMembers.spaceId, communitySpaces.id), eq(spaceMembers.userId, viewer)),
-        )
-        .leftJoin(threads, and(eq(threads.id, threadId), eq(threads.spaceId, communitySpaces.id)))
-        .leftJoin(
-          threadReads,
-          and(eq(threadReads.threadId, threads.id), eq(threadReads.userId, viewer)),
-        )
-        .leftJoin(
-          threadFollows,
-          and(eq(threadFollows.threadId, threads.id), eq(threadFollows.userId, viewer)),
-        )
-        .leftJoin(users, eq(users.id, viewer))
-        .where(eq(communitySpaces.slug, slug));
+      const [row] = await threadContextQuery.execute({
+        slug,
+        threadId,
+        viewer: viewerId ?? NOBODY,
+      });
       return row;
     },
     async spaceById(id: string): Promise<SpaceRow | undefined> {
@@ -228,48 +336,37 @@ export function createCommunityRepository(db: Db) {
         after?: string;
       },
     ) {
-      const where = opts.includeHidden
-        ? eq(threads.spaceId, spaceId)
-        : and(eq(threads.spaceId, spaceId), eq(threads.hidden, false));
-      const after = opts.after
-        ? sql`(${threads.pinned}, ${threads.lastPostAt}, ${threads.id}) <
-            (SELECT c.pinned, c.last_post_at, c.id FROM threads c
-             WHERE c.id = ${opts.after} AND c.space_id = ${spaceId})`
-        : undefined;
-      const cut = db
-        .select({ id: threads.id, pinned: threads.pinned, lastPostAt: threads.lastPostAt })
-        .from(threads)
-        .where(after ? and(where, after) : where)
-        .orderBy(desc(threads.pinned), desc(threads.lastPostAt), desc(threads.id))
-        .limit(opts.limit)
-        .offset(after ? 0 : opts.offset)
-        .as('cut');
-      // Counted up to a cap: past it, a space's list pages by "next" alone.
-      const counted = sql`(SELECT count(*)::int FROM (SELECT 1 FROM threads WHERE ${where} LIMIT ${THREAD_COUNT_CAP + 1}) x)`;
-      const page = await db
-        .select({
-          thread: threads,
-          authorName: threadAuthorName,
-          lastReadAt: threadReads.lastReadAt,
-          total: sql<number>`${counted}`,
-        })
-        .from(cut)
-        .innerJoin(threads, eq(threads.id, cut.id))
-        .leftJoin(users, eq(users.id, threads.authorId))
-        .leftJoin(
-          threadReads,
-          and(eq(threadReads.threadId, cut.id), eq(threadReads.userId, opts.readerId ?? NOBODY)),
-        )
-        .orderBy(desc(cut.pinned), desc(cut.lastPostAt), desc(cut.id));
+      const shape = `${opts.includeHidden}:${Boolean(opts.after)}`;
+      let query = threadsQueries.get(shape);
+      if (!query) {
+        query = threadsQuery(opts.includeHidden, Boolean(opts.after));
+        threadsQueries.set(shape, query);
+      }
+      const page = await query.execute({
+        spaceId,
+        viewer: opts.readerId ?? NOBODY,
+        limit: opts.limit,
+        offset: opts.after ? 0 : opts.offset,
+        after: opts.after ?? NOBODY,
+      });
       // An empty page (past the end) carries no count: count apart (rare).
       const total = page.length
         ? Number(page[0]!.total)
         : Number(
             (
-              (await db.execute(sql`SELECT ${counted} AS n`)) as unknown as {
-                rows: { n: number }[];
-              }
-            ).rows[0]?.n ?? 0,
+              await db.select({ n: count() }).from(
+                db
+                  .select({ one: sql`1` })
+                  .from(threads)
+                  .where(
+                    opts.includeHidden
+                      ? eq(threads.spaceId, spaceId)
+                      : and(eq(threads.spaceId, spaceId), eq(threads.hidden, false)),
+                  )
+                  .limit(THREAD_COUNT_CAP + 1)
+                  .as('x'),
+              )
+            )[0]?.n ?? 0,
           );
       const rows = page.map(({ total: _total, ...r }) => r);
       return { rows, total };
@@ -289,69 +386,34 @@ export function createCommunityRepository(db: Db) {
       threadId: string,
       opts: { statuses: PostStatus[]; offset: number; limit: number; viewerId?: string },
     ) {
-      // Authors also see their own posts that wait for a moderator.
-      const where = and(
-        eq(posts.threadId, threadId),
-        opts.viewerId
-          ? or(
-              inArray(posts.status, opts.statuses),
-              and(eq(posts.status, 'pending'), eq(posts.authorId, opts.viewerId)),
-            )
-          : inArray(posts.status, opts.statuses),
-      );
-      const viewer = opts.viewerId ?? NOBODY;
-      const cut = db
-        .select({
-          id: posts.id,
-          number: posts.number,
-          anonymous: posts.anonymous,
-          bodyHtml: posts.bodyHtml,
-          status: posts.status,
-          likeCount: posts.likeCount,
-          createdAt: posts.createdAt,
-          editedAt: posts.editedAt,
-          authorId: posts.authorId,
-          total: sql<string>`count(*) OVER ()`.as('total'),
-        })
-        .from(posts)
-        .where(where)
-        .orderBy(asc(posts.number))
-        .limit(opts.limit)
-        .offset(opts.offset)
-        .as('page');
-      const page = await db
-        .select({
-          id: cut.id,
-          number: cut.number,
-          anonymous: cut.anonymous,
-          bodyHtml: cut.bodyHtml,
-          status: cut.status,
-          likeCount: cut.likeCount,
-          createdAt: cut.createdAt,
-          editedAt: cut.editedAt,
-          total: cut.total,
-          authorName: sql<
-            string | null
-          >`CASE WHEN ${cut.anonymous} THEN NULL ELSE ${users.displayName} END`,
-          authorKind: sql<
-            string | null
-          >`CASE WHEN ${cut.anonymous} THEN NULL ELSE ${users.kind} END`,
-          mine: sql<boolean>`coalesce(${cut.authorId} = ${viewer}, false)`,
-          liked: sql<boolean>`EXISTS (SELECT 1 FROM post_likes l WHERE l.post_id = ${cut.id} AND l.user_id = ${viewer})`,
-          revisions: sql<number>`(SELECT count(*)::int FROM post_revisions r WHERE r.post_id = ${cut.id})`,
-          attachments: sql<PageAttachment[]>`(
-            SELECT coalesce(json_agg(json_build_object(
-              'id', a.id, 'filename', a.filename, 'mime', a.mime, 'size', a.size, 'alt', a.alt)
-              ORDER BY a.created_at, a.id), '[]'::json)
-            FROM post_attachments a WHERE a.post_id = ${cut.id})`,
-        })
-        .from(cut)
-        .leftJoin(users, eq(users.id, cut.authorId))
-        .orderBy(asc(cut.number));
+      const page = await postsQuery.execute({
+        threadId,
+        statuses: opts.statuses,
+        viewer: opts.viewerId ?? NOBODY,
+        limit: opts.limit,
+        offset: opts.offset,
+      });
       // Past the end the page is empty and carries no count: count apart (rare).
       const total = page.length
         ? Number(page[0]!.total)
-        : Number((await db.select({ n: count() }).from(posts).where(where))[0]?.n ?? 0);
+        : Number(
+            (
+              await db
+                .select({ n: count() })
+                .from(posts)
+                .where(
+                  and(
+                    eq(posts.threadId, threadId),
+                    opts.viewerId
+                      ? or(
+                          inArray(posts.status, opts.statuses),
+                          and(eq(posts.status, 'pending'), eq(posts.authorId, opts.viewerId)),
+                        )
+                      : inArray(posts.status, opts.statuses),
+                  ),
+                )
+            )[0]?.n ?? 0,
+          );
       const rows = page.map(({ total: _total, ...p }) => ({
         ...p,
         mine: Boolean(p.mine),
