@@ -87,7 +87,11 @@ async function signInCookie(base: string): Promise<string> {
     .map((c) => c.split(';')[0])
     .join('; ');
   if (res.status !== 303 || !session) throw new Error(`bench sign-in failed: ${res.status}`);
-  return session;
+  // Everything a browser would send back: the session and the CSRF secret cookie (without
+  // it each page would make and sign a new secret, which no real visit does).
+  const cookies = new Map<string, string>();
+  for (const c of `${jar}; ${session}`.split('; ')) cookies.set(c.split('=')[0]!, c);
+  return [...cookies.values()].join('; ');
 }
 
 function resourceScenarios(): ContentScenario[] {

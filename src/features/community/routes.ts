@@ -79,15 +79,21 @@ export interface CommunityRouteOptions {
  * its endpoint, and its sentences in the reader's language ("N names found", 0–8).
  */
 function mentionsAttributes(req: FastifyRequest, slug: string) {
-  return {
-    'data-mentions': `/community/${slug}/mentions`,
-    'data-mentions-label': req.t('community.mentions.label'),
-    'data-mentions-instructions': req.t('community.mentions.instructions'),
-    'data-mentions-found': JSON.stringify(
-      Array.from({ length: 9 }, (_v, count) => req.t('community.mentions.found', { count })),
-    ),
-  };
+  let sentences = mentionSentences.get(req.locale);
+  if (!sentences) {
+    sentences = {
+      'data-mentions-label': req.t('community.mentions.label'),
+      'data-mentions-instructions': req.t('community.mentions.instructions'),
+      'data-mentions-found': JSON.stringify(
+        Array.from({ length: 9 }, (_v, count) => req.t('community.mentions.found', { count })),
+      ),
+    };
+    mentionSentences.set(req.locale, sentences);
+  }
+  return { 'data-mentions': `/community/${slug}/mentions`, ...sentences };
 }
+/** The autocomplete's sentences, worked out once for each language. */
+const mentionSentences = new Map<string, Record<string, string>>();
 
 /** A deep list's "next" link continues from its last thread (see CommunityService.threads). */
 function withAfter(links: ReturnType<typeof pageLinks>, after: string | undefined) {

@@ -84,10 +84,16 @@ export function createI18n(messages: Record<Locale, Messages>): I18n {
   function translator(locale: Locale): Translate {
     const cached = cache.get(locale);
     if (cached) return cached;
+    // Messages do not change while the process runs: each key is looked up once.
+    const found = new Map<string, unknown>();
     const t: Translate = (key, vars) => {
-      let value = lookup(messages[locale], key);
-      if (value === undefined && locale !== DEFAULT_LOCALE)
-        value = lookup(messages[DEFAULT_LOCALE], key);
+      let value = found.get(key);
+      if (value === undefined) {
+        value = lookup(messages[locale], key);
+        if (value === undefined && locale !== DEFAULT_LOCALE)
+          value = lookup(messages[DEFAULT_LOCALE], key);
+        if (value !== undefined) found.set(key, value);
+      }
       if (value !== null && typeof value === 'object') {
         const forms = value as Record<string, string>;
         const count = Number(vars?.count ?? 0);
