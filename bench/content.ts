@@ -40,6 +40,18 @@ async function communityScenarios(): Promise<ContentScenario[]> {
        WHERE s.slug = 'generated-bench' AND t.title = 'Generated thread 1'`,
     );
     const thread = rows[0]!.id;
+    // Threads deep in the list (the 3,000th, 7,500th … 48,000th) for "next" links from them.
+    const deep: { id: string; page: number }[] = [];
+    for (let i = 0; i < 10; i++) {
+      const position = 3_000 + i * 5_000;
+      const { rows: at } = await client.query<{ id: string }>(
+        `SELECT t.id FROM threads t JOIN community_spaces s ON s.id = t.space_id
+         WHERE s.slug = 'generated-bench' AND NOT t.hidden
+         ORDER BY t.pinned DESC, t.last_post_at DESC, t.id DESC OFFSET $1 LIMIT 1`,
+        [position - 1],
+      );
+      deep.push({ id: at[0]!.id, page: Math.floor(position / 30) + 1 });
+    }
     return [
       {
         name: 'community: 200-reply thread, each page',
@@ -50,7 +62,18 @@ async function communityScenarios(): Promise<ContentScenario[]> {
         signedIn: true,
       },
       {
+        // What the list links to: numbered pages over the first 1,000 threads, then "next"
+        // links that continue from a thread (after=), here from deep in the 50,000.
         name: 'community: thread list of a 50,000-thread space',
+        paths: [
+          ...Array.from({ length: 10 }, (_v, i) => `/community/generated-bench?page=${i * 3 + 1}`),
+          ...deep.map((d) => `/community/generated-bench?page=${d.page}&after=${d.id}`),
+        ],
+        signedIn: true,
+      },
+      {
+        // Not linked past the first 1,000 threads, but still answered: skips rows by OFFSET.
+        name: 'community: list by ?page= alone, to page 951',
         paths: Array.from(
           { length: 20 },
           (_v, i) => `/community/generated-bench?page=${i * 50 + 1}`,

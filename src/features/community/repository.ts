@@ -40,7 +40,7 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 const NOBODY = '00000000-0000-0000-0000-000000000000';
 
 /** Threads in a space are counted up to this many; beyond it the list pages by "next". */
-export const THREAD_COUNT_CAP = 5_000;
+export const THREAD_COUNT_CAP = 1_000;
 
 /** The thread starter's name, or nothing for an anonymous thread (never read for those). */
 const threadAuthorName = sql<
