@@ -9,7 +9,8 @@ import type { Translate } from './i18n/index.ts';
 
 export interface FormErrors {
   summary: { text: string; href: string }[];
-  fields: Record<string, { text: string }>;
+  /** Each field's message, with the hidden "Error" before it in the page's language. */
+  fields: Record<string, { text: string; visuallyHiddenText?: string }>;
 }
 
 export type FormResult<T> =
@@ -28,7 +29,7 @@ export function errorsFrom(
   for (const p of problems) {
     if (errors.fields[p.field]) continue;
     const text = t(p.key, p.vars);
-    errors.fields[p.field] = { text };
+    errors.fields[p.field] = { text, visuallyHiddenText: t('common.errorPrefix') };
     errors.summary.push({ text, href: `#${fieldId(p.field)}` });
   }
   return errors;
