@@ -33,8 +33,9 @@ export function createCommunityAdminRepository(db: Db) {
       return db
         .select({
           space: communitySpaces,
+          // The column nested so Drizzle names its table (see CommunityRepository.spaces).
           moderators: sql<number>`(SELECT count(*)::int FROM space_members m
-            WHERE m.space_id = ${communitySpaces.id} AND m.role = 'moderator' AND m.status = 'member')`,
+            WHERE m.space_id = ${sql`${communitySpaces.id}`} AND m.role = 'moderator' AND m.status = 'member')`,
         })
         .from(communitySpaces)
         .orderBy(asc(communitySpaces.position), asc(communitySpaces.name));

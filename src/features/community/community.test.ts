@@ -495,5 +495,23 @@ describe('the community of practice', () => {
     const last = await get(`/community/deep-list?page=35&after=${ordered[1019]}`, 'member');
     assert.deepEqual(idsOn(last.body), ordered.slice(1020));
     assert.equal(nextOf(last.body), undefined);
+
+    // The list of spaces: counted to the cap; the latest activity, pinned threads included.
+    await t.database.query(
+      `UPDATE threads SET pinned = true, last_post_at = '2026-06-01T12:00:00Z' WHERE id = $1`,
+      [ordered[500]],
+    );
+    const index = await get('/community', 'member');
+    const card = index.body.slice(index.body.indexOf('Deep list'));
+    assert.match(card.slice(0, 2000), /More than 1,000 threads/);
+    assert.match(card.slice(0, 2000), /Last activity: [^<]*June 2026/);
+    // And the true number for a space under the cap (it once read 0 for every space).
+    const [wales] = await t.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM threads t JOIN community_spaces s ON s.id = t.space_id
+       WHERE s.slug = 'wales-network' AND NOT t.hidden`,
+    );
+    assert.ok(wales!.n > 1);
+    const walesCard = index.body.slice(index.body.indexOf('href="/community/wales-network"'));
+    assert.match(walesCard.slice(0, 1500), new RegExp(`>${wales!.n} threads<`));
   });
 });

@@ -238,12 +238,29 @@ export function createCommunityRepository(db: Db) {
       return row!;
     },
     /** Every space with its number of visible threads and latest activity. */
-    async spaces() {
+    /**
+     * Every space, in order. With `activity`, also its visible threads (counted up to
+     * THREAD_COUNT_CAP + 1) and its latest activity: two backward probes of
+     * threads_space_idx (pinned and not), not a scan of the space's threads.
+     */
+    async spaces(opts: { activity?: boolean } = {}) {
+      // Nested, so Drizzle names the column with its table (a single-table select's own
+      // fields leave it bare, and a bare "id" would be the threads' id in the sub-query).
+      const spaceId = sql`${communitySpaces.id}`;
+      const visible = (pinned: boolean) =>
+        sql`(SELECT max(t.last_post_at) FROM threads t
+             WHERE t.space_id = ${spaceId} AND NOT t.hidden AND t.pinned = ${pinned})`;
       return db
         .select({
           space: communitySpaces,
-          threads: sql<number>`(SELECT count(*)::int FROM threads t WHERE t.space_id = ${communitySpaces.id} AND NOT t.hidden)`,
-          lastPostAt: sql<Date | null>`(SELECT max(t.last_post_at) FROM threads t WHERE t.space_id = ${communitySpaces.id} AND NOT t.hidden)`,
+          threads: opts.activity
+            ? sql<number>`(SELECT count(*)::int FROM (SELECT 1 FROM threads t
+                WHERE t.space_id = ${spaceId} AND NOT t.hidden
+                LIMIT ${THREAD_COUNT_CAP + 1}) x)`
+            : sql<number>`0`,
+          lastPostAt: opts.activity
+            ? sql<Date | null>`greatest(${visible(true)}, ${visible(false)})`
+            : sql<Date | null>`NULL`,
         })
         .from(communitySpaces)
         .orderBy(asc(communitySpaces.position), asc(communitySpaces.name));

@@ -15,7 +15,12 @@ import {
   MAX_ATTACHMENT_BYTES,
   MAX_ATTACHMENTS,
 } from './attachments.ts';
-import { CommunityRefusal, type CommunityService, type Refusal } from './service.ts';
+import {
+  CommunityRefusal,
+  type CommunityService,
+  type Refusal,
+  THREAD_COUNT_CAP,
+} from './service.ts';
 
 /**
  * HTTP only: the community's pages. Every page carries noindex; every rule
@@ -181,9 +186,10 @@ export function communityRoutes(
       '/community',
       { config: { access: 'public' } },
       guarded(async (req, reply) => {
-        const spaces = await community.spaces(req.user);
+        const spaces = await community.spaces(req.user, { activity: true });
         return page(reply, 'index', {
           title: req.t('community.index.title'),
+          threadCap: THREAD_COUNT_CAP.toLocaleString('en-GB'),
           waiting: Boolean(req.user && !req.user.approved),
           spaces: spaces.map((s) => ({
             slug: s.space.slug,
@@ -196,6 +202,8 @@ export function communityRoutes(
             isDemo: s.space.isDemo,
             publicRead: s.space.publicRead,
             threads: s.threads,
+            // Past the cap: "More than 1,000 threads".
+            threadsCapped: s.threads > THREAD_COUNT_CAP,
             lastPostAt: s.lastPostAt ? when(req, new Date(s.lastPostAt)) : undefined,
             read: s.access.read,
             requested: s.access.membership?.status === 'requested',

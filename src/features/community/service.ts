@@ -21,6 +21,8 @@ import type { PostStatus } from './schema.ts';
  * deletion; reports and the moderation queue; "new since your last visit".
  */
 
+/** How far a space's threads are counted (numbered pages); past it, lists page on by id. */
+export { THREAD_COUNT_CAP } from './repository.ts';
 export const THREADS_PER_PAGE = 30;
 export const POSTS_PER_PAGE = 20;
 /** How many of a new member's posts wait for a moderator unless a setting says otherwise. */
@@ -230,10 +232,13 @@ export function createCommunityService(deps: CommunityDeps) {
 
   return {
     accessTo,
-    /** Spaces the viewer may see listed, with what they may do in each. */
-    async spaces(viewer: CurrentUser | undefined) {
+    /**
+     * Spaces the viewer may see listed, with what they may do in each (and, with
+     * `activity`, how many threads, up to THREAD_COUNT_CAP + 1, and the latest activity).
+     */
+    async spaces(viewer: CurrentUser | undefined, opts: { activity?: boolean } = {}) {
       const [all, memberships] = await Promise.all([
-        repo.spaces(),
+        repo.spaces(opts),
         viewer ? repo.memberships(viewer.id) : Promise.resolve([]),
       ]);
       return all
