@@ -35,7 +35,7 @@ import { mentionsRoutes } from './features/community/mentions-routes.ts';
 import { createNotifications, DIGEST_JOB } from './features/community/notifications.ts';
 import { createNotificationsRepository } from './features/community/notifications-repository.ts';
 import { notificationsRoutes } from './features/community/notifications-routes.ts';
-import { communitySeeder } from './features/community/seed.ts';
+import { communitySeeder, demoNotificationsSeeder } from './features/community/seed.ts';
 import { type CommunityService, createCommunityService } from './features/community/service.ts';
 import { createMembersRepository } from './features/members/repository.ts';
 import { membersRoutes } from './features/members/routes.ts';
@@ -222,8 +222,9 @@ export async function buildApp({
   });
   accounts.addDataProvider(serviceChanges.personalData);
   const communityRepo = createCommunityRepository(database.db);
+  const notificationsRepo = createNotificationsRepository(database.db);
   const notifications = createNotifications({
-    repo: createNotificationsRepository(database.db),
+    repo: notificationsRepo,
     community: communityRepo,
     mailer,
     jobs,
@@ -242,10 +243,12 @@ export async function buildApp({
       audit: accounts.audit,
     },
   });
+  const demoPeople = {
+    idByEmail: async (email: string) => (await accounts.approvedMemberByEmail(email))?.id,
+  };
   seeders.push(
-    communitySeeder(communityRepo, {
-      idByEmail: async (email) => (await accounts.approvedMemberByEmail(email))?.id,
-    }),
+    communitySeeder(communityRepo, demoPeople),
+    demoNotificationsSeeder(communityRepo, notificationsRepo, demoPeople),
   );
   accounts.addDataProvider(community.personalData);
   const communityAdmin = createCommunityAdmin({

@@ -14,8 +14,18 @@ test('seed --demo is idempotent and uses only example.org addresses', async () =
       Number((await t.database.query<{ n: string }>('SELECT count(*) AS n FROM users'))[0]!.n);
     const first = await count();
     assert.equal(first, DEMO_ACCOUNTS.length);
+    const notifications = async () =>
+      (
+        await t.database.query<{ kind: string; read_at: Date | null; emailed_at: Date | null }>(
+          `SELECT n.kind, n.read_at, n.emailed_at FROM community_notifications n
+           JOIN users u ON u.id = n.user_id WHERE u.email = 'member@example.org'`,
+        )
+      ).map((n) => `${n.kind}:${n.read_at ? 'read' : 'unread'}:${n.emailed_at ? 'sent' : 'due'}`);
+    // The demo member has two unread replies to show (never emailed: they are in the past).
+    assert.deepEqual(await notifications(), ['reply:unread:sent', 'reply:unread:sent']);
     await runSeeders(t.app.platform.seeders, ctx);
     assert.equal(await count(), first, 'a second run adds nothing');
+    assert.equal((await notifications()).length, 2, 'nor notifications');
     assert.equal(await demoSeeded(t.database), true);
     const emails = await t.database.query<{ email: string }>('SELECT email FROM users');
     assert.ok(emails.every((e) => e.email.endsWith('@example.org')));

@@ -41,6 +41,14 @@ export function createNotificationsRepository(db: Db) {
     )
     .prepare('community_unread_count');
   return {
+    async hasAny(userId: string): Promise<boolean> {
+      const [row] = await db
+        .select({ id: communityNotifications.id })
+        .from(communityNotifications)
+        .where(eq(communityNotifications.userId, userId))
+        .limit(1);
+      return Boolean(row);
+    },
     async add(rows: NewNotification[]): Promise<NotificationRow[]> {
       if (!rows.length) return [];
       return db.insert(communityNotifications).values(rows).returning();

@@ -290,6 +290,32 @@ export function createCommunityRepository(db: Db) {
       });
       return row;
     },
+    /** The newest demo replies by others in demo threads `userId` started (for demo notifications). */
+    async demoRepliesTo(userId: string, limit: number) {
+      return db
+        .select({
+          postId: posts.id,
+          threadId: threads.id,
+          spaceId: threads.spaceId,
+          actorName: users.displayName,
+          at: posts.createdAt,
+        })
+        .from(posts)
+        .innerJoin(threads, eq(threads.id, posts.threadId))
+        .innerJoin(users, eq(users.id, posts.authorId))
+        .where(
+          and(
+            eq(threads.authorId, userId),
+            eq(threads.isDemo, true),
+            eq(posts.status, 'visible'),
+            eq(posts.anonymous, false),
+            sql`${posts.number} > 1`,
+            sql`${posts.authorId} <> ${userId}`,
+          ),
+        )
+        .orderBy(desc(posts.createdAt))
+        .limit(limit);
+    },
     async spaceById(id: string): Promise<SpaceRow | undefined> {
       const [row] = await db.select().from(communitySpaces).where(eq(communitySpaces.id, id));
       return row;

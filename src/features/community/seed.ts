@@ -1,5 +1,6 @@
 import type { Seeder } from '../../platform/seed.ts';
 import { renderMarkdown } from '../../platform/rich-text.ts';
+import type { NotificationsRepository } from './notifications-repository.ts';
 import type { CommunityRepository } from './repository.ts';
 
 /**
@@ -176,6 +177,39 @@ export function communitySeeder(
         }
       }
       if (scale === 'large' && authors.length) await repo.generateBulk(authors);
+    },
+  };
+}
+
+/**
+ * Demo notifications: the demo member is told of the two newest replies in
+ * demo threads they started (unread), so the notifications page and the
+ * header's count have something to show. Once only.
+ */
+export function demoNotificationsSeeder(
+  repo: CommunityRepository,
+  notifications: NotificationsRepository,
+  people: { idByEmail(email: string): Promise<string | undefined> },
+): Seeder {
+  return {
+    name: 'community-notifications',
+    async seed() {
+      const member = await people.idByEmail('member@example.org');
+      if (!member || (await notifications.hasAny(member))) return;
+      const replies = await repo.demoRepliesTo(member, 2);
+      await notifications.add(
+        replies.map((r) => ({
+          userId: member,
+          kind: 'reply' as const,
+          spaceId: r.spaceId,
+          threadId: r.threadId,
+          postId: r.postId,
+          actorLabel: r.actorName,
+          createdAt: r.at,
+          // Already "emailed": a demo never sends mail for the past.
+          emailedAt: r.at,
+        })),
+      );
     },
   };
 }
