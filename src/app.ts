@@ -256,6 +256,8 @@ export async function buildApp({
     people: {
       user: (id) => accounts.user(id),
       memberByEmail: (email) => accounts.approvedMemberByEmail(email),
+      setting: (key) => accounts.setting(key),
+      putSetting: (key, value) => accounts.putSetting(key, value),
       audit: accounts.audit,
     },
   });

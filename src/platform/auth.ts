@@ -19,6 +19,12 @@ export class AccessDenied extends Error {
 export const STAFF_ROLES = ['moderator', 'editor', 'admin'] as const;
 export type UserRole = 'member' | 'moderator' | 'editor' | 'admin';
 
+/** An entry for the audit log: the accounts service's `audit`, as other features are given it. */
+export type AuditLog = (
+  event: string,
+  opts: { actorId?: string | null; subjectId?: string | null; detail?: Record<string, unknown> },
+) => Promise<void>;
+
 export interface CurrentUser {
   id: string;
   displayName: string;

@@ -776,6 +776,10 @@ export function createAccountsService(deps: AccountsDeps) {
     setting<T>(key: string): Promise<T | undefined> {
       return repo.setting<T>(key);
     },
+    /** Change a feature's site setting: the caller's service decides who may (and audits). */
+    putSetting(key: string, value: unknown): Promise<void> {
+      return repo.putSetting(key, value);
+    },
     async autoApproveDomains(actor: CurrentUser | undefined): Promise<string[]> {
       requireRole(actor, ['admin']);
       return (await repo.setting<string[]>(AUTO_APPROVE_KEY)) ?? DEFAULT_AUTO_APPROVE;

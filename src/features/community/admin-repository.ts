@@ -1,6 +1,5 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { siteSettings } from '../../platform/meta-schema.ts';
 import type { NewSpace, SpaceRow } from './repository.ts';
 import { communitySpaces, spaceMembers } from './schema.ts';
 
@@ -113,16 +112,6 @@ export function createCommunityAdminRepository(db: Db) {
         )
         .returning({ userId: spaceMembers.userId });
       return rows.length > 0;
-    },
-    async setting<T>(key: string): Promise<T | undefined> {
-      const [row] = await db.select().from(siteSettings).where(eq(siteSettings.key, key));
-      return row?.value as T | undefined;
-    },
-    async putSetting(key: string, value: unknown): Promise<void> {
-      await db
-        .insert(siteSettings)
-        .values({ key, value })
-        .onConflictDoUpdate({ target: siteSettings.key, set: { value, updatedAt: new Date() } });
     },
   };
 }

@@ -136,6 +136,8 @@ describe('community administration', () => {
       people: {
         user: (id) => t.app.services.accounts.user(id),
         memberByEmail: (e) => t.app.services.accounts.approvedMemberByEmail(e),
+        setting: (key) => t.app.services.accounts.setting(key),
+        putSetting: (key, value) => t.app.services.accounts.putSetting(key, value),
         audit: t.app.services.accounts.audit,
       },
     });

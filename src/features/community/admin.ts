@@ -1,4 +1,9 @@
-import { AccessDenied, accessAllows, type CurrentUser } from '../../platform/auth.ts';
+import {
+  accessAllows,
+  AccessDenied,
+  type AuditLog,
+  type CurrentUser,
+} from '../../platform/auth.ts';
 import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
 import type { CommunityAdminRepository, SpaceFields } from './admin-repository.ts';
 import type { SpaceRow } from './repository.ts';
@@ -50,14 +55,10 @@ export interface CommunityAdminDeps {
     ): Promise<{ id: string; displayName: string; email: string | null } | undefined>;
     /** An existing, approved and active (not suspended) account by email address. */
     memberByEmail(email: string): Promise<{ id: string; displayName: string } | undefined>;
-    audit(
-      event: string,
-      opts: {
-        actorId?: string | null;
-        subjectId?: string | null;
-        detail?: Record<string, unknown>;
-      },
-    ): Promise<void>;
+    /** Site settings (the accounts service keeps them). */
+    setting<T>(key: string): Promise<T | undefined>;
+    putSetting(key: string, value: unknown): Promise<void>;
+    audit: AuditLog;
   };
 }
 
@@ -94,7 +95,7 @@ export function createCommunityAdmin(deps: CommunityAdminDeps) {
   const { repo, people } = deps;
 
   async function heldPosts(): Promise<number> {
-    const n = await repo.setting<number>(HELD_POSTS_SETTING);
+    const n = await people.setting<number>(HELD_POSTS_SETTING);
     return typeof n === 'number' ? n : DEFAULT_HELD_POSTS;
   }
 
@@ -119,7 +120,7 @@ export function createCommunityAdmin(deps: CommunityAdminDeps) {
           problems: [{ field: 'heldPosts', key: `${E}.heldPosts`, vars: { max: MAX_HELD_POSTS } }],
         };
       const before = await heldPosts();
-      await repo.putSetting(HELD_POSTS_SETTING, n);
+      await people.putSetting(HELD_POSTS_SETTING, n);
       await people.audit('settings.community-held-first-posts', {
         actorId: actor.id,
         detail: { from: before, to: n },

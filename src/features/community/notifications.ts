@@ -4,7 +4,7 @@ import type { I18n, Locale, Translate } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import type { NotificationsRepository, Prefs } from './notifications-repository.ts';
-import type { CommunityRepository, SpaceRow } from './repository.ts';
+import type { CommunityRepository, PostRow, SpaceRow, ThreadRow } from './repository.ts';
 import {
   EMAIL_CHOICES,
   type EmailChoice,
@@ -258,6 +258,21 @@ export function createNotifications(deps: NotificationsDeps) {
     }
   };
 
+  /** Who `body` mentions (not in quoted lines): approved members' ids. */
+  async function mentionedIn(body: string): Promise<Set<string>> {
+    const text = unquoted(body);
+    return text.includes('@') ? findMentions(text, await repo.mentionCandidates(text)) : new Set();
+  }
+  /** What a post's notifications are about. */
+  const about = (post: PostRow, thread: ThreadRow, space: SpaceRow, actorLabel: string | null) => ({
+    space,
+    threadId: thread.id,
+    threadTitle: thread.title,
+    threadHidden: thread.hidden,
+    postId: post.id,
+    actorLabel,
+  });
+
   const events: CommunityEvents = {
     async posted({ post, thread, space, authorId, authorName }) {
       await safely('posted', async () => {
@@ -274,44 +289,26 @@ export function createNotifications(deps: NotificationsDeps) {
           if (kind !== 'mention' && muted.has(id)) return;
           recipients.set(id, kind);
         };
-        const text = unquoted(post.body);
-        if (text.includes('@'))
-          for (const id of findMentions(text, await repo.mentionCandidates(text)))
-            add(id, 'mention');
+        for (const id of await mentionedIn(post.body)) add(id, 'mention');
         if (!isNew) add(thread.authorId, 'reply');
         for (const w of watchers.thread) if (w.mode === 'follow') add(w.userId, 'followed');
         if (isNew)
           for (const w of watchers.space) if (w.mode === 'follow') add(w.userId, 'new_thread');
         // Writing in a thread follows it (unless one chose otherwise before).
         await repo.followIfUnset(authorId, thread.id);
-        await deliver(recipients, {
-          space,
-          threadId: thread.id,
-          threadTitle: thread.title,
-          threadHidden: thread.hidden,
-          postId: post.id,
-          actorLabel: authorName ?? null,
-        });
+        await deliver(recipients, about(post, thread, space, authorName ?? null));
       });
     },
     async edited({ post, previousBody, thread, space, authorId, authorName }) {
       await safely('edited', async () => {
-        const text = unquoted(post.body);
-        if (!text.includes('@')) return;
-        const before = unquoted(previousBody);
-        const already = findMentions(before, await repo.mentionCandidates(before));
+        const now = await mentionedIn(post.body);
+        if (!now.size) return;
+        const already = await mentionedIn(previousBody);
         const recipients = new Map<string, NotificationKind>();
-        for (const id of findMentions(text, await repo.mentionCandidates(text)))
+        for (const id of now)
           if (id !== authorId && !already.has(id)) recipients.set(id, 'mention');
         if (!recipients.size) return;
-        await deliver(recipients, {
-          space,
-          threadId: thread.id,
-          threadTitle: thread.title,
-          threadHidden: thread.hidden,
-          postId: post.id,
-          actorLabel: authorName ?? null,
-        });
+        await deliver(recipients, about(post, thread, space, authorName ?? null));
       });
     },
     async moderated({ post, thread, space, action, reason }) {
@@ -319,12 +316,8 @@ export function createNotifications(deps: NotificationsDeps) {
       const authorId = post.authorId;
       await safely('moderated', () =>
         deliver(new Map([[authorId, 'moderation']]), {
-          space,
-          threadId: thread.id,
-          threadTitle: thread.title,
+          ...about(post, thread, space, null),
           threadHidden: false,
-          postId: post.id,
-          actorLabel: null,
           action,
           reason,
         }),

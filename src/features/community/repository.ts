@@ -81,6 +81,12 @@ async function appendPost(
 
 export function createCommunityRepository(db: Db) {
   const viewer = sql.placeholder('viewer');
+  // The viewer's membership of the space, and the viewer's own row (their kind of account).
+  const viewersMembership = and(
+    eq(spaceMembers.spaceId, communitySpaces.id),
+    eq(spaceMembers.userId, viewer),
+  );
+  const viewersAccount = eq(users.id, viewer);
   // A thread page's two reads, built once and prepared (planned once per connection).
   const threadContextQuery = db
     .select({
@@ -92,10 +98,7 @@ export function createCommunityRepository(db: Db) {
       viewerKind: users.kind,
     })
     .from(communitySpaces)
-    .leftJoin(
-      spaceMembers,
-      and(eq(spaceMembers.spaceId, communitySpaces.id), eq(spaceMembers.userId, viewer)),
-    )
+    .leftJoin(spaceMembers, viewersMembership)
     .leftJoin(
       threads,
       and(eq(threads.id, sql.placeholder('threadId')), eq(threads.spaceId, communitySpaces.id)),
@@ -108,7 +111,7 @@ export function createCommunityRepository(db: Db) {
       threadFollows,
       and(eq(threadFollows.threadId, threads.id), eq(threadFollows.userId, viewer)),
     )
-    .leftJoin(users, eq(users.id, viewer))
+    .leftJoin(users, viewersAccount)
     .where(eq(communitySpaces.slug, sql.placeholder('slug')))
     .prepare('community_thread_context');
   const spaceContextQuery = db
@@ -119,15 +122,12 @@ export function createCommunityRepository(db: Db) {
       viewerKind: users.kind,
     })
     .from(communitySpaces)
-    .leftJoin(
-      spaceMembers,
-      and(eq(spaceMembers.spaceId, communitySpaces.id), eq(spaceMembers.userId, viewer)),
-    )
+    .leftJoin(spaceMembers, viewersMembership)
     .leftJoin(
       spaceFollows,
       and(eq(spaceFollows.spaceId, communitySpaces.id), eq(spaceFollows.userId, viewer)),
     )
-    .leftJoin(users, eq(users.id, viewer))
+    .leftJoin(users, viewersAccount)
     .where(eq(communitySpaces.slug, sql.placeholder('slug')))
     .prepare('community_space_context');
   /**
@@ -379,38 +379,28 @@ export function createCommunityRepository(db: Db) {
         after?: string;
       },
     ) {
-      const shape = `${opts.includeHidden}:${Boolean(opts.after)}`;
-      let query = threadsQueries.get(shape);
-      if (!query) {
-        query = threadsQuery(opts.includeHidden, Boolean(opts.after));
-        threadsQueries.set(shape, query);
-      }
-      const page = await query.execute({
+      const queryFor = (byAfter: boolean) => {
+        const shape = `${opts.includeHidden}:${byAfter}`;
+        let query = threadsQueries.get(shape);
+        if (!query) {
+          query = threadsQuery(opts.includeHidden, byAfter);
+          threadsQueries.set(shape, query);
+        }
+        return query;
+      };
+      const params = {
         spaceId,
         viewer: opts.readerId ?? NOBODY,
         limit: opts.limit,
         offset: opts.after ? 0 : opts.offset,
         after: opts.after ?? NOBODY,
-      });
-      // An empty page (past the end) carries no count: count apart (rare).
-      const total = page.length
-        ? Number(page[0]!.total)
-        : Number(
-            (
-              await db.select({ n: count() }).from(
-                db
-                  .select({ one: sql`1` })
-                  .from(threads)
-                  .where(
-                    opts.includeHidden
-                      ? eq(threads.spaceId, spaceId)
-                      : and(eq(threads.spaceId, spaceId), eq(threads.hidden, false)),
-                  )
-                  .limit(THREAD_COUNT_CAP + 1)
-                  .as('x'),
-              )
-            )[0]?.n ?? 0,
-          );
+      };
+      const page = await queryFor(Boolean(opts.after)).execute(params);
+      // An empty page (past the end) carries no count: ask for the first row (rare).
+      const total = Number(
+        (page[0] ?? (await queryFor(false).execute({ ...params, limit: 1, offset: 0 }))[0])
+          ?.total ?? 0,
+      );
       const rows = page.map(({ total: _total, ...r }) => r);
       return { rows, total };
     },
@@ -429,34 +419,18 @@ export function createCommunityRepository(db: Db) {
       threadId: string,
       opts: { statuses: PostStatus[]; offset: number; limit: number; viewerId?: string },
     ) {
-      const page = await postsQuery.execute({
+      const params = {
         threadId,
         statuses: opts.statuses,
         viewer: opts.viewerId ?? NOBODY,
         limit: opts.limit,
         offset: opts.offset,
-      });
-      // Past the end the page is empty and carries no count: count apart (rare).
-      const total = page.length
-        ? Number(page[0]!.total)
-        : Number(
-            (
-              await db
-                .select({ n: count() })
-                .from(posts)
-                .where(
-                  and(
-                    eq(posts.threadId, threadId),
-                    opts.viewerId
-                      ? or(
-                          inArray(posts.status, opts.statuses),
-                          and(eq(posts.status, 'pending'), eq(posts.authorId, opts.viewerId)),
-                        )
-                      : inArray(posts.status, opts.statuses),
-                  ),
-                )
-            )[0]?.n ?? 0,
-          );
+      };
+      const page = await postsQuery.execute(params);
+      // Past the end the page is empty and carries no count: ask for the first row (rare).
+      const total = Number(
+        (page[0] ?? (await postsQuery.execute({ ...params, limit: 1, offset: 0 }))[0])?.total ?? 0,
+      );
       const rows = page.map(({ total: _total, ...p }) => ({
         ...p,
         mine: Boolean(p.mine),

@@ -114,10 +114,12 @@ function removalsOf(value: unknown): string[] {
 
 /** A form's own problems and its files' problems, in one error summary. */
 function withProblems(
-  errors: FormErrors | undefined,
-  problems: AttachmentProblem[],
+  form: { ok: true } | { ok: false; errors: FormErrors },
+  files: { ok: true } | { ok: false; problems: AttachmentProblem[] },
   t: FastifyRequest['t'],
 ): FormErrors | undefined {
+  const errors = form.ok ? undefined : form.errors;
+  const problems = files.ok ? [] : files.problems;
   if (!problems.length) return errors;
   const more = errorsFrom(problems, t);
   if (!errors) return more;
@@ -313,11 +315,7 @@ export function communityRoutes(
         const files = await attachmentsOf(req);
         if (!f.ok || !files.checked.ok)
           return newThreadPage(req, reply, p.data.space, {
-            errors: withProblems(
-              f.ok ? undefined : f.errors,
-              files.checked.ok ? [] : files.checked.problems,
-              req.t,
-            ),
+            errors: withProblems(f, files.checked, req.t),
             values: echoValues((req.body ?? {}) as Record<string, unknown>),
             filesDropped: files.sent,
             status: 400,
@@ -418,11 +416,7 @@ export function communityRoutes(
         if (!f.ok || !files.checked.ok) {
           const found = await community.thread(req.user, p.data.space, p.data.id, 1);
           return threadPage(req, reply, p.data.space, p.data.id, found?.pages ?? 1, {
-            errors: withProblems(
-              f.ok ? undefined : f.errors,
-              files.checked.ok ? [] : files.checked.problems,
-              req.t,
-            ),
+            errors: withProblems(f, files.checked, req.t),
             values: echoValues((req.body ?? {}) as Record<string, unknown>),
             filesDropped: files.sent,
             status: 400,
@@ -585,10 +579,8 @@ export function communityRoutes(
         status?: number;
       } = {},
     ) => {
-      const found = await community.source(req.user, id);
+      const found = await community.editForm(req.user!, id);
       if (!found) return reply.callNotFound();
-      if (!found.mayEdit) throw new CommunityRefusal('notYours');
-      const files = await community.attachmentsFor(req.user, id);
       const removing = new Set(removalsOf(extra.values?.remove));
       return page(
         reply,
@@ -599,7 +591,7 @@ export function communityRoutes(
           thread: found.thread,
           space: found.space,
           // The post's files, each with a "remove" box (ticked again after a problem).
-          files: files.map((a) => ({
+          files: found.files.map((a) => ({
             value: a.id,
             text: isImage(a.mime)
               ? req.t('community.edit.imageFile', { name: a.filename, alt: a.alt ?? '' })
@@ -643,14 +635,7 @@ export function communityRoutes(
             filesDropped: files.sent,
             status: 400,
           });
-        if (!f.ok || !files.checked.ok)
-          return again(
-            withProblems(
-              f.ok ? undefined : f.errors,
-              files.checked.ok ? [] : files.checked.problems,
-              req.t,
-            ),
-          );
+        if (!f.ok || !files.checked.ok) return again(withProblems(f, files.checked, req.t));
         const done = await community.edit(req.user!, p.data.id, f.data.body, {
           remove: removalsOf((req.body as { remove?: unknown } | undefined)?.remove),
           add: files.checked.files,
@@ -659,14 +644,17 @@ export function communityRoutes(
         if ('tooMany' in done)
           return again(
             withProblems(
-              undefined,
-              [
-                {
-                  field: ATTACHMENT_FIELD,
-                  key: 'community.edit.errors.tooManyFiles',
-                  vars: { max: MAX_ATTACHMENTS },
-                },
-              ],
+              { ok: true },
+              {
+                ok: false,
+                problems: [
+                  {
+                    field: ATTACHMENT_FIELD,
+                    key: 'community.edit.errors.tooManyFiles',
+                    vars: { max: MAX_ATTACHMENTS },
+                  },
+                ],
+              },
               req.t,
             ),
           );

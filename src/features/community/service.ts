@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { accessAllows, type CurrentUser } from '../../platform/auth.ts';
+import { accessAllows, type AuditLog, type CurrentUser } from '../../platform/auth.ts';
 import { renderMarkdown } from '../../platform/rich-text.ts';
 import type { Storage } from '../../platform/storage.ts';
 import { type CheckedAttachment, MAX_ATTACHMENTS } from './attachments.ts';
@@ -110,14 +110,7 @@ export interface CommunityDeps {
   people: {
     user(id: string): Promise<{ kind: string; displayName: string } | undefined>;
     setting<T>(key: string): Promise<T | undefined>;
-    audit(
-      event: string,
-      opts: {
-        actorId?: string | null;
-        subjectId?: string | null;
-        detail?: Record<string, unknown>;
-      },
-    ): Promise<void>;
+    audit: AuditLog;
   };
 }
 
@@ -426,11 +419,12 @@ export function createCommunityService(deps: CommunityDeps) {
       const mayEdit = found.access.moderate || found.post.authorId === viewer?.id;
       return { ...found, mayEdit };
     },
-    /** The post's files, for its edit page (the same rules as `source`). */
-    async attachmentsFor(viewer: CurrentUser | undefined, postId: string) {
-      const found = await postFor(viewer, postId);
-      if (!found || found.post.status === 'deleted') return [];
-      return repo.attachmentsOf(postId);
+    /** What the edit page needs: the post and its files, for its author or a moderator. */
+    async editForm(viewer: CurrentUser, postId: string) {
+      const found = await this.source(viewer, postId);
+      if (!found) return undefined;
+      if (!found.mayEdit) throw new CommunityRefusal('notYours');
+      return { ...found, files: await repo.attachmentsOf(postId) };
     },
     /**
      * Edit a post: its words (the old ones kept for moderators), and its

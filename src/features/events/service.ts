@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { AccessDenied, type CurrentUser } from '../../platform/auth.ts';
+import { AccessDenied, type AuditLog, type CurrentUser } from '../../platform/auth.ts';
 import { formatDate, formatRange, formatTime } from '../../platform/dates.ts';
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
@@ -41,10 +41,7 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 export interface EventPeople {
   memberByEmail(email: string): Promise<{ id: string; displayName: string } | undefined>;
   displayName(id: string): Promise<string | undefined>;
-  audit(
-    event: string,
-    opts: { actorId?: string | null; subjectId?: string | null; detail?: Record<string, unknown> },
-  ): Promise<void>;
+  audit: AuditLog;
 }
 
 /** An event as an editor's form gives it (times already London-checked instants). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { AccessDenied, type CurrentUser } from '../../platform/auth.ts';
+import { AccessDenied, type AuditLog, type CurrentUser } from '../../platform/auth.ts';
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import { plainText, renderMarkdown } from '../../platform/rich-text.ts';
@@ -76,14 +76,7 @@ export interface ResourcesDeps {
     user(
       id: string,
     ): Promise<{ email: string | null; locale: string; displayName: string } | undefined>;
-    audit(
-      event: string,
-      opts: {
-        actorId?: string | null;
-        subjectId?: string | null;
-        detail?: Record<string, unknown>;
-      },
-    ): Promise<void>;
+    audit: AuditLog;
   };
 }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { accessAllows, type CurrentUser } from '../../platform/auth.ts';
+import { accessAllows, type AuditLog, type CurrentUser } from '../../platform/auth.ts';
 import { type Geocoder, normalisePostcode } from '../../platform/geocoder.ts';
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
@@ -56,14 +56,7 @@ export interface ChangesDeps {
   people: {
     user(id: string): Promise<Person | undefined>;
     memberByEmail(email: string): Promise<{ id: string } | undefined>;
-    audit(
-      event: string,
-      opts: {
-        actorId?: string | null;
-        subjectId?: string | null;
-        detail?: Record<string, unknown>;
-      },
-    ): Promise<void>;
+    audit: AuditLog;
   };
 }
 

@@ -92,7 +92,8 @@ export const NAVIGATION: NavItem[] = [
   { href: '/news', key: 'common.nav.news' },
 ];
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Nunjucks's own HTML escaping (what autoescape uses), which its typings leave out. */
+const escapeHtml = (nunjucks as unknown as { lib: { escape(text: string): string } }).lib.escape;
 
 /** "Notifications 3" with "unread" for screen readers; more than 99 shows as "99+". */
 function navWithCount(text: string, count: number, unread: string): string {
