@@ -86,4 +86,12 @@ const result = spawnSync(
   { cwd: root, env, stdio: 'inherit' },
 );
 if (prepared.TEST_DB_SNAPSHOT) rmSync(prepared.TEST_DB_SNAPSHOT, { force: true });
+if (prepared.TEST_PG_TEMPLATE) {
+  const admin = await openDatabase({ databaseUrl: process.env.DATABASE_URL, poolSize: 1 });
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${prepared.TEST_PG_TEMPLATE} WITH (FORCE)`);
+  } finally {
+    await admin.close();
+  }
+}
 process.exit(result.status ?? 1);

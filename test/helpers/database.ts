@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 
-export const TEMPLATE_DB = 'sp_test_template';
+/** One template per test run, so two runs on one server never drop each other's. */
+export const TEMPLATE_DB = `sp_test_template_${process.pid}`;
 
 /** The same server as `url`, another database. */
 export function templateUrl(url: string, name = TEMPLATE_DB): string {
