@@ -170,6 +170,7 @@ export async function buildApp({
   const eventsRepo = createEventsRepository(database.db);
   const events = createEventsService({
     repo: eventsRepo,
+    transaction: (work) => database.transaction(work),
     mailer,
     jobs,
     i18n,

@@ -124,6 +124,7 @@ describe('events and booking', () => {
     let clock = new Date();
     const events = createEventsService({
       repo,
+      transaction: (work) => t.database.transaction(work),
       mailer: t.app.platform.mailer,
       jobs: t.app.platform.jobs,
       i18n: t.app.platform.i18n,
