@@ -157,8 +157,11 @@ export async function buildApp({
   const routes: RouteTable = { routes: [] };
   const seeders: Seeder[] = [];
   // Feature services.
+  // A service's unit of work: one transaction for a change and the jobs (emails) it causes.
+  const transaction: Database['transaction'] = (work) => database.transaction(work);
   const accounts = createAccountsService({
     repo: createAccountsRepository(database.db),
+    transaction,
     mailer,
     jobs,
     i18n,
@@ -170,7 +173,7 @@ export async function buildApp({
   const eventsRepo = createEventsRepository(database.db);
   const events = createEventsService({
     repo: eventsRepo,
-    transaction: (work) => database.transaction(work),
+    transaction,
     mailer,
     jobs,
     i18n,
