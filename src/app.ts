@@ -189,6 +189,7 @@ export async function buildApp({
   const resourcesRepo = createResourcesRepository(database.db);
   const resources = createResourcesService({
     repo: resourcesRepo,
+    transaction,
     storage,
     mailer,
     i18n,
@@ -212,6 +213,7 @@ export async function buildApp({
   const oruk = createOrukApi({ repo: servicesRepo, directory, geocoder, baseUrl: config.baseUrl });
   const serviceChanges = createServiceChanges({
     repo: servicesRepo,
+    transaction,
     directory,
     geocoder,
     mailer,
@@ -229,6 +231,7 @@ export async function buildApp({
   const notificationsRepo = createNotificationsRepository(database.db);
   const notifications = createNotifications({
     repo: notificationsRepo,
+    transaction,
     community: communityRepo,
     mailer,
     jobs,
