@@ -157,8 +157,11 @@ export async function buildApp({
   const routes: RouteTable = { routes: [] };
   const seeders: Seeder[] = [];
   // Feature services.
+  // A service's unit of work: one transaction for a change and the jobs (emails) it causes.
+  const transaction: Database['transaction'] = (work) => database.transaction(work);
   const accounts = createAccountsService({
     repo: createAccountsRepository(database.db),
+    transaction,
     mailer,
     jobs,
     i18n,
@@ -170,6 +173,7 @@ export async function buildApp({
   const eventsRepo = createEventsRepository(database.db);
   const events = createEventsService({
     repo: eventsRepo,
+    transaction,
     mailer,
     jobs,
     i18n,
@@ -185,6 +189,7 @@ export async function buildApp({
   const resourcesRepo = createResourcesRepository(database.db);
   const resources = createResourcesService({
     repo: resourcesRepo,
+    transaction,
     storage,
     mailer,
     i18n,
@@ -208,6 +213,7 @@ export async function buildApp({
   const oruk = createOrukApi({ repo: servicesRepo, directory, geocoder, baseUrl: config.baseUrl });
   const serviceChanges = createServiceChanges({
     repo: servicesRepo,
+    transaction,
     directory,
     geocoder,
     mailer,
@@ -225,6 +231,7 @@ export async function buildApp({
   const notificationsRepo = createNotificationsRepository(database.db);
   const notifications = createNotifications({
     repo: notificationsRepo,
+    transaction,
     community: communityRepo,
     mailer,
     jobs,

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -13,6 +14,13 @@ import { acquireDirLock, type DirLock } from './lock.ts';
 /** The Drizzle database every repository receives; the same type for both drivers. */
 export type Db = PgDatabase<PgQueryResultHKT>;
 
+/**
+ * A unit of work's transaction (Drizzle's `tx`). It is a `Db` too, so a
+ * repository built over it (or a repository function given it) runs its SQL
+ * inside the transaction.
+ */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
 export interface Database {
   kind: 'pglite' | 'pg';
   db: Db;
@@ -20,6 +28,15 @@ export interface Database {
   exec(sqlText: string): Promise<void>;
   /** A parameterised query returning rows; for platform code that works below Drizzle. */
   query<T = Record<string, unknown>>(sqlText: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * A unit of work: run `work` in one transaction, committed when it resolves
+   * and rolled back when it throws. Everything inside goes through `tx` —
+   * repositories, `jobs.enqueue(…, { tx })`, `mailer.send(…, { tx })` — so a
+   * change and the jobs it causes commit together or not at all. On PGlite
+   * (one connection) it is Drizzle's transaction on that connection; on
+   * PostgreSQL, on a client of the pool held until the end.
+   */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   /** Run fn while holding a database-wide lock on `key` (a no-op serialisation on PGlite). */
   withLock<T>(key: number, fn: () => Promise<T>): Promise<T>;
   /** True when the database answers. */
@@ -68,13 +85,41 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     throw err;
   }
   let closed = false;
-  const db = drizzlePglite(client) as unknown as Db;
+  // PGlite is one connection: a statement sent to it outside the transaction
+  // from inside a unit of work would wait for that transaction to end, which
+  // waits for the statement: for ever. Such a statement throws instead.
+  const inTransaction = new AsyncLocalStorage<true>();
+  const outside = () => {
+    if (inTransaction.getStore())
+      throw new Error(
+        'A query outside the unit of work from inside it (use its tx): on PGlite it would wait for ever',
+      );
+  };
+  const guarded = new Proxy(client, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      const fn = value as (...args: unknown[]) => unknown;
+      if (prop === 'query' || prop === 'exec' || prop === 'transaction' || prop === 'sql')
+        return (...args: unknown[]) => {
+          outside();
+          return fn.apply(target, args);
+        };
+      return fn.bind(target);
+    },
+  });
+  const db = drizzlePglite(guarded) as unknown as Db;
   return {
     kind: 'pglite',
     db,
     created: created && !opts.snapshot,
     pglite: client,
+    async transaction(work) {
+      outside();
+      return db.transaction((tx) => inTransaction.run(true, () => work(tx)));
+    },
     async exec(sqlText) {
+      outside();
       try {
         await client.exec(sqlText);
       } catch (err) {
@@ -83,6 +128,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
       }
     },
     async query<T>(sqlText: string, params: unknown[] = []) {
+      outside();
       const res = await client.query<T>(sqlText, params);
       return res.rows;
     },
@@ -134,6 +180,9 @@ async function openPg(url: string, max: number): Promise<Database> {
     kind: 'pg',
     db,
     created: false,
+    async transaction(work) {
+      return db.transaction(work);
+    },
     async exec(sqlText) {
       const client = await pool.connect();
       try {

@@ -3,10 +3,13 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { z } from 'zod';
+import type { Tx } from '../db/client.ts';
 import type { JobQueue } from './jobs/index.ts';
 
 /**
- * Mail goes through the job queue, so a crash loses no message. With SMTP_URL
+ * Mail goes through the job queue, so a crash loses no message; sent with the
+ * unit of work's `{ tx }`, a message is queued in the transaction of the
+ * change it tells about, so it goes exactly when that change commits. With SMTP_URL
  * it is sent by nodemailer over SMTP; without it each message is written as an
  * `.eml` file in $DATA_DIR/mail/ (listed in the admin area).
  */
@@ -29,8 +32,8 @@ export const mailMessageSchema = z.object({
 export type MailMessage = z.infer<typeof mailMessageSchema>;
 
 export interface Mailer {
-  /** Queue a message for delivery. */
-  send(message: MailMessage): Promise<void>;
+  /** Queue a message for delivery; with `{ tx }`, inside that unit of work. */
+  send(message: MailMessage, opts?: { tx?: Tx | undefined }): Promise<void>;
   /** Deliver now (the job handler). */
   deliver(message: MailMessage): Promise<void>;
   /** Where .eml files go when there is no SMTP server. */
@@ -52,8 +55,8 @@ export function createMailer(opts: {
 
   const mailer: Mailer = {
     outbox,
-    async send(message) {
-      await opts.jobs.enqueue(MAIL_JOB, mailMessageSchema.parse(message));
+    async send(message, sendOpts = {}) {
+      await opts.jobs.enqueue(MAIL_JOB, mailMessageSchema.parse(message), { tx: sendOpts.tx });
     },
     async deliver(message) {
       const info = await transport.sendMail({ from: opts.from, ...message });

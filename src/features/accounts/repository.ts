@@ -14,7 +14,7 @@ import {
   type SQL,
   sql,
 } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import type { Db, Tx } from '../../db/client.ts';
 import { siteSettings } from '../../platform/meta-schema.ts';
 import {
   accountTokens,
@@ -65,7 +65,12 @@ const usableToken = (hash: string, purpose: TokenPurpose) =>
     gt(accountTokens.expiresAt, new Date()),
   );
 
+/** The repository over `db`, and `in(tx)`: the same queries inside a service's unit of work. */
 export function createAccountsRepository(db: Db) {
+  return { ...accountsQueries(db), in: (tx: Tx) => accountsQueries(tx) };
+}
+
+function accountsQueries(db: Db) {
   // Read on every signed-in request: built once and prepared (planned once per connection).
   const sessionWithUserQuery = db
     .select({ session: sessions, user: users })
@@ -387,3 +392,4 @@ export function createAccountsRepository(db: Db) {
 }
 
 export type AccountsRepository = ReturnType<typeof createAccountsRepository>;
+export type AccountsQueries = ReturnType<typeof accountsQueries>;

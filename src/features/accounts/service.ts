@@ -13,7 +13,14 @@ import {
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
-import type { AccountsRepository, AuditFilter, UserFilter, UserRow } from './repository.ts';
+import type { Database, Tx } from '../../db/client.ts';
+import type {
+  AccountsQueries,
+  AccountsRepository,
+  AuditFilter,
+  UserFilter,
+  UserRow,
+} from './repository.ts';
 import type { MemberKind, Role, TokenPurpose, UserStatus } from './schema.ts';
 
 /**
@@ -107,6 +114,8 @@ export type SignInResult =
 
 export interface AccountsDeps {
   repo: AccountsRepository;
+  /** The platform's unit of work (`database.transaction`). */
+  transaction: Database['transaction'];
   mailer: Mailer;
   jobs: JobQueue;
   i18n: I18n;
@@ -117,6 +126,18 @@ export interface AccountsDeps {
 
 export function createAccountsService(deps: AccountsDeps) {
   const { repo, mailer, i18n, baseUrl, log } = deps;
+  /**
+   * Where a step runs: on the database, or inside a unit of work — its
+   * queries and the emails it queues commit together (a token and the email
+   * carrying it, a change and the notice of it).
+   */
+  interface Work {
+    r: AccountsQueries;
+    tx?: Tx;
+  }
+  const direct: Work = { r: repo };
+  const inUnit = <T>(work: (w: Work) => Promise<T>): Promise<T> =>
+    deps.transaction((tx) => work({ r: repo.in(tx), tx }));
   const providers: PersonalDataProvider[] = [];
   const totpKey = createHmac('sha256', deps.secret).update('totp-secret-encryption').digest();
   // A real hash to verify against when the account does not exist, so both take as long.
@@ -146,8 +167,9 @@ export function createAccountsService(deps: AccountsDeps) {
       subjectId?: string | null;
       detail?: Record<string, unknown>;
     } = {},
+    w: Work = direct,
   ) {
-    await repo.insertAudit({
+    await w.r.insertAudit({
       event,
       actorId: opts.actorId ?? null,
       subjectId: opts.subjectId ?? null,
@@ -159,26 +181,31 @@ export function createAccountsService(deps: AccountsDeps) {
     user: { email: string | null; locale: Locale },
     key: string,
     vars: Record<string, string>,
-    to?: string,
+    to: string | undefined,
+    w: Work,
   ) {
     const address = to ?? user.email;
     if (!address) return;
     const t = i18n.translator(user.locale);
-    await mailer.send({
-      to: address,
-      subject: t(`accounts.emails.${key}.subject`, vars),
-      text: `${t(`accounts.emails.${key}.body`, vars)}\n\n${t('accounts.emails.footer', vars)}\n`,
-    });
+    await mailer.send(
+      {
+        to: address,
+        subject: t(`accounts.emails.${key}.subject`, vars),
+        text: `${t(`accounts.emails.${key}.body`, vars)}\n\n${t('accounts.emails.footer', vars)}\n`,
+      },
+      { tx: w.tx },
+    );
   }
 
   async function issueToken(
     userId: string,
     purpose: TokenPurpose,
-    data: Record<string, unknown> = {},
+    data: Record<string, unknown>,
+    w: Work,
   ): Promise<string> {
-    if (purpose !== 'email-change') await repo.expireTokens(userId, purpose);
+    if (purpose !== 'email-change') await w.r.expireTokens(userId, purpose);
     const token = newToken();
-    await repo.insertToken({
+    await w.r.insertToken({
       tokenHash: sha256(token),
       userId,
       purpose,
@@ -193,9 +220,10 @@ export function createAccountsService(deps: AccountsDeps) {
     key: string,
     max: number,
     seconds: number,
+    w: Work = direct,
   ): Promise<{ over: boolean; retryAfter: number }> {
     const since = new Date(Date.now() - seconds * 1000);
-    const { n, oldest } = await repo.attemptsSince(key, since);
+    const { n, oldest } = await w.r.attemptsSince(key, since);
     const retryAfter = oldest
       ? Math.max(1, Math.ceil((oldest.getTime() + seconds * 1000 - Date.now()) / 1000))
       : seconds;
@@ -203,10 +231,10 @@ export function createAccountsService(deps: AccountsDeps) {
   }
 
   /** At most a few emails an hour to one address, whoever asks: silently no more. */
-  async function mayEmail(address: string, purpose: string): Promise<boolean> {
+  async function mayEmail(address: string, purpose: string, w: Work): Promise<boolean> {
     const key = `mail:${purpose}:${sha256(address.toLowerCase())}`;
-    const { over } = await overLimit(key, EMAILS_PER_ADDRESS_PER_HOUR, 3600);
-    if (!over) await repo.recordAttempt(key);
+    const { over } = await overLimit(key, EMAILS_PER_ADDRESS_PER_HOUR, 3600, w);
+    if (!over) await w.r.recordAttempt(key);
     return !over;
   }
 
@@ -309,29 +337,46 @@ export function createAccountsService(deps: AccountsDeps) {
       const existing = await repo.userByEmail(input.email);
       if (existing) {
         // Say nothing different on the page; tell the owner of the address instead.
-        if (existing.status !== 'deleted' && (await mayEmail(input.email, 'register'))) {
-          await email(existing, 'alreadyRegistered', {
-            signIn: `${baseUrl}/account/sign-in`,
-            reset: `${baseUrl}/account/password/forgot`,
+        if (existing.status !== 'deleted')
+          await inUnit(async (w) => {
+            if (await mayEmail(input.email, 'register', w))
+              await email(
+                existing,
+                'alreadyRegistered',
+                {
+                  signIn: `${baseUrl}/account/sign-in`,
+                  reset: `${baseUrl}/account/password/forgot`,
+                },
+                undefined,
+                w,
+              );
           });
-        }
         return;
       }
       const passwordHash = await argonHash(input.password);
-      let user: UserRow;
       try {
-        user = await repo.insertUser({
-          email: input.email,
-          displayName: input.displayName,
-          kind: input.kind,
-          organisation: input.organisation || null,
-          region: input.region || null,
-          passwordHash,
-          locale: input.locale,
-          termsAcceptedAt: new Date(),
+        // The account, its audit entry, the token and the email carrying it: one unit of work.
+        await inUnit(async (w) => {
+          const user = await w.r.insertUser({
+            email: input.email,
+            displayName: input.displayName,
+            kind: input.kind,
+            organisation: input.organisation || null,
+            region: input.region || null,
+            passwordHash,
+            locale: input.locale,
+            termsAcceptedAt: new Date(),
+          });
+          await audit(
+            'account.registered',
+            { actorId: user.id, subjectId: user.id, detail: { kind: input.kind } },
+            w,
+          );
+          const token = await issueToken(user.id, 'verify', {}, w);
+          await email(user, 'verify', { link: `${baseUrl}/account/verify/${token}` }, undefined, w);
         });
       } catch (err) {
-        // Two registrations for one address at once: the other one won.
+        // Two registrations for one address at once: the other one won (and this one wrote nothing).
         if (
           (err as { code?: string; cause?: { code?: string } }).code === '23505' ||
           (err as { cause?: { code?: string } }).cause?.code === '23505'
@@ -339,13 +384,6 @@ export function createAccountsService(deps: AccountsDeps) {
           return;
         throw err;
       }
-      await audit('account.registered', {
-        actorId: user.id,
-        subjectId: user.id,
-        detail: { kind: input.kind },
-      });
-      const token = await issueToken(user.id, 'verify');
-      await email(user, 'verify', { link: `${baseUrl}/account/verify/${token}` });
     },
 
     /** Whether a link's token is valid now (to show its confirmation page), without using it. */
@@ -398,9 +436,17 @@ export function createAccountsService(deps: AccountsDeps) {
     async requestSignInLink(emailAddress: string): Promise<void> {
       const user = await repo.userByEmail(emailAddress);
       if (!user || user.status !== 'active' || !user.email) return;
-      if (!(await mayEmail(user.email, 'signin'))) return;
-      const token = await issueToken(user.id, 'signin');
-      await email(user, 'signInLink', { link: `${baseUrl}/account/sign-in/link/${token}` });
+      await inUnit(async (w) => {
+        if (!(await mayEmail(user.email!, 'signin', w))) return;
+        const token = await issueToken(user.id, 'signin', {}, w);
+        await email(
+          user,
+          'signInLink',
+          { link: `${baseUrl}/account/sign-in/link/${token}` },
+          undefined,
+          w,
+        );
+      });
     },
 
     async signInWithLink(token: string): Promise<SignInResult> {
@@ -442,23 +488,41 @@ export function createAccountsService(deps: AccountsDeps) {
     async requestPasswordReset(emailAddress: string): Promise<void> {
       const user = await repo.userByEmail(emailAddress);
       if (!user || user.status === 'deleted' || !user.email) return;
-      if (!(await mayEmail(user.email, 'reset'))) return;
-      const token = await issueToken(user.id, 'reset');
-      await email(user, 'reset', { link: `${baseUrl}/account/password/reset/${token}` });
+      await inUnit(async (w) => {
+        if (!(await mayEmail(user.email!, 'reset', w))) return;
+        const token = await issueToken(user.id, 'reset', {}, w);
+        await email(
+          user,
+          'reset',
+          { link: `${baseUrl}/account/password/reset/${token}` },
+          undefined,
+          w,
+        );
+      });
     },
 
     async resetPassword(token: string, password: string): Promise<UserRow | undefined> {
-      const row = await repo.consumeToken(sha256(token), 'reset');
-      const user = row && (await repo.userById(row.userId));
-      if (!user) return undefined;
-      await repo.updateUser(user.id, {
-        passwordHash: await argonHash(password),
-        emailVerifiedAt: user.emailVerifiedAt ?? new Date(),
+      if (!(await repo.validToken(sha256(token), 'reset'))) return undefined;
+      const passwordHash = await argonHash(password); // not while holding the unit of work
+      return inUnit(async (w) => {
+        const row = await w.r.consumeToken(sha256(token), 'reset');
+        const user = row && (await w.r.userById(row.userId));
+        if (!user) return undefined;
+        await w.r.updateUser(user.id, {
+          passwordHash,
+          emailVerifiedAt: user.emailVerifiedAt ?? new Date(),
+        });
+        await w.r.deleteUserSessions(user.id);
+        await audit('password.reset', { actorId: user.id, subjectId: user.id }, w);
+        await email(
+          user,
+          'passwordChanged',
+          { reset: `${baseUrl}/account/password/forgot` },
+          undefined,
+          w,
+        );
+        return user;
       });
-      await repo.deleteUserSessions(user.id);
-      await audit('password.reset', { actorId: user.id, subjectId: user.id });
-      await email(user, 'passwordChanged', { reset: `${baseUrl}/account/password/forgot` });
-      return user;
     },
 
     /** An active, approved member by email address (for naming them to a role in another feature). */
@@ -483,10 +547,19 @@ export function createAccountsService(deps: AccountsDeps) {
     /** Change of password: other sessions end; this one is replaced by a new one. */
     async changePassword(actor: CurrentUser, password: string): Promise<string> {
       const user = (await repo.userById(actor.id))!;
-      await repo.updateUser(actor.id, { passwordHash: await argonHash(password) });
-      await repo.deleteUserSessions(actor.id);
-      await audit('password.changed', { actorId: actor.id, subjectId: actor.id });
-      await email(user, 'passwordChanged', { reset: `${baseUrl}/account/password/forgot` });
+      const passwordHash = await argonHash(password);
+      await inUnit(async (w) => {
+        await w.r.updateUser(actor.id, { passwordHash });
+        await w.r.deleteUserSessions(actor.id);
+        await audit('password.changed', { actorId: actor.id, subjectId: actor.id }, w);
+        await email(
+          user,
+          'passwordChanged',
+          { reset: `${baseUrl}/account/password/forgot` },
+          undefined,
+          w,
+        );
+      });
       return createSession(user, 'full');
     },
 
@@ -512,18 +585,27 @@ export function createAccountsService(deps: AccountsDeps) {
       const user = (await repo.userById(actor.id))!;
       if (user.email?.toLowerCase() === newEmail.toLowerCase()) return 'same';
       const taken = await repo.userByEmail(newEmail);
-      if (!taken) {
-        const token = await issueToken(user.id, 'email-change', { email: newEmail });
+      await inUnit(async (w) => {
+        if (!taken) {
+          const token = await issueToken(user.id, 'email-change', { email: newEmail }, w);
+          await email(
+            user,
+            'emailChangeConfirm',
+            { link: `${baseUrl}/account/email/confirm/${token}` },
+            newEmail,
+            w,
+          );
+        }
+        // The old address hears either way; the asker learns nothing about the new one.
         await email(
           user,
-          'emailChangeConfirm',
-          { link: `${baseUrl}/account/email/confirm/${token}` },
-          newEmail,
+          'emailChangeNotice',
+          { signIn: `${baseUrl}/account/sign-in` },
+          undefined,
+          w,
         );
-      }
-      // The old address hears either way; the asker learns nothing about the new one.
-      await email(user, 'emailChangeNotice', { signIn: `${baseUrl}/account/sign-in` });
-      await audit('email.change-requested', { actorId: user.id, subjectId: user.id });
+        await audit('email.change-requested', { actorId: user.id, subjectId: user.id }, w);
+      });
       return 'sent';
     },
 
@@ -646,8 +728,16 @@ export function createAccountsService(deps: AccountsDeps) {
 
     async requestDeletionLink(actor: CurrentUser, removeContributions: boolean): Promise<void> {
       const user = (await repo.userById(actor.id))!;
-      const token = await issueToken(user.id, 'delete', { removeContributions });
-      await email(user, 'deleteConfirm', { link: `${baseUrl}/account/delete/confirm/${token}` });
+      await inUnit(async (w) => {
+        const token = await issueToken(user.id, 'delete', { removeContributions }, w);
+        await email(
+          user,
+          'deleteConfirm',
+          { link: `${baseUrl}/account/delete/confirm/${token}` },
+          undefined,
+          w,
+        );
+      });
     },
 
     async deleteWithToken(token: string): Promise<boolean> {
@@ -664,13 +754,16 @@ export function createAccountsService(deps: AccountsDeps) {
     async deleteAccount(userId: string, removeContributions: boolean): Promise<void> {
       const user = await repo.userById(userId);
       if (!user || user.status === 'deleted') return;
+      // Each feature erases in its own unit of work (and queues what that causes).
       for (const p of providers) await p.erase(userId, removeContributions);
-      if (user.email) await email(user, 'deleted', {});
-      await repo.eraseUser(userId);
-      await audit('account.deleted', {
-        actorId: userId,
-        subjectId: userId,
-        detail: { removeContributions },
+      await inUnit(async (w) => {
+        await email(user, 'deleted', {}, undefined, w);
+        await w.r.eraseUser(userId);
+        await audit(
+          'account.deleted',
+          { actorId: userId, subjectId: userId, detail: { removeContributions } },
+          w,
+        );
       });
     },
 
@@ -705,9 +798,11 @@ export function createAccountsService(deps: AccountsDeps) {
       requireRole(actor, ['moderator', 'admin']);
       const user = await repo.userById(id);
       if (!user || user.approvedAt || user.status === 'deleted') return;
-      await repo.updateUser(id, { approvedAt: new Date(), approvedBy: actor.id });
-      await audit('account.approved', { actorId: actor.id, subjectId: id });
-      await email(user, 'approved', { link: `${baseUrl}/community` });
+      await inUnit(async (w) => {
+        await w.r.updateUser(id, { approvedAt: new Date(), approvedBy: actor.id });
+        await audit('account.approved', { actorId: actor.id, subjectId: id }, w);
+        await email(user, 'approved', { link: `${baseUrl}/community` }, undefined, w);
+      });
     },
     /** A role change signs the member out everywhere, so the new rights start with a new session. */
     async changeRole(
@@ -745,23 +840,33 @@ export function createAccountsService(deps: AccountsDeps) {
       if (!user || user.status === 'deleted' || user.status === status) return 'unchanged';
       if (user.role === 'admin' && actor.role !== 'admin')
         throw new AccessDenied('Only admins can suspend admins');
-      await repo.updateUser(id, { status, statusReason: reason });
-      if (status === 'suspended') await repo.deleteUserSessions(id);
-      await audit(status === 'suspended' ? 'account.suspended' : 'account.restored', {
-        actorId: actor.id,
-        subjectId: id,
-        detail: { reason },
+      await inUnit(async (w) => {
+        await w.r.updateUser(id, { status, statusReason: reason });
+        if (status === 'suspended') await w.r.deleteUserSessions(id);
+        await audit(
+          status === 'suspended' ? 'account.suspended' : 'account.restored',
+          { actorId: actor.id, subjectId: id, detail: { reason } },
+          w,
+        );
+        await email(
+          user,
+          status === 'suspended' ? 'suspended' : 'restored',
+          { reason },
+          undefined,
+          w,
+        );
       });
-      await email(user, status === 'suspended' ? 'suspended' : 'restored', { reason });
       return 'changed';
     },
     async resendVerification(actor: CurrentUser | undefined, id: string): Promise<boolean> {
       requireRole(actor, ['moderator', 'admin']);
       const user = await repo.userById(id);
       if (!user || user.emailVerifiedAt || user.status !== 'active') return false;
-      const token = await issueToken(user.id, 'verify');
-      await email(user, 'verify', { link: `${baseUrl}/account/verify/${token}` });
-      await audit('account.verification-resent', { actorId: actor.id, subjectId: id });
+      await inUnit(async (w) => {
+        const token = await issueToken(user.id, 'verify', {}, w);
+        await email(user, 'verify', { link: `${baseUrl}/account/verify/${token}` }, undefined, w);
+        await audit('account.verification-resent', { actorId: actor.id, subjectId: id }, w);
+      });
       return true;
     },
     async searchAudit(actor: CurrentUser | undefined, filter: AuditFilter) {

@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import type { Db, Tx } from '../../db/client.ts';
 import { users } from '../accounts/schema.ts';
 import {
   communityNotifications,
@@ -29,7 +29,12 @@ export interface Prefs {
 }
 export const DEFAULT_PREFS: Prefs = { email: 'immediately', emailOff: [] };
 
+/** The repository over `db`, and `in(tx)`: the same queries inside a service's unit of work. */
 export function createNotificationsRepository(db: Db) {
+  return { ...notificationQueries(db), in: (tx: Tx) => notificationQueries(tx) };
+}
+
+function notificationQueries(db: Db) {
   const unreadQuery = db
     .select({ n: sql<number>`count(*)::int` })
     .from(communityNotifications)

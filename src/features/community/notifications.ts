@@ -2,7 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { CurrentUser, UserRole } from '../../platform/auth.ts';
 import type { I18n, Locale, Translate } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
-import type { Mailer } from '../../platform/mail.ts';
+import type { Mailer, MailMessage } from '../../platform/mail.ts';
+import type { Database, Tx } from '../../db/client.ts';
 import type { NotificationsRepository, Prefs } from './notifications-repository.ts';
 import type { CommunityRepository, PostRow, SpaceRow, ThreadRow } from './repository.ts';
 import {
@@ -37,6 +38,8 @@ export type UnsubscribeKind = (typeof UNSUBSCRIBE_KINDS)[number];
 
 export interface NotificationsDeps {
   repo: NotificationsRepository;
+  /** The platform's unit of work (`database.transaction`). */
+  transaction: Database['transaction'];
   community: CommunityRepository;
   mailer: Mailer;
   jobs: JobQueue;
@@ -173,6 +176,7 @@ export function createNotifications(deps: NotificationsDeps) {
     },
     title: string,
     space: SpaceRow,
+    tx: Tx,
   ) {
     if (!person.email) return;
     const t = translator(person.locale);
@@ -194,15 +198,18 @@ export function createNotifications(deps: NotificationsDeps) {
         link: unsubscribe,
       }),
     ];
-    await mailer.send({
-      to: person.email,
-      subject: line,
-      text: `${parts.join('\n\n')}\n`,
-      headers: {
-        'List-Unsubscribe': `<${unsubscribe}>`,
-        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    await mailer.send(
+      {
+        to: person.email,
+        subject: line,
+        text: `${parts.join('\n\n')}\n`,
+        headers: {
+          'List-Unsubscribe': `<${unsubscribe}>`,
+          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        },
       },
-    });
+      { tx },
+    );
   }
 
   /** Store notifications for these people, then email those who want it now. */
@@ -223,29 +230,33 @@ export function createNotifications(deps: NotificationsDeps) {
     const people = await repo.people([...recipients.keys()]);
     const allowed: Person[] = [];
     for (const p of people) if (await mayRead(p, what.space, what.threadHidden)) allowed.push(p);
-    const rows = await repo.add(
-      allowed.map((p) => ({
-        userId: p.id,
-        kind: recipients.get(p.id)!,
-        spaceId: what.space.id,
-        threadId: what.threadId,
-        postId: what.postId,
-        actorLabel: what.actorLabel,
-        action: what.action ?? null,
-        reason: what.reason || null,
-      })),
-    );
-    const prefs = await repo.prefsOf(allowed.map((p) => p.id));
-    const emailed: string[] = [];
-    for (const row of rows) {
-      const pref = prefs.get(row.userId) ?? { email: 'immediately', emailOff: [] };
-      const person = allowed.find((p) => p.id === row.userId)!;
-      if (pref.email !== 'immediately' || pref.emailOff.includes(row.kind) || !person.email)
-        continue;
-      await emailNow(person, row, what.threadTitle, what.space);
-      emailed.push(row.id);
-    }
-    await repo.markEmailed(emailed);
+    // The notifications, their emails and the mark that they were emailed: one unit of work.
+    await deps.transaction(async (tx) => {
+      const repo = deps.repo.in(tx);
+      const rows = await repo.add(
+        allowed.map((p) => ({
+          userId: p.id,
+          kind: recipients.get(p.id)!,
+          spaceId: what.space.id,
+          threadId: what.threadId,
+          postId: what.postId,
+          actorLabel: what.actorLabel,
+          action: what.action ?? null,
+          reason: what.reason || null,
+        })),
+      );
+      const prefs = await repo.prefsOf(allowed.map((p) => p.id));
+      const emailed: string[] = [];
+      for (const row of rows) {
+        const pref = prefs.get(row.userId) ?? { email: 'immediately', emailOff: [] };
+        const person = allowed.find((p) => p.id === row.userId)!;
+        if (pref.email !== 'immediately' || pref.emailOff.includes(row.kind) || !person.email)
+          continue;
+        await emailNow(person, row, what.threadTitle, what.space, tx);
+        emailed.push(row.id);
+      }
+      await repo.markEmailed(emailed);
+    });
   }
 
   /** Never let a notification problem undo a post that is already saved. */
@@ -433,6 +444,7 @@ export function createNotifications(deps: NotificationsDeps) {
       for (const [userId, list] of byUser) {
         const person = people.find((p) => p.id === userId);
         const include: typeof rows = [];
+        let digest: MailMessage | undefined;
         if (person?.email)
           for (const r of list)
             if (!r.emailOff.includes(r.n.kind) && (await mayRead(person, r.space, false)))
@@ -454,7 +466,7 @@ export function createNotifications(deps: NotificationsDeps) {
             return `${heading}\n${'='.repeat(Math.min(60, heading.length))}\n${lines.join('\n')}`;
           });
           const unsubscribe = unsubscribeUrl(userId, 'digest');
-          await mailer.send({
+          digest = {
             to: person.email,
             subject: t('community.notifications.digest.subject', { count: include.length }),
             text: `${[
@@ -470,10 +482,14 @@ export function createNotifications(deps: NotificationsDeps) {
               'List-Unsubscribe': `<${unsubscribe}>`,
               'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
             },
-          });
+          };
           sent++;
         }
-        await repo.markDigested(list.map((r) => r.n.id));
+        // The digest email and the mark on what it covered commit together.
+        await deps.transaction(async (tx) => {
+          if (digest) await mailer.send(digest, { tx });
+          await repo.in(tx).markDigested(list.map((r) => r.n.id));
+        });
       }
       return sent;
     },

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { sql } from 'drizzle-orm';
 import { after, before, describe, test } from 'node:test';
 import { type TestApp, testApp } from '../../../test/helpers/app.ts';
 import { sentMail } from '../../../test/helpers/mail.ts';
@@ -6,6 +7,7 @@ import { signIn, submit } from '../../../test/helpers/session.ts';
 import { DEMO_PASSWORD } from '../accounts/seed.ts';
 import { createEventsRepository, type EventsRepository } from './repository.ts';
 import { createEventsService } from './service.ts';
+import type { Tx } from '../../db/client.ts';
 
 const HOUR = 3600_000;
 
@@ -35,6 +37,22 @@ describe('events and booking', () => {
       ...extra,
     });
 
+  /** The queued (not yet sent) emails whose subject names `title`. */
+  const mailJobsAbout = (title: string) =>
+    t.database.query<{ payload: { to: string; subject: string } }>(
+      `SELECT payload FROM jobs WHERE name = 'mail.send' AND payload->>'subject' LIKE $1`,
+      [`%${title}%`],
+    );
+  const bookingRows = async (eventId: string) =>
+    Number(
+      (
+        await t.database.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM bookings WHERE event_id = $1',
+          [eventId],
+        )
+      )[0]!.n,
+    );
+
   const bookingFields = (people: string[], extra: Record<string, string> = {}) => {
     const fields: Record<string, string> = {
       bookerName: 'Booker',
@@ -46,36 +64,52 @@ describe('events and booking', () => {
     return fields;
   };
 
-  test('50 parallel booking requests for 10 places through HTTP: exactly 10 confirmed, the rest waiting', async () => {
-    const event = await makeEvent('rush', 10);
-    const page = `/events/${event.slug}/book`;
-    const results = await Promise.all(
-      Array.from({ length: 50 }, (_v, i) =>
-        submit(
-          t.app,
-          page,
-          page,
-          bookingFields([`Person ${i}`], { choice: 'split' }),
-          '',
-          `10.2.${Math.floor(i / 10)}.${i}`,
+  // On PGlite (one connection) every request is serialised anyway, so the
+  // test proves nothing there: it runs on PostgreSQL, where the pool's
+  // connections really book at once and only the event's row lock keeps order.
+  test(
+    '50 parallel booking requests for 10 places through HTTP: exactly 10 confirmed, the rest waiting, each with its email',
+    {
+      skip: process.env.DATABASE_URL
+        ? false
+        : "needs PostgreSQL (several connections); runs in CI's PostgreSQL leg (set DATABASE_URL)",
+    },
+    async () => {
+      const event = await makeEvent('rush', 10);
+      const page = `/events/${event.slug}/book`;
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_v, i) =>
+          submit(
+            t.app,
+            page,
+            page,
+            bookingFields([`Person ${i}`], { choice: 'split' }),
+            '',
+            `10.2.${Math.floor(i / 10)}.${i}`,
+          ),
         ),
-      ),
-    );
-    assert.ok(
-      results.every((r) => r.res.statusCode === 303),
-      `statuses: ${[...new Set(results.map((r) => r.res.statusCode))]}`,
-    );
-    const counts = await repo.counts(event.id);
-    assert.equal(counts.confirmed, 10);
-    assert.equal(counts.waiting, 40);
-    const [row] = await t.database.query<{ places_taken: number }>(
-      'SELECT places_taken FROM events WHERE id = $1',
-      [event.id],
-    );
-    assert.equal(row!.places_taken, 10);
-    const pageNow = await t.app.inject(`/events/${event.slug}`);
-    assert.match(pageNow.body, /Fully booked — join the waiting list/);
-  });
+      );
+      assert.ok(
+        results.every((r) => r.res.statusCode === 303),
+        `statuses: ${[...new Set(results.map((r) => r.res.statusCode))]}`,
+      );
+      const counts = await repo.counts(event.id);
+      assert.equal(counts.confirmed, 10);
+      assert.equal(counts.waiting, 40);
+      const [row] = await t.database.query<{ places_taken: number }>(
+        'SELECT places_taken FROM events WHERE id = $1',
+        [event.id],
+      );
+      assert.equal(row!.places_taken, 10);
+      const pageNow = await t.app.inject(`/events/${event.slug}`);
+      assert.match(pageNow.body, /Fully booked — join the waiting list/);
+      assert.equal(
+        (await mailJobsAbout(event.title)).length,
+        50,
+        'every booking committed with its confirmation email',
+      );
+    },
+  );
 
   test('a booking for 3 when 2 are left offers the split, and both choices do what they say', async () => {
     const event = await makeEvent('two-left', 5);
@@ -124,6 +158,7 @@ describe('events and booking', () => {
     let clock = new Date();
     const events = createEventsService({
       repo,
+      transaction: (work) => t.database.transaction(work),
       mailer: t.app.platform.mailer,
       jobs: t.app.platform.jobs,
       i18n: t.app.platform.i18n,
@@ -459,5 +494,150 @@ describe('events and booking', () => {
     assert.ok(
       (await sentMail(t.app)).some((m) => m.subject === `Your booking has changed: ${event.title}`),
     );
+  });
+  /** The events service over the test database, with its unit of work wrapped by `around`. */
+  const serviceWith = (around: (tx: Tx, commit: () => Promise<unknown>) => Promise<unknown>) =>
+    createEventsService({
+      repo,
+      transaction: (work) =>
+        t.database.transaction(async (tx) => {
+          let out: unknown;
+          await around(tx, async () => (out = await work(tx)));
+          return out as never;
+        }),
+      mailer: t.app.platform.mailer,
+      jobs: t.app.platform.jobs,
+      i18n: t.app.platform.i18n,
+      baseUrl: t.config.baseUrl,
+    });
+  const booking = (name: string) => ({
+    bookerName: name,
+    bookerEmail: `${name.toLowerCase()}@example.org`,
+    attendees: [{ name }],
+    choice: 'all' as const,
+    locale: 'en' as const,
+  });
+
+  test('a failure after the emails are queued rolls back the booking and its emails together', async () => {
+    const event = await makeEvent('uow-rollback', 5);
+    const failing = serviceWith(async (_tx, work) => {
+      await work(); // the booking is written and its email queued …
+      throw new Error('crash before commit'); // … then the unit of work fails
+    });
+    await assert.rejects(failing.book(event.slug, booking('Rolled')), /crash before commit/);
+    assert.equal(await bookingRows(event.id), 0, 'no booking');
+    assert.equal((await mailJobsAbout(event.title)).length, 0, 'no email job');
+    assert.equal((await repo.eventById(event.id))!.placesTaken, 0, 'no place taken');
+  });
+
+  test('a committed booking always has its email job: both are written in one transaction', async () => {
+    const event = await makeEvent('uow-commit', 5);
+    let before: { bookings: number; jobs: number } | undefined;
+    const watching = serviceWith(async (tx, work) => {
+      await work();
+      // Still inside the unit of work, before COMMIT: the booking and its
+      // email job are rows of this one transaction, so nothing can separate
+      // them — there is no moment after the commit when the email is still
+      // to be queued.
+      const res = await tx.execute(
+        sql`SELECT (SELECT count(*)::int FROM bookings WHERE event_id = ${event.id}) AS bookings,
+                   (SELECT count(*)::int FROM jobs WHERE name = 'mail.send' AND payload->>'subject' LIKE ${`%${event.title}%`}) AS jobs`,
+      );
+      before = (res as unknown as { rows: { bookings: number; jobs: number }[] }).rows[0];
+    });
+    const out = await watching.book(event.slug, booking('Committed'));
+    assert.equal(out.kind, 'booked');
+    assert.deepEqual(before, { bookings: 1, jobs: 1 }, 'both in the transaction before it commits');
+    assert.equal(await bookingRows(event.id), 1);
+    const jobs = await mailJobsAbout(event.title);
+    assert.deepEqual(
+      jobs.map((j) => j.payload.to),
+      ['committed@example.org'],
+    );
+    // And a cancellation: the freed place, the offer to the next in line and both emails together.
+    const waiting = await t.app.services.events.book(event.slug, {
+      ...booking('Waiter'),
+      choice: 'waitlist',
+    });
+    assert.equal(waiting.kind, 'booked');
+    const failing = serviceWith(async (_tx, work) => {
+      await work();
+      throw new Error('crash before commit');
+    });
+    if (out.kind !== 'booked') return;
+    await assert.rejects(failing.cancel(out.token, 'all'), /crash before commit/);
+    const counts = await repo.counts(event.id);
+    assert.deepEqual(
+      [counts.confirmed, counts.waiting, counts.offered],
+      [1, 1, 0],
+      'nothing changed',
+    );
+    assert.equal((await mailJobsAbout(event.title)).length, 2, 'no cancellation or offer email');
+  });
+
+  test('closed booking: refused with its GOV.UK message and nothing written', async () => {
+    const open = await makeEvent('closed-form', 5);
+    const formPage = `/events/${open.slug}/book`; // a page with a form, for the CSRF token
+    const cases: [string, Record<string, unknown>, Record<string, string>, number, RegExp][] = [
+      [
+        'closed',
+        { bookingClosesAt: new Date(Date.now() - HOUR) },
+        {},
+        409,
+        /Booking for this event has closed/,
+      ],
+      [
+        'not-yet-open',
+        { bookingOpensAt: new Date(Date.now() + 2 * 24 * HOUR) },
+        {},
+        409,
+        /Booking for this event opens on/,
+      ],
+      [
+        'started',
+        { startsAt: new Date(Date.now() - HOUR), endsAt: new Date(Date.now() + HOUR) },
+        {},
+        409,
+        /This event has already started, so you cannot book it/,
+      ],
+      [
+        'cancelled',
+        { status: 'cancelled' },
+        {},
+        409,
+        /This event has been cancelled, so you cannot book it/,
+      ],
+      ['too-many', {}, { places: '9' }, 400, /You can book up to 4 places in one booking/],
+      ['none-left', { capacity: 2 }, { places: '3' }, 409, /Only 2 places are left/],
+    ];
+    for (const [slug, extra, fields, status, message] of cases) {
+      const event = await makeEvent(`closed-${slug}`, 5, extra);
+      const people =
+        Number(fields.places ?? 1) > 4
+          ? ['A']
+          : ['A', 'B', 'C'].slice(0, Number(fields.places ?? 1));
+      const { res } = await submit(
+        t.app,
+        formPage,
+        `/events/${event.slug}/book`,
+        bookingFields(people, fields),
+        '',
+        `10.9.${cases.findIndex((c) => c[0] === slug)}.1`,
+      );
+      assert.equal(res.statusCode, status, slug);
+      assert.match(res.body, /<title>Error: /, `${slug}: "Error: " in the title`);
+      assert.match(res.body, /govuk-error-summary/, `${slug}: an error summary`);
+      assert.match(res.body, message, slug);
+      assert.equal(await bookingRows(event.id), 0, `${slug}: no booking`);
+      assert.equal((await mailJobsAbout(event.title)).length, 0, `${slug}: no email`);
+    }
+    // The service refuses too, whatever its caller: more people than one booking allows.
+    const event = await makeEvent('closed-service', 10);
+    const out = await t.app.services.events.book(event.slug, {
+      ...booking('Many'),
+      attendees: Array.from({ length: 5 }, (_v, i) => ({ name: `P${i}` })),
+    });
+    assert.deepEqual(out, { kind: 'refused', reason: 'tooMany', max: 4 });
+    assert.equal(await bookingRows(event.id), 0);
   });
 });

@@ -1,6 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, desc, eq, gte, inArray, lt, ne, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import type { Db, Tx } from '../../db/client.ts';
 import {
   type AttendeeStatus,
   attendees,
@@ -12,13 +11,16 @@ import {
   eventSpeakers,
 } from './schema.ts';
 
-/** All SQL of the events feature. */
+/**
+ * All SQL of the events feature, and only SQL: the booking rules are the
+ * service's. A repository runs on the database or, built with `in(tx)`, inside
+ * the service's unit of work; it never opens a transaction of its own.
+ */
 
 export type EventRow = typeof events.$inferSelect;
 export type NewEvent = typeof events.$inferInsert;
 export type BookingRow = typeof bookings.$inferSelect;
 export type AttendeeRow = typeof attendees.$inferSelect;
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export interface NewAttendee {
   name: string;
@@ -27,81 +29,12 @@ export interface NewAttendee {
   dietaryNeeds?: string | undefined;
 }
 
-export type BookOutcome =
-  | { kind: 'booked'; bookingId: string; confirmed: number; waiting: number }
-  | { kind: 'short'; free: number; waitlist: boolean }
-  | { kind: 'closed' };
-
-/** 'all': everyone or nobody; 'split': the free places, the rest waiting; 'waitlist': everyone waiting. */
-export type BookChoice = 'all' | 'split' | 'waitlist';
-
-export interface Offered {
-  /** The link token for this offer (only its hash is stored). */
-  token: string;
-  attendeeId: string;
-  bookingId: string;
-  name: string;
-  email: string | null;
+export interface NewBooking {
+  tokenHash: string;
+  bookerName: string;
   bookerEmail: string;
-  expiresAt: Date;
-}
-
-async function lockEvent(tx: Tx, eventId: string): Promise<EventRow | undefined> {
-  const [row] = await tx.select().from(events).where(eq(events.id, eventId)).for('update');
-  return row;
-}
-
-/** Offer freed places to the people waiting longest; the offer holds the place. Inside the event's lock. */
-async function offerNext(
-  tx: Tx,
-  event: EventRow,
-  placesTaken: number,
-  now: Date,
-): Promise<Offered[]> {
-  const free = event.capacity - placesTaken;
-  if (free <= 0 || event.status !== 'published') return [];
-  const next = await tx
-    .select({ id: attendees.id })
-    .from(attendees)
-    .where(and(eq(attendees.eventId, event.id), eq(attendees.status, 'waiting')))
-    .orderBy(asc(attendees.seq))
-    .limit(free);
-  if (next.length === 0) return [];
-  const expiresAt = new Date(now.getTime() + event.offerHours * 3600_000);
-  const offered: Omit<Offered, 'bookerEmail' | 'expiresAt'>[] = [];
-  for (const n of next) {
-    const token = randomBytes(32).toString('base64url');
-    const [row] = await tx
-      .update(attendees)
-      .set({
-        status: 'offered',
-        offerExpiresAt: expiresAt,
-        offerTokenHash: createHash('sha256').update(token).digest('hex'),
-      })
-      .where(eq(attendees.id, n.id))
-      .returning({
-        attendeeId: attendees.id,
-        bookingId: attendees.bookingId,
-        name: attendees.name,
-        email: attendees.email,
-      });
-    offered.push({ ...row!, token });
-  }
-  await tx
-    .update(events)
-    .set({ placesTaken: placesTaken + offered.length })
-    .where(eq(events.id, event.id));
-  const bookers = await tx
-    .select({ id: bookings.id, email: bookings.bookerEmail })
-    .from(bookings)
-    .where(
-      inArray(
-        bookings.id,
-        offered.map((o) => o.bookingId),
-      ),
-    );
-  const emailOf = new Map(bookers.map((b) => [b.id, b.email]));
-  return offered.map((o) => ({ ...o, bookerEmail: emailOf.get(o.bookingId)!, expiresAt }));
+  userId?: string | undefined;
+  locale: 'en' | 'cy';
 }
 
 export interface ProgrammeItem {
@@ -115,26 +48,12 @@ export interface Speaker {
   bio?: string | undefined;
 }
 
-/** Replace an event's agenda and speakers, in order, inside the caller's transaction. */
-async function writeProgramme(
-  tx: Tx,
-  eventId: string,
-  agenda: ProgrammeItem[],
-  speakers: Speaker[],
-) {
-  await tx.delete(eventAgendaItems).where(eq(eventAgendaItems.eventId, eventId));
-  await tx.delete(eventSpeakers).where(eq(eventSpeakers.eventId, eventId));
-  if (agenda.length)
-    await tx
-      .insert(eventAgendaItems)
-      .values(agenda.map((a, position) => ({ ...a, eventId, position })));
-  if (speakers.length)
-    await tx
-      .insert(eventSpeakers)
-      .values(speakers.map((sp, position) => ({ ...sp, eventId, position })));
+/** The repository over `db`, and `in(tx)`: the same queries inside a unit of work. */
+export function createEventsRepository(db: Db) {
+  return { ...queries(db), in: (tx: Tx) => queries(tx) };
 }
 
-export function createEventsRepository(db: Db) {
+function queries(db: Db) {
   return {
     async upsertEvent(values: NewEvent): Promise<EventRow> {
       const { id: _id, placesTaken: _taken, ...rest } = values;
@@ -145,12 +64,22 @@ export function createEventsRepository(db: Db) {
         .returning();
       return row!;
     },
+    /** Replace an event's agenda and speakers, in order (run it in a unit of work with the event). */
     async replaceProgramme(
       eventId: string,
       agenda: ProgrammeItem[],
       speakers: Speaker[],
     ): Promise<void> {
-      await db.transaction((tx) => writeProgramme(tx, eventId, agenda, speakers));
+      await db.delete(eventAgendaItems).where(eq(eventAgendaItems.eventId, eventId));
+      await db.delete(eventSpeakers).where(eq(eventSpeakers.eventId, eventId));
+      if (agenda.length)
+        await db
+          .insert(eventAgendaItems)
+          .values(agenda.map((a, position) => ({ ...a, eventId, position })));
+      if (speakers.length)
+        await db
+          .insert(eventSpeakers)
+          .values(speakers.map((sp, position) => ({ ...sp, eventId, position })));
     },
     async listEvents(opts: {
       upcoming: boolean;
@@ -240,93 +169,133 @@ export function createEventsRepository(db: Db) {
       return rows.length > 0;
     },
     /**
-     * Create or change an event with its agenda and speakers, all or nothing.
-     * The capacity may not go below the places taken: checked under the
-     * event's row lock (and by the table's CHECK), so a booking made at the
-     * same moment cannot slip past it. Returns 'capacity' when it would.
+     * The event's row, locked until the unit of work ends (`SELECT … FOR
+     * UPDATE`): on PostgreSQL every other booking, cancellation or change of
+     * this event waits here, so the places taken read now cannot change
+     * under the caller, on any instance. Call it on `in(tx)`.
      */
-    async saveEvent(
-      id: string | undefined,
-      values: Omit<NewEvent, 'id' | 'placesTaken'>,
-      agenda: ProgrammeItem[],
-      speakers: Speaker[],
-    ): Promise<EventRow | 'capacity' | undefined> {
-      return db.transaction(async (tx) => {
-        let row: EventRow | undefined;
-        if (id) {
-          const [current] = await tx.select().from(events).where(eq(events.id, id)).for('update');
-          if (!current) return undefined;
-          if (values.capacity < current.placesTaken) return 'capacity';
-          [row] = await tx
-            .update(events)
-            .set({ ...values, sequence: sql`${events.sequence} + 1`, updatedAt: new Date() })
-            .where(eq(events.id, id))
-            .returning();
-        } else {
-          [row] = await tx.insert(events).values(values).returning();
-        }
-        await writeProgramme(tx, row!.id, agenda, speakers);
-        return row;
-      });
+    async lockEvent(eventId: string): Promise<EventRow | undefined> {
+      const [row] = await db.select().from(events).where(eq(events.id, eventId)).for('update');
+      return row;
     },
-
-    /**
-     * Book places under the event's row lock: the count of free places read
-     * here cannot change until this transaction ends, on any instance.
-     */
-    async book(
+    async insertEvent(values: Omit<NewEvent, 'id' | 'placesTaken'>): Promise<EventRow> {
+      const [row] = await db.insert(events).values(values).returning();
+      return row!;
+    },
+    /** Change an event; its calendar sequence goes up so calendars update. */
+    async updateEvent(
+      id: string,
+      values: Omit<NewEvent, 'id' | 'placesTaken'>,
+    ): Promise<EventRow | undefined> {
+      const [row] = await db
+        .update(events)
+        .set({ ...values, sequence: sql`${events.sequence} + 1`, updatedAt: new Date() })
+        .where(eq(events.id, id))
+        .returning();
+      return row;
+    },
+    /** A booking and its attendees, each with the status the service decided. */
+    async insertBooking(
       eventId: string,
-      booking: {
-        tokenHash: string;
-        bookerName: string;
-        bookerEmail: string;
-        userId?: string | undefined;
-        locale: 'en' | 'cy';
-      },
-      people: NewAttendee[],
-      choice: BookChoice,
-      now: Date,
-    ): Promise<BookOutcome> {
-      return db.transaction(async (tx) => {
-        const event = await lockEvent(tx, eventId);
-        if (!event || event.status !== 'published') return { kind: 'closed' } as const;
-        if (
-          (event.bookingOpensAt && event.bookingOpensAt > now) ||
-          (event.bookingClosesAt && event.bookingClosesAt <= now) ||
-          event.startsAt <= now
-        ) {
-          return { kind: 'closed' } as const;
-        }
-        const free = Math.max(0, event.capacity - event.placesTaken);
-        const n = people.length;
-        if (choice === 'all' && free < n)
-          return { kind: 'short', free, waitlist: event.waitlistEnabled } as const;
-        if (!event.waitlistEnabled && choice !== 'all')
-          return { kind: 'short', free, waitlist: false } as const;
-        const confirmed = choice === 'waitlist' ? 0 : Math.min(free, n);
-        const [b] = await tx
-          .insert(bookings)
-          .values({ ...booking, eventId })
-          .returning({ id: bookings.id });
-        await tx.insert(attendees).values(
-          people.map((p, i) => ({
-            bookingId: b!.id,
-            eventId,
-            name: p.name,
-            email: p.email ?? null,
-            accessNeeds: p.accessNeeds ?? null,
-            dietaryNeeds: p.dietaryNeeds ?? null,
-            status: (i < confirmed ? 'confirmed' : 'waiting') as AttendeeStatus,
-          })),
+      booking: NewBooking,
+      people: (NewAttendee & { status: AttendeeStatus })[],
+    ): Promise<string> {
+      const [b] = await db
+        .insert(bookings)
+        .values({ ...booking, eventId })
+        .returning({ id: bookings.id });
+      await db.insert(attendees).values(
+        people.map((p) => ({
+          bookingId: b!.id,
+          eventId,
+          name: p.name,
+          email: p.email ?? null,
+          accessNeeds: p.accessNeeds ?? null,
+          dietaryNeeds: p.dietaryNeeds ?? null,
+          status: p.status,
+        })),
+      );
+      return b!.id;
+    },
+    /** The table's CHECK keeps it between 0 and the capacity whatever the caller does. */
+    async setPlacesTaken(eventId: string, placesTaken: number): Promise<void> {
+      await db.update(events).set({ placesTaken }).where(eq(events.id, eventId));
+    },
+    /** A booking's people not yet cancelled (some of them, or all). */
+    async activeAttendees(
+      bookingId: string,
+      attendeeIds: string[] | 'all',
+    ): Promise<{ id: string; status: AttendeeStatus }[]> {
+      return db
+        .select({ id: attendees.id, status: attendees.status })
+        .from(attendees)
+        .where(
+          and(
+            eq(attendees.bookingId, bookingId),
+            ne(attendees.status, 'cancelled'),
+            attendeeIds === 'all' ? undefined : inArray(attendees.id, attendeeIds),
+          ),
         );
-        if (confirmed > 0) {
-          await tx
-            .update(events)
-            .set({ placesTaken: event.placesTaken + confirmed })
-            .where(eq(events.id, eventId));
-        }
-        return { kind: 'booked', bookingId: b!.id, confirmed, waiting: n - confirmed } as const;
-      });
+    },
+    async cancelAttendees(ids: string[]): Promise<void> {
+      if (!ids.length) return;
+      await db
+        .update(attendees)
+        .set({ status: 'cancelled', offerExpiresAt: null })
+        .where(inArray(attendees.id, ids));
+    },
+    /** The first `limit` people waiting for this event, longest waiting first. */
+    async waitingInOrder(eventId: string, limit: number): Promise<string[]> {
+      const rows = await db
+        .select({ id: attendees.id })
+        .from(attendees)
+        .where(and(eq(attendees.eventId, eventId), eq(attendees.status, 'waiting')))
+        .orderBy(asc(attendees.seq))
+        .limit(limit);
+      return rows.map((r) => r.id);
+    },
+    /** Hold a place for someone waiting until `expiresAt`; only the hash of the offer's link token is stored. */
+    async offerPlace(attendeeId: string, expiresAt: Date, tokenHash: string) {
+      const [row] = await db
+        .update(attendees)
+        .set({ status: 'offered', offerExpiresAt: expiresAt, offerTokenHash: tokenHash })
+        .where(eq(attendees.id, attendeeId))
+        .returning({
+          attendeeId: attendees.id,
+          bookingId: attendees.bookingId,
+          name: attendees.name,
+          email: attendees.email,
+        });
+      return row!;
+    },
+    /** Events with an offer open past its time. */
+    async eventsWithLapsedOffers(now: Date): Promise<string[]> {
+      const rows = await db
+        .selectDistinct({ eventId: attendees.eventId })
+        .from(attendees)
+        .where(and(eq(attendees.status, 'offered'), lt(attendees.offerExpiresAt, now)));
+      return rows.map((r) => r.eventId);
+    },
+    /** Cancel this event's offers open past their time; returns whose they were. */
+    async lapseOffers(
+      eventId: string,
+      now: Date,
+    ): Promise<{ bookingId: string; name: string; email: string | null }[]> {
+      return db
+        .update(attendees)
+        .set({ status: 'cancelled', offerExpiresAt: null })
+        .where(
+          and(
+            eq(attendees.eventId, eventId),
+            eq(attendees.status, 'offered'),
+            lt(attendees.offerExpiresAt, now),
+          ),
+        )
+        .returning({
+          bookingId: attendees.bookingId,
+          name: attendees.name,
+          email: attendees.email,
+        });
     },
 
     /** The booking a manage link opens: the booker's own link, or a waiting-list offer's. */
@@ -348,85 +317,6 @@ export function createEventsRepository(db: Db) {
         .where(eq(attendees.bookingId, booking.id))
         .orderBy(asc(attendees.seq));
       return { booking, event: event!, people };
-    },
-
-    /** Cancel some (or all) of a booking's places; freed places are offered to the waiting list. */
-    async cancel(
-      bookingId: string,
-      attendeeIds: string[] | 'all',
-      now: Date,
-    ): Promise<{ cancelled: number; offered: Offered[] }> {
-      return db.transaction(async (tx) => {
-        const [b] = await tx.select().from(bookings).where(eq(bookings.id, bookingId));
-        if (!b) return { cancelled: 0, offered: [] };
-        const event = (await lockEvent(tx, b.eventId))!;
-        const current = await tx
-          .select({ id: attendees.id, status: attendees.status })
-          .from(attendees)
-          .where(
-            and(
-              eq(attendees.bookingId, bookingId),
-              ne(attendees.status, 'cancelled'),
-              attendeeIds === 'all' ? undefined : inArray(attendees.id, attendeeIds),
-            ),
-          );
-        if (current.length === 0) return { cancelled: 0, offered: [] };
-        const held = current.filter(
-          (a) => a.status === 'confirmed' || a.status === 'offered',
-        ).length;
-        await tx
-          .update(attendees)
-          .set({ status: 'cancelled', offerExpiresAt: null })
-          .where(
-            inArray(
-              attendees.id,
-              current.map((c) => c.id),
-            ),
-          );
-        const taken = event.placesTaken - held;
-        await tx.update(events).set({ placesTaken: taken }).where(eq(events.id, event.id));
-        return { cancelled: current.length, offered: await offerNext(tx, event, taken, now) };
-      });
-    },
-
-    /** Offers not taken in time lapse; their places go to the next in line. */
-    async expireOffers(now: Date): Promise<{
-      expired: { bookingId: string; name: string; email: string | null }[];
-      offered: Offered[];
-    }> {
-      const due = await db
-        .selectDistinct({ eventId: attendees.eventId })
-        .from(attendees)
-        .where(and(eq(attendees.status, 'offered'), lt(attendees.offerExpiresAt, now)));
-      const out = {
-        expired: [] as { bookingId: string; name: string; email: string | null }[],
-        offered: [] as Offered[],
-      };
-      for (const { eventId } of due) {
-        await db.transaction(async (tx) => {
-          const event = (await lockEvent(tx, eventId))!;
-          const expired = await tx
-            .update(attendees)
-            .set({ status: 'cancelled', offerExpiresAt: null })
-            .where(
-              and(
-                eq(attendees.eventId, eventId),
-                eq(attendees.status, 'offered'),
-                lt(attendees.offerExpiresAt, now),
-              ),
-            )
-            .returning({
-              bookingId: attendees.bookingId,
-              name: attendees.name,
-              email: attendees.email,
-            });
-          const taken = event.placesTaken - expired.length;
-          await tx.update(events).set({ placesTaken: taken }).where(eq(events.id, eventId));
-          out.expired.push(...expired);
-          out.offered.push(...(await offerNext(tx, event, taken, now)));
-        });
-      }
-      return out;
     },
 
     async bookerOf(bookingId: string): Promise<BookingRow | undefined> {
@@ -585,20 +475,18 @@ export function createEventsRepository(db: Db) {
     },
     /** The booking rows stay (counts stay true); every personal detail in them goes. */
     async eraseBookingsOfUser(userId: string): Promise<void> {
-      await db.transaction(async (tx) => {
-        const ids = (
-          await tx.select({ id: bookings.id }).from(bookings).where(eq(bookings.userId, userId))
-        ).map((r) => r.id);
-        if (!ids.length) return;
-        await tx
-          .update(attendees)
-          .set({ name: 'Former member', email: null, accessNeeds: null, dietaryNeeds: null })
-          .where(inArray(attendees.bookingId, ids));
-        await tx
-          .update(bookings)
-          .set({ bookerName: 'Former member', bookerEmail: 'removed@invalid', userId: null })
-          .where(inArray(bookings.id, ids));
-      });
+      const ids = (
+        await db.select({ id: bookings.id }).from(bookings).where(eq(bookings.userId, userId))
+      ).map((r) => r.id);
+      if (!ids.length) return;
+      await db
+        .update(attendees)
+        .set({ name: 'Former member', email: null, accessNeeds: null, dietaryNeeds: null })
+        .where(inArray(attendees.bookingId, ids));
+      await db
+        .update(bookings)
+        .set({ bookerName: 'Former member', bookerEmail: 'removed@invalid', userId: null })
+        .where(inArray(bookings.id, ids));
     },
     async bookingsOfUser(userId: string) {
       return db
@@ -627,3 +515,5 @@ export function createEventsRepository(db: Db) {
 }
 
 export type EventsRepository = ReturnType<typeof createEventsRepository>;
+/** The queries of a repository, on the database or inside a unit of work. */
+export type EventsQueries = ReturnType<typeof queries>;

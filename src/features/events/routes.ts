@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { formatDate, formatRange, formatTime } from '../../platform/dates.ts';
 import { atomFeed } from '../../platform/feeds.ts';
 import { spreadsheetCell } from '../../platform/spreadsheet.ts';
-import { errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
-import type { EventRow, NewAttendee } from './repository.ts';
+import { echoValues, errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
+import type { EventRow } from './repository.ts';
 import { EVENT_MODES } from './schema.ts';
-import type { EventsService } from './service.ts';
+import type { EventsService, Refusal } from './service.ts';
 
 /** HTTP only: parse with zod, call the events service, render. */
 
@@ -71,61 +71,101 @@ function jsonLd(e: EventRow, baseUrl: string): string {
   return JSON.stringify(data).replace(/</g, '\\u003c');
 }
 
-interface BookingForm {
-  bookerName?: string | undefined;
-  bookerEmail?: string | undefined;
-  attendees: NewAttendee[];
-  choice?: 'all' | 'split' | 'waitlist' | undefined;
-}
+const requiredText = (key: string, max: number) =>
+  z.string(key).trim().min(1, key).max(max, 'events.errors.tooLong');
+const optionalText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, 'events.errors.tooLong')
+    .optional()
+    .transform((v) => v || undefined);
+const emailText = (requiredKey: string) =>
+  requiredText(requiredKey, 254).pipe(z.email('events.errors.emailFormat'));
+const optionalEmail = optionalText(254).pipe(z.email('events.errors.emailFormat').optional());
 
-/** The booking form: fixed fields plus attendee_N_* for each place. */
-function readBookingForm(
+/** One person on a booking (the form's attendee_N_* fields). */
+const attendeeSchema = (inPerson: boolean) =>
+  z.object({
+    name: requiredText('events.errors.attendeeName', 100),
+    email: optionalEmail,
+    accessNeeds: optionalText(500),
+    dietaryNeeds: inPerson ? optionalText(500) : z.unknown().transform(() => undefined),
+  });
+
+const bookingSchema = (inPerson: boolean) =>
+  z.object({
+    bookerName: requiredText('events.errors.bookerName', 100),
+    bookerEmail: emailText('events.errors.bookerEmail'),
+    attendees: z.array(attendeeSchema(inPerson)),
+    choice: z.enum(['all', 'split', 'waitlist']).optional().catch(undefined),
+  });
+
+/** The form's name for a path in the booking schema: attendees[2].name is attendee_2_name. */
+const ATTENDEE_FIELDS: Record<string, string> = {
+  name: 'name',
+  email: 'email',
+  accessNeeds: 'access',
+  dietaryNeeds: 'dietary',
+};
+
+/**
+ * The booking form, parsed with zod: fixed fields plus attendee_N_* for each
+ * of `places` people. Problems come back as GOV.UK errors on the fields typed.
+ */
+function parseBookingForm(
   body: Record<string, unknown>,
   places: number,
   inPerson: boolean,
-): {
-  form: BookingForm;
-  problems: { field: string; key: string; vars?: Record<string, string | number> }[];
-} {
-  const problems: { field: string; key: string; vars?: Record<string, string | number> }[] = [];
-  const bookerName = text(body.bookerName);
-  const bookerEmail = text(body.bookerEmail);
-  if (!bookerName) problems.push({ field: 'bookerName', key: 'events.errors.bookerName' });
-  else if (bookerName.length > 100)
-    problems.push({ field: 'bookerName', key: 'events.errors.tooLong' });
-  if (!bookerEmail) problems.push({ field: 'bookerEmail', key: 'events.errors.bookerEmail' });
-  else if (!EMAIL.test(bookerEmail) || bookerEmail.length > 254)
-    problems.push({ field: 'bookerEmail', key: 'events.errors.emailFormat' });
-  const attendees: NewAttendee[] = [];
-  for (let i = 0; i < places; i++) {
-    const name = text(body[`attendee_${i}_name`]);
-    const email = text(body[`attendee_${i}_email`]);
-    const accessNeeds = text(body[`attendee_${i}_access`]);
-    const dietaryNeeds = inPerson ? text(body[`attendee_${i}_dietary`]) : undefined;
-    if (!name)
-      problems.push({
-        field: `attendee_${i}_name`,
-        key: 'events.errors.attendeeName',
+  t: (key: string, vars?: Record<string, string | number>) => string,
+):
+  | { ok: true; data: z.infer<ReturnType<typeof bookingSchema>> }
+  | { ok: false; errors: FormErrors } {
+  const attendees = Array.from({ length: places }, (_v, i) => ({
+    name: body[`attendee_${i}_name`],
+    email: body[`attendee_${i}_email`],
+    accessNeeds: body[`attendee_${i}_access`],
+    dietaryNeeds: body[`attendee_${i}_dietary`],
+  }));
+  const parsed = bookingSchema(inPerson).safeParse({ ...body, attendees });
+  if (parsed.success) return { ok: true, data: parsed.data };
+  const problems = parsed.error.issues.map((issue) => {
+    const [first, i, field] = issue.path;
+    if (first === 'attendees' && typeof i === 'number')
+      return {
+        field: `attendee_${i}_${ATTENDEE_FIELDS[String(field)] ?? 'name'}`,
+        key: issue.message,
         vars: { n: i + 1 },
-      });
-    else if (name.length > 100)
-      problems.push({ field: `attendee_${i}_name`, key: 'events.errors.tooLong' });
-    if (email && (!EMAIL.test(email) || email.length > 254))
-      problems.push({ field: `attendee_${i}_email`, key: 'events.errors.emailFormat' });
-    for (const [field, v] of [
-      [`attendee_${i}_access`, accessNeeds],
-      [`attendee_${i}_dietary`, dietaryNeeds],
-    ] as const) {
-      if (v && v.length > 500) problems.push({ field, key: 'events.errors.tooLong' });
-    }
-    attendees.push({ name: name ?? '', email, accessNeeds, dietaryNeeds });
-  }
-  const choice = z
-    .enum(['all', 'split', 'waitlist'])
-    .optional()
-    .catch(undefined)
-    .parse(body.choice);
-  return { form: { bookerName, bookerEmail, attendees, choice }, problems };
+      };
+    return { field: String(first ?? 'form'), key: issue.message };
+  });
+  return { ok: false, errors: errorsFrom(problems, t) };
+}
+
+/** The GOV.UK message for a booking the service refused. */
+function refusalError(
+  refused: Refusal,
+  t: (key: string, vars?: Record<string, string | number>) => string,
+  locale: 'en' | 'cy',
+): FormErrors {
+  const vars: Record<string, string | number> | undefined =
+    refused.reason === 'tooMany'
+      ? { count: refused.max }
+      : refused.reason === 'notYetOpen'
+        ? {
+            opens: `${formatDate(refused.opensAt, locale)}, ${formatTime(refused.opensAt, locale)}`,
+          }
+        : undefined;
+  return errorsFrom(
+    [
+      {
+        field: refused.reason === 'tooMany' || refused.reason === 'none' ? 'places' : 'booking',
+        key: `events.errors.refused.${refused.reason}`,
+        ...(vars ? { vars } : {}),
+      },
+    ],
+    t,
+  );
 }
 
 export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): FastifyPluginAsync {
@@ -224,6 +264,7 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
         errors?: FormErrors;
         values?: Record<string, unknown>;
         short?: { free: number; waitlist: boolean };
+        refused?: boolean;
         status?: number;
       },
     ) => {
@@ -247,6 +288,7 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
           errors: extra.errors,
           values: extra.values ?? {},
           short: extra.short,
+          refused: extra.refused,
           noindex: true,
         },
         extra.status ?? 200,
@@ -275,51 +317,61 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
         const found = await events.publicEvent(p.data.slug);
         if (!found) return reply.callNotFound();
         const body = (req.body ?? {}) as Record<string, unknown>;
-        const places = z.coerce
-          .number()
-          .int()
-          .min(1)
-          .max(found.event.maxPerBooking)
-          .catch(1)
-          .parse(body.places);
+        const values = echoValues(body);
+        // The number of people: more than one booking allows is the service's
+        // refusal, with its message; anything unreadable is one person.
+        const places = z.coerce.number().int().min(1).max(50).catch(1).parse(body.places);
         // "Show the boxes for this many people" (works without JavaScript).
-        if (body.action === 'places')
-          return bookPage(req, reply, p.data.slug, { places, values: body });
-        const { form, problems } = readBookingForm(body, places, found.event.mode !== 'online');
-        const values = { ...body, _csrf: undefined };
-        if (problems.length)
+        if (body.action === 'places') return bookPage(req, reply, p.data.slug, { places, values });
+        const max = found.event.maxPerBooking;
+        if (places > max)
+          return bookPage(req, reply, p.data.slug, {
+            places: max,
+            values,
+            errors: refusalError({ reason: 'tooMany', max }, req.t, req.locale),
+            status: 400,
+          });
+        const form = parseBookingForm(body, places, found.event.mode !== 'online', req.t);
+        if (!form.ok)
           return bookPage(req, reply, p.data.slug, {
             places,
-            errors: errorsFrom(problems, req.t),
+            errors: form.errors,
             values,
             status: 400,
           });
         const result = await events.book(p.data.slug, {
-          bookerName: form.bookerName!,
-          bookerEmail: form.bookerEmail!,
-          attendees: form.attendees,
-          choice: form.choice ?? 'all',
+          ...form.data,
+          choice: form.data.choice ?? 'all',
           locale: req.locale,
           userId: req.user?.id,
         });
         if (result.kind === 'short') {
+          const free = result.free;
           return bookPage(req, reply, p.data.slug, {
             places,
             values,
-            short: { free: result.free, waitlist: result.waitlist },
+            errors: errorsFrom(
+              [
+                {
+                  field: result.waitlist ? 'choice' : 'places',
+                  key: free > 0 ? 'events.book.shortWaitlist' : 'events.book.noneLeft',
+                  vars: { count: free },
+                },
+              ],
+              req.t,
+            ),
+            short: { free, waitlist: result.waitlist },
             status: 409,
           });
         }
-        if (result.kind === 'closed') {
-          return reply.render(
-            `${V}/closed.njk`,
-            {
-              title: req.t('events.closed.title'),
-              event: present(found.event, req.locale),
-              noindex: true,
-            },
-            409,
-          );
+        if (result.kind === 'refused') {
+          return bookPage(req, reply, p.data.slug, {
+            places,
+            values,
+            errors: refusalError(result, req.t, req.locale),
+            refused: true,
+            status: 409,
+          });
         }
         return reply.redirect(`/bookings/${result.token}?done=booked`, 303);
       },

@@ -175,29 +175,34 @@ function demoEvents(): DemoEvent[] {
 export function eventsSeeder(repo: EventsRepository): Seeder {
   return {
     name: 'events',
-    async seed() {
+    async seed({ database }) {
       for (const demo of demoEvents()) {
         const existing = await repo.eventBySlug(demo.event.slug);
         if (existing) continue; // idempotent: seeded once, then the data is the site's
-        const event = await repo.upsertEvent(demo.event);
-        await repo.replaceProgramme(event.id, demo.agenda, demo.speakers);
-        let left = demo.taken ?? 0;
-        for (let b = 0; left > 0; b++) {
-          const n = Math.min(6, left);
-          await repo.book(
-            event.id,
-            {
-              tokenHash: createHash('sha256').update(randomBytes(16)).digest('hex'),
-              bookerName: `Demo booker ${b + 1}`,
-              bookerEmail: `demo-booker-${b + 1}@example.org`,
-              locale: 'en',
-            },
-            Array.from({ length: n }, (_v, i) => ({ name: `Demo attendee ${b * 6 + i + 1}` })),
-            'all',
-            new Date(),
-          );
-          left -= n;
-        }
+        await database.transaction(async (tx) => {
+          const r = repo.in(tx);
+          const event = await r.upsertEvent(demo.event);
+          await r.replaceProgramme(event.id, demo.agenda, demo.speakers);
+          // Demo places: confirmed bookings written straight in (no emails).
+          const taken = demo.taken ?? 0;
+          for (let b = 0, left = taken; left > 0; b++, left -= 6) {
+            const n = Math.min(6, left);
+            await r.insertBooking(
+              event.id,
+              {
+                tokenHash: createHash('sha256').update(randomBytes(16)).digest('hex'),
+                bookerName: `Demo booker ${b + 1}`,
+                bookerEmail: `demo-booker-${b + 1}@example.org`,
+                locale: 'en',
+              },
+              Array.from({ length: n }, (_v, i) => ({
+                name: `Demo attendee ${b * 6 + i + 1}`,
+                status: 'confirmed' as const,
+              })),
+            );
+          }
+          if (taken > 0) await r.setPlacesTaken(event.id, taken);
+        });
       }
     },
   };

@@ -6,13 +6,23 @@ import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import { icsFor } from '../../platform/calendar.ts';
 import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
-import type { BookChoice, EventRow, EventsRepository, NewAttendee, Offered } from './repository.ts';
+import type { Database, Tx } from '../../db/client.ts';
+import type {
+  EventRow,
+  EventsQueries,
+  EventsRepository,
+  NewAttendee,
+  NewBooking,
+} from './repository.ts';
 import type { EventMode, EventStatus } from './schema.ts';
 
 /**
- * The rules of events and booking. Capacity is guarded by the database (see
- * the repository's `book`); this decides what to offer, what to send and who
- * may see what. `now` is injected so tests can move the clock.
+ * The rules of events and booking: capacity (never oversold), the waiting
+ * list and its offers, cancellation, what to send and who may see what. Each
+ * change is one unit of work (`transaction`): the event's row is locked, the
+ * rules decide, the repository writes, and the emails it causes are queued in
+ * the same transaction — they go exactly when the change commits. `now` is
+ * injected so tests can move the clock.
  */
 
 export type Availability =
@@ -28,6 +38,31 @@ export interface BookingInput {
   choice: BookChoice;
   locale: Locale;
   userId?: string | undefined;
+}
+
+/** 'all': everyone or nobody; 'split': the free places, the rest waiting; 'waitlist': everyone waiting. */
+export type BookChoice = 'all' | 'split' | 'waitlist';
+
+/** Why a booking was refused (nothing is written). */
+export type Refusal =
+  | { reason: 'unavailable' | 'cancelled' | 'postponed' | 'closed' | 'started' }
+  | { reason: 'notYetOpen'; opensAt: Date }
+  | { reason: 'tooMany'; max: number }
+  | { reason: 'none' };
+
+export type BookOutcome =
+  | { kind: 'booked'; bookingId: string; confirmed: number; waiting: number; token: string }
+  | { kind: 'short'; free: number; waitlist: boolean }
+  | ({ kind: 'refused' } & Refusal);
+
+/** A place offered to someone waiting: the offer's link token (only its hash is stored). */
+export interface Offered {
+  token: string;
+  attendeeId: string;
+  bookingId: string;
+  name: string;
+  email: string | null;
+  expiresAt: Date;
 }
 
 export const OFFER_JOB = 'events.expire-offers';
@@ -83,6 +118,8 @@ export interface EventProblem {
 export interface EventsDeps {
   people?: EventPeople;
   repo: EventsRepository;
+  /** The platform's unit of work (`database.transaction`). */
+  transaction: Database['transaction'];
   mailer: Mailer;
   jobs: JobQueue;
   i18n: I18n;
@@ -103,13 +140,30 @@ export function availability(event: EventRow, now: Date): Availability {
     : { state: 'full', waitlist: event.waitlistEnabled };
 }
 
+/**
+ * Why this event cannot take this booking now, if it cannot: read under the
+ * event's lock, so it is still true when the booking is written.
+ */
+export function refusal(event: EventRow, places: number, now: Date): Refusal | undefined {
+  if (event.status === 'cancelled') return { reason: 'cancelled' };
+  if (event.status === 'postponed') return { reason: 'postponed' };
+  if (event.status !== 'published') return { reason: 'unavailable' };
+  if (event.startsAt <= now || event.endsAt <= now) return { reason: 'started' };
+  if (event.bookingOpensAt && event.bookingOpensAt > now)
+    return { reason: 'notYetOpen', opensAt: event.bookingOpensAt };
+  if (event.bookingClosesAt && event.bookingClosesAt <= now) return { reason: 'closed' };
+  if (places < 1) return { reason: 'none' };
+  if (places > event.maxPerBooking) return { reason: 'tooMany', max: event.maxPerBooking };
+  return undefined;
+}
+
 function requireEditor(actor: CurrentUser | undefined): asserts actor is CurrentUser {
   if (!actor || (actor.role !== 'editor' && actor.role !== 'admin'))
     throw new AccessDenied('Editors only');
 }
 
 export function createEventsService(deps: EventsDeps) {
-  const { repo, mailer, i18n, baseUrl } = deps;
+  const { repo, mailer, i18n, baseUrl, transaction } = deps;
   const now = deps.now ?? (() => new Date());
 
   const eventUrl = (e: EventRow) => `${baseUrl}/events/${e.slug}`;
@@ -136,7 +190,9 @@ export function createEventsService(deps: EventsDeps) {
       },
     ]);
 
+  /** Queue an email inside the unit of work `tx` that causes it. */
   async function mail(
+    tx: Tx,
     to: string,
     locale: Locale,
     key: string,
@@ -145,22 +201,25 @@ export function createEventsService(deps: EventsDeps) {
     withCalendar = false,
   ) {
     const t = i18n.translator(locale);
-    await mailer.send({
-      to,
-      subject: t(`events.emails.${key}.subject`, vars),
-      text: `${t(`events.emails.${key}.body`, vars)}\n\n${t('events.emails.footer', vars)}\n`,
-      ...(withCalendar && event
-        ? {
-            attachments: [
-              {
-                filename: `${event.slug}.ics`,
-                content: calendarFor(event, true),
-                contentType: 'text/calendar; charset=utf-8; method=PUBLISH',
-              },
-            ],
-          }
-        : {}),
-    });
+    await mailer.send(
+      {
+        to,
+        subject: t(`events.emails.${key}.subject`, vars),
+        text: `${t(`events.emails.${key}.body`, vars)}\n\n${t('events.emails.footer', vars)}\n`,
+        ...(withCalendar && event
+          ? {
+              attachments: [
+                {
+                  filename: `${event.slug}.ics`,
+                  content: calendarFor(event, true),
+                  contentType: 'text/calendar; charset=utf-8; method=PUBLISH',
+                },
+              ],
+            }
+          : {}),
+      },
+      { tx },
+    );
   }
 
   const varsFor = (e: EventRow, locale: Locale) => ({
@@ -169,10 +228,37 @@ export function createEventsService(deps: EventsDeps) {
     link: eventUrl(e),
   });
 
-  async function sendOffers(offered: Offered[]) {
+  /**
+   * Offer the places free after `placesTaken` to the people waiting longest,
+   * each held for the event's offer hours, and email them. Inside the unit of
+   * work that freed the places, holding the event's lock.
+   */
+  async function offerFreedPlaces(
+    tx: Tx,
+    r: EventsQueries,
+    event: EventRow,
+    placesTaken: number,
+  ): Promise<Offered[]> {
+    const free = event.capacity - placesTaken;
+    if (free <= 0 || event.status !== 'published') return [];
+    const next = await r.waitingInOrder(event.id, free);
+    if (next.length === 0) return [];
+    const expiresAt = new Date(now().getTime() + event.offerHours * 3600_000);
+    const offered: Offered[] = [];
+    for (const attendeeId of next) {
+      const token = randomBytes(32).toString('base64url');
+      const row = await r.offerPlace(attendeeId, expiresAt, sha256(token));
+      offered.push({ ...row, token, expiresAt });
+    }
+    await r.setPlacesTaken(event.id, placesTaken + offered.length);
+    await sendOffers(tx, r, offered);
+    return offered;
+  }
+
+  async function sendOffers(tx: Tx, r: EventsQueries, offered: Offered[]) {
     for (const o of offered) {
-      const booking = await repo.bookerOf(o.bookingId);
-      const event = booking && (await repo.eventById(booking.eventId));
+      const booking = await r.bookerOf(o.bookingId);
+      const event = booking && (await r.eventById(booking.eventId));
       if (!booking || !event) continue;
       const locale = booking.locale;
       const vars = {
@@ -180,24 +266,26 @@ export function createEventsService(deps: EventsDeps) {
         name: o.name,
         expires: `${formatDate(o.expiresAt, locale)}, ${formatTime(o.expiresAt, locale)}`,
       };
-      await mail(booking.bookerEmail, locale, 'offer', {
+      await mail(tx, booking.bookerEmail, locale, 'offer', {
         ...vars,
         manage: `${baseUrl}/bookings/${o.token}`,
       });
       if (o.email && o.email.toLowerCase() !== booking.bookerEmail.toLowerCase())
-        await mail(o.email, locale, 'offerAttendee', vars);
+        await mail(tx, o.email, locale, 'offerAttendee', vars);
     }
   }
 
   /** Everyone booked or waiting hears that the event is cancelled or postponed, with an updated calendar entry. */
   async function tellEveryone(
+    tx: Tx,
     updated: EventRow,
     status: 'cancelled' | 'postponed',
     message: string,
   ): Promise<number> {
-    const to = await repo.recipients(updated.id, ['confirmed', 'offered', 'waiting']);
+    const to = await repo.in(tx).recipients(updated.id, ['confirmed', 'offered', 'waiting']);
     for (const r of to) {
       await mail(
+        tx,
         r.email,
         r.locale,
         status === 'cancelled' ? 'eventCancelled' : 'eventPostponed',
@@ -207,6 +295,29 @@ export function createEventsService(deps: EventsDeps) {
       );
     }
     return to.length;
+  }
+
+  /**
+   * Cancel some (or all) of a booking's places under the event's lock; the
+   * places they held are offered to the waiting list (and those offers
+   * emailed) in the same unit of work.
+   */
+  async function cancelPlaces(
+    tx: Tx,
+    bookingId: string,
+    attendeeIds: string[] | 'all',
+  ): Promise<{ cancelled: number; offered: Offered[] }> {
+    const r = repo.in(tx);
+    const booking = await r.bookerOf(bookingId);
+    const event = booking && (await r.lockEvent(booking.eventId));
+    if (!event) return { cancelled: 0, offered: [] };
+    const current = await r.activeAttendees(bookingId, attendeeIds);
+    if (current.length === 0) return { cancelled: 0, offered: [] };
+    const held = current.filter((a) => a.status === 'confirmed' || a.status === 'offered').length;
+    await r.cancelAttendees(current.map((c) => c.id));
+    const taken = event.placesTaken - held;
+    await r.setPlacesTaken(event.id, taken);
+    return { cancelled: current.length, offered: await offerFreedPlaces(tx, r, event, taken) };
   }
 
   const service = {
@@ -236,57 +347,81 @@ export function createEventsService(deps: EventsDeps) {
       return { event, ...programme, availability: availability(event, now()) };
     },
 
-    async book(slug: string, input: BookingInput) {
-      const event = await repo.eventBySlug(slug);
-      if (!event || event.status === 'draft') return { kind: 'closed' as const };
-      if (input.attendees.length < 1 || input.attendees.length > event.maxPerBooking)
-        return { kind: 'closed' as const };
+    /**
+     * Book places, all in one unit of work under the event's row lock: the
+     * rules (open, not started, places per booking, capacity, the waiting
+     * list) are checked against the locked row, so however many requests
+     * arrive at once, on however many instances, exactly the free places are
+     * confirmed; the confirmation emails are queued in the same transaction.
+     */
+    async book(slug: string, input: BookingInput): Promise<BookOutcome> {
+      const found = await repo.eventBySlug(slug);
+      if (!found) return { kind: 'refused', reason: 'unavailable' };
       const token = randomBytes(32).toString('base64url');
-      const outcome = await repo.book(
-        event.id,
-        {
+      return transaction(async (tx) => {
+        const r = repo.in(tx);
+        const event = await r.lockEvent(found.id);
+        if (!event) return { kind: 'refused', reason: 'unavailable' } as const;
+        const n = input.attendees.length;
+        const refused = refusal(event, n, now());
+        if (refused) return { kind: 'refused', ...refused };
+        const free = Math.max(0, event.capacity - event.placesTaken);
+        if (input.choice === 'all' && free < n)
+          return { kind: 'short', free, waitlist: event.waitlistEnabled } as const;
+        if (!event.waitlistEnabled && input.choice !== 'all')
+          return { kind: 'short', free, waitlist: false } as const;
+        const confirmed = input.choice === 'waitlist' ? 0 : Math.min(free, n);
+        const booking: NewBooking = {
           tokenHash: sha256(token),
           bookerName: input.bookerName,
           bookerEmail: input.bookerEmail,
           userId: input.userId,
           locale: input.locale,
-        },
-        input.attendees,
-        input.choice,
-        now(),
-      );
-      if (outcome.kind !== 'booked') return outcome;
-      const fresh = (await repo.eventById(event.id))!;
-      const manage = `${baseUrl}/bookings/${token}`;
-      const confirmedNames = input.attendees.slice(0, outcome.confirmed).map((a) => a.name);
-      const waitingNames = input.attendees.slice(outcome.confirmed).map((a) => a.name);
-      const t = i18n.translator(input.locale);
-      await mail(
-        input.bookerEmail,
-        input.locale,
-        'booked',
-        {
-          ...varsFor(fresh, input.locale),
-          manage,
-          confirmed: confirmedNames.length ? confirmedNames.join(', ') : t('events.emails.none'),
-          waiting: waitingNames.length ? waitingNames.join(', ') : t('events.emails.none'),
-        },
-        fresh,
-        outcome.confirmed > 0,
-      );
-      for (const [i, a] of input.attendees.entries()) {
-        if (!a.email || a.email.toLowerCase() === input.bookerEmail.toLowerCase()) continue;
-        const key = i < outcome.confirmed ? 'attendeeConfirmed' : 'attendeeWaiting';
-        await mail(
-          a.email,
-          input.locale,
-          key,
-          { ...varsFor(fresh, input.locale), name: a.name, booker: input.bookerName },
-          fresh,
-          i < outcome.confirmed,
+        };
+        const bookingId = await r.insertBooking(
+          event.id,
+          booking,
+          input.attendees.map((a, i) => ({
+            ...a,
+            status: i < confirmed ? ('confirmed' as const) : ('waiting' as const),
+          })),
         );
-      }
-      return { ...outcome, token };
+        const placesTaken = event.placesTaken + confirmed;
+        if (confirmed > 0) await r.setPlacesTaken(event.id, placesTaken);
+        const fresh = { ...event, placesTaken };
+        const manage = `${baseUrl}/bookings/${token}`;
+        const confirmedNames = input.attendees.slice(0, confirmed).map((a) => a.name);
+        const waitingNames = input.attendees.slice(confirmed).map((a) => a.name);
+        const t = i18n.translator(input.locale);
+        await mail(
+          tx,
+          input.bookerEmail,
+          input.locale,
+          'booked',
+          {
+            ...varsFor(fresh, input.locale),
+            manage,
+            confirmed: confirmedNames.length ? confirmedNames.join(', ') : t('events.emails.none'),
+            waiting: waitingNames.length ? waitingNames.join(', ') : t('events.emails.none'),
+          },
+          fresh,
+          confirmed > 0,
+        );
+        for (const [i, a] of input.attendees.entries()) {
+          if (!a.email || a.email.toLowerCase() === input.bookerEmail.toLowerCase()) continue;
+          const key = i < confirmed ? 'attendeeConfirmed' : 'attendeeWaiting';
+          await mail(
+            tx,
+            a.email,
+            input.locale,
+            key,
+            { ...varsFor(fresh, input.locale), name: a.name, booker: input.bookerName },
+            fresh,
+            i < confirmed,
+          );
+        }
+        return { kind: 'booked', bookingId, confirmed, waiting: n - confirmed, token } as const;
+      });
     },
 
     async booking(token: string) {
@@ -309,33 +444,39 @@ export function createEventsService(deps: EventsDeps) {
     async cancel(token: string, attendeeIds: string[] | 'all') {
       const found = await repo.bookingByTokenHash(sha256(token));
       if (!found) return undefined;
-      const result = await repo.cancel(found.booking.id, attendeeIds, now());
-      if (result.cancelled > 0) {
-        await mail(found.booking.bookerEmail, found.booking.locale, 'cancelled', {
-          ...varsFor(found.event, found.booking.locale),
-          count: String(result.cancelled),
-        });
-      }
-      await sendOffers(result.offered);
-      return result;
+      return transaction(async (tx) => {
+        const result = await cancelPlaces(tx, found.booking.id, attendeeIds);
+        if (result.cancelled > 0) {
+          await mail(tx, found.booking.bookerEmail, found.booking.locale, 'cancelled', {
+            ...varsFor(found.event, found.booking.locale),
+            count: String(result.cancelled),
+          });
+        }
+        return result;
+      });
     },
 
     async acceptOffer(token: string, attendeeId: string) {
       const found = await repo.bookingByTokenHash(sha256(token));
       if (!found) return false;
-      const ok = await repo.acceptOffer(found.booking.id, attendeeId, now());
-      if (ok) {
-        const person = found.people.find((p) => p.id === attendeeId)!;
-        await mail(
-          found.booking.bookerEmail,
-          found.booking.locale,
-          'offerAccepted',
-          { ...varsFor(found.event, found.booking.locale), name: person.name },
-          found.event,
-          true,
-        );
-      }
-      return ok;
+      return transaction(async (tx) => {
+        // The offer already holds the place: accepting changes no count, only
+        // an offer still open can be taken.
+        const ok = await repo.in(tx).acceptOffer(found.booking.id, attendeeId, now());
+        if (ok) {
+          const person = found.people.find((p) => p.id === attendeeId)!;
+          await mail(
+            tx,
+            found.booking.bookerEmail,
+            found.booking.locale,
+            'offerAccepted',
+            { ...varsFor(found.event, found.booking.locale), name: person.name },
+            found.event,
+            true,
+          );
+        }
+        return ok;
+      });
     },
 
     async updateAttendee(
@@ -350,33 +491,47 @@ export function createEventsService(deps: EventsDeps) {
     ) {
       const found = await service.booking(token);
       if (!found || !found.editable) return false;
-      const ok = await repo.updateAttendee(found.booking.id, attendeeId, {
-        name: patch.name,
-        email: patch.email ?? null,
-        accessNeeds: patch.accessNeeds ?? null,
-        dietaryNeeds: patch.dietaryNeeds ?? null,
-      });
-      if (ok)
-        await mail(found.booking.bookerEmail, found.booking.locale, 'changed', {
-          ...varsFor(found.event, found.booking.locale),
+      return transaction(async (tx) => {
+        const ok = await repo.in(tx).updateAttendee(found.booking.id, attendeeId, {
           name: patch.name,
+          email: patch.email ?? null,
+          accessNeeds: patch.accessNeeds ?? null,
+          dietaryNeeds: patch.dietaryNeeds ?? null,
         });
-      return ok;
+        if (ok)
+          await mail(tx, found.booking.bookerEmail, found.booking.locale, 'changed', {
+            ...varsFor(found.event, found.booking.locale),
+            name: patch.name,
+          });
+        return ok;
+      });
     },
 
+    /** Offers not taken in time lapse and their places go to the next in line: one unit of work per event. */
     async expireOffers() {
-      const { expired, offered } = await repo.expireOffers(now());
-      for (const e of expired) {
-        const booking = await repo.bookerOf(e.bookingId);
-        const event = booking && (await repo.eventById(booking.eventId));
-        if (booking && event)
-          await mail(booking.bookerEmail, booking.locale, 'offerExpired', {
-            ...varsFor(event, booking.locale),
-            name: e.name,
-          });
+      let expired = 0;
+      let offered = 0;
+      for (const eventId of await repo.eventsWithLapsedOffers(now())) {
+        await transaction(async (tx) => {
+          const r = repo.in(tx);
+          const event = await r.lockEvent(eventId);
+          if (!event) return;
+          const lapsed = await r.lapseOffers(eventId, now());
+          const taken = event.placesTaken - lapsed.length;
+          await r.setPlacesTaken(eventId, taken);
+          for (const e of lapsed) {
+            const booking = await r.bookerOf(e.bookingId);
+            if (booking)
+              await mail(tx, booking.bookerEmail, booking.locale, 'offerExpired', {
+                ...varsFor(event, booking.locale),
+                name: e.name,
+              });
+          }
+          expired += lapsed.length;
+          offered += (await offerFreedPlaces(tx, r, event, taken)).length;
+        });
       }
-      await sendOffers(offered);
-      return { expired: expired.length, offered: offered.length };
+      return { expired, offered };
     },
 
     /** The public calendar file: never the joining link. */
@@ -411,11 +566,12 @@ export function createEventsService(deps: EventsDeps) {
         );
       },
       async erase(userId: string) {
-        for (const r of await repo.bookingsOfUser(userId)) {
-          const result = await repo.cancel(r.booking.id, 'all', now());
-          await sendOffers(result.offered);
-        }
-        await repo.eraseBookingsOfUser(userId);
+        await transaction(async (tx) => {
+          const r = repo.in(tx);
+          for (const b of await r.bookingsOfUser(userId))
+            await cancelPlaces(tx, b.booking.id, 'all');
+          await r.eraseBookingsOfUser(userId);
+        });
       },
     },
 
@@ -495,34 +651,52 @@ export function createEventsService(deps: EventsDeps) {
         recordingUrl: input.recordingUrl ?? null,
         slidesUrl: input.slidesUrl ?? null,
       };
-      const saved = await repo.saveEvent(id, values, agenda, speakers);
+      // The event, its programme and the emails a cancellation or postponement
+      // causes: one unit of work. The capacity may not go below the places
+      // taken — checked under the event's row lock (and by the table's CHECK),
+      // so a booking made at the same moment cannot slip past it.
+      const saved = await transaction(
+        async (tx): Promise<{ row: EventRow; told: number } | { capacity: number } | undefined> => {
+          const r = repo.in(tx);
+          let row: EventRow | undefined;
+          if (id) {
+            const locked = await r.lockEvent(id);
+            if (!locked) return undefined;
+            if (values.capacity < locked.placesTaken) return { capacity: locked.placesTaken };
+            row = await r.updateEvent(id, values);
+          } else {
+            row = await r.insertEvent(values);
+          }
+          if (!row) return undefined;
+          await r.replaceProgramme(row.id, agenda, speakers);
+          const told =
+            telling && (row.status === 'cancelled' || row.status === 'postponed')
+              ? await tellEveryone(tx, row, row.status, input.statusMessage ?? '')
+              : 0;
+          return { row, told };
+        },
+      );
       if (saved === undefined) return undefined;
-      if (saved === 'capacity') {
-        const fresh = await repo.eventById(id!);
+      if ('capacity' in saved)
         return {
           ok: false,
           problems: [
             {
               field: 'capacity',
               key: 'events.admin.errors.capacityTaken',
-              vars: { taken: fresh?.placesTaken ?? 0 },
+              vars: { taken: saved.capacity },
             },
           ],
         };
-      }
       await deps.people?.audit(id ? 'event.updated' : 'event.created', {
         actorId: actor.id,
         detail: {
-          event: saved.id,
-          status: saved.status,
-          ...(current && current.status !== saved.status ? { was: current.status } : {}),
+          event: saved.row.id,
+          status: saved.row.status,
+          ...(current && current.status !== saved.row.status ? { was: current.status } : {}),
         },
       });
-      const told =
-        telling && (saved.status === 'cancelled' || saved.status === 'postponed')
-          ? await tellEveryone(saved, saved.status, input.statusMessage ?? '')
-          : 0;
-      return { ok: true, event: saved, told };
+      return { ok: true, event: saved.row, told: saved.told };
     },
     async addOrganiser(
       actor: CurrentUser | undefined,
@@ -584,18 +758,24 @@ export function createEventsService(deps: EventsDeps) {
     ): Promise<number> {
       const view = await service.organiserView(actor, slug);
       if (!view) return 0;
-      const to = await repo.recipients(view.event.id, ['confirmed', 'offered']);
-      for (const r of to) {
-        await mailer.send({
-          to: r.email,
-          subject: `${view.event.title}: ${subject}`,
-          text: `${message}
+      // All the messages or none.
+      return transaction(async (tx) => {
+        const to = await repo.in(tx).recipients(view.event.id, ['confirmed', 'offered']);
+        for (const r of to) {
+          await mailer.send(
+            {
+              to: r.email,
+              subject: `${view.event.title}: ${subject}`,
+              text: `${message}
 
 ${eventUrl(view.event)}
 `,
-        });
-      }
-      return to.length;
+            },
+            { tx },
+          );
+        }
+        return to.length;
+      });
     },
     /** Cancel or postpone an event: everyone booked or waiting is emailed, with an updated calendar entry. */
     async changeStatus(
@@ -606,12 +786,15 @@ ${eventUrl(view.event)}
     ): Promise<number> {
       const view = await service.organiserView(actor, slug);
       if (!view) return 0;
-      const updated = (await repo.setStatus(view.event.id, status))!;
+      const { updated, told } = await transaction(async (tx) => {
+        const updated = (await repo.in(tx).setStatus(view.event.id, status))!;
+        return { updated, told: await tellEveryone(tx, updated, status, message) };
+      });
       await deps.people?.audit(`event.${status}`, {
         actorId: actor?.id ?? null,
         detail: { event: updated.id },
       });
-      return tellEveryone(updated, status, message);
+      return told;
     },
     /** The day before: a reminder with the calendar entry (and joining link) to everyone with a place. */
     async sendReminders(): Promise<number> {
@@ -621,18 +804,24 @@ ${eventUrl(view.event)}
         new Date(t0.getTime() + 12 * 3600_000),
         new Date(t0.getTime() + 36 * 3600_000),
       )) {
-        if (!(await repo.claimReminder(event.id, t0))) continue;
-        for (const r of await repo.recipients(event.id, ['confirmed'])) {
-          await mail(
-            r.email,
-            r.locale,
-            'reminder',
-            { ...varsFor(event, r.locale), joining: event.joiningLink ?? '' },
-            event,
-            true,
-          );
-          sent++;
-        }
+        // The claim and its reminders commit together: claimed means sent.
+        sent += await transaction(async (tx) => {
+          const q = repo.in(tx);
+          if (!(await q.claimReminder(event.id, t0))) return 0;
+          const to = await q.recipients(event.id, ['confirmed']);
+          for (const r of to) {
+            await mail(
+              tx,
+              r.email,
+              r.locale,
+              'reminder',
+              { ...varsFor(event, r.locale), joining: event.joiningLink ?? '' },
+              event,
+              true,
+            );
+          }
+          return to.length;
+        });
       }
       return sent;
     },

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import type { Db, Tx } from '../../db/client.ts';
 import {
   AUDIENCES,
   RESOURCE_TYPES,
@@ -94,7 +94,12 @@ function facetPredicates(f: SearchFilters): Record<FacetName, SQL> {
 
 export const FACETS: FacetName[] = ['type', 'topic', 'audience', 'length', 'parents', 'language'];
 
+/** The repository over `db`, and `in(tx)`: the same queries inside a service's unit of work. */
 export function createResourcesRepository(db: Db) {
+  return { ...resourcesQueries(db), in: (tx: Tx) => resourcesQueries(tx) };
+}
+
+function resourcesQueries(db: Db) {
   const rowsOf = async <T>(query: SQL): Promise<T[]> =>
     ((await db.execute(query)) as unknown as { rows: T[] }).rows;
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { AccessDenied, type AuditLog, type CurrentUser } from '../../platform/auth.ts';
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
+import type { Database } from '../../db/client.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import { plainText, renderMarkdown } from '../../platform/rich-text.ts';
 import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
@@ -68,6 +69,8 @@ export type SaveResult = { ok: true; resource: ResourceRow } | { ok: false; prob
 
 export interface ResourcesDeps {
   repo: ResourcesRepository;
+  /** The platform's unit of work (`database.transaction`). */
+  transaction: Database['transaction'];
   storage: Storage;
   mailer: Mailer;
   i18n: I18n;
@@ -320,15 +323,33 @@ export function createResourcesService(deps: ResourcesDeps) {
     }
   }
 
-  async function tell(userId: string | null, key: string, vars: Record<string, string>) {
-    if (!userId) return;
-    const user = await people.user(userId);
-    if (!user?.email) return;
-    const t = i18n.translator((user.locale === 'cy' ? 'cy' : 'en') as Locale);
-    await mailer.send({
-      to: user.email,
-      subject: t(`resources.emails.${key}.subject`, vars),
-      text: `${t(`resources.emails.${key}.body`, { ...vars, name: user.displayName })}\n\n${t('resources.emails.footer')}\n`,
+  /**
+   * Change a resource's status and tell its submitter, in one unit of work:
+   * the submitter (another feature's data) is looked up first.
+   */
+  async function setStatusAndTell(
+    id: string,
+    status: ResourceStatus,
+    reason: string | undefined,
+    userId: string | null,
+    key: string,
+    vars: Record<string, string>,
+  ) {
+    const user = userId ? await people.user(userId) : undefined;
+    return deps.transaction(async (tx) => {
+      const row = await repo.in(tx).setStatus(id, status, reason);
+      if (user?.email) {
+        const t = i18n.translator((user.locale === 'cy' ? 'cy' : 'en') as Locale);
+        await mailer.send(
+          {
+            to: user.email,
+            subject: t(`resources.emails.${key}.subject`, vars),
+            text: `${t(`resources.emails.${key}.body`, { ...vars, name: user.displayName })}\n\n${t('resources.emails.footer')}\n`,
+          },
+          { tx },
+        );
+      }
+      return row;
     });
   }
 
@@ -413,14 +434,16 @@ export function createResourcesService(deps: ResourcesDeps) {
       requireEditor(actor);
       const before = await repo.byId(id);
       if (!before) return undefined;
-      const row = await repo.setStatus(id, 'published');
+      const row = await setStatusAndTell(
+        id,
+        'published',
+        undefined,
+        before.status === 'submitted' ? before.submittedBy : null,
+        'published',
+        { title: before.title, link: `${baseUrl}/resources/${before.slug}` },
+      );
       changed();
       await people.audit('resource.published', { actorId: actor.id, detail: { resource: id } });
-      if (before.status === 'submitted')
-        await tell(before.submittedBy, 'published', {
-          title: before.title,
-          link: `${baseUrl}/resources/${before.slug}`,
-        });
       return row;
     },
     async decline(
@@ -431,10 +454,12 @@ export function createResourcesService(deps: ResourcesDeps) {
       requireEditor(actor);
       const before = await repo.byId(id);
       if (!before) return undefined;
-      const row = await repo.setStatus(id, 'draft', reason);
+      const row = await setStatusAndTell(id, 'draft', reason, before.submittedBy, 'declined', {
+        title: before.title,
+        reason,
+      });
       changed();
       await people.audit('resource.declined', { actorId: actor.id, detail: { resource: id } });
-      await tell(before.submittedBy, 'declined', { title: before.title, reason });
       return row;
     },
     async archive(actor: CurrentUser | undefined, id: string, archived: boolean) {

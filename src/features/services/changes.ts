@@ -3,6 +3,7 @@ import { accessAllows, type AuditLog, type CurrentUser } from '../../platform/au
 import { type Geocoder, normalisePostcode } from '../../platform/geocoder.ts';
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
+import type { Database, Tx } from '../../db/client.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import { slugify } from '../../platform/slug.ts';
 import type { DirectoryCache } from './directory.ts';
@@ -47,6 +48,8 @@ interface Person {
 
 export interface ChangesDeps {
   repo: ServicesRepository;
+  /** The platform's unit of work (`database.transaction`). */
+  transaction: Database['transaction'];
   directory: DirectoryCache;
   geocoder?: Geocoder | undefined;
   mailer: Mailer;
@@ -98,7 +101,10 @@ export function fieldsOf(found: Found): ServiceFields {
 export function createServiceChanges(deps: ChangesDeps) {
   const { repo, directory, mailer, i18n, baseUrl, people } = deps;
 
+  const { transaction } = deps;
+  /** Queue an email inside the unit of work `tx` that causes it. */
   async function send(
+    tx: Tx,
     to: string | null | undefined,
     locale: string,
     key: string,
@@ -106,11 +112,14 @@ export function createServiceChanges(deps: ChangesDeps) {
   ) {
     if (!to) return;
     const t = i18n.translator((locale === 'cy' ? 'cy' : 'en') as Locale);
-    await mailer.send({
-      to,
-      subject: t(`services.emails.${key}.subject`, vars),
-      text: `${t(`services.emails.${key}.body`, vars)}\n\n${t('services.emails.footer')}\n`,
-    });
+    await mailer.send(
+      {
+        to,
+        subject: t(`services.emails.${key}.subject`, vars),
+        text: `${t(`services.emails.${key}.body`, vars)}\n\n${t('services.emails.footer')}\n`,
+      },
+      { tx },
+    );
   }
 
   /** Where a place is, when its postcode is new (a failed lookup leaves it unplaced). */
@@ -233,21 +242,25 @@ export function createServiceChanges(deps: ChangesDeps) {
       if (before && !diffFields(fieldsOf(before), input.fields).length)
         return { ok: false, problem: 'unchanged' };
       const token = input.actor ? undefined : randomBytes(32).toString('base64url');
-      const row = await repo.addSuggestion({
-        serviceId: before?.service.id ?? null,
-        proposed: { ...input.fields },
-        note: input.note,
-        suggesterId: input.actor?.id ?? null,
-        email: input.actor ? null : (input.email ?? null),
-        locale: input.locale,
-        tokenHash: token ? hashToken(token) : null,
-        status: token ? 'unconfirmed' : 'pending',
-      });
-      if (token)
-        await send(input.email, input.locale, 'confirm', {
-          name: input.fields.name,
-          link: `${baseUrl}/services/suggestions/confirm/${token}`,
+      // The suggestion and the email with its confirmation link: one unit of work.
+      const row = await transaction(async (tx) => {
+        const row = await repo.in(tx).addSuggestion({
+          serviceId: before?.service.id ?? null,
+          proposed: { ...input.fields },
+          note: input.note,
+          suggesterId: input.actor?.id ?? null,
+          email: input.actor ? null : (input.email ?? null),
+          locale: input.locale,
+          tokenHash: token ? hashToken(token) : null,
+          status: token ? 'unconfirmed' : 'pending',
         });
+        if (token)
+          await send(tx, input.email, input.locale, 'confirm', {
+            name: input.fields.name,
+            link: `${baseUrl}/services/suggestions/confirm/${token}`,
+          });
+        return row;
+      });
       await people.audit('service.suggested', {
         actorId: input.actor?.id ?? null,
         detail: { suggestion: row.id, service: before?.service.id ?? null },
@@ -292,20 +305,27 @@ export function createServiceChanges(deps: ChangesDeps) {
       const proposed = found.suggestion.proposed as unknown as ServiceFields;
       const current = found.slug ? await repo.serviceBySlug(found.slug) : undefined;
       const changes = diffFields(current ? fieldsOf(current) : undefined, proposed);
-      const row = await write(
-        proposed,
-        current,
-        { source: 'suggestion', actorId: actor.id, changes },
-        { settle: { suggestionId: id, decidedBy: actor.id } },
-      );
-      if (!row) return undefined;
       const s = found.suggestion;
       const to = s.suggesterId ? (await people.user(s.suggesterId))?.email : s.email;
-      await send(to, s.locale, 'approved', {
-        name: row.name,
-        link: `${baseUrl}/services/${row.slug}`,
+      const record = await recordOf(proposed, current, undefined);
+      // The change, the suggester's email and forgetting their address: one unit of work.
+      const row = await transaction(async (tx) => {
+        const r = repo.in(tx);
+        const row = await r.applyChange(
+          record,
+          { source: 'suggestion', actorId: actor.id, changes },
+          { suggestionId: id, decidedBy: actor.id },
+        );
+        if (!row) return undefined;
+        await send(tx, to, s.locale, 'approved', {
+          name: row.name,
+          link: `${baseUrl}/services/${row.slug}`,
+        });
+        await r.forgetSuggestionEmail(id);
+        return row;
       });
-      await repo.forgetSuggestionEmail(id);
+      if (!row) return undefined;
+      directory.invalidate();
       await people.audit('service.suggestion_approved', {
         actorId: actor.id,
         detail: { suggestion: id, service: row.id },
@@ -315,13 +335,19 @@ export function createServiceChanges(deps: ChangesDeps) {
     /** Reject with a reason, which is emailed to the suggester. */
     async reject(actor: CurrentUser | undefined, id: string, reason: string) {
       if (!isModerator(actor)) throw new NotAllowedError();
-      const row = await repo.rejectSuggestion(id, actor.id, reason);
-      if (!row) return undefined;
-      const to = row.suggesterId ? (await people.user(row.suggesterId))?.email : row.email;
-      await send(to, row.locale, 'rejected', {
-        name: String((row.proposed as { name?: string }).name ?? ''),
-        reason,
+      const found = await repo.suggestion(id);
+      const who = found?.suggestion;
+      const to = who?.suggesterId ? (await people.user(who.suggesterId))?.email : who?.email;
+      const row = await transaction(async (tx) => {
+        const row = await repo.in(tx).rejectSuggestion(id, actor.id, reason);
+        if (row)
+          await send(tx, to, row.locale, 'rejected', {
+            name: String((row.proposed as { name?: string }).name ?? ''),
+            reason,
+          });
+        return row;
       });
+      if (!row) return undefined;
       await people.audit('service.suggestion_rejected', {
         actorId: actor.id,
         detail: { suggestion: id },
@@ -392,13 +418,16 @@ export function createServiceChanges(deps: ChangesDeps) {
       if (!found) return undefined;
       const member = await people.memberByEmail(email);
       if (!member) return { ok: false, problem: 'noMember' };
-      if (!(await repo.addManager(found.service.id, member.id)))
-        return { ok: false, problem: 'already' };
       const person = await people.user(member.id);
-      await send(person?.email, person?.locale ?? 'en', 'manager', {
-        name: found.service.name,
-        link: `${baseUrl}/services/${slug}/edit`,
+      const added = await transaction(async (tx) => {
+        if (!(await repo.in(tx).addManager(found.service.id, member.id))) return false;
+        await send(tx, person?.email, person?.locale ?? 'en', 'manager', {
+          name: found.service.name,
+          link: `${baseUrl}/services/${slug}/edit`,
+        });
+        return true;
       });
+      if (!added) return { ok: false, problem: 'already' };
       await people.audit('service.manager_added', {
         actorId: actor.id,
         subjectId: member.id,
@@ -429,19 +458,24 @@ export function createServiceChanges(deps: ChangesDeps) {
       const cutoff = new Date(now.getTime() - VERIFY_AFTER_DAYS * 86400_000)
         .toISOString()
         .slice(0, 10);
-      const due = await repo.claimStaleForReminder(
-        cutoff,
-        new Date(now.getTime() - 30 * 86400_000),
-      );
-      for (const s of due)
-        for (const id of s.managers) {
-          const person = await people.user(id);
-          await send(person?.email, person?.locale ?? 'en', 'reminder', {
-            name: s.name,
-            link: `${baseUrl}/services/${s.slug}/edit`,
-          });
-        }
-      return due.length;
+      const remindedBefore = new Date(now.getTime() - 30 * 86400_000);
+      // Who to write to is looked up first (another feature's data); then the
+      // claim and its emails are one unit of work: claimed means emailed.
+      const managers = new Map<string, Person | undefined>();
+      for (const id of await repo.staleManagers(cutoff, remindedBefore))
+        managers.set(id, await people.user(id));
+      return transaction(async (tx) => {
+        const due = await repo.in(tx).claimStaleForReminder(cutoff, remindedBefore);
+        for (const s of due)
+          for (const id of s.managers) {
+            const person = managers.get(id);
+            await send(tx, person?.email, person?.locale ?? 'en', 'reminder', {
+              name: s.name,
+              link: `${baseUrl}/services/${s.slug}/edit`,
+            });
+          }
+        return due.length;
+      });
     },
     async purgeUnconfirmed(now = new Date()): Promise<number> {
       return repo.purgeUnconfirmed(new Date(now.getTime() - UNCONFIRMED_DAYS * 86400_000));

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm';
 import type { FieldChange } from './fields.ts';
-import type { Db } from '../../db/client.ts';
+import type { Db, Tx } from '../../db/client.ts';
 import {
   authorityBoundaries,
   type ChangeSource,
@@ -31,8 +31,6 @@ export type ContactInput = Omit<typeof serviceContacts.$inferInsert, 'id' | 'ser
 
 /** A service in a list: its row, its organisation's name and the authorities it covers. */
 export type ServiceListItem = ServiceRow & { organisationName: string; areas: string[] };
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export interface ServiceRecord {
   values: NewService;
@@ -74,7 +72,24 @@ async function writeService(tx: Tx, r: ServiceRecord): Promise<ServiceRow> {
   return row!;
 }
 
+/** Entries not checked since `cutoff`, with a manager, not reminded since `remindedBefore`. */
+const staleForReminder = (cutoff: string, remindedBefore: Date) =>
+  and(
+    ne(services.status, 'closed'),
+    sql`coalesce(${services.lastVerified}, ${services.createdAt}::date) < ${cutoff}::date`,
+    or(
+      isNull(services.verificationRemindedAt),
+      lt(services.verificationRemindedAt, remindedBefore),
+    ),
+    sql`exists (select 1 from ${serviceManagers} where ${serviceManagers.serviceId} = ${services.id})`,
+  );
+
+/** The repository over `db`, and `in(tx)`: the same queries inside a service's unit of work. */
 export function createServicesRepository(db: Db) {
+  return { ...servicesQueries(db), in: (tx: Tx) => servicesQueries(tx) };
+}
+
+function servicesQueries(db: Db) {
   return {
     /**
      * Load a list of authorities effective on `listDate`: new and changed ones
@@ -590,22 +605,21 @@ export function createServicesRepository(db: Db) {
      * that have managers and were not reminded since `remindedBefore`;
      * marked reminded as they are returned, so each is asked once a month.
      */
+    /** The managers of entries due a reminder (a look before claiming them). */
+    async staleManagers(cutoff: string, remindedBefore: Date): Promise<string[]> {
+      const rows = await db
+        .selectDistinct({ userId: serviceManagers.userId })
+        .from(serviceManagers)
+        .innerJoin(services, eq(services.id, serviceManagers.serviceId))
+        .where(staleForReminder(cutoff, remindedBefore));
+      return rows.map((r) => r.userId);
+    },
     async claimStaleForReminder(cutoff: string, remindedBefore: Date) {
       return db.transaction(async (tx) => {
         const stale = await tx
           .update(services)
           .set({ verificationRemindedAt: new Date() })
-          .where(
-            and(
-              ne(services.status, 'closed'),
-              sql`coalesce(${services.lastVerified}, ${services.createdAt}::date) < ${cutoff}::date`,
-              or(
-                isNull(services.verificationRemindedAt),
-                lt(services.verificationRemindedAt, remindedBefore),
-              ),
-              sql`exists (select 1 from ${serviceManagers} where ${serviceManagers.serviceId} = ${services.id})`,
-            ),
-          )
+          .where(staleForReminder(cutoff, remindedBefore))
           .returning({
             id: services.id,
             slug: services.slug,

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Database } from '../../db/client.ts';
+import type { Database, Tx } from '../../db/client.ts';
+import { jobs as jobsTable } from './schema.ts';
 
 /**
  * A durable job queue in the database (a `jobs` table claimed with
@@ -16,6 +17,13 @@ export type JobHandler = (payload: unknown, job: { id: number; attempts: number 
 export interface EnqueueOptions {
   runAt?: Date;
   maxAttempts?: number;
+  /**
+   * The unit of work that causes this job (`database.transaction`'s `tx`): the
+   * job row is written in that transaction, so it exists exactly when the
+   * change that caused it committed — never lost in a crash after the commit,
+   * never sent for a change rolled back.
+   */
+  tx?: Tx | undefined;
 }
 
 export interface JobQueue {
@@ -101,11 +109,16 @@ export function createJobQueue(database: Database, log: FastifyBaseLogger): JobQ
       handlers.set(name, handler);
     },
     async enqueue(name, payload, opts = {}) {
-      const rows = await database.query<{ id: string | number }>(
-        `INSERT INTO jobs (name, payload, run_at, max_attempts) VALUES ($1, $2, $3, $4) RETURNING id`,
-        [name, JSON.stringify(payload ?? {}), opts.runAt ?? new Date(), opts.maxAttempts ?? 8],
-      );
-      return Number(rows[0]!.id);
+      const [row] = await (opts.tx ?? database.db)
+        .insert(jobsTable)
+        .values({
+          name,
+          payload: payload ?? {},
+          runAt: opts.runAt ?? new Date(),
+          maxAttempts: opts.maxAttempts ?? 8,
+        })
+        .returning({ id: jobsTable.id });
+      return Number(row!.id);
     },
     async schedule(name, everySeconds) {
       await database.query(

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
+import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { testDatabase } from '../../../test/helpers/database.ts';
 import type { Database } from '../../db/client.ts';
@@ -133,4 +134,45 @@ test('the worker loop runs due jobs by itself and stops cleanly', async () => {
     (await rows('auto')).map((r) => r.status),
     ['done'],
   );
+});
+
+test('a job enqueued inside a unit of work exists exactly when the work commits', async () => {
+  const q = createJobQueue(db, log);
+  await db.query('CREATE TABLE IF NOT EXISTS uow_probe (n int)');
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`INSERT INTO uow_probe VALUES (1)`);
+    await q.enqueue('committed', { n: 1 }, { tx });
+  });
+  await assert.rejects(
+    db.transaction(async (tx) => {
+      await tx.execute(sql`INSERT INTO uow_probe VALUES (2)`);
+      await q.enqueue('rolled-back', { n: 2 }, { tx });
+      throw new Error('failure after the enqueue');
+    }),
+    /failure after the enqueue/,
+  );
+  assert.equal((await rows('committed')).length, 1);
+  assert.equal((await rows('rolled-back')).length, 0, 'a rolled-back change enqueues nothing');
+  assert.deepEqual(
+    (await db.query<{ n: number }>('SELECT n FROM uow_probe')).map((r) => r.n),
+    [1],
+  );
+  await db.query('DROP TABLE uow_probe');
+});
+
+test('on PGlite a query outside the unit of work from inside it throws instead of waiting for ever', async (t) => {
+  if (db.kind !== 'pglite') return t.skip('PGlite only: PostgreSQL has a pool of connections');
+  await assert.rejects(
+    db.transaction(async () => {
+      await db.query('SELECT 1');
+    }),
+    /use its tx/,
+  );
+  await assert.rejects(
+    db.transaction(async () => {
+      await db.db.execute(sql`SELECT 1`);
+    }),
+    (err: Error) => /use its tx/.test(String((err.cause as Error | undefined)?.message)),
+  );
+  assert.deepEqual(await db.query('SELECT 1 AS one'), [{ one: 1 }], 'the database still answers');
 });
