@@ -1,20 +1,50 @@
 /**
  * Runs the test suite with Node's test runner (through tsx).
  *   node --import tsx scripts/test.ts [unit|e2e] [file…]
- * Before the tests it migrates one database and saves it as a snapshot (a
- * PGlite data dump, or a PostgreSQL template database when DATABASE_URL is
- * set), so each test file starts from a clone in about a second instead of
- * migrating its own.
+ *
+ * Before the tests it prepares two databases and keeps them as snapshots (a
+ * PGlite data dump each, or PostgreSQL template databases when DATABASE_URL
+ * is set): one migrated, and one migrated and seeded with the demo content
+ * (with the files the seeders wrote, under a DATA_DIR of its own). Each test
+ * then starts from a copy (test/helpers/database.ts, testApp({ seed: true }))
+ * in about a second instead of migrating or seeding its own.
+ *
+ * Files run in parallel, as many at once as the machine has cores
+ * (TEST_CONCURRENCY to choose), the slowest first. Everything of one run
+ * lives under var/test/run-<pid> and in databases named by the pid, so two
+ * runs from one checkout (the two legs of .ci/run) never meet.
+ *
+ * The browser tests (test/e2e) run on the PGlite leg: with DATABASE_URL set
+ * and no files named, they are left out and the summary says so
+ * (`npm run test:e2e` still runs them on PostgreSQL).
+ *
+ * At the end it prints a summary: tests per part of the suite, the slowest
+ * files, and the time; TEST_SUMMARY_FILE also writes it to that file.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { TEMPLATE_DB, templateUrl } from '../test/helpers/database.ts';
+import { seedDemo } from '../test/helpers/app.ts';
+import { SEEDED_DB, TEMPLATE_DB, templateUrl } from '../test/helpers/database.ts';
+
+/** One file's numbers, from the counting reporter (scripts/test-counts.mjs). */
+interface FileCounts {
+  tests: number;
+  pass: number;
+  fail: number;
+  skipped: number;
+  ms: number;
+}
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
+const url = process.env.DATABASE_URL;
+const leg = url ? 'PostgreSQL' : 'PGlite';
+/** The leg that runs the browser tests (they test pages, not the database). */
+const BROWSER_LEG = 'PGlite';
 
 function walk(dir: string): string[] {
   try {
@@ -26,72 +56,203 @@ function walk(dir: string): string[] {
   }
 }
 
-const [kind, ...explicit] = process.argv.slice(2);
-const unit = [...walk(join(root, 'src')), ...walk(join(root, 'test', 'integration'))];
-const e2e = walk(join(root, 'test', 'e2e'));
-const pick = (files: string[]) => files.filter((f) => f.endsWith('.test.ts'));
-let files =
-  kind === 'unit' ? pick(unit) : kind === 'e2e' ? pick(e2e) : [...pick(unit), ...pick(e2e)];
-if (kind && kind !== 'unit' && kind !== 'e2e') files = [kind, ...explicit];
-else if (explicit.length) files = explicit;
+const pick = (files: string[]) => files.filter((f) => f.endsWith('.test.ts')).sort();
+const unit = pick([...walk(join(root, 'src')), ...walk(join(root, 'test', 'integration'))]);
+const e2e = pick(walk(join(root, 'test', 'e2e')));
+const isE2e = (f: string) => relative(root, f).startsWith(join('test', 'e2e'));
 
-async function prepareSnapshot(): Promise<Record<string, string>> {
-  const url = process.env.DATABASE_URL;
+const [kind, ...explicit] = process.argv.slice(2);
+let files: string[];
+/** Browser test files this leg leaves to the other one. */
+let elsewhere: string[] = [];
+if (kind && kind !== 'unit' && kind !== 'e2e') files = [kind, ...explicit].map((f) => resolve(f));
+else if (explicit.length) files = explicit.map((f) => resolve(f));
+else if (kind === 'unit') files = unit;
+else if (kind === 'e2e') files = e2e;
+else if (leg !== BROWSER_LEG) {
+  files = unit;
+  elsewhere = e2e;
+} else files = [...unit, ...e2e];
+
+const runDir = join(root, 'var', 'test', `run-${process.pid}`);
+const seededDataDir = join(runDir, 'seeded-data');
+
+/** Only seed when a chosen file asks for the demo content (testApp seeds itself otherwise). */
+const wantsSeed = files.some((f) => {
+  try {
+    return /seed: true|liveServer\(/.test(readFileSync(f, 'utf8'));
+  } catch {
+    return false;
+  }
+});
+
+async function onServer(sql: string): Promise<void> {
+  const admin = await openDatabase({ databaseUrl: url, poolSize: 1 });
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.close();
+  }
+}
+
+async function prepare(): Promise<Record<string, string>> {
+  mkdirSync(runDir, { recursive: true });
   if (url) {
-    const admin = await openDatabase({ databaseUrl: url, poolSize: 1 });
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
-      await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
-    } finally {
-      await admin.close();
-    }
+    await onServer(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
+    await onServer(`CREATE DATABASE ${TEMPLATE_DB}`);
     const template = await openDatabase({ databaseUrl: templateUrl(url), poolSize: 1 });
     try {
       await migrate(template);
     } finally {
       await template.close();
     }
-    return { TEST_PG_TEMPLATE: TEMPLATE_DB };
+    const env: Record<string, string> = { TEST_PG_TEMPLATE: TEMPLATE_DB };
+    if (!wantsSeed) return env;
+    await onServer(`DROP DATABASE IF EXISTS ${SEEDED_DB} WITH (FORCE)`);
+    await onServer(`CREATE DATABASE ${SEEDED_DB} TEMPLATE ${TEMPLATE_DB}`);
+    const seeded = await openDatabase({ databaseUrl: templateUrl(url, SEEDED_DB), poolSize: 1 });
+    try {
+      await seedDemo(seeded, seededDataDir);
+    } finally {
+      await seeded.close();
+    }
+    return { ...env, TEST_PG_SEEDED: SEEDED_DB, TEST_SEEDED_DATA_DIR: seededDataDir };
   }
   const db = await openDatabase({});
+  const save = async (name: string) => {
+    const file = join(runDir, name);
+    const dump = await db.pglite!.dumpDataDir('none');
+    writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
+    return file;
+  };
   try {
     await migrate(db);
-    const dump = await db.pglite!.dumpDataDir('none');
-    const dir = join(root, 'var', 'test');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `snapshot-${process.pid}.tar`);
-    writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
-    return { TEST_DB_SNAPSHOT: file };
+    const env: Record<string, string> = { TEST_DB_SNAPSHOT: await save('migrated.tar') };
+    if (!wantsSeed) return env;
+    await seedDemo(db, seededDataDir);
+    return {
+      ...env,
+      TEST_DB_SEEDED_SNAPSHOT: await save('seeded.tar'),
+      TEST_SEEDED_DATA_DIR: seededDataDir,
+    };
   } finally {
     await db.close();
   }
 }
 
-const started = Date.now();
-const prepared = await prepareSnapshot();
-const env = { ...process.env, ...prepared, NODE_ENV: 'test' };
-console.log(
-  `Prepared the test database (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}) in ${Date.now() - started} ms; running ${files.length} test files`,
-);
-const result = spawnSync(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    '--test',
-    '--test-concurrency=2',
-    '--test-reporter=spec',
-    ...files.map((f) => relative(root, f)),
-  ],
-  { cwd: root, env, stdio: 'inherit' },
-);
-if (prepared.TEST_DB_SNAPSHOT) rmSync(prepared.TEST_DB_SNAPSHOT, { force: true });
-if (prepared.TEST_PG_TEMPLATE) {
-  const admin = await openDatabase({ databaseUrl: process.env.DATABASE_URL, poolSize: 1 });
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${prepared.TEST_PG_TEMPLATE} WITH (FORCE)`);
-  } finally {
-    await admin.close();
+async function cleanUp(): Promise<void> {
+  rmSync(runDir, { recursive: true, force: true });
+  if (url) {
+    await onServer(`DROP DATABASE IF EXISTS ${SEEDED_DB} WITH (FORCE)`);
+    await onServer(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
   }
 }
-process.exit(result.status ?? 1);
+
+/**
+ * The slowest files first, so a long one does not start last and run alone:
+ * by their time in this checkout's last run (var/test/durations.json), else
+ * browser tests first, then the larger files first.
+ */
+const durationsFile = join(root, 'var', 'test', `durations-${leg}.json`);
+function slowestFirst(list: string[]): string[] {
+  let known: Record<string, number> = {};
+  try {
+    known = JSON.parse(readFileSync(durationsFile, 'utf8')) as Record<string, number>;
+  } catch {
+    // no earlier run here
+  }
+  const size = (f: string) => {
+    try {
+      return statSync(f).size;
+    } catch {
+      return 0;
+    }
+  };
+  // Without a record, the browser tests (slow to start), then the larger files.
+  const weight = (f: string) => known[relative(root, f)] ?? (isE2e(f) ? 1e9 : 0) + size(f);
+  return [...list].sort((a, b) => weight(b) - weight(a));
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const started = Date.now();
+const cores = availableParallelism();
+const concurrency = Number(process.env.TEST_CONCURRENCY) || cores;
+let status: number;
+const summary: string[] = [];
+try {
+  const env = { ...process.env, ...(await prepare()), NODE_ENV: 'test' };
+  const prepared = Date.now() - started;
+  console.log(
+    `Prepared the test databases (${leg}${wantsSeed ? ', migrated and seeded' : ', migrated'}) in ${prepared} ms; running ${files.length} test files, ${concurrency} at a time (${cores} cores)`,
+  );
+  const countsFile = join(runDir, 'counts.json');
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      `--test-concurrency=${concurrency}`,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=./scripts/test-counts.mjs',
+      `--test-reporter-destination=${countsFile}`,
+      ...slowestFirst(files).map((f) => relative(root, f)),
+    ],
+    { cwd: root, env, stdio: 'inherit' },
+  );
+  status = result.status ?? 1;
+
+  let counts: Record<string, FileCounts> = {};
+  try {
+    counts = JSON.parse(readFileSync(countsFile, 'utf8')) as Record<string, FileCounts>;
+  } catch {
+    summary.push('(no test counts: the test runner stopped before its report)');
+    status ||= 1;
+  }
+  const entries = Object.entries(counts).map(([f, c]) => [relative(root, f), c] as const);
+  const total = (which: (f: string) => boolean) => {
+    const t = { files: 0, tests: 0, pass: 0, fail: 0, skipped: 0 };
+    for (const [f, c] of entries) {
+      if (!which(f)) continue;
+      t.files++;
+      t.tests += c.tests;
+      t.pass += c.pass;
+      t.fail += c.fail;
+      t.skipped += c.skipped;
+    }
+    return t;
+  };
+  const line = (t: ReturnType<typeof total>) =>
+    `${t.tests} tests in ${t.files} files (${t.pass} passed, ${t.fail} failed, ${t.skipped} skipped)`;
+  const all = total(() => true);
+  const browser = total((f) => isE2e(join(root, f)));
+  const rest = total((f) => !isE2e(join(root, f)));
+  summary.push(
+    `== ${leg} leg: ${line(all)} in ${seconds(Date.now() - started)} (databases prepared in ${seconds(prepared)})`,
+    `   unit and integration: ${line(rest)}`,
+    elsewhere.length
+      ? `   browser tests (test/e2e): ${elsewhere.length} files not run on this leg: they run on the ${BROWSER_LEG} leg (npm test without DATABASE_URL)`
+      : `   browser tests (test/e2e): ${line(browser)}`,
+  );
+  if (entries.length !== files.length)
+    summary.push(`   ${files.length - entries.length} of ${files.length} files reported no tests`);
+  const slow = [...entries].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10);
+  summary.push(`   slowest files: ${slow.map(([f, c]) => `${f} ${seconds(c.ms)}`).join(', ')}`);
+  if (entries.length) {
+    let known: Record<string, number> = {};
+    try {
+      known = JSON.parse(readFileSync(durationsFile, 'utf8')) as Record<string, number>;
+    } catch {
+      // first run here
+    }
+    for (const [f, c] of entries) known[f] = Math.round(c.ms);
+    writeFileSync(durationsFile, JSON.stringify(known, null, 1));
+  }
+} finally {
+  await cleanUp();
+}
+console.log(`\n${summary.join('\n')}`);
+if (process.env.TEST_SUMMARY_FILE)
+  writeFileSync(process.env.TEST_SUMMARY_FILE, `${summary.join('\n')}\n`);
+process.exit(status);

@@ -95,9 +95,14 @@ describe('@mention autocomplete in a real browser', { skip: noBrowser }, () => {
     assert.equal(await textarea.getAttribute('aria-expanded'), 'false');
     assert.equal(await textarea.getAttribute('aria-activedescendant'), null);
     assert.equal(await listbox(page).isVisible(), false);
-    // Typing on after the name does not bring the list back.
+    // Typing on after the name does not bring the list back: the box looks up
+    // "@Demo Moderator for this." once the typing stops, finds no one and says so.
     await page.keyboard.type('for this.', { delay: 30 });
-    await page.waitForTimeout(400);
+    await page
+      .getByRole('status')
+      .last()
+      .filter({ hasText: /^No names found$/ })
+      .waitFor();
     assert.equal(await listbox(page).isVisible(), false);
     assert.equal(await textarea.inputValue(), 'Thank you @Demo Moderator for this.');
     await page.close();
@@ -133,16 +138,21 @@ describe('@mention autocomplete in a real browser', { skip: noBrowser }, () => {
     await page.route('**/mentions?*', (route) => route.abort());
     const textarea = box(page);
     await textarea.click();
+    const asked = (q: string) => (r: { url(): string }) =>
+      new URL(r.url()).pathname.endsWith('/mentions') &&
+      new URL(r.url()).searchParams.get('q') === q;
+    const aborted = page.waitForEvent('requestfailed', asked('Mo there'));
     await page.keyboard.type('Hello @Mo there', { delay: 30 });
-    await page.waitForTimeout(400);
+    await aborted;
     assert.equal(await listbox(page).isVisible(), false);
     assert.equal(await textarea.inputValue(), 'Hello @Mo there');
     await page.unroute('**/mentions?*');
     await page.route('**/mentions?*', (route) =>
       route.fulfill({ status: 500, contentType: 'text/html', body: '<h1>Broken</h1>' }),
     );
+    const broken = page.waitForResponse(asked('Mod'));
     await page.keyboard.type(' @Mod', { delay: 30 });
-    await page.waitForTimeout(400);
+    assert.equal((await broken).status(), 500);
     assert.equal(await listbox(page).isVisible(), false);
     await page.keyboard.press('Enter');
     assert.equal(await textarea.inputValue(), 'Hello @Mo there @Mod\n');

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -7,7 +7,7 @@ import { buildApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
 import { runSeeders } from '../../src/platform/seed.ts';
-import { testDatabase } from './database.ts';
+import { seededCopy, testDatabase } from './database.ts';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -26,14 +26,24 @@ export interface TestAppOptions {
   database?: Database;
 }
 
-/** buildApp over a fresh test database, with a private DATA_DIR and captured logs. */
+const testConfig = (dataDir: string, overrides: Partial<Config> = {}): Config =>
+  loadConfig(
+    { NODE_ENV: 'test', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    { sessionSecret: 'test-secret-test-secret-test-secret', runJobs: false, ...overrides },
+  );
+
+/**
+ * buildApp over a fresh test database, with a private DATA_DIR and captured
+ * logs. `seed: true` starts from the demo content: a copy of the one the
+ * runner seeded (scripts/test.ts), with the files its seeders wrote, or, when
+ * a file runs without the runner (or on a given database), seeded here.
+ */
 export async function testApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sp-test-'));
-  const config = loadConfig(
-    { NODE_ENV: 'test', DATA_DIR: dataDir, LOG_LEVEL: 'info' },
-    { sessionSecret: 'test-secret-test-secret-test-secret', runJobs: false, ...opts.config },
-  );
-  const database = opts.database ?? (await testDatabase());
+  const config = testConfig(dataDir, opts.config);
+  const seeded = opts.seed && !opts.database ? seededCopy() : undefined;
+  if (seeded) cpSync(seeded.dataDir, dataDir, { recursive: true });
+  const database = opts.database ?? (await testDatabase(seeded ? 'seeded' : 'migrated'));
   const logs: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -43,10 +53,7 @@ export async function testApp(opts: TestAppOptions = {}): Promise<TestApp> {
   });
   const app = await buildApp({ config, database, logger: { stream } });
   if (opts.before) await opts.before(app);
-  if (opts.seed) {
-    const p = app.platform;
-    await runSeeders(p.seeders, { db: database.db, database, log: app.log, scale: 'demo' });
-  }
+  if (opts.seed && !seeded) await seed(app, database);
   await app.ready();
   return {
     app,
@@ -59,6 +66,23 @@ export async function testApp(opts: TestAppOptions = {}): Promise<TestApp> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+const seed = (app: FastifyInstance, database: Database) =>
+  runSeeders(app.platform.seeders, { db: database.db, database, log: app.log, scale: 'demo' });
+
+/**
+ * The demo content, through the app's own seeders, into `database`, with the
+ * files they write under `dataDir`/uploads: what the runner copies for every
+ * `testApp({ seed: true })`.
+ */
+export async function seedDemo(database: Database, dataDir: string): Promise<void> {
+  const app = await buildApp({ config: testConfig(dataDir), database, logger: false });
+  try {
+    await seed(app, database);
+  } finally {
+    await app.close();
+  }
 }
 
 /** The cookies a response set, as a Cookie header to send back. */

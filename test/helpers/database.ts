@@ -3,8 +3,13 @@ import { readFileSync } from 'node:fs';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
 
-/** One template per test run, so two runs on one server never drop each other's. */
+/**
+ * The runner's PostgreSQL template databases, one pair per run (named by its
+ * pid), so two runs on one server never drop each other's: migrated, and
+ * migrated with the demo content.
+ */
 export const TEMPLATE_DB = `sp_test_template_${process.pid}`;
+export const SEEDED_DB = `sp_test_seeded_${process.pid}`;
 
 /** The same server as `url`, another database. */
 export function templateUrl(url: string, name = TEMPLATE_DB): string {
@@ -14,16 +19,37 @@ export function templateUrl(url: string, name = TEMPLATE_DB): string {
 }
 
 /**
- * A migrated database of its own for one test file: a PGlite clone of the
- * snapshot the runner made, or on PostgreSQL a new database copied from the
- * runner's template. `close()` removes it.
+ * Where a test database starts: `migrated` (empty tables), or `seeded` (the
+ * demo content as well; only when the runner prepared it, see seededCopy).
  */
-export async function testDatabase(): Promise<Database> {
+export type Start = 'migrated' | 'seeded';
+
+/**
+ * The runner's seeded copy, when it made one: the snapshot or template with
+ * the demo content, and the DATA_DIR its seeders wrote files into (demo
+ * uploads), for each test to start with a copy of.
+ */
+export function seededCopy(): { dataDir: string } | undefined {
+  const dataDir = process.env.TEST_SEEDED_DATA_DIR;
+  const db = process.env.DATABASE_URL
+    ? process.env.TEST_PG_SEEDED
+    : process.env.TEST_DB_SEEDED_SNAPSHOT;
+  return dataDir && db ? { dataDir } : undefined;
+}
+
+/**
+ * A database of its own for one test: a PGlite clone of a snapshot the
+ * runner made, or on PostgreSQL a new database copied from the runner's
+ * template. Without the runner (one file run directly) it migrates a new one.
+ * `close()` removes it.
+ */
+export async function testDatabase(from: Start = 'migrated'): Promise<Database> {
   const url = process.env.DATABASE_URL;
   if (url) {
+    const template = from === 'seeded' ? process.env.TEST_PG_SEEDED : process.env.TEST_PG_TEMPLATE;
+    if (from === 'seeded' && !template) throw new Error('no seeded template (TEST_PG_SEEDED)');
     const name = `sp_test_${process.pid}_${randomBytes(3).toString('hex')}`;
     const admin = await openDatabase({ databaseUrl: url, poolSize: 1 });
-    const template = process.env.TEST_PG_TEMPLATE;
     try {
       await admin.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
     } finally {
@@ -43,7 +69,10 @@ export async function testDatabase(): Promise<Database> {
     };
     return db;
   }
-  const snapshot = process.env.TEST_DB_SNAPSHOT;
+  const snapshot =
+    from === 'seeded' ? process.env.TEST_DB_SEEDED_SNAPSHOT : process.env.TEST_DB_SNAPSHOT;
+  if (from === 'seeded' && !snapshot)
+    throw new Error('no seeded snapshot (TEST_DB_SEEDED_SNAPSHOT)');
   if (snapshot) {
     return openDatabase({ snapshot: new Blob([readFileSync(snapshot)]) });
   }

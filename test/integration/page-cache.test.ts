@@ -4,14 +4,28 @@ import { type TestApp, testApp } from '../helpers/app.ts';
 
 let t: TestApp;
 let renders = 0;
+let failing: 404 | 500 | 0 = 0;
 before(async () => {
   t = await testApp({
+    seed: true,
     before(app) {
       app.get(
         '/__test/cached',
         { config: { access: 'public', pageCache: 60 } },
         async (req, reply) => {
           renders++;
+          return reply.render('error.njk', { title: `render ${renders}`, paragraphs: [] });
+        },
+      );
+      // Cacheable, and fails until `failing` is cleared: an error must never be kept for the URL.
+      app.get(
+        '/__test/cached-flaky',
+        { config: { access: 'public', pageCache: 60 } },
+        async (req, reply) => {
+          renders++;
+          if (failing) {
+            throw Object.assign(new Error('not there yet'), { statusCode: failing });
+          }
           return reply.render('error.njk', { title: `render ${renders}`, paragraphs: [] });
         },
       );
@@ -77,8 +91,48 @@ test('a page that made a CSRF token (a form) is never cached and carries its rea
   assert.match(first.body, /name="_csrf" value="[^"]+"/);
 });
 
-test('an error page from a cacheable route is not kept', async () => {
-  const res = await t.app.inject('/__test/missing-thing');
-  assert.equal(res.statusCode, 404);
-  assert.doesNotMatch(res.body, /__SP_NONCE_PLACEHOLDER__/);
+test('an error page from a cacheable route is not kept: the next visitor gets the page', async () => {
+  for (const status of [404, 500] as const) {
+    renders = 0;
+    failing = status;
+    const url = `/__test/cached-flaky?status=${status}`;
+    const first = await t.app.inject(url);
+    assert.equal(first.statusCode, status);
+    assert.doesNotMatch(first.body, /__SP_NONCE_PLACEHOLDER__/);
+    const again = await t.app.inject(url);
+    assert.equal(again.statusCode, status, 'still an error while the route fails');
+    assert.equal(
+      again.headers['x-page-cache'],
+      undefined,
+      'the error was not served from the cache',
+    );
+    failing = 0;
+    const fixed = await t.app.inject(url);
+    assert.equal(fixed.statusCode, 200);
+    assert.equal(fixed.headers['x-page-cache'], undefined);
+    assert.match(fixed.body, /render 3/);
+    assert.equal(renders, 3, 'the handler ran for every request');
+    const cached = await t.app.inject(url);
+    assert.equal(cached.headers['x-page-cache'], 'hit', 'the good page is kept');
+    assert.match(cached.body, /render 3/);
+  }
+});
+
+test('a real cacheable route (/resources/:slug): its page is kept, its 404 is not', async () => {
+  const [resource] = await t.database.query<{ slug: string }>(
+    `SELECT slug FROM resources WHERE status = 'published' ORDER BY slug LIMIT 1`,
+  );
+  assert.ok(resource, 'a demo resource');
+  await t.app.inject(`/resources/${resource.slug}`);
+  const page = await t.app.inject(`/resources/${resource.slug}`);
+  assert.equal(page.statusCode, 200);
+  assert.equal(page.headers['x-page-cache'], 'hit', 'the route is cacheable');
+  for (let i = 0; i < 2; i++) {
+    const res = await t.app.inject('/resources/no-such-resource');
+    assert.equal(res.statusCode, 404);
+    assert.equal(res.headers['x-page-cache'], undefined, 'the 404 is rendered afresh');
+    assert.doesNotMatch(res.body, /__SP_NONCE_PLACEHOLDER__/);
+    const nonce = nonceOf(res.headers['content-security-policy'] as string);
+    assert.ok(res.body.includes(`nonce="${nonce}"`), 'the 404 carries its own nonce');
+  }
 });
