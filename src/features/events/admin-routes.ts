@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { formatDate, formatTime, londonInstant, londonParts } from '../../platform/dates.ts';
 import { echoValues, errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
 import type { EventRow } from './repository.ts';
-import { EVENT_MODES, EVENT_STATUSES, type EventMode, type EventStatus } from './schema.ts';
+import { EVENT_MODES, EVENT_STATUSES } from './schema.ts';
 import type { EventInput, EventProblem, EventsService } from './service.ts';
 
 /** Editors' pages for events: list, create, edit, name organisers. HTTP only. */
@@ -11,32 +11,6 @@ import type { EventInput, EventProblem, EventsService } from './service.ts';
 const V = 'events/views';
 const idParam = z.object({ id: z.uuid() });
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-const URL_OK = (v: string) => {
-  if (!URL.canParse(v) || v.length > 500) return false;
-  return new URL(v).protocol === 'https:';
-};
-
-/** A date (day, month, year fields) and a time field, in London, as an instant. */
-function readWhen(
-  body: Record<string, unknown>,
-  name: string,
-  required: boolean,
-  problems: EventProblem[],
-): Date | undefined {
-  const [d, m, y] = ['day', 'month', 'year'].map((p) => text(body[`${name}-${p}`]));
-  const time = text(body[`${name}-time`]);
-  if (!d && !m && !y && !time) {
-    if (required) problems.push({ field: name, key: `events.admin.errors.${name}Required` });
-    return undefined;
-  }
-  const t = /^(\d{1,2})[:.](\d{2})$/.exec(time ?? '');
-  const ok = [d, m, y].every((v) => v && /^\d{1,4}$/.test(v)) && t;
-  const when = ok
-    ? londonInstant(Number(y), Number(m), Number(d), Number(t[1]), Number(t[2]))
-    : undefined;
-  if (!when) problems.push({ field: name, key: 'events.admin.errors.when' });
-  return when;
-}
 
 /** "HH:MM | Title | Speakers" and "Name | Role | Bio" lines. */
 function lines(v: unknown): string[][] {
@@ -47,125 +21,177 @@ function lines(v: unknown): string[][] {
     .map((l) => l.split('|').map((c) => c.trim()));
 }
 
-export function readEventForm(body: Record<string, unknown>): {
-  input: EventInput;
-  problems: EventProblem[];
-} {
-  const problems: EventProblem[] = [];
-  const need = (field: string, max: number): string => {
-    const v = text(body[field]) ?? '';
-    if (!v) problems.push({ field, key: `events.admin.errors.${field}Required` });
-    else if (v.length > max)
-      problems.push({ field, key: 'events.admin.errors.tooLong', vars: { max } });
-    return v;
-  };
-  const optional = (field: string, max: number): string | undefined => {
-    const v = text(body[field]);
-    if (v && v.length > max)
-      problems.push({ field, key: 'events.admin.errors.tooLong', vars: { max } });
-    return v;
-  };
-  const whole = (field: string, min: number, max: number, fallback?: number): number => {
-    const v = text(body[field]);
-    if (!v && fallback !== undefined) return fallback;
-    if (!v || !/^\d{1,6}$/.test(v) || Number(v) < min || Number(v) > max) {
-      problems.push({ field, key: `events.admin.errors.${field}`, vars: { min, max } });
-      return fallback ?? min;
-    }
-    return Number(v);
-  };
-  const title = need('title', 200);
-  const slug = optional('slug', 100);
-  const summary = need('summary', 600);
-  const bodyText = typeof body.body === 'string' ? body.body.trim() : '';
-  if (bodyText.length > 20_000)
-    problems.push({ field: 'body', key: 'events.admin.errors.tooLong', vars: { max: 20000 } });
-  const startsAt = readWhen(body, 'starts', true, problems);
-  const endsAt = readWhen(body, 'ends', true, problems);
-  if (startsAt && endsAt && endsAt <= startsAt)
-    problems.push({ field: 'ends', key: 'events.admin.errors.endsBeforeStart' });
-  const modeText = text(body.mode);
-  const mode = (EVENT_MODES as readonly string[]).includes(modeText ?? '')
-    ? (modeText as EventMode)
-    : undefined;
-  if (!mode) problems.push({ field: 'mode', key: 'events.admin.errors.modeRequired' });
-  const venueName = optional('venueName', 200);
-  const venueAddress = optional('venueAddress', 500);
-  if (mode && mode !== 'online' && !venueName)
-    problems.push({ field: 'venueName', key: 'events.admin.errors.venueNameRequired' });
-  const joiningLink = optional('joiningLink', 500);
-  if (mode && mode !== 'in_person' && !joiningLink)
-    problems.push({ field: 'joiningLink', key: 'events.admin.errors.joiningLinkRequired' });
-  else if (joiningLink && !URL_OK(joiningLink))
-    problems.push({ field: 'joiningLink', key: 'events.admin.errors.url' });
-  const audience = optional('audience', 300);
-  const capacity = whole('capacity', 1, 100_000);
-  const maxPerBooking = whole('maxPerBooking', 1, 20, 4);
-  const offerHours = whole('offerHours', 1, 336, 48);
-  const bookingOpensAt = readWhen(body, 'opens', false, problems);
-  const bookingClosesAt = readWhen(body, 'closes', false, problems);
-  if (bookingOpensAt && bookingClosesAt && bookingClosesAt <= bookingOpensAt)
-    problems.push({ field: 'closes', key: 'events.admin.errors.closesBeforeOpens' });
-  const organiserName = need('organiserName', 200);
-  const organiserEmail = need('organiserEmail', 254);
-  if (organiserEmail && !EMAIL.test(organiserEmail))
-    problems.push({ field: 'organiserEmail', key: 'events.admin.errors.email' });
-  const statusText = text(body.status);
-  const status = (EVENT_STATUSES as readonly string[]).includes(statusText ?? '')
-    ? (statusText as EventStatus)
-    : 'draft';
-  const statusMessage = optional('statusMessage', 2000);
-  const recordingUrl = optional('recordingUrl', 500);
-  const slidesUrl = optional('slidesUrl', 500);
-  for (const [field, v] of [
-    ['recordingUrl', recordingUrl],
-    ['slidesUrl', slidesUrl],
-  ] as const)
-    if (v && !URL_OK(v) && !/^\/resources\/[a-z0-9-]+$/.test(v))
-      problems.push({ field, key: 'events.admin.errors.urlOrResource' });
-  const agenda = lines(body.agenda).map(([time = '', title = '', speakers]) => ({
+const E = 'events.admin.errors';
+const TOO_LONG = `${E}.tooLong`;
+/** Whole-number fields: their range (in the message) and the value when left blank. */
+const RANGES = {
+  capacity: { min: 1, max: 100_000, blank: undefined },
+  maxPerBooking: { min: 1, max: 20, blank: 4 },
+  offerHours: { min: 1, max: 336, blank: 48 },
+} as const;
+
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const required = (field: string, max: number) =>
+  z.string(`${E}.${field}Required`).trim().min(1, `${E}.${field}Required`).max(max, TOO_LONG);
+const optional = (max: number) =>
+  z.preprocess(blankToUndefined, z.string().trim().max(max, TOO_LONG).optional());
+const whole = (field: keyof typeof RANGES) => {
+  const { min, max, blank } = RANGES[field];
+  const key = `${E}.${field}`;
+  const n = z
+    .string(key)
+    .trim()
+    .regex(/^\d{1,6}$/, key)
+    .transform(Number)
+    .pipe(z.number().min(min, key).max(max, key));
+  return z.preprocess(blankToUndefined, blank === undefined ? n : n.optional().default(blank));
+};
+const httpsUrl = (v: string) =>
+  URL.canParse(v) && v.length <= 500 && new URL(v).protocol === 'https:';
+const urlOrResource = optional(500).refine(
+  (v) => !v || httpsUrl(v) || /^\/resources\/[a-z0-9-]+$/.test(v),
+  `${E}.urlOrResource`,
+);
+/** A London date (day, month, year) and time, as an instant; all blank is undefined. */
+const when = z
+  .object({ day: z.unknown(), month: z.unknown(), year: z.unknown(), time: z.unknown() })
+  .transform((w, ctx) => {
+    const [d, m, y, time] = [w.day, w.month, w.year, w.time].map(text);
+    if (!d && !m && !y && !time) return undefined;
+    const t = /^(\d{1,2})[:.](\d{2})$/.exec(time ?? '');
+    const ok = [d, m, y].every((v) => v && /^\d{1,4}$/.test(v)) && t;
+    const at = ok
+      ? londonInstant(Number(y), Number(m), Number(d), Number(t[1]), Number(t[2]))
+      : undefined;
+    if (!at) ctx.addIssue({ code: 'custom', message: `${E}.when` });
+    return at;
+  });
+const agendaLines = z.unknown().transform((v, ctx) => {
+  const agenda = lines(v).map(([time = '', title = '', speakers]) => ({
     time,
     title,
     ...(speakers ? { speakers } : {}),
   }));
   if (agenda.some((a) => !a.time || !a.title || a.time.length > 20 || a.title.length > 300))
-    problems.push({ field: 'agenda', key: 'events.admin.errors.agenda' });
-  const speakers = lines(body.speakers).map(([name = '', role, bio]) => ({
+    ctx.addIssue({ code: 'custom', message: `${E}.agenda` });
+  return agenda;
+});
+const speakerLines = z.unknown().transform((v, ctx) => {
+  const speakers = lines(v).map(([name = '', role, bio]) => ({
     name,
     ...(role ? { role } : {}),
     ...(bio ? { bio } : {}),
   }));
   if (speakers.some((s) => !s.name || s.name.length > 200 || (s.bio?.length ?? 0) > 1000))
-    problems.push({ field: 'speakers', key: 'events.admin.errors.speakers' });
+    ctx.addIssue({ code: 'custom', message: `${E}.speakers` });
+  return speakers;
+});
+
+/** The editors' event form, field by field (the rules between fields follow). */
+const eventForm = z.object({
+  title: required('title', 200),
+  slug: optional(100),
+  summary: required('summary', 600),
+  body: z.preprocess(
+    (v) => (typeof v === 'string' ? v : ''),
+    z.string().trim().max(20_000, TOO_LONG),
+  ),
+  starts: when,
+  ends: when,
+  mode: z.enum(EVENT_MODES, `${E}.modeRequired`),
+  venueName: optional(200),
+  venueAddress: optional(500),
+  joiningLink: optional(500),
+  audience: optional(300),
+  capacity: whole('capacity'),
+  maxPerBooking: whole('maxPerBooking'),
+  offerHours: whole('offerHours'),
+  waitlistEnabled: z.unknown().transform((v) => text(v) !== 'no'),
+  opens: when,
+  closes: when,
+  organiserName: required('organiserName', 200),
+  organiserEmail: required('organiserEmail', 254).pipe(z.email(`${E}.email`)),
+  status: z.enum(EVENT_STATUSES).catch('draft'),
+  statusMessage: optional(2000),
+  recordingUrl: urlOrResource,
+  slidesUrl: urlOrResource,
+  agenda: agendaLines,
+  speakers: speakerLines,
+});
+type EventFormField = keyof typeof eventForm.shape;
+const FIELD_ORDER = Object.keys(eventForm.shape);
+
+/**
+ * The rules between fields, checked on the fields that parsed (so every
+ * problem shows at once, not only after the others are put right).
+ */
+function crossFieldProblems(shape: Record<string, unknown>): EventProblem[] {
+  const value = <K extends EventFormField>(k: K) => {
+    const r = eventForm.shape[k].safeParse(shape[k]);
+    return r.success ? (r.data as z.infer<(typeof eventForm.shape)[K]>) : undefined;
+  };
+  const problems: EventProblem[] = [];
+  const problem = (field: string, key: string) => problems.push({ field, key: `${E}.${key}` });
+  const [starts, ends, opens, closes] = (['starts', 'ends', 'opens', 'closes'] as const).map(value);
+  const mode = value('mode');
+  const joiningLink = value('joiningLink');
+  if (!starts && eventForm.shape.starts.safeParse(shape.starts).success)
+    problem('starts', 'startsRequired');
+  if (!ends && eventForm.shape.ends.safeParse(shape.ends).success) problem('ends', 'endsRequired');
+  if (starts && ends && ends <= starts) problem('ends', 'endsBeforeStart');
+  if (mode && mode !== 'online' && !value('venueName')) problem('venueName', 'venueNameRequired');
+  if (mode && mode !== 'in_person' && !joiningLink && !text(shape.joiningLink))
+    problem('joiningLink', 'joiningLinkRequired');
+  else if (joiningLink && !httpsUrl(joiningLink)) problem('joiningLink', 'url');
+  if (opens && closes && closes <= opens) problem('closes', 'closesBeforeOpens');
+  return problems;
+}
+
+/** The flat form fields, with each date's four fields gathered under its name. */
+function formShape(body: Record<string, unknown>): Record<string, unknown> {
+  // Fields a form may leave out (an unticked box, an empty list) are blank, not missing.
+  const out: Record<string, unknown> = { waitlistEnabled: '', agenda: '', speakers: '', ...body };
+  for (const name of ['starts', 'ends', 'opens', 'closes'])
+    out[name] = Object.fromEntries(
+      ['day', 'month', 'year', 'time'].map((p) => [p, body[`${name}-${p}`]]),
+    );
+  return out;
+}
+
+/** Parse the editors' form with zod: the service's input, or the problems to show. */
+export function readEventForm(
+  body: Record<string, unknown>,
+): { ok: true; input: EventInput } | { ok: false; problems: EventProblem[] } {
+  const shape = formShape(body);
+  const parsed = eventForm.safeParse(shape);
+  const cross = crossFieldProblems(shape);
+  if (!parsed.success || cross.length) {
+    const fieldProblems = (parsed.error?.issues ?? []).map((issue): EventProblem => {
+      const field = String(issue.path[0] ?? 'title');
+      const range = RANGES[field as keyof typeof RANGES];
+      const vars: Record<string, number> | undefined =
+        issue.message === TOO_LONG && issue.code === 'too_big'
+          ? { max: Number(issue.maximum) }
+          : range && issue.message === `${E}.${field}`
+            ? { min: range.min, max: range.max }
+            : undefined;
+      return { field, key: issue.message, ...(vars ? { vars } : {}) };
+    });
+    // In the form's order; the first problem of a field is the one shown.
+    const at = (p: EventProblem) => FIELD_ORDER.indexOf(p.field);
+    const problems = [...fieldProblems, ...cross].sort((a, b) => at(a) - at(b));
+    return { ok: false, problems };
+  }
+  const { starts, ends, opens, closes, ...f } = parsed.data!;
   return {
+    ok: true,
     input: {
-      title,
-      slug,
-      summary,
-      body: bodyText,
-      startsAt: startsAt ?? new Date(0),
-      endsAt: endsAt ?? new Date(0),
-      mode: mode ?? 'online',
-      venueName,
-      venueAddress,
-      joiningLink,
-      audience,
-      capacity,
-      maxPerBooking,
-      waitlistEnabled: text(body.waitlistEnabled) !== 'no',
-      offerHours,
-      bookingOpensAt,
-      bookingClosesAt,
-      organiserName,
-      organiserEmail,
-      status,
-      statusMessage,
-      recordingUrl,
-      slidesUrl,
-      agenda,
-      speakers,
+      ...f,
+      startsAt: starts!,
+      endsAt: ends!,
+      bookingOpensAt: opens,
+      bookingClosesAt: closes,
     },
-    problems,
   };
 }
 
@@ -292,10 +318,8 @@ export function eventsAdminRoutes(events: EventsService): FastifyPluginAsync {
     };
     const save = async (req: FastifyRequest, reply: FastifyReply, id: string | undefined) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const { input, problems } = readEventForm(body);
-      const result = problems.length
-        ? { ok: false as const, problems }
-        : await events.saveEvent(req.user, id, input);
+      const form = readEventForm(body);
+      const result = form.ok ? await events.saveEvent(req.user, id, form.input) : form;
       if (!result) return reply.callNotFound();
       if (!result.ok)
         return editPage(req, reply, id, {

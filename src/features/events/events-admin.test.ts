@@ -6,6 +6,7 @@ import { sentMail } from '../../../test/helpers/mail.ts';
 import { signIn, submit } from '../../../test/helpers/session.ts';
 import { enableTwoFactor } from '../../../test/helpers/totp.ts';
 import { DEMO_PASSWORD } from '../accounts/seed.ts';
+import { readEventForm } from './admin-routes.ts';
 
 const base = {
   title: 'Learning set: working with fathers',
@@ -354,4 +355,78 @@ describe('editors create and change events, and name organisers', () => {
     const again = await submit(t.app, url, url, { ...fields, status: 'published' }, editor);
     assert.equal(again.res.statusCode, 303, 'a postponed event can be published again');
   });
+});
+
+test('the editors’ form is parsed with zod: every problem at once, in the form’s order; blanks take their defaults', () => {
+  const blank = readEventForm({ mode: 'hybrid', capacity: '0' });
+  assert.equal(blank.ok, false);
+  if (blank.ok) return;
+  assert.deepEqual(
+    blank.problems.map((p) => p.field),
+    [
+      'title',
+      'summary',
+      'starts',
+      'ends',
+      'venueName',
+      'joiningLink',
+      'capacity',
+      'organiserName',
+      'organiserEmail',
+    ],
+  );
+  assert.deepEqual(blank.problems.find((p) => p.field === 'capacity')!.vars, {
+    min: 1,
+    max: 100000,
+  });
+  const day = {
+    'starts-day': '3',
+    'starts-month': '3',
+    'starts-year': '2031',
+    'starts-time': '10:00',
+  };
+  const good = readEventForm({
+    title: ' Launch ',
+    summary: 'A launch',
+    ...day,
+    'ends-day': '3',
+    'ends-month': '3',
+    'ends-year': '2031',
+    'ends-time': '09:00',
+    mode: 'online',
+    joiningLink: 'https://meet.example.org/x',
+    capacity: '30',
+    organiserName: 'Org',
+    organiserEmail: 'org@example.org',
+  });
+  assert.equal(good.ok, false, 'the end before the start');
+  if (!good.ok)
+    assert.deepEqual(
+      good.problems.map((p) => p.key),
+      ['events.admin.errors.endsBeforeStart'],
+    );
+  const ok = readEventForm({
+    title: ' Launch ',
+    summary: 'A launch',
+    ...day,
+    'ends-day': '3',
+    'ends-month': '3',
+    'ends-year': '2031',
+    'ends-time': '12:00',
+    mode: 'online',
+    joiningLink: 'https://meet.example.org/x',
+    capacity: '30',
+    organiserName: 'Org',
+    organiserEmail: 'org@example.org',
+    agenda: '10:00 | Welcome | Chair',
+  });
+  assert.ok(ok.ok);
+  if (!ok.ok) return;
+  assert.equal(ok.input.title, 'Launch');
+  assert.equal(ok.input.maxPerBooking, 4);
+  assert.equal(ok.input.offerHours, 48);
+  assert.equal(ok.input.waitlistEnabled, true);
+  assert.equal(ok.input.status, 'draft');
+  assert.deepEqual(ok.input.agenda, [{ time: '10:00', title: 'Welcome', speakers: 'Chair' }]);
+  assert.equal(ok.input.bookingOpensAt, undefined);
 });
