@@ -176,7 +176,7 @@ export async function buildApp({
     baseUrl: config.baseUrl,
     people: {
       memberByEmail: (email) => accounts.approvedMemberByEmail(email),
-      displayName: async (id) => (await accounts.user(id))?.displayName,
+      displayName: async (id) => (await accounts.person(id))?.displayName,
       audit: accounts.audit,
     },
   });
@@ -189,7 +189,11 @@ export async function buildApp({
     mailer,
     i18n,
     baseUrl: config.baseUrl,
-    people: { user: (id) => accounts.user(id), audit: accounts.audit },
+    people: {
+      person: (id) => accounts.person(id),
+      contact: (id) => accounts.contact(id),
+      audit: accounts.audit,
+    },
   });
   seeders.push(resourcesSeeder(resourcesRepo, storage));
   accounts.addDataProvider(resources.personalData);
@@ -215,7 +219,7 @@ export async function buildApp({
     i18n,
     baseUrl: config.baseUrl,
     people: {
-      user: (id) => accounts.user(id),
+      user: (id) => accounts.contact(id),
       memberByEmail: (email) => accounts.approvedMemberByEmail(email),
       audit: accounts.audit,
     },
@@ -232,19 +236,25 @@ export async function buildApp({
     baseUrl: config.baseUrl,
     secret: config.sessionSecret,
     log: app.log,
+    people: {
+      contacts: (ids) => accounts.contacts(ids),
+      approvedNamedIn: (text) => accounts.approvedNamedIn(text),
+    },
   });
   const community = createCommunityService({
     events: notifications,
     repo: communityRepo,
     storage,
     people: {
-      user: (id) => accounts.user(id),
+      person: (id) => accounts.person(id),
+      people: (ids) => accounts.people(ids),
       setting: (key) => accounts.setting(key),
       audit: accounts.audit,
     },
   });
   const demoPeople = {
     idByEmail: async (email: string) => (await accounts.approvedMemberByEmail(email))?.id,
+    people: (ids: readonly string[]) => accounts.people(ids),
   };
   seeders.push(
     communitySeeder(communityRepo, demoPeople),
@@ -254,17 +264,25 @@ export async function buildApp({
   const communityAdmin = createCommunityAdmin({
     repo: createCommunityAdminRepository(database.db),
     people: {
-      user: (id) => accounts.user(id),
+      contact: (id) => accounts.contact(id),
       memberByEmail: (email) => accounts.approvedMemberByEmail(email),
       setting: (key) => accounts.setting(key),
       putSetting: (key, value) => accounts.putSetting(key, value),
       audit: accounts.audit,
     },
   });
-  const mentions = createMentions({ repo: createMentionsRepository(database.db), community });
   accounts.addDataProvider(notifications.personalData);
   const membersRepo = createMembersRepository(database.db);
-  const members = createMembersService({ repo: membersRepo });
+  const members = createMembersService({
+    repo: membersRepo,
+    people: { profiles: (ids) => accounts.profiles(ids) },
+  });
+  const mentions = createMentions({
+    repo: createMentionsRepository(database.db),
+    community,
+    people: { searchApproved: (f) => accounts.searchApproved(f) },
+    members: { listedAmong: (ids) => members.listedAmong(ids) },
+  });
   seeders.push(
     membersSeeder(membersRepo, {
       idByEmail: async (email) => (await accounts.approvedMemberByEmail(email))?.id,

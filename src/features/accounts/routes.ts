@@ -359,7 +359,7 @@ export function accountsRoutes(
 
     // Your account
     app.get('/account', { config: signedIn }, async (req, reply) => {
-      const user = (await accounts.user(req.user!.id))!;
+      const user = (await accounts.account(req.user!.id))!;
       return reply.render(`${V}/account.njk`, {
         title: req.t('accounts.account.title'),
         account: user,
@@ -369,7 +369,7 @@ export function accountsRoutes(
       });
     });
     app.get('/account/profile', { config: signedIn }, async (req, reply) => {
-      const user = (await accounts.user(req.user!.id))!;
+      const user = (await accounts.account(req.user!.id))!;
       return reply.render(`${V}/profile.njk`, {
         title: req.t('accounts.profile.title'),
         values: { ...user },
@@ -412,7 +412,7 @@ export function accountsRoutes(
         if (!form.ok) return render(form.errors);
         if (!(await accounts.checkPassword(req.user!.id, form.data.current)))
           return render(fieldError('current', `${E}.currentWrong`, req.t));
-        const user = (await accounts.user(req.user!.id))!;
+        const user = (await accounts.account(req.user!.id))!;
         const pwErr = passwordErrors(req, form.data.password, {
           email: user.email ?? '',
           displayName: user.displayName,
@@ -466,7 +466,7 @@ export function accountsRoutes(
 
     // Two-factor
     app.get('/account/two-factor', { config: signedIn }, async (req, reply) => {
-      const user = (await accounts.user(req.user!.id))!;
+      const user = (await accounts.account(req.user!.id))!;
       return reply.render(`${V}/two-factor.njk`, {
         title: req.t('accounts.twoFactor.title'),
         enabled: Boolean(user.totpEnabledAt),

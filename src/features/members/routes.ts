@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { parseForm } from '../../platform/forms.ts';
 import { pageLinks } from '../../platform/pagination.ts';
-import { MEMBER_KINDS } from '../accounts/schema.ts';
+import { MEMBER_KINDS } from '../accounts/service.ts';
 import type { MembersService } from './service.ts';
 
 /** HTTP only: the member directory and one's own listing. */

@@ -72,10 +72,12 @@ export interface ResourcesDeps {
   mailer: Mailer;
   i18n: I18n;
   baseUrl: string;
+  /** The accounts service: names to show, and whom to write to (their address and language). */
   people: {
-    user(
+    person(id: string): Promise<{ displayName: string } | undefined>;
+    contact(
       id: string,
-    ): Promise<{ email: string | null; locale: string; displayName: string } | undefined>;
+    ): Promise<{ email: string; locale: string; displayName: string } | undefined>;
     audit: AuditLog;
   };
 }
@@ -322,8 +324,8 @@ export function createResourcesService(deps: ResourcesDeps) {
 
   async function tell(userId: string | null, key: string, vars: Record<string, string>) {
     if (!userId) return;
-    const user = await people.user(userId);
-    if (!user?.email) return;
+    const user = await people.contact(userId);
+    if (!user) return;
     const t = i18n.translator((user.locale === 'cy' ? 'cy' : 'en') as Locale);
     await mailer.send({
       to: user.email,
@@ -406,7 +408,9 @@ export function createResourcesService(deps: ResourcesDeps) {
       const resource = await repo.byId(id);
       if (!resource) return undefined;
       const files = await repo.files(id);
-      const submitter = resource.submittedBy ? await people.user(resource.submittedBy) : undefined;
+      const submitter = resource.submittedBy
+        ? await people.person(resource.submittedBy)
+        : undefined;
       return { resource, files, submitter: submitter?.displayName };
     },
     async publish(actor: CurrentUser | undefined, id: string): Promise<ResourceRow | undefined> {
