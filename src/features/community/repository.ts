@@ -185,6 +185,9 @@ export function createCommunityRepository(db: Db) {
       .limit(sql.placeholder('limit'))
       .offset(sql.placeholder('offset'))
       .as('page');
+    // Named with its table: selecting from one table alone, Drizzle would leave a column
+    // bare, and a bare "id" inside the sub-queries below would be their own table's id.
+    const pageId = sql`${sql.identifier('page')}.${sql.identifier('id')}`;
     return db
       .select({
         id: cut.id,
@@ -199,13 +202,13 @@ export function createCommunityRepository(db: Db) {
         /** The writer, to name (never for an anonymous post: the service drops it). */
         authorId: cut.authorId,
         mine: sql<boolean>`coalesce(${cut.authorId} = ${viewer}, false)`,
-        liked: sql<boolean>`EXISTS (SELECT 1 FROM post_likes l WHERE l.post_id = ${cut.id} AND l.user_id = ${viewer})`,
-        revisions: sql<number>`(SELECT count(*)::int FROM post_revisions r WHERE r.post_id = ${cut.id})`,
+        liked: sql<boolean>`EXISTS (SELECT 1 FROM post_likes l WHERE l.post_id = ${pageId} AND l.user_id = ${viewer})`,
+        revisions: sql<number>`(SELECT count(*)::int FROM post_revisions r WHERE r.post_id = ${pageId})`,
         attachments: sql<PageAttachment[]>`(
           SELECT coalesce(json_agg(json_build_object(
             'id', a.id, 'filename', a.filename, 'mime', a.mime, 'size', a.size, 'alt', a.alt)
             ORDER BY a.created_at, a.id), '[]'::json)
-          FROM post_attachments a WHERE a.post_id = ${cut.id})`,
+          FROM post_attachments a WHERE a.post_id = ${pageId})`,
       })
       .from(cut)
       .orderBy(asc(cut.number))
