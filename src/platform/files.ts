@@ -1,11 +1,17 @@
 import { open } from 'node:fs/promises';
+import { create as contentDisposition } from 'content-disposition';
 import { fileTypeFromFile } from 'file-type';
 
 /**
- * What may be uploaded to the repository, decided from the bytes, never the
- * name: file-type reads the signature; WebVTT (plain text) is recognised by
- * its required first line. The name's extension must agree with the bytes.
+ * Uploaded files and sending them back, for every feature that takes files:
+ * what a file is, decided from its bytes, never its name (file-type reads the
+ * signature; WebVTT, plain text, is recognised by its required first line),
+ * and the name's extension must agree; names made safe; sizes for people;
+ * and the headers that keep a served file from ever acting as a page of ours.
+ * Each feature passes its own list of allowed types.
  */
+
+/** A kind of file a feature accepts. */
 export interface AllowedType {
   ext: string;
   mime: string;
@@ -19,42 +25,6 @@ export interface AllowedType {
 }
 
 const MB = 1024 * 1024;
-export const ALLOWED: AllowedType[] = [
-  { ext: 'pdf', mime: 'application/pdf', label: 'PDF', maxBytes: 25 * MB, inline: true },
-  {
-    ext: 'pptx',
-    mime: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-    label: 'PowerPoint',
-    maxBytes: 50 * MB,
-    inline: false,
-  },
-  {
-    ext: 'docx',
-    mime: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-    label: 'Word',
-    maxBytes: 25 * MB,
-    inline: false,
-  },
-  {
-    ext: 'odp',
-    mime: 'application/vnd.oasis.opendocument.presentation',
-    label: 'OpenDocument presentation',
-    maxBytes: 50 * MB,
-    inline: false,
-  },
-  {
-    ext: 'odt',
-    mime: 'application/vnd.oasis.opendocument.text',
-    label: 'OpenDocument text',
-    maxBytes: 25 * MB,
-    inline: false,
-  },
-  { ext: 'mp4', mime: 'video/mp4', label: 'MP4', maxBytes: 300 * MB, inline: true },
-  { ext: 'mp3', mime: 'audio/mpeg', label: 'MP3', maxBytes: 100 * MB, inline: true },
-  { ext: 'vtt', mime: 'text/vtt', label: 'WebVTT', maxBytes: 1 * MB, inline: true },
-];
-/** The largest upload of any kind: the multipart parser's own limit. */
-export const MAX_UPLOAD_BYTES = Math.max(...ALLOWED.map((a) => a.maxBytes));
 
 export type CheckResult =
   | { ok: true; type: AllowedType }
@@ -86,16 +56,15 @@ async function isWebVtt(path: string): Promise<boolean> {
 }
 
 /**
- * Check an uploaded file on disk against the allowed types (the repository's
- * by default; another feature passes its own list). A file cut short at the
- * parser's limit is too large for the largest allowed kind.
+ * Check an uploaded file on disk against the caller's allowed types. A file
+ * cut short at the parser's limit is too large for the largest allowed kind.
  */
 export async function checkUpload(
   path: string,
   filename: string,
   size: number,
   truncated: boolean,
-  allowed: readonly AllowedType[] = ALLOWED,
+  allowed: readonly AllowedType[],
 ): Promise<CheckResult> {
   const largest = Math.max(...allowed.map((a) => a.maxBytes));
   if (truncated) return { ok: false, reason: 'tooLarge', max: largest };
@@ -127,4 +96,28 @@ export function cleanFilename(name: string): string {
 export function humanSize(bytes: number): string {
   if (bytes >= MB) return `${(bytes / MB).toFixed(1)} MB`;
   return `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
+
+/**
+ * The headers that send a stored file back: its type (never sniffed), its
+ * name, shown in the browser (`inline`) or downloaded. A file is never a page
+ * of ours: no scripts, no frames; a PDF keeps a no-scripts policy without
+ * `sandbox`, as browsers' PDF viewers refuse to run sandboxed.
+ */
+export function fileHeaders(file: {
+  filename: string;
+  mime: string;
+  inline: boolean;
+}): Record<string, string> {
+  return {
+    'content-type': file.mime === 'text/vtt' ? 'text/vtt; charset=utf-8' : file.mime,
+    'content-disposition': contentDisposition(file.filename, {
+      type: file.inline ? 'inline' : 'attachment',
+    }),
+    'x-content-type-options': 'nosniff',
+    'content-security-policy':
+      file.mime === 'application/pdf'
+        ? "default-src 'none'; frame-ancestors 'none'"
+        : "default-src 'none'; sandbox",
+  };
 }

@@ -1,4 +1,3 @@
-import { create as contentDisposition } from 'content-disposition';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { formatDate } from '../../platform/dates.ts';
@@ -6,7 +5,7 @@ import { echoValues, errorsFrom, type FormErrors, parseForm } from '../../platfo
 import { pageLinks } from '../../platform/pagination.ts';
 import type { Storage } from '../../platform/storage.ts';
 import { registerUploads } from '../../platform/uploads.ts';
-import { humanSize } from '../resources/files.ts';
+import { fileHeaders, humanSize } from '../../platform/files.ts';
 import {
   ATTACHMENT_FIELD,
   type AttachmentProblem,
@@ -548,22 +547,11 @@ export function communityRoutes(
         if (!stat) return reply.callNotFound();
         const etag = `"${file.id}-${stat.size}"`;
         reply
-          .header('content-type', file.mime)
-          .header('content-disposition', contentDisposition(file.filename, { type: 'inline' }))
-          .header('x-content-type-options', 'nosniff')
+          .headers(fileHeaders({ filename: file.filename, mime: file.mime, inline: true }))
           .header('cache-control', 'private, no-cache')
           .header('etag', etag)
           .header('x-robots-tag', 'noindex, nofollow')
-          .header('cross-origin-resource-policy', 'same-origin')
-          // Images are sandboxed; a PDF keeps a no-scripts policy without
-          // `sandbox`, as browsers' PDF viewers refuse to run sandboxed (as for
-          // the resources' files).
-          .header(
-            'content-security-policy',
-            file.mime === 'application/pdf'
-              ? "default-src 'none'; frame-ancestors 'none'"
-              : "default-src 'none'; sandbox",
-          );
+          .header('cross-origin-resource-policy', 'same-origin');
         if (req.headers['if-none-match'] === etag) return reply.code(304).send();
         return reply.header('content-length', stat.size).send(opts.storage.read(file.storageKey));
       }),

@@ -1,4 +1,3 @@
-import { create as contentDisposition } from 'content-disposition';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import rangeParser from 'range-parser';
 import { z } from 'zod';
@@ -8,7 +7,8 @@ import { echoValues, errorsFrom, type FormErrors, text } from '../../platform/fo
 import type { Locale } from '../../platform/i18n/index.ts';
 import type { Storage } from '../../platform/storage.ts';
 import { registerUploads } from '../../platform/uploads.ts';
-import { ALLOWED, humanSize, MAX_UPLOAD_BYTES } from './files.ts';
+import { fileHeaders, humanSize } from '../../platform/files.ts';
+import { ALLOWED, MAX_UPLOAD_BYTES } from './files.ts';
 import type {
   ResourceFileRow,
   ResourceRow,
@@ -605,14 +605,7 @@ export function resourcesRoutes(
         const inline = ALLOWED.find((a) => a.mime === file.contentType)?.inline ?? false;
         const etag = `"${file.id}-${stat.size}"`;
         reply
-          .header(
-            'content-type',
-            file.contentType === 'text/vtt' ? 'text/vtt; charset=utf-8' : file.contentType,
-          )
-          .header(
-            'content-disposition',
-            contentDisposition(file.filename, { type: inline ? 'inline' : 'attachment' }),
-          )
+          .headers(fileHeaders({ filename: file.filename, mime: file.contentType, inline }))
           .header('accept-ranges', 'bytes')
           .header('etag', etag)
           .header('last-modified', stat.modified.toUTCString())
@@ -621,14 +614,6 @@ export function resourcesRoutes(
             resource.status === 'published' || resource.status === 'archived'
               ? 'public, max-age=86400'
               : 'private, no-store',
-          )
-          // A file is never a page of ours: no scripts, no frames (a PDF keeps
-          // the site's policy, as browsers' PDF viewers do not work sandboxed).
-          .header(
-            'content-security-policy',
-            file.contentType === 'application/pdf'
-              ? "default-src 'none'; frame-ancestors 'none'"
-              : "default-src 'none'; sandbox",
           );
         if (req.headers['if-none-match'] === etag) return reply.code(304).send();
         const header = req.headers.range;

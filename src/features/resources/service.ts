@@ -7,7 +7,8 @@ import { plainText, renderMarkdown } from '../../platform/rich-text.ts';
 import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
 import type { Storage } from '../../platform/storage.ts';
 import type { PersonalDataProvider } from '../accounts/service.ts';
-import { checkUpload, cleanFilename } from './files.ts';
+import { checkUpload, cleanFilename } from '../../platform/files.ts';
+import { ALLOWED } from './files.ts';
 import {
   FACETS,
   type FacetCounts,
@@ -225,7 +226,7 @@ export function createResourcesService(deps: ResourcesDeps) {
     const problems: Problem[] = [];
     const checked: { u: Upload; mime: string; ext: string }[] = [];
     for (const u of uploads) {
-      const r = await checkUpload(u.tmpPath, u.filename, u.size, u.truncated);
+      const r = await checkUpload(u.tmpPath, u.filename, u.size, u.truncated, ALLOWED);
       if (!r.ok) {
         problems.push({
           field: u.field,
