@@ -58,7 +58,19 @@ import { createServicesService, type ServicesService } from './features/services
 import { createAccountsRepository } from './features/accounts/repository.ts';
 import { accountsSeeder } from './features/accounts/seed.ts';
 import { type AccountsService, createAccountsService } from './features/accounts/service.ts';
+import {
+  accountsNavigation,
+  SIGN_IN_PATH,
+  TWO_FACTOR_SETUP_PATH,
+} from './features/accounts/navigation.ts';
+import { adminNavigation } from './features/admin/navigation.ts';
+import { communityNavigation } from './features/community/navigation.ts';
+import { eventsNavigation } from './features/events/navigation.ts';
+import { pagesNavigation } from './features/pages/navigation.ts';
+import { resourcesNavigation } from './features/resources/navigation.ts';
+import { servicesNavigation } from './features/services/navigation.ts';
 import { authPlugin, SESSION_COOKIE } from './platform/auth.ts';
+import { createNavigation, type Navigation } from './platform/navigation.ts';
 import { csrfPlugin } from './platform/csrf.ts';
 import { errorsPlugin } from './platform/errors.ts';
 import { healthPlugin } from './platform/health.ts';
@@ -96,6 +108,7 @@ export interface Platform {
   i18n: I18n;
   routes: RouteTable;
   seeders: Seeder[];
+  navigation: Navigation;
 }
 
 /** The features' services, for the CLI and tests (routes get theirs passed in). */
@@ -156,6 +169,17 @@ export async function buildApp({
   const i18n = createI18n(loadLocaleDirs(discoverLocaleDirs(SRC_DIR)));
   const routes: RouteTable = { routes: [] };
   const seeders: Seeder[] = [];
+  // The header's and footer's links: each feature's own, so they lead only to pages that exist.
+  const navigation = createNavigation();
+  navigation.add(
+    ...servicesNavigation,
+    ...resourcesNavigation,
+    ...communityNavigation,
+    ...eventsNavigation,
+    ...adminNavigation,
+    ...accountsNavigation,
+    ...pagesNavigation,
+  );
   // Feature services.
   const accounts = createAccountsService({
     repo: createAccountsRepository(database.db),
@@ -291,7 +315,17 @@ export async function buildApp({
   accounts.addDataProvider(members.personalData);
   seeders.push(servicesSeeder(servicesRepo, services));
 
-  app.decorate('platform', { config, database, jobs, mailer, storage, i18n, routes, seeders });
+  app.decorate('platform', {
+    config,
+    database,
+    jobs,
+    mailer,
+    storage,
+    i18n,
+    routes,
+    seeders,
+    navigation,
+  });
   app.decorate('services', {
     accounts,
     events,
@@ -314,6 +348,7 @@ export async function buildApp({
       extraPaths: config.env === 'test' ? [join(ROOT_DIR, 'test', 'fixtures', 'views')] : [],
     }),
     assets: loadAssetManifest(PUBLIC_DIR),
+    navigation,
   });
   await app.register(csrfPlugin, { secret: config.sessionSecret, secure: config.production });
   await app.register(i18nPlugin, { i18n, secure: config.production });
@@ -321,12 +356,16 @@ export async function buildApp({
   await app.register(pageCachePlugin, { bypass: (req) => Boolean(req.cookies[SESSION_COOKIE]) });
   await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
   await app.register(errorsPlugin);
-  await app.register(authPlugin, { loadSession: (token) => accounts.loadSession(token) });
+  await app.register(authPlugin, {
+    loadSession: (token) => accounts.loadSession(token),
+    signInPath: SIGN_IN_PATH,
+    twoFactorSetupPath: TWO_FACTOR_SETUP_PATH,
+  });
   await app.register(staticPlugin, { publicDir: PUBLIC_DIR, rootDir: ROOT_DIR });
   await app.register(healthPlugin, { ping: () => database.ping() });
 
   // Features.
-  await app.register(homeRoutes());
+  await app.register(homeRoutes(navigation));
   await app.register(accountsRoutes(accounts, { secure: config.production }));
   await app.register(adminRoutes(accounts, { outbox: mailer.outbox }));
   await app.register(eventsRoutes(events, { baseUrl: config.baseUrl }));

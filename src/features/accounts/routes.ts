@@ -1,9 +1,13 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { SESSION_COOKIE, safeNext, SIGN_IN_PATH } from '../../platform/auth.ts';
+import { SESSION_COOKIE, safeNext as safePath } from '../../platform/auth.ts';
+import { SIGN_IN_PATH } from './navigation.ts';
 import { fieldError, type FormErrors, parseForm } from '../../platform/forms.ts';
 import { MEMBER_KINDS } from './schema.ts';
 import { type AccountsService, passwordProblem, SESSION_ABSOLUTE_SECONDS } from './service.ts';
+
+/** A local path to come back to; anything else becomes the account page. */
+const safeNext = (next: unknown) => safePath(next, '/account');
 
 /** HTTP only: parse with zod, call the accounts service, render. */
 

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
-import { NOTIFICATIONS_PATH } from '../../platform/auth.ts';
+import { NOTIFICATIONS_PATH } from './navigation.ts';
 import { formatDate } from '../../platform/dates.ts';
 import { type FormErrors, parseForm } from '../../platform/forms.ts';
 import type { CommunityNotifications } from './notifications.ts';
