@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import rangeParser from 'range-parser';
 import { z } from 'zod';
 import { formatDate } from '../../platform/dates.ts';
+import { userOf } from '../../platform/auth.ts';
 import { atomFeed } from '../../platform/feeds.ts';
 import { echoValues, errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
 import type { Locale } from '../../platform/i18n/index.ts';
@@ -545,7 +546,7 @@ export function resourcesRoutes(
       return reply.redirect('/resources/submit/done', 303);
     });
     app.get('/resources/submit/done', { config: { access: 'member' } }, async (req, reply) => {
-      const mine = await resources.mySubmissions(req.user!);
+      const mine = await resources.mySubmissions(userOf(req));
       return reply.render(`${V}/submitted.njk`, {
         title: req.t('resources.submitted.title'),
         noindex: true,
