@@ -58,7 +58,19 @@ import { createServicesService, type ServicesService } from './features/services
 import { createAccountsRepository } from './features/accounts/repository.ts';
 import { accountsSeeder } from './features/accounts/seed.ts';
 import { type AccountsService, createAccountsService } from './features/accounts/service.ts';
+import {
+  accountsNavigation,
+  SIGN_IN_PATH,
+  TWO_FACTOR_SETUP_PATH,
+} from './features/accounts/navigation.ts';
+import { adminNavigation } from './features/admin/navigation.ts';
+import { communityNavigation } from './features/community/navigation.ts';
+import { eventsNavigation } from './features/events/navigation.ts';
+import { pagesNavigation } from './features/pages/navigation.ts';
+import { resourcesNavigation } from './features/resources/navigation.ts';
+import { servicesNavigation } from './features/services/navigation.ts';
 import { authPlugin, SESSION_COOKIE } from './platform/auth.ts';
+import { createNavigation, type Navigation } from './platform/navigation.ts';
 import { csrfPlugin } from './platform/csrf.ts';
 import { errorsPlugin } from './platform/errors.ts';
 import { healthPlugin } from './platform/health.ts';
@@ -96,6 +108,7 @@ export interface Platform {
   i18n: I18n;
   routes: RouteTable;
   seeders: Seeder[];
+  navigation: Navigation;
 }
 
 /** The features' services, for the CLI and tests (routes get theirs passed in). */
@@ -156,6 +169,17 @@ export async function buildApp({
   const i18n = createI18n(loadLocaleDirs(discoverLocaleDirs(SRC_DIR)));
   const routes: RouteTable = { routes: [] };
   const seeders: Seeder[] = [];
+  // The header's and footer's links: each feature's own, so they lead only to pages that exist.
+  const navigation = createNavigation();
+  navigation.add(
+    ...servicesNavigation,
+    ...resourcesNavigation,
+    ...communityNavigation,
+    ...eventsNavigation,
+    ...adminNavigation,
+    ...accountsNavigation,
+    ...pagesNavigation,
+  );
   // Feature services.
   // A service's unit of work: one transaction for a change and the jobs (emails) it causes.
   const transaction: Database['transaction'] = (work) => database.transaction(work);
@@ -180,7 +204,7 @@ export async function buildApp({
     baseUrl: config.baseUrl,
     people: {
       memberByEmail: (email) => accounts.approvedMemberByEmail(email),
-      displayName: async (id) => (await accounts.user(id))?.displayName,
+      displayName: async (id) => (await accounts.person(id))?.displayName,
       audit: accounts.audit,
     },
   });
@@ -194,7 +218,11 @@ export async function buildApp({
     mailer,
     i18n,
     baseUrl: config.baseUrl,
-    people: { user: (id) => accounts.user(id), audit: accounts.audit },
+    people: {
+      person: (id) => accounts.person(id),
+      contact: (id) => accounts.contact(id),
+      audit: accounts.audit,
+    },
   });
   seeders.push(resourcesSeeder(resourcesRepo, storage));
   accounts.addDataProvider(resources.personalData);
@@ -221,7 +249,7 @@ export async function buildApp({
     i18n,
     baseUrl: config.baseUrl,
     people: {
-      user: (id) => accounts.user(id),
+      user: (id) => accounts.contact(id),
       memberByEmail: (email) => accounts.approvedMemberByEmail(email),
       audit: accounts.audit,
     },
@@ -239,19 +267,25 @@ export async function buildApp({
     baseUrl: config.baseUrl,
     secret: config.sessionSecret,
     log: app.log,
+    people: {
+      contacts: (ids) => accounts.contacts(ids),
+      approvedNamedIn: (text) => accounts.approvedNamedIn(text),
+    },
   });
   const community = createCommunityService({
     events: notifications,
     repo: communityRepo,
     storage,
     people: {
-      user: (id) => accounts.user(id),
+      person: (id) => accounts.person(id),
+      people: (ids) => accounts.people(ids),
       setting: (key) => accounts.setting(key),
       audit: accounts.audit,
     },
   });
   const demoPeople = {
     idByEmail: async (email: string) => (await accounts.approvedMemberByEmail(email))?.id,
+    people: (ids: readonly string[]) => accounts.people(ids),
   };
   seeders.push(
     communitySeeder(communityRepo, demoPeople),
@@ -261,17 +295,25 @@ export async function buildApp({
   const communityAdmin = createCommunityAdmin({
     repo: createCommunityAdminRepository(database.db),
     people: {
-      user: (id) => accounts.user(id),
+      contact: (id) => accounts.contact(id),
       memberByEmail: (email) => accounts.approvedMemberByEmail(email),
       setting: (key) => accounts.setting(key),
       putSetting: (key, value) => accounts.putSetting(key, value),
       audit: accounts.audit,
     },
   });
-  const mentions = createMentions({ repo: createMentionsRepository(database.db), community });
   accounts.addDataProvider(notifications.personalData);
   const membersRepo = createMembersRepository(database.db);
-  const members = createMembersService({ repo: membersRepo });
+  const members = createMembersService({
+    repo: membersRepo,
+    people: { profiles: (ids) => accounts.profiles(ids) },
+  });
+  const mentions = createMentions({
+    repo: createMentionsRepository(database.db),
+    community,
+    people: { searchApproved: (f) => accounts.searchApproved(f) },
+    members: { listedAmong: (ids) => members.listedAmong(ids) },
+  });
   seeders.push(
     membersSeeder(membersRepo, {
       idByEmail: async (email) => (await accounts.approvedMemberByEmail(email))?.id,
@@ -280,7 +322,17 @@ export async function buildApp({
   accounts.addDataProvider(members.personalData);
   seeders.push(servicesSeeder(servicesRepo, services));
 
-  app.decorate('platform', { config, database, jobs, mailer, storage, i18n, routes, seeders });
+  app.decorate('platform', {
+    config,
+    database,
+    jobs,
+    mailer,
+    storage,
+    i18n,
+    routes,
+    seeders,
+    navigation,
+  });
   app.decorate('services', {
     accounts,
     events,
@@ -303,6 +355,7 @@ export async function buildApp({
       extraPaths: config.env === 'test' ? [join(ROOT_DIR, 'test', 'fixtures', 'views')] : [],
     }),
     assets: loadAssetManifest(PUBLIC_DIR),
+    navigation,
   });
   await app.register(csrfPlugin, { secret: config.sessionSecret, secure: config.production });
   await app.register(i18nPlugin, { i18n, secure: config.production });
@@ -310,12 +363,16 @@ export async function buildApp({
   await app.register(pageCachePlugin, { bypass: (req) => Boolean(req.cookies[SESSION_COOKIE]) });
   await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
   await app.register(errorsPlugin);
-  await app.register(authPlugin, { loadSession: (token) => accounts.loadSession(token) });
+  await app.register(authPlugin, {
+    loadSession: (token) => accounts.loadSession(token),
+    signInPath: SIGN_IN_PATH,
+    twoFactorSetupPath: TWO_FACTOR_SETUP_PATH,
+  });
   await app.register(staticPlugin, { publicDir: PUBLIC_DIR, rootDir: ROOT_DIR });
   await app.register(healthPlugin, { ping: () => database.ping() });
 
   // Features.
-  await app.register(homeRoutes());
+  await app.register(homeRoutes(navigation));
   await app.register(accountsRoutes(accounts, { secure: config.production }));
   await app.register(adminRoutes(accounts, { outbox: mailer.outbox }));
   await app.register(eventsRoutes(events, { baseUrl: config.baseUrl }));

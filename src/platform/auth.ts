@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { sendErrorPage } from './errors.ts';
 import type { Access } from './routes.ts';
@@ -48,6 +48,16 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The signed-in person, on a route whose `access` needs one (any level but
+ * `public`): the auth hook has refused everyone else before the handler
+ * runs, so this never throws there. Typed, so handlers need no `req.user!`.
+ */
+export function userOf(req: FastifyRequest): CurrentUser {
+  if (!req.user) throw new AccessDenied('Signed in only');
+  return req.user;
+}
+
 export function isStaff(user: CurrentUser | undefined): boolean {
   return Boolean(user && (STAFF_ROLES as readonly string[]).includes(user.role));
 }
@@ -75,24 +85,17 @@ export function accessAllows(access: Access, user: CurrentUser | undefined): boo
 /** Levels that need two-factor sign-in to be set up first. */
 const NEEDS_2FA: ReadonlySet<Access> = new Set(['staff', 'moderator', 'editor', 'admin']);
 
-export const TWO_FACTOR_SETUP_PATH = '/account/two-factor/setup';
-export const SIGN_IN_PATH = '/account/sign-in';
-export const NOTIFICATIONS_PATH = '/community/notifications';
-
-/** A local path to come back to; anything else becomes the account page. */
-export function safeNext(next: unknown, fallback = '/account'): string {
+/** A local path to come back to; anything else becomes `fallback`. */
+export function safeNext(next: unknown, fallback: string): string {
   return typeof next === 'string' && /^\/(?!\/)[^\\\s]*$/.test(next) ? next : fallback;
 }
 
 export interface AuthOptions {
   loadSession(token: string): Promise<SessionInfo | undefined>;
-}
-
-function deny(req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (!req.user && req.method === 'GET') {
-    return reply.redirect(`${SIGN_IN_PATH}?next=${encodeURIComponent(req.url)}`, 303);
-  }
-  return sendErrorPage(req, reply, 'forbidden', req.user ? 403 : 401);
+  /** Where a visitor is sent to sign in (`?next=` the page they asked for). */
+  signInPath: string;
+  /** Where staff are sent to set up two-step sign-in first. */
+  twoFactorSetupPath: string;
 }
 
 export const authPlugin = fp<AuthOptions>(
@@ -107,31 +110,19 @@ export const authPlugin = fp<AuthOptions>(
         if (session?.stage === 'full') req.user = session.user;
       }
       const access = req.routeOptions.config?.access ?? 'public';
-      if (!accessAllows(access, req.user)) return deny(req, reply);
-      if (NEEDS_2FA.has(access) && !req.user!.totpEnabled) {
-        return reply.redirect(`${TWO_FACTOR_SETUP_PATH}?next=${encodeURIComponent(req.url)}`, 303);
+      if (!accessAllows(access, req.user)) {
+        if (!req.user && req.method === 'GET')
+          return reply.redirect(`${opts.signInPath}?next=${encodeURIComponent(req.url)}`, 303);
+        return sendErrorPage(req, reply, 'forbidden', req.user ? 403 : 401);
+      }
+      if (NEEDS_2FA.has(access) && !req.user?.totpEnabled) {
+        return reply.redirect(
+          `${opts.twoFactorSetupPath}?next=${encodeURIComponent(req.url)}`,
+          303,
+        );
       }
     });
-    app.addViewContext((req) => ({
-      user: req.user,
-      accountNavigation: req.user
-        ? [
-            ...(isStaff(req.user) ? [{ href: '/admin', key: 'common.nav.admin' }] : []),
-            // Approved members have community notifications (the count: navCounts).
-            ...(req.user.approved || isStaff(req.user)
-              ? [
-                  {
-                    href: NOTIFICATIONS_PATH,
-                    key: 'common.nav.notifications',
-                    count: req.navCounts?.[NOTIFICATIONS_PATH],
-                  },
-                ]
-              : []),
-            { href: '/account', key: 'common.nav.account' },
-            { href: '/account/sign-out', key: 'common.nav.signOut' },
-          ]
-        : [{ href: SIGN_IN_PATH, key: 'common.nav.signIn' }],
-    }));
+    app.addViewContext((req) => ({ user: req.user }));
   },
   { name: 'auth', dependencies: ['views'] },
 );

@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
  * memory. Only the named file fields are kept; any other file is read and
  * dropped. The temporary files are always removed when the response is sent.
  * What is allowed in a file (its type, its size) is for the caller to check,
- * from the bytes: see `features/resources/files.ts` `checkUpload`.
+ * from the bytes: see `files.ts` `checkUpload`.
  */
 
 /** A file a request carried, on disk until the response is sent. */

@@ -1,21 +1,25 @@
 import {
   and,
+  asc,
   count,
   desc,
   eq,
   gt,
   gte,
   ilike,
+  inArray,
   isNotNull,
   isNull,
   lt,
   lte,
+  ne,
   or,
   type SQL,
   sql,
 } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.ts';
 import { siteSettings } from '../../platform/meta-schema.ts';
+import { approvedSql } from './approval.ts';
 import {
   accountTokens,
   auditLog,
@@ -56,14 +60,35 @@ export interface AuditFilter {
   offset: number;
 }
 
-/** A token that matches, is for this purpose, unused and unexpired. */
-const usableToken = (hash: string, purpose: TokenPurpose) =>
+/** A token that matches, is for this purpose, unused and unexpired at `now`. */
+const usableToken = (hash: string, purpose: TokenPurpose, now: Date) =>
   and(
     eq(accountTokens.tokenHash, hash),
     eq(accountTokens.purpose, purpose),
     isNull(accountTokens.usedAt),
-    gt(accountTokens.expiresAt, new Date()),
+    gt(accountTokens.expiresAt, now),
   );
+
+/** What other features may read of an account: never an email, a hash or a secret. */
+const personColumns = {
+  id: users.id,
+  displayName: users.displayName,
+  kind: users.kind,
+  role: users.role,
+  status: users.status,
+  approvedAt: users.approvedAt,
+};
+export type PersonRow = {
+  id: string;
+  displayName: string;
+  kind: (typeof users.$inferSelect)['kind'];
+  role: Role;
+  status: UserStatus;
+  approvedAt: Date | null;
+};
+
+/** `text` made safe inside a LIKE pattern (backslash is Postgres's default escape). */
+const likeSafe = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The repository over `db`, and `in(tx)`: the same queries inside a service's unit of work. */
 export function createAccountsRepository(db: Db) {
@@ -86,6 +111,88 @@ function accountsQueries(db: Db) {
     async userById(id: string): Promise<UserRow | undefined> {
       const [row] = await db.select().from(users).where(eq(users.id, id));
       return row;
+    },
+    /** Several people at once (one query, however many ids). */
+    async people(ids: readonly string[]): Promise<PersonRow[]> {
+      if (!ids.length) return [];
+      return db
+        .select(personColumns)
+        .from(users)
+        .where(inArray(users.id, [...new Set(ids)]));
+    },
+    /** The same with what the member directory shows of an account. */
+    async profiles(ids: readonly string[]) {
+      if (!ids.length) return [];
+      return db
+        .select({ ...personColumns, organisation: users.organisation, region: users.region })
+        .from(users)
+        .where(inArray(users.id, [...new Set(ids)]));
+    },
+    /** Active accounts with an email address, with the language to write in. */
+    async contacts(ids: readonly string[]) {
+      if (!ids.length) return [];
+      return db
+        .select({ ...personColumns, email: users.email, locale: users.locale })
+        .from(users)
+        .where(
+          and(
+            inArray(users.id, [...new Set(ids)]),
+            eq(users.status, 'active'),
+            isNotNull(users.email),
+          ),
+        );
+    },
+    /** Approved, active people whose name follows an "@" somewhere in `text` (at most 200). */
+    async approvedNamedIn(text: string): Promise<PersonRow[]> {
+      return db
+        .select(personColumns)
+        .from(users)
+        .where(
+          and(
+            eq(users.status, 'active'),
+            approvedSql,
+            sql`length(${users.displayName}) > 0`,
+            sql`position(lower('@' || ${users.displayName}) in lower(${text})) > 0`,
+          ),
+        )
+        .limit(200);
+    },
+    /**
+     * Approved, active people whose name, or a word of it, starts with `q`
+     * (case-insensitive): names starting with `q` first, then alphabetical.
+     */
+    async searchApproved(f: {
+      q: string;
+      excludeId: string;
+      limit: number;
+      offset: number;
+    }): Promise<PersonRow[]> {
+      const name = sql`lower(${users.displayName})`;
+      const q = likeSafe(f.q.toLowerCase());
+      const startsWith = sql`${name} LIKE ${`${q}%`}`;
+      // A word inside the name: after a space, a hyphen or an opening bracket.
+      const wordStarts = or(
+        startsWith,
+        sql`${name} LIKE ${`% ${q}%`}`,
+        sql`${name} LIKE ${`%-${q}%`}`,
+        sql`${name} LIKE ${`%(${q}%`}`,
+      );
+      return db
+        .select(personColumns)
+        .from(users)
+        .where(
+          and(
+            eq(users.status, 'active'),
+            isNull(users.deletedAt),
+            approvedSql,
+            ne(users.id, f.excludeId),
+            sql`length(trim(${users.displayName})) > 0`,
+            wordStarts,
+          ),
+        )
+        .orderBy(desc(sql`(${startsWith})`), asc(name), asc(users.id))
+        .limit(f.limit)
+        .offset(f.offset);
     },
     async userByEmail(email: string): Promise<UserRow | undefined> {
       const [row] = await db.select().from(users).where(eq(users.email, email));
@@ -232,16 +339,27 @@ function accountsQueries(db: Db) {
     async insertToken(values: typeof accountTokens.$inferInsert): Promise<void> {
       await db.insert(accountTokens).values(values);
     },
-    async validToken(hash: string, purpose: TokenPurpose): Promise<TokenRow | undefined> {
-      const [row] = await db.select().from(accountTokens).where(usableToken(hash, purpose));
+    async validToken(
+      hash: string,
+      purpose: TokenPurpose,
+      now: Date,
+    ): Promise<TokenRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(accountTokens)
+        .where(usableToken(hash, purpose, now));
       return row;
     },
     /** Mark a token used, atomically: only one caller ever gets the row. */
-    async consumeToken(hash: string, purpose: TokenPurpose): Promise<TokenRow | undefined> {
+    async consumeToken(
+      hash: string,
+      purpose: TokenPurpose,
+      now: Date,
+    ): Promise<TokenRow | undefined> {
       const [row] = await db
         .update(accountTokens)
-        .set({ usedAt: new Date() })
-        .where(usableToken(hash, purpose))
+        .set({ usedAt: now })
+        .where(usableToken(hash, purpose, now))
         .returning();
       return row;
     },

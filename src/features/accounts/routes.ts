@@ -1,9 +1,13 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { SESSION_COOKIE, safeNext, SIGN_IN_PATH } from '../../platform/auth.ts';
+import { SESSION_COOKIE, safeNext as safePath, userOf } from '../../platform/auth.ts';
+import { SIGN_IN_PATH } from './navigation.ts';
 import { fieldError, type FormErrors, parseForm } from '../../platform/forms.ts';
 import { MEMBER_KINDS } from './schema.ts';
 import { type AccountsService, passwordProblem, SESSION_ABSOLUTE_SECONDS } from './service.ts';
+
+/** A local path to come back to; anything else becomes the account page. */
+const safeNext = (next: unknown) => safePath(next, '/account');
 
 /** HTTP only: parse with zod, call the accounts service, render. */
 
@@ -303,7 +307,7 @@ export function accountsRoutes(
       return reply.redirect('/account/sign-out', 303);
     });
     app.post('/account/sign-out-everywhere', { config: signedIn }, async (req, reply) => {
-      await accounts.signOutEverywhere(req.user!);
+      await accounts.signOutEverywhere(userOf(req));
       clearSession(reply);
       return reply.redirect('/account/sign-out', 303);
     });
@@ -359,7 +363,7 @@ export function accountsRoutes(
 
     // Your account
     app.get('/account', { config: signedIn }, async (req, reply) => {
-      const user = (await accounts.user(req.user!.id))!;
+      const user = (await accounts.account(userOf(req).id))!;
       return reply.render(`${V}/account.njk`, {
         title: req.t('accounts.account.title'),
         account: user,
@@ -369,7 +373,7 @@ export function accountsRoutes(
       });
     });
     app.get('/account/profile', { config: signedIn }, async (req, reply) => {
-      const user = (await accounts.user(req.user!.id))!;
+      const user = (await accounts.account(userOf(req).id))!;
       return reply.render(`${V}/profile.njk`, {
         title: req.t('accounts.profile.title'),
         values: { ...user },
@@ -389,7 +393,7 @@ export function accountsRoutes(
           },
           400,
         );
-      await accounts.updateProfile(req.user!, form.data);
+      await accounts.updateProfile(userOf(req), form.data);
       return reply.redirect('/account?done=profile', 303);
     });
     app.get('/account/password', { config: signedIn }, async (req, reply) =>
@@ -410,15 +414,15 @@ export function accountsRoutes(
           );
         const form = parseForm(changePasswordSchema, req.body, req.t);
         if (!form.ok) return render(form.errors);
-        if (!(await accounts.checkPassword(req.user!.id, form.data.current)))
+        if (!(await accounts.checkPassword(userOf(req).id, form.data.current)))
           return render(fieldError('current', `${E}.currentWrong`, req.t));
-        const user = (await accounts.user(req.user!.id))!;
+        const user = (await accounts.account(userOf(req).id))!;
         const pwErr = passwordErrors(req, form.data.password, {
           email: user.email ?? '',
           displayName: user.displayName,
         });
         if (pwErr) return render(pwErr);
-        setSession(reply, await accounts.changePassword(req.user!, form.data.password));
+        setSession(reply, await accounts.changePassword(userOf(req), form.data.password));
         return reply.redirect('/account?done=password', 303);
       },
     );
@@ -441,12 +445,12 @@ export function accountsRoutes(
           );
         const form = parseForm(changeEmailSchema, req.body, req.t);
         if (!form.ok) return render(form.errors, form.values);
-        if (!(await accounts.checkPassword(req.user!.id, form.data.current))) {
+        if (!(await accounts.checkPassword(userOf(req).id, form.data.current))) {
           return render(fieldError('current', `${E}.currentWrong`, req.t), {
             email: form.data.email,
           });
         }
-        const result = await accounts.requestEmailChange(req.user!, form.data.email);
+        const result = await accounts.requestEmailChange(userOf(req), form.data.email);
         if (result === 'same')
           return render(fieldError('email', `${E}.emailSame`, req.t), { email: form.data.email });
         return reply.redirect('/account/check-email?for=email', 303);
@@ -466,17 +470,17 @@ export function accountsRoutes(
 
     // Two-factor
     app.get('/account/two-factor', { config: signedIn }, async (req, reply) => {
-      const user = (await accounts.user(req.user!.id))!;
+      const user = (await accounts.account(userOf(req).id))!;
       return reply.render(`${V}/two-factor.njk`, {
         title: req.t('accounts.twoFactor.title'),
         enabled: Boolean(user.totpEnabledAt),
-        required: req.user!.role !== 'member',
+        required: userOf(req).role !== 'member',
         recoveryCodesLeft: await accounts.unusedRecoveryCodes(user.id),
         noindex: true,
       });
     });
     const setupPage = async (req: FastifyRequest, reply: FastifyReply, errors?: FormErrors) => {
-      const setup = await accounts.startTwoFactorSetup(req.user!);
+      const setup = await accounts.startTwoFactorSetup(userOf(req));
       const { next } = nextQuery.parse(req.query);
       return reply.render(
         `${V}/two-factor-setup.njk`,
@@ -485,24 +489,24 @@ export function accountsRoutes(
           setup,
           errors,
           next: next ?? (req.body as { next?: string } | undefined)?.next,
-          required: req.user!.role !== 'member',
+          required: userOf(req).role !== 'member',
           noindex: true,
         },
         errors ? 400 : 200,
       );
     };
     app.get('/account/two-factor/setup', { config: signedIn }, async (req, reply) => {
-      if (req.user!.totpEnabled) return reply.redirect('/account/two-factor', 303);
+      if (userOf(req).totpEnabled) return reply.redirect('/account/two-factor', 303);
       return setupPage(req, reply);
     });
     app.post(
       '/account/two-factor/setup',
       { config: { ...signedIn, rateLimit: { max: 20, timeWindow: 15 * 60_000 } } },
       async (req, reply) => {
-        if (req.user!.totpEnabled) return reply.redirect('/account/two-factor', 303);
+        if (userOf(req).totpEnabled) return reply.redirect('/account/two-factor', 303);
         const form = parseForm(codeSchema, req.body, req.t);
         if (!form.ok) return setupPage(req, reply, form.errors);
-        const codes = await accounts.confirmTwoFactor(req.user!, form.data.code);
+        const codes = await accounts.confirmTwoFactor(userOf(req), form.data.code);
         if (!codes) return setupPage(req, reply, fieldError('code', `${E}.codeWrong`, req.t));
         const next = (req.body as { next?: string }).next;
         return reply.render(`${V}/recovery-codes.njk`, {
@@ -514,8 +518,8 @@ export function accountsRoutes(
       },
     );
     app.post('/account/two-factor/recovery-codes', { config: signedIn }, async (req, reply) => {
-      if (!req.user!.totpEnabled) return reply.redirect('/account/two-factor', 303);
-      const codes = await accounts.newRecoveryCodes(req.user!);
+      if (!userOf(req).totpEnabled) return reply.redirect('/account/two-factor', 303);
+      const codes = await accounts.newRecoveryCodes(userOf(req));
       return reply.render(`${V}/recovery-codes.njk`, {
         title: req.t('accounts.recoveryCodes.title'),
         codes,
@@ -524,7 +528,7 @@ export function accountsRoutes(
       });
     });
     app.post('/account/two-factor/disable', { config: signedIn }, async (req, reply) => {
-      const result = await accounts.disableTwoFactor(req.user!);
+      const result = await accounts.disableTwoFactor(userOf(req));
       return reply.redirect(
         result === 'disabled' ? '/account?done=2fa-off' : '/account/two-factor',
         303,
@@ -533,7 +537,7 @@ export function accountsRoutes(
 
     // Your data
     app.post('/account/export', { config: signedIn }, async (req, reply) => {
-      const data = await accounts.exportData(req.user!);
+      const data = await accounts.exportData(userOf(req));
       return reply
         .header('content-type', 'application/json; charset=utf-8')
         .header('content-disposition', 'attachment; filename="supporting-parents-my-data.json"')
@@ -561,12 +565,12 @@ export function accountsRoutes(
         if (!form.ok) return render(form.errors, form.values);
         const remove = form.data.removeContributions === 'yes';
         if (form.data.method === 'email') {
-          await accounts.requestDeletionLink(req.user!, remove);
+          await accounts.requestDeletionLink(userOf(req), remove);
           return reply.redirect('/account/check-email?for=delete', 303);
         }
         if (
           !form.data.current ||
-          !(await accounts.checkPassword(req.user!.id, form.data.current))
+          !(await accounts.checkPassword(userOf(req).id, form.data.current))
         ) {
           return render(
             fieldError(
@@ -580,7 +584,7 @@ export function accountsRoutes(
             },
           );
         }
-        await accounts.deleteAccount(req.user!.id, remove);
+        await accounts.deleteAccount(userOf(req).id, remove);
         clearSession(reply);
         return message(reply, req, 'deleted');
       },

@@ -14,14 +14,28 @@ import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import type { Database, Tx } from '../../db/client.ts';
+import { isApproved } from './approval.ts';
 import type {
   AccountsQueries,
   AccountsRepository,
   AuditFilter,
+  PersonRow,
   UserFilter,
   UserRow,
 } from './repository.ts';
-import type { MemberKind, Role, TokenPurpose, UserStatus } from './schema.ts';
+import {
+  MEMBER_KINDS,
+  type MemberKind,
+  ROLES,
+  type Role,
+  STATUSES,
+  type TokenPurpose,
+  type UserStatus,
+} from './schema.ts';
+
+export { isApproved };
+export { MEMBER_KINDS, ROLES, STATUSES };
+export type { MemberKind, Role, UserStatus };
 
 /**
  * The rules of accounts: registration, verification, signing in (password,
@@ -108,8 +122,56 @@ export interface RegisterInput {
   locale: Locale;
 }
 
+/** What never leaves accounts: the password's hash and the two-step sign-in secret. */
+type SecretField = 'passwordHash' | 'totpSecret' | 'totpLastStep';
+/** An account as its owner and the admin pages see it: everything but the secrets. */
+export type Account = Omit<UserRow, SecretField>;
+
+/** Drops the secrets from a row (at run time too, so they are never rendered or logged). */
+function account(row: UserRow): Account;
+function account(row: UserRow | undefined): Account | undefined;
+function account(row: UserRow | undefined): Account | undefined {
+  if (!row) return undefined;
+  const { passwordHash: _p, totpSecret: _s, totpLastStep: _l, ...rest } = row;
+  return rest;
+}
+
+/**
+ * A person as other features see them: a name to show, what kind of member
+ * and role, and whether approved (the one rule, `isApproved`) and active.
+ * No email address, no hash, no secret.
+ */
+export interface Person {
+  id: string;
+  displayName: string;
+  kind: MemberKind;
+  role: Role;
+  approved: boolean;
+  /** Not suspended, not deleted. */
+  active: boolean;
+}
+/** A person with what the member directory shows of them. */
+export interface Profile extends Person {
+  organisation: string | null;
+  region: string | null;
+}
+/** A person to write to, for the features that must email someone: `contact`/`contacts`. */
+export interface Contact extends Person {
+  email: string;
+  locale: Locale;
+}
+
+const person = (r: PersonRow): Person => ({
+  id: r.id,
+  displayName: r.displayName,
+  kind: r.kind,
+  role: r.role,
+  approved: isApproved(r),
+  active: r.status === 'active',
+});
+
 export type SignInResult =
-  | { ok: true; token: string; stage: 'full' | 'mfa'; user: UserRow }
+  | { ok: true; token: string; stage: 'full' | 'mfa'; user: Account }
   | { ok: false; reason: 'invalid' | 'unverified' | 'suspended'; statusReason?: string | null };
 
 export interface AccountsDeps {
@@ -122,10 +184,13 @@ export interface AccountsDeps {
   baseUrl: string;
   secret: string;
   log: FastifyBaseLogger;
+  /** The clock (tests move it); the real time by default. */
+  now?: () => Date;
 }
 
 export function createAccountsService(deps: AccountsDeps) {
   const { repo, mailer, i18n, baseUrl, log } = deps;
+  const now = deps.now ?? (() => new Date());
   /**
    * Where a step runs: on the database, or inside a unit of work — its
    * queries and the emails it queues commit together (a token and the email
@@ -210,7 +275,7 @@ export function createAccountsService(deps: AccountsDeps) {
       userId,
       purpose,
       data,
-      expiresAt: new Date(Date.now() + TOKEN_LIFETIME[purpose] * 1000),
+      expiresAt: new Date(now().getTime() + TOKEN_LIFETIME[purpose] * 1000),
     });
     return token;
   }
@@ -222,10 +287,10 @@ export function createAccountsService(deps: AccountsDeps) {
     seconds: number,
     w: Work = direct,
   ): Promise<{ over: boolean; retryAfter: number }> {
-    const since = new Date(Date.now() - seconds * 1000);
+    const since = new Date(now().getTime() - seconds * 1000);
     const { n, oldest } = await w.r.attemptsSince(key, since);
     const retryAfter = oldest
-      ? Math.max(1, Math.ceil((oldest.getTime() + seconds * 1000 - Date.now()) / 1000))
+      ? Math.max(1, Math.ceil((oldest.getTime() + seconds * 1000 - now().getTime()) / 1000))
       : seconds;
     return { over: n >= max, retryAfter };
   }
@@ -243,7 +308,7 @@ export function createAccountsService(deps: AccountsDeps) {
       id: u.id,
       displayName: u.displayName,
       role: u.role,
-      approved: Boolean(u.approvedAt),
+      approved: isApproved(u),
       totpEnabled: Boolean(u.totpEnabledAt),
     };
   }
@@ -255,7 +320,7 @@ export function createAccountsService(deps: AccountsDeps) {
       userId: user.id,
       stage,
       expiresAt: new Date(
-        Date.now() + (stage === 'mfa' ? MFA_STAGE_SECONDS : SESSION_ABSOLUTE_SECONDS) * 1000,
+        now().getTime() + (stage === 'mfa' ? MFA_STAGE_SECONDS : SESSION_ABSOLUTE_SECONDS) * 1000,
       ),
     });
     return token;
@@ -265,11 +330,21 @@ export function createAccountsService(deps: AccountsDeps) {
     if (user.status !== 'active')
       return { ok: false, reason: 'suspended', statusReason: user.statusReason };
     if (user.totpEnabledAt) {
-      return { ok: true, token: await createSession(user, 'mfa'), stage: 'mfa', user };
+      return {
+        ok: true,
+        token: await createSession(user, 'mfa'),
+        stage: 'mfa',
+        user: account(user),
+      };
     }
-    await repo.updateUser(user.id, { lastSignInAt: new Date() });
+    await repo.updateUser(user.id, { lastSignInAt: now() });
     await audit('signin.success', { actorId: user.id, subjectId: user.id, detail: { method } });
-    return { ok: true, token: await createSession(user, 'full'), stage: 'full', user };
+    return {
+      ok: true,
+      token: await createSession(user, 'full'),
+      stage: 'full',
+      user: account(user),
+    };
   }
 
   function totpFor(secret: string, label: string): OTPAuth.TOTP {
@@ -288,9 +363,14 @@ export function createAccountsService(deps: AccountsDeps) {
     if (!user.totpSecret) return false;
     const clean = code.replace(/\s+/g, '');
     if (!/^\d{6}$/.test(clean)) return false;
-    const delta = totpFor(decrypt(user.totpSecret), 'x').validate({ token: clean, window: 1 });
+    const at = now().getTime();
+    const delta = totpFor(decrypt(user.totpSecret), 'x').validate({
+      token: clean,
+      window: 1,
+      timestamp: at,
+    });
     if (delta === null) return false;
-    const step = Math.floor(Date.now() / 30_000) + delta;
+    const step = Math.floor(at / 30_000) + delta;
     return repo.claimTotpStep(user.id, step);
   }
 
@@ -317,7 +397,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const found = await repo.sessionWithUser(id);
       if (!found) return undefined;
       const { session, user } = found;
-      const idleFor = (Date.now() - session.lastSeenAt.getTime()) / 1000;
+      const idleFor = (now().getTime() - session.lastSeenAt.getTime()) / 1000;
       if (idleFor > SESSION_IDLE_SECONDS || user.status !== 'active') {
         await repo.deleteSession(id);
         return undefined;
@@ -365,7 +445,7 @@ export function createAccountsService(deps: AccountsDeps) {
             region: input.region || null,
             passwordHash,
             locale: input.locale,
-            termsAcceptedAt: new Date(),
+            termsAcceptedAt: now(),
           });
           await audit(
             'account.registered',
@@ -388,24 +468,24 @@ export function createAccountsService(deps: AccountsDeps) {
 
     /** Whether a link's token is valid now (to show its confirmation page), without using it. */
     async tokenIsValid(token: string, purpose: TokenPurpose): Promise<boolean> {
-      return token.length <= 100 && Boolean(await repo.validToken(sha256(token), purpose));
+      return token.length <= 100 && Boolean(await repo.validToken(sha256(token), purpose, now()));
     },
 
-    async verifyEmail(token: string): Promise<UserRow | undefined> {
-      const row = await repo.consumeToken(sha256(token), 'verify');
+    async verifyEmail(token: string): Promise<Account | undefined> {
+      const row = await repo.consumeToken(sha256(token), 'verify', now());
       if (!row) return undefined;
       const user = await repo.userById(row.userId);
       if (!user || !user.email) return undefined;
       const patterns = (await repo.setting<string[]>(AUTO_APPROVE_KEY)) ?? DEFAULT_AUTO_APPROVE;
       const approve = !user.approvedAt && domainMatches(user.email, patterns);
       const updated = await repo.updateUser(user.id, {
-        emailVerifiedAt: user.emailVerifiedAt ?? new Date(),
-        ...(approve ? { approvedAt: new Date() } : {}),
+        emailVerifiedAt: user.emailVerifiedAt ?? now(),
+        ...(approve ? { approvedAt: now() } : {}),
       });
       await audit('account.verified', { actorId: user.id, subjectId: user.id });
       if (approve)
         await audit('account.approved', { subjectId: user.id, detail: { automatic: true } });
-      return updated;
+      return account(updated);
     },
 
     async signInWithPassword(emailAddress: string, password: string): Promise<SignInResult> {
@@ -450,10 +530,10 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     async signInWithLink(token: string): Promise<SignInResult> {
-      const row = await repo.consumeToken(sha256(token), 'signin');
+      const row = await repo.consumeToken(sha256(token), 'signin', now());
       const user = row && (await repo.userById(row.userId));
       if (!user) return { ok: false, reason: 'invalid' };
-      if (!user.emailVerifiedAt) await repo.updateUser(user.id, { emailVerifiedAt: new Date() });
+      if (!user.emailVerifiedAt) await repo.updateUser(user.id, { emailVerifiedAt: now() });
       return completeSignIn(user, 'email-link');
     },
 
@@ -480,7 +560,7 @@ export function createAccountsService(deps: AccountsDeps) {
         return { ok: false };
       }
       await repo.deleteSession(sessionId);
-      await repo.updateUser(user.id, { lastSignInAt: new Date() });
+      await repo.updateUser(user.id, { lastSignInAt: now() });
       await audit('signin.success', { actorId: user.id, subjectId: user.id, detail: { method } });
       return { ok: true, token: await createSession(user, 'full') };
     },
@@ -501,16 +581,16 @@ export function createAccountsService(deps: AccountsDeps) {
       });
     },
 
-    async resetPassword(token: string, password: string): Promise<UserRow | undefined> {
-      if (!(await repo.validToken(sha256(token), 'reset'))) return undefined;
+    async resetPassword(token: string, password: string): Promise<Account | undefined> {
+      if (!(await repo.validToken(sha256(token), 'reset', now()))) return undefined;
       const passwordHash = await argonHash(password); // not while holding the unit of work
       return inUnit(async (w) => {
-        const row = await w.r.consumeToken(sha256(token), 'reset');
+        const row = await w.r.consumeToken(sha256(token), 'reset', now());
         const user = row && (await w.r.userById(row.userId));
         if (!user) return undefined;
         await w.r.updateUser(user.id, {
           passwordHash,
-          emailVerifiedAt: user.emailVerifiedAt ?? new Date(),
+          emailVerifiedAt: user.emailVerifiedAt ?? now(),
         });
         await w.r.deleteUserSessions(user.id);
         await audit('password.reset', { actorId: user.id, subjectId: user.id }, w);
@@ -521,7 +601,7 @@ export function createAccountsService(deps: AccountsDeps) {
           undefined,
           w,
         );
-        return user;
+        return account(user);
       });
     },
 
@@ -530,11 +610,59 @@ export function createAccountsService(deps: AccountsDeps) {
       emailAddress: string,
     ): Promise<{ id: string; displayName: string } | undefined> {
       const user = await repo.userByEmail(emailAddress.trim());
-      if (!user || user.status !== 'active' || !user.approvedAt) return undefined;
+      if (!user || user.status !== 'active' || !isApproved(user)) return undefined;
       return { id: user.id, displayName: user.displayName };
     },
-    async user(id: string): Promise<UserRow | undefined> {
-      return repo.userById(id);
+    /** The whole account but its secrets: for its owner's pages (accounts' own routes). */
+    async account(id: string): Promise<Account | undefined> {
+      return account(await repo.userById(id));
+    },
+
+    // What other features may know of people (see Person and Contact).
+    async person(id: string): Promise<Person | undefined> {
+      const [row] = await repo.people([id]);
+      return row && person(row);
+    },
+    /** Several people in one query (a page's authors): by id, missing ids left out. */
+    async people(ids: readonly string[]): Promise<Map<string, Person>> {
+      return new Map((await repo.people(ids)).map((r) => [r.id, person(r)]));
+    },
+    /** People with what the member directory shows (organisation, region). */
+    async profiles(ids: readonly string[]): Promise<Map<string, Profile>> {
+      return new Map(
+        (await repo.profiles(ids)).map((r) => [
+          r.id,
+          { ...person(r), organisation: r.organisation, region: r.region },
+        ]),
+      );
+    },
+    /** An active person's email address and language, for a feature that must write to them. */
+    async contact(id: string): Promise<Contact | undefined> {
+      return (await service.contacts([id])).get(id);
+    },
+    async contacts(ids: readonly string[]): Promise<Map<string, Contact>> {
+      return new Map(
+        (await repo.contacts(ids)).map((r) => [
+          r.id,
+          { ...person(r), email: r.email!, locale: r.locale },
+        ]),
+      );
+    },
+    /** Approved, active people whose name follows an "@" in `text` (mentions; at most 200). */
+    async approvedNamedIn(text: string): Promise<Person[]> {
+      return (await repo.approvedNamedIn(text)).map(person);
+    },
+    /**
+     * Approved, active people (not `excludeId`) whose name or a word of it
+     * starts with `q`: those starting with it first, then alphabetical.
+     */
+    async searchApproved(f: {
+      q: string;
+      excludeId: string;
+      limit: number;
+      offset: number;
+    }): Promise<Person[]> {
+      return (await repo.searchApproved(f)).map(person);
     },
 
     async checkPassword(userId: string, password: string): Promise<boolean> {
@@ -610,7 +738,7 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     async confirmEmailChange(token: string): Promise<'changed' | 'invalid' | 'taken'> {
-      const row = await repo.consumeToken(sha256(token), 'email-change');
+      const row = await repo.consumeToken(sha256(token), 'email-change', now());
       if (!row) return 'invalid';
       const next = String((row.data as { email?: string }).email ?? '');
       if (!next || !(await repo.changeEmail(row.userId, next))) return 'taken';
@@ -649,7 +777,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const user = (await repo.userById(actor.id))!;
       if (!user.totpSecret || user.totpEnabledAt || !(await checkTotp(user, code)))
         return undefined;
-      await repo.updateUser(actor.id, { totpEnabledAt: new Date() });
+      await repo.updateUser(actor.id, { totpEnabledAt: now() });
       await audit('2fa.enabled', { actorId: actor.id, subjectId: actor.id });
       return service.newRecoveryCodes(actor);
     },
@@ -692,7 +820,7 @@ export function createAccountsService(deps: AccountsDeps) {
     async exportData(actor: CurrentUser): Promise<Record<string, unknown>> {
       const user = (await repo.userById(actor.id))!;
       const data: Record<string, unknown> = {
-        exportedAt: new Date().toISOString(),
+        exportedAt: now().toISOString(),
         account: {
           id: user.id,
           email: user.email,
@@ -741,7 +869,7 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     async deleteWithToken(token: string): Promise<boolean> {
-      const row = await repo.consumeToken(sha256(token), 'delete');
+      const row = await repo.consumeToken(sha256(token), 'delete', now());
       if (!row) return false;
       await service.deleteAccount(
         row.userId,
@@ -769,22 +897,23 @@ export function createAccountsService(deps: AccountsDeps) {
 
     async purgeUnverified(): Promise<number> {
       const ids = await repo.deleteUnverifiedBefore(
-        new Date(Date.now() - UNVERIFIED_DAYS * 24 * 3600 * 1000),
+        new Date(now().getTime() - UNVERIFIED_DAYS * 24 * 3600 * 1000),
       );
       if (ids.length) {
         await audit('account.purged-unverified', { detail: { count: ids.length } });
         log.info({ count: ids.length }, 'deleted unverified accounts');
       }
-      await repo.deleteStaleSessions(new Date(Date.now() - SESSION_IDLE_SECONDS * 1000));
-      await repo.deleteOldTokens(new Date(Date.now() - 24 * 3600 * 1000));
-      await repo.pruneAttempts(new Date(Date.now() - 24 * 3600 * 1000));
+      await repo.deleteStaleSessions(new Date(now().getTime() - SESSION_IDLE_SECONDS * 1000));
+      await repo.deleteOldTokens(new Date(now().getTime() - 24 * 3600 * 1000));
+      await repo.pruneAttempts(new Date(now().getTime() - 24 * 3600 * 1000));
       return ids.length;
     },
 
     // Administration (moderators approve and suspend; admins also change roles and settings)
     async listUsers(actor: CurrentUser | undefined, filter: UserFilter) {
       requireRole(actor, ['moderator', 'admin']);
-      return repo.searchUsers(filter);
+      const found = await repo.searchUsers(filter);
+      return { ...found, rows: found.rows.map((r) => account(r)) };
     },
     async countPendingApproval(actor: CurrentUser | undefined): Promise<number> {
       requireRole(actor, ['moderator', 'editor', 'admin']);
@@ -792,14 +921,14 @@ export function createAccountsService(deps: AccountsDeps) {
     },
     async userForAdmin(actor: CurrentUser | undefined, id: string) {
       requireRole(actor, ['moderator', 'admin']);
-      return repo.userById(id);
+      return account(await repo.userById(id));
     },
     async approve(actor: CurrentUser | undefined, id: string): Promise<void> {
       requireRole(actor, ['moderator', 'admin']);
       const user = await repo.userById(id);
       if (!user || user.approvedAt || user.status === 'deleted') return;
       await inUnit(async (w) => {
-        await w.r.updateUser(id, { approvedAt: new Date(), approvedBy: actor.id });
+        await w.r.updateUser(id, { approvedAt: now(), approvedBy: actor.id });
         await audit('account.approved', { actorId: actor.id, subjectId: id }, w);
         await email(user, 'approved', { link: `${baseUrl}/community` }, undefined, w);
       });
@@ -817,7 +946,7 @@ export function createAccountsService(deps: AccountsDeps) {
       await repo.updateUser(id, {
         role,
         ...(role !== 'member' && !user.approvedAt
-          ? { approvedAt: new Date(), approvedBy: actor.id }
+          ? { approvedAt: now(), approvedBy: actor.id }
           : {}),
       });
       await repo.deleteUserSessions(id);
@@ -903,24 +1032,24 @@ export function createAccountsService(deps: AccountsDeps) {
       password?: string | undefined;
       kind?: MemberKind;
       approved?: boolean;
-    }): Promise<{ user: UserRow; created: boolean }> {
+    }): Promise<{ user: Account; created: boolean }> {
       const existing = await repo.userByEmail(input.email);
-      if (existing) return { user: existing, created: false };
+      if (existing) return { user: account(existing), created: false };
       const user = await repo.insertUser({
         email: input.email,
         displayName: input.displayName,
         kind: input.kind ?? 'practitioner',
         role: input.role,
         passwordHash: input.password ? await argonHash(input.password) : null,
-        emailVerifiedAt: new Date(),
-        approvedAt: input.approved === false ? null : new Date(),
-        termsAcceptedAt: new Date(),
+        emailVerifiedAt: now(),
+        approvedAt: input.approved === false ? null : now(),
+        termsAcceptedAt: now(),
       });
       await audit('account.created-by-operator', {
         subjectId: user.id,
         detail: { role: input.role },
       });
-      return { user, created: true };
+      return { user: account(user), created: true };
     },
   };
 

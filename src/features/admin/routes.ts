@@ -2,8 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { fieldError, type FormErrors, parseForm } from '../../platform/forms.ts';
 import { listOutbox } from '../../platform/mail.ts';
-import { ROLES, STATUSES } from '../accounts/schema.ts';
-import type { AccountsService } from '../accounts/service.ts';
+import { type AccountsService, ROLES, STATUSES } from '../accounts/service.ts';
 
 /**
  * The admin area: the dashboard, members (find, approve, change role,

@@ -134,7 +134,7 @@ describe('community administration', () => {
     const admin = createCommunityAdmin({
       repo: createCommunityAdminRepository(t.database.db),
       people: {
-        user: (id) => t.app.services.accounts.user(id),
+        contact: (id) => t.app.services.accounts.contact(id),
         memberByEmail: (e) => t.app.services.accounts.approvedMemberByEmail(e),
         setting: (key) => t.app.services.accounts.setting(key),
         putSetting: (key, value) => t.app.services.accounts.putSetting(key, value),

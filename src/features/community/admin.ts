@@ -50,9 +50,8 @@ export type AdminResult<T> = { ok: true; value: T } | { ok: false; problems: Adm
 export interface CommunityAdminDeps {
   repo: CommunityAdminRepository;
   people: {
-    user(
-      id: string,
-    ): Promise<{ id: string; displayName: string; email: string | null } | undefined>;
+    /** A person's name and email address (admins see their spaces' moderators'), from accounts. */
+    contact(id: string): Promise<{ id: string; displayName: string; email: string } | undefined>;
     /** An existing, approved and active (not suspended) account by email address. */
     memberByEmail(email: string): Promise<{ id: string; displayName: string } | undefined>;
     /** Site settings (the accounts service keeps them). */
@@ -169,7 +168,7 @@ export function createCommunityAdmin(deps: CommunityAdminDeps) {
       const space = await repo.spaceBySlug(slug);
       if (!space) return undefined;
       const moderators = (
-        await Promise.all((await repo.moderatorIds(space.id)).map((id) => people.user(id)))
+        await Promise.all((await repo.moderatorIds(space.id)).map((id) => people.contact(id)))
       )
         .filter((u) => u !== undefined)
         .map((u) => ({ userId: u.id, displayName: u.displayName, email: u.email ?? '' }))

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { PDFDocument, PDFName } from 'pdf-lib';
 import sharp from 'sharp';
-import { type AllowedType, checkUpload, cleanFilename } from '../resources/files.ts';
+import { type AllowedType, checkUpload, cleanFilename } from '../../platform/files.ts';
 import type { Upload } from '../../platform/uploads.ts';
 
 /**
  * What may be attached to a community post: JPEG, PNG, GIF and WebP images up
  * to 5 MB and PDFs up to 10 MB, at most three a post. The type is decided from
- * the bytes (`checkUpload`, shared with the resources repository) and the
+ * the bytes (`checkUpload` in platform/files.ts, as the resources repository's are) and the
  * name's ending must agree. SVG is never accepted (it can carry script): it is
  * not in the list, and file-type does not take text for an image.
  */

@@ -27,7 +27,22 @@ export interface MentionsDeps {
   repo: MentionsRepository;
   /** The community's own space lookup and access rules (refusals thrown as CommunityRefusal). */
   community: Pick<CommunityService, 'space'>;
+  /** The accounts service: approved, active people by the start of a name (never an email). */
+  people: {
+    searchApproved(f: {
+      q: string;
+      excludeId: string;
+      limit: number;
+      offset: number;
+    }): Promise<{ id: string; displayName: string }[]>;
+  };
+  /** The members service: which of these people the member directory lists (its own rule). */
+  members: { listedAmong(ids: readonly string[]): Promise<Set<string>> };
 }
+
+/** Candidates looked at per round, and rounds at most, to find MAX_SUGGESTIONS names. */
+const BATCH = 100;
+const ROUNDS = 5;
 
 /** What is looked for: spaces run together and trimmed; undefined when empty or too long. */
 export function searchText(q: string | undefined): string | undefined {
@@ -58,13 +73,27 @@ export function createMentions(deps: MentionsDeps) {
         );
       const text = searchText(q);
       if (text === undefined) throw new MentionsQueryError();
-      const names = await repo.suggest({
-        spaceId: found.space.id,
-        requesterId: viewer.id,
-        q: text,
-        limit: MAX_SUGGESTIONS,
-      });
-      return names.map((name) => ({ name }));
+      // Candidates by name from accounts, kept when listed (members) or seen posting here
+      // (community): one call to each per round of candidates, never one per person.
+      const names: string[] = [];
+      for (let round = 0; round < ROUNDS && names.length < MAX_SUGGESTIONS; round++) {
+        const batch = await deps.people.searchApproved({
+          q: text,
+          excludeId: viewer.id,
+          limit: BATCH,
+          offset: round * BATCH,
+        });
+        const ids = batch.map((p) => p.id);
+        const [listed, posted] = await Promise.all([
+          deps.members.listedAmong(ids),
+          repo.postedIn(found.space.id, ids),
+        ]);
+        for (const p of batch)
+          if ((listed.has(p.id) || posted.has(p.id)) && !names.includes(p.displayName))
+            names.push(p.displayName);
+        if (batch.length < BATCH) break;
+      }
+      return names.slice(0, MAX_SUGGESTIONS).map((name) => ({ name }));
     },
   };
 }

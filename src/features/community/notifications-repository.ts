@@ -1,6 +1,5 @@
 import { and, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.ts';
-import { users } from '../accounts/schema.ts';
 import {
   communityNotifications,
   communitySpaces,
@@ -238,37 +237,6 @@ function notificationQueries(db: Db) {
           .where(eq(spaceFollows.spaceId, spaceId)),
       ]);
       return { thread: t, space: s };
-    },
-
-    /** Approved, active members whose name follows an "@" somewhere in `text` (matched exactly later). */
-    async mentionCandidates(text: string) {
-      return db
-        .select({ id: users.id, displayName: users.displayName })
-        .from(users)
-        .where(
-          and(
-            eq(users.status, 'active'),
-            sql`(${users.approvedAt} IS NOT NULL OR ${users.role} IN ('moderator', 'admin'))`,
-            sql`length(${users.displayName}) > 0`,
-            sql`position(lower('@' || ${users.displayName}) in lower(${text})) > 0`,
-          ),
-        )
-        .limit(200);
-    },
-    /** The people to tell, as the access rules need them; only active accounts. */
-    async people(ids: string[]) {
-      if (!ids.length) return [];
-      return db
-        .select({
-          id: users.id,
-          displayName: users.displayName,
-          role: users.role,
-          approvedAt: users.approvedAt,
-          email: users.email,
-          locale: users.locale,
-        })
-        .from(users)
-        .where(and(inArray(users.id, ids), eq(users.status, 'active')));
     },
 
     /** For a member's data export. */

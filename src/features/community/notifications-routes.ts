@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
-import { NOTIFICATIONS_PATH } from '../../platform/auth.ts';
+import { NOTIFICATIONS_PATH } from './navigation.ts';
 import { formatDate } from '../../platform/dates.ts';
+import { userOf } from '../../platform/auth.ts';
 import { type FormErrors, parseForm } from '../../platform/forms.ts';
 import type { CommunityNotifications } from './notifications.ts';
 import { EMAIL_CHOICES, FOLLOW_MODES, NOTIFICATION_KINDS } from './schema.ts';
@@ -69,7 +70,7 @@ export function notificationsRoutes(notifications: CommunityNotifications) {
 
       app.get('/community/notifications', { config: { access: 'member' } }, async (req, reply) => {
         const { kind } = kindQuery.parse(req.query ?? {});
-        const found = await notifications.page(req.user!, kind);
+        const found = await notifications.page(userOf(req), kind);
         return page(reply, 'notifications', {
           title: req.t('community.notifications.title'),
           kind,
@@ -90,7 +91,7 @@ export function notificationsRoutes(notifications: CommunityNotifications) {
         { config: { access: 'member', a11y: false } },
         async (req, reply) => {
           const id = z.uuid().safeParse((req.params as { id?: string }).id);
-          const postId = id.success ? await notifications.openOne(req.user!, id.data) : undefined;
+          const postId = id.success ? await notifications.openOne(userOf(req), id.data) : undefined;
           if (!postId) return reply.callNotFound();
           return reply.redirect(`/community/posts/${postId}`, 303);
         },
@@ -99,7 +100,7 @@ export function notificationsRoutes(notifications: CommunityNotifications) {
         '/community/notifications/read',
         { config: { access: 'member' } },
         async (req, reply) => {
-          await notifications.markAllRead(req.user!);
+          await notifications.markAllRead(userOf(req));
           const { kind } = kindQuery.parse(req.body ?? {});
           return reply.redirect(
             `/community/notifications?${kind ? `kind=${kind}&` : ''}done=read`,
@@ -113,7 +114,7 @@ export function notificationsRoutes(notifications: CommunityNotifications) {
         reply: FastifyReply,
         extra: { errors?: FormErrors; values?: Record<string, unknown>; status?: number } = {},
       ) => {
-        const prefs = await notifications.settings(req.user!);
+        const prefs = await notifications.settings(userOf(req));
         const values = extra.values ?? {
           email: prefs.email,
           kinds: NOTIFICATION_KINDS.filter((k) => !prefs.emailOff.includes(k)),
@@ -153,7 +154,7 @@ export function notificationsRoutes(notifications: CommunityNotifications) {
         async (req, reply) => {
           const f = parseForm(settingsForm, req.body, req.t);
           if (!f.ok) return settingsPage(req, reply, { ...f, status: 400 });
-          await notifications.saveSettings(req.user!, f.data.email, f.data.kinds);
+          await notifications.saveSettings(userOf(req), f.data.email, f.data.kinds);
           return reply.redirect('/community/notifications/settings?saved=1', 303);
         },
       );
@@ -220,10 +221,10 @@ export function notificationsRoutes(notifications: CommunityNotifications) {
           try {
             if (!f.success) {
               // Still refuse people who may not read the space before saying the form is wrong.
-              await notifications.followSpace(req.user!, p.data.space, 'check');
+              await notifications.followSpace(userOf(req), p.data.space, 'check');
               return reply.redirect(`/community/${p.data.space}`, 303);
             }
-            const done = await notifications.followSpace(req.user!, p.data.space, f.data.mode);
+            const done = await notifications.followSpace(userOf(req), p.data.space, f.data.mode);
             if (!done) return reply.callNotFound();
             return reply.redirect(`/community/${done.space.slug}?follow=${f.data.mode}`, 303);
           } catch (err) {
@@ -241,7 +242,7 @@ export function notificationsRoutes(notifications: CommunityNotifications) {
           if (!p.success) return reply.callNotFound();
           try {
             const done = await notifications.followThread(
-              req.user!,
+              userOf(req),
               p.data.space,
               p.data.id,
               f.success ? f.data.mode : 'check',

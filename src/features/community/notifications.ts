@@ -48,14 +48,22 @@ export interface NotificationsDeps {
   /** The session secret: signs unsubscribe links. */
   secret: string;
   log?: { error(obj: unknown, msg: string): void };
+  /** The accounts service: whom to write to, and who is named in a post. */
+  people: {
+    /** Active people to tell, with their address and language (one call for them all). */
+    contacts(ids: readonly string[]): Promise<Map<string, Person>>;
+    /** Approved, active people whose name follows an "@" in the text. */
+    approvedNamedIn(text: string): Promise<{ id: string; displayName: string }[]>;
+  };
 }
 
+/** A person to tell, as the access rules and the email need them. */
 interface Person {
   id: string;
   displayName: string;
   role: UserRole;
-  approvedAt: Date | null;
-  email: string | null;
+  approved: boolean;
+  email: string;
   locale: string;
 }
 
@@ -64,7 +72,7 @@ const asViewer = (p: Person): CurrentUser => ({
   id: p.id,
   displayName: p.displayName,
   role: p.role,
-  approved: p.approvedAt !== null,
+  approved: p.approved,
   totpEnabled: false,
 });
 
@@ -227,7 +235,7 @@ export function createNotifications(deps: NotificationsDeps) {
     },
   ) {
     if (!recipients.size) return;
-    const people = await repo.people([...recipients.keys()]);
+    const people = (await deps.people.contacts([...recipients.keys()])).values();
     const allowed: Person[] = [];
     for (const p of people) if (await mayRead(p, what.space, what.threadHidden)) allowed.push(p);
     // The notifications, their emails and the mark that they were emailed: one unit of work.
@@ -272,7 +280,9 @@ export function createNotifications(deps: NotificationsDeps) {
   /** Who `body` mentions (not in quoted lines): approved members' ids. */
   async function mentionedIn(body: string): Promise<Set<string>> {
     const text = unquoted(body);
-    return text.includes('@') ? findMentions(text, await repo.mentionCandidates(text)) : new Set();
+    return text.includes('@')
+      ? findMentions(text, await deps.people.approvedNamedIn(text))
+      : new Set();
   }
   /** What a post's notifications are about. */
   const about = (post: PostRow, thread: ThreadRow, space: SpaceRow, actorLabel: string | null) => ({
@@ -439,10 +449,10 @@ export function createNotifications(deps: NotificationsDeps) {
       const rows = await repo.forDigest(new Date(now.getTime() - DIGEST_WINDOW_MS));
       const byUser = new Map<string, typeof rows>();
       for (const r of rows) byUser.set(r.n.userId, [...(byUser.get(r.n.userId) ?? []), r]);
-      const people = await repo.people([...byUser.keys()]);
+      const people = await deps.people.contacts([...byUser.keys()]);
       let sent = 0;
       for (const [userId, list] of byUser) {
-        const person = people.find((p) => p.id === userId);
+        const person = people.get(userId);
         const include: typeof rows = [];
         let digest: MailMessage | undefined;
         if (person?.email)

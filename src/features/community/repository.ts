@@ -1,6 +1,5 @@
 import { and, asc, count, desc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { users } from '../accounts/schema.ts';
 import {
   communitySpaces,
   postAttachments,
@@ -42,11 +41,6 @@ const NOBODY = '00000000-0000-0000-0000-000000000000';
 /** Threads in a space are counted up to this many; beyond it the list pages by "next". */
 export const THREAD_COUNT_CAP = 1_000;
 
-/** The thread starter's name, or nothing for an anonymous thread (never read for those). */
-const threadAuthorName = sql<
-  string | null
->`CASE WHEN ${threads.anonymous} THEN NULL ELSE ${users.displayName} END`;
-
 /** Keep a thread's count of visible posts and latest activity true. */
 async function recount(tx: Tx | Db, threadId: string) {
   await tx.execute(sql`
@@ -81,12 +75,11 @@ async function appendPost(
 
 export function createCommunityRepository(db: Db) {
   const viewer = sql.placeholder('viewer');
-  // The viewer's membership of the space, and the viewer's own row (their kind of account).
+  // The viewer's membership of the space.
   const viewersMembership = and(
     eq(spaceMembers.spaceId, communitySpaces.id),
     eq(spaceMembers.userId, viewer),
   );
-  const viewersAccount = eq(users.id, viewer);
   // A thread page's two reads, built once and prepared (planned once per connection).
   const threadContextQuery = db
     .select({
@@ -95,7 +88,6 @@ export function createCommunityRepository(db: Db) {
       thread: threads,
       lastReadAt: threadReads.lastReadAt,
       follow: threadFollows.mode,
-      viewerKind: users.kind,
     })
     .from(communitySpaces)
     .leftJoin(spaceMembers, viewersMembership)
@@ -111,7 +103,6 @@ export function createCommunityRepository(db: Db) {
       threadFollows,
       and(eq(threadFollows.threadId, threads.id), eq(threadFollows.userId, viewer)),
     )
-    .leftJoin(users, viewersAccount)
     .where(eq(communitySpaces.slug, sql.placeholder('slug')))
     .prepare('community_thread_context');
   const spaceContextQuery = db
@@ -119,7 +110,6 @@ export function createCommunityRepository(db: Db) {
       space: communitySpaces,
       membership: spaceMembers,
       follow: spaceFollows.mode,
-      viewerKind: users.kind,
     })
     .from(communitySpaces)
     .leftJoin(spaceMembers, viewersMembership)
@@ -127,7 +117,6 @@ export function createCommunityRepository(db: Db) {
       spaceFollows,
       and(eq(spaceFollows.spaceId, communitySpaces.id), eq(spaceFollows.userId, viewer)),
     )
-    .leftJoin(users, viewersAccount)
     .where(eq(communitySpaces.slug, sql.placeholder('slug')))
     .prepare('community_space_context');
   /**
@@ -156,13 +145,11 @@ export function createCommunityRepository(db: Db) {
     return db
       .select({
         thread: threads,
-        authorName: threadAuthorName,
         lastReadAt: threadReads.lastReadAt,
         total: counted,
       })
       .from(cut)
       .innerJoin(threads, eq(threads.id, cut.id))
-      .leftJoin(users, eq(users.id, threads.authorId))
       .leftJoin(threadReads, and(eq(threadReads.threadId, cut.id), eq(threadReads.userId, viewer)))
       .orderBy(desc(cut.pinned), desc(cut.lastPostAt), desc(cut.id))
       .prepare(
@@ -198,6 +185,9 @@ export function createCommunityRepository(db: Db) {
       .limit(sql.placeholder('limit'))
       .offset(sql.placeholder('offset'))
       .as('page');
+    // Named with its table: selecting from one table alone, Drizzle would leave a column
+    // bare, and a bare "id" inside the sub-queries below would be their own table's id.
+    const pageId = sql`${sql.identifier('page')}.${sql.identifier('id')}`;
     return db
       .select({
         id: cut.id,
@@ -209,21 +199,18 @@ export function createCommunityRepository(db: Db) {
         createdAt: cut.createdAt,
         editedAt: cut.editedAt,
         total: cut.total,
-        authorName: sql<
-          string | null
-        >`CASE WHEN ${cut.anonymous} THEN NULL ELSE ${users.displayName} END`,
-        authorKind: sql<string | null>`CASE WHEN ${cut.anonymous} THEN NULL ELSE ${users.kind} END`,
+        /** The writer, to name (never for an anonymous post: the service drops it). */
+        authorId: cut.authorId,
         mine: sql<boolean>`coalesce(${cut.authorId} = ${viewer}, false)`,
-        liked: sql<boolean>`EXISTS (SELECT 1 FROM post_likes l WHERE l.post_id = ${cut.id} AND l.user_id = ${viewer})`,
-        revisions: sql<number>`(SELECT count(*)::int FROM post_revisions r WHERE r.post_id = ${cut.id})`,
+        liked: sql<boolean>`EXISTS (SELECT 1 FROM post_likes l WHERE l.post_id = ${pageId} AND l.user_id = ${viewer})`,
+        revisions: sql<number>`(SELECT count(*)::int FROM post_revisions r WHERE r.post_id = ${pageId})`,
         attachments: sql<PageAttachment[]>`(
           SELECT coalesce(json_agg(json_build_object(
             'id', a.id, 'filename', a.filename, 'mime', a.mime, 'size', a.size, 'alt', a.alt)
             ORDER BY a.created_at, a.id), '[]'::json)
-          FROM post_attachments a WHERE a.post_id = ${cut.id})`,
+          FROM post_attachments a WHERE a.post_id = ${pageId})`,
       })
       .from(cut)
-      .leftJoin(users, eq(users.id, cut.authorId))
       .orderBy(asc(cut.number))
       .prepare('community_thread_posts');
   })();
@@ -297,12 +284,11 @@ export function createCommunityRepository(db: Db) {
           postId: posts.id,
           threadId: threads.id,
           spaceId: threads.spaceId,
-          actorName: users.displayName,
+          actorId: posts.authorId,
           at: posts.createdAt,
         })
         .from(posts)
         .innerJoin(threads, eq(threads.id, posts.threadId))
-        .innerJoin(users, eq(users.id, posts.authorId))
         .where(
           and(
             eq(threads.authorId, userId),
@@ -345,19 +331,16 @@ export function createCommunityRepository(db: Db) {
         .delete(spaceMembers)
         .where(and(eq(spaceMembers.spaceId, spaceId), eq(spaceMembers.userId, userId)));
     },
-    /** A space's members and requests, with display names (never email addresses). */
+    /** A space's members and requests (names come from the accounts service). */
     async members(spaceId: string) {
       return db
         .select({
           userId: spaceMembers.userId,
           role: spaceMembers.role,
           status: spaceMembers.status,
-          displayName: users.displayName,
         })
         .from(spaceMembers)
-        .innerJoin(users, eq(users.id, spaceMembers.userId))
-        .where(eq(spaceMembers.spaceId, spaceId))
-        .orderBy(asc(spaceMembers.status), asc(users.displayName));
+        .where(eq(spaceMembers.spaceId, spaceId));
     },
 
     /** One page of a space's threads: pinned first, then latest activity. */

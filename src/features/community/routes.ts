@@ -1,12 +1,12 @@
-import { create as contentDisposition } from 'content-disposition';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { formatDate } from '../../platform/dates.ts';
+import { userOf } from '../../platform/auth.ts';
 import { echoValues, errorsFrom, type FormErrors, parseForm } from '../../platform/forms.ts';
 import { pageLinks } from '../../platform/pagination.ts';
 import type { Storage } from '../../platform/storage.ts';
 import { registerUploads } from '../../platform/uploads.ts';
-import { humanSize } from '../resources/files.ts';
+import { fileHeaders, humanSize } from '../../platform/files.ts';
 import {
   ATTACHMENT_FIELD,
   type AttachmentProblem,
@@ -277,7 +277,7 @@ export function communityRoutes(
         status?: number;
       } = {},
     ) => {
-      const found = await community.newThreadForm(req.user!, slug);
+      const found = await community.newThreadForm(userOf(req), slug);
       if (!found) return reply.callNotFound();
       return page(
         reply,
@@ -320,7 +320,7 @@ export function communityRoutes(
             filesDropped: files.sent,
             status: 400,
           });
-        const done = await community.createThread(req.user!, p.data.space, {
+        const done = await community.createThread(userOf(req), p.data.space, {
           title: f.data.title,
           body: f.data.body,
           anonymous: f.data.anonymous === 'yes',
@@ -422,7 +422,7 @@ export function communityRoutes(
             status: 400,
           });
         }
-        const done = await community.reply(req.user!, p.data.space, p.data.id, {
+        const done = await community.reply(userOf(req), p.data.space, p.data.id, {
           body: f.data.body,
           anonymous: f.data.anonymous === 'yes',
           attachments: files.checked.files,
@@ -460,7 +460,7 @@ export function communityRoutes(
             400,
           );
         const a = f.data.action;
-        const row = await community.moderateThread(req.user!, p.data.space, p.data.id, {
+        const row = await community.moderateThread(userOf(req), p.data.space, p.data.id, {
           ...(a === 'pin' || a === 'unpin' ? { pinned: a === 'pin' } : {}),
           ...(a === 'lock' || a === 'unlock' ? { locked: a === 'lock' } : {}),
           ...(a === 'hide' || a === 'show' ? { hidden: a === 'hide' } : {}),
@@ -478,7 +478,7 @@ export function communityRoutes(
       guarded(async (req, reply) => {
         const p = spaceParam.safeParse(req.params);
         const space = p.success
-          ? await community.requestToJoin(req.user!, p.data.space)
+          ? await community.requestToJoin(userOf(req), p.data.space)
           : undefined;
         if (!space) return reply.callNotFound();
         return reply.redirect('/community?requested=1', 303);
@@ -489,7 +489,7 @@ export function communityRoutes(
       { config: { access: 'member' } },
       guarded(async (req, reply) => {
         const p = spaceParam.safeParse(req.params);
-        const found = p.success ? await community.members(req.user!, p.data.space) : undefined;
+        const found = p.success ? await community.members(userOf(req), p.data.space) : undefined;
         if (!found) return reply.callNotFound();
         return page(reply, 'members', {
           title: req.t('community.members.title', { name: spaceName(req, found.space) }),
@@ -509,7 +509,7 @@ export function communityRoutes(
         if (!p.success) return reply.callNotFound();
         if (!f.success) return reply.redirect(`/community/${p.data.space}/members`, 303);
         const done = await community.decideMember(
-          req.user!,
+          userOf(req),
           p.data.space,
           f.data.userId,
           f.data.decision,
@@ -548,22 +548,11 @@ export function communityRoutes(
         if (!stat) return reply.callNotFound();
         const etag = `"${file.id}-${stat.size}"`;
         reply
-          .header('content-type', file.mime)
-          .header('content-disposition', contentDisposition(file.filename, { type: 'inline' }))
-          .header('x-content-type-options', 'nosniff')
+          .headers(fileHeaders({ filename: file.filename, mime: file.mime, inline: true }))
           .header('cache-control', 'private, no-cache')
           .header('etag', etag)
           .header('x-robots-tag', 'noindex, nofollow')
-          .header('cross-origin-resource-policy', 'same-origin')
-          // Images are sandboxed; a PDF keeps a no-scripts policy without
-          // `sandbox`, as browsers' PDF viewers refuse to run sandboxed (as for
-          // the resources' files).
-          .header(
-            'content-security-policy',
-            file.mime === 'application/pdf'
-              ? "default-src 'none'; frame-ancestors 'none'"
-              : "default-src 'none'; sandbox",
-          );
+          .header('cross-origin-resource-policy', 'same-origin');
         if (req.headers['if-none-match'] === etag) return reply.code(304).send();
         return reply.header('content-length', stat.size).send(opts.storage.read(file.storageKey));
       }),
@@ -579,7 +568,7 @@ export function communityRoutes(
         status?: number;
       } = {},
     ) => {
-      const found = await community.editForm(req.user!, id);
+      const found = await community.editForm(userOf(req), id);
       if (!found) return reply.callNotFound();
       const removing = new Set(removalsOf(extra.values?.remove));
       return page(
@@ -636,7 +625,7 @@ export function communityRoutes(
             status: 400,
           });
         if (!f.ok || !files.checked.ok) return again(withProblems(f, files.checked, req.t));
-        const done = await community.edit(req.user!, p.data.id, f.data.body, {
+        const done = await community.edit(userOf(req), p.data.id, f.data.body, {
           remove: removalsOf((req.body as { remove?: unknown } | undefined)?.remove),
           add: files.checked.files,
         });
@@ -666,7 +655,7 @@ export function communityRoutes(
       { config: { access: 'member' } },
       guarded(async (req, reply) => {
         const p = postParam.safeParse(req.params);
-        const done = p.success ? await community.remove(req.user!, p.data.id) : undefined;
+        const done = p.success ? await community.remove(userOf(req), p.data.id) : undefined;
         if (!done) return reply.callNotFound();
         return reply.redirect(threadPath(done.space.slug, done.thread.id), 303);
       }),
@@ -676,7 +665,7 @@ export function communityRoutes(
       { config: { access: 'member', ...form } },
       guarded(async (req, reply) => {
         const p = postParam.safeParse(req.params);
-        const done = p.success ? await community.like(req.user!, p.data.id) : undefined;
+        const done = p.success ? await community.like(userOf(req), p.data.id) : undefined;
         if (!done) return reply.callNotFound();
         return reply.redirect(`/community/posts/${p.data!.id}`, 303);
       }),
@@ -720,7 +709,7 @@ export function communityRoutes(
         if (!p.success) return reply.callNotFound();
         const f = parseForm(reasonForm, req.body, req.t);
         if (!f.ok) return reportPage(req, reply, p.data.id, { ...f, status: 400 });
-        const done = await community.report(req.user!, p.data.id, f.data.reason);
+        const done = await community.report(userOf(req), p.data.id, f.data.reason);
         if (!done) return reply.callNotFound();
         return page(reply, 'reported', {
           title: req.t('community.report.done'),
@@ -733,7 +722,7 @@ export function communityRoutes(
       { config: { access: 'member' } },
       guarded(async (req, reply) => {
         const p = postParam.safeParse(req.params);
-        const found = p.success ? await community.revisions(req.user!, p.data.id) : undefined;
+        const found = p.success ? await community.revisions(userOf(req), p.data.id) : undefined;
         if (!found) return reply.callNotFound();
         return page(reply, 'revisions', {
           title: req.t('community.revisions.title'),
@@ -797,7 +786,7 @@ export function communityRoutes(
             status: 400,
           });
         const done = await community.moderatePost(
-          req.user!,
+          userOf(req),
           p.data.id,
           f.data.action,
           f.data.reason,

@@ -189,7 +189,10 @@ export function communitySeeder(
 export function demoNotificationsSeeder(
   repo: CommunityRepository,
   notifications: NotificationsRepository,
-  people: { idByEmail(email: string): Promise<string | undefined> },
+  people: {
+    idByEmail(email: string): Promise<string | undefined>;
+    people(ids: readonly string[]): Promise<Map<string, { displayName: string }>>;
+  },
 ): Seeder {
   return {
     name: 'community-notifications',
@@ -197,6 +200,7 @@ export function demoNotificationsSeeder(
       const member = await people.idByEmail('member@example.org');
       if (!member || (await notifications.hasAny(member))) return;
       const replies = await repo.demoRepliesTo(member, 2);
+      const names = await people.people(replies.flatMap((r) => (r.actorId ? [r.actorId] : [])));
       await notifications.add(
         replies.map((r) => ({
           userId: member,
@@ -204,7 +208,7 @@ export function demoNotificationsSeeder(
           spaceId: r.spaceId,
           threadId: r.threadId,
           postId: r.postId,
-          actorLabel: r.actorName,
+          actorLabel: (r.actorId && names.get(r.actorId)?.displayName) ?? null,
           createdAt: r.at,
           // Already "emailed": a demo never sends mail for the past.
           emailedAt: r.at,

@@ -50,6 +50,8 @@ export interface Access {
 }
 
 const isStaffModerator = (u: CurrentUser | undefined) => accessAllows('moderator', u);
+/** Approved (accounts' one rule, as route access `member` applies it): may post where they may read. */
+const isApproved = (u: CurrentUser | undefined) => accessAllows('member', u);
 
 /** What a person may do in a space. */
 export function accessTo(
@@ -59,7 +61,7 @@ export function accessTo(
 ): Access {
   const member = membership?.status === 'member' ? membership : undefined;
   const moderate = isStaffModerator(viewer) || member?.role === 'moderator';
-  const approved = Boolean(viewer && (viewer.approved || isStaffModerator(viewer)));
+  const approved = isApproved(viewer);
   const inGroup = space.visibility !== 'group' || Boolean(member);
   const post = moderate || (approved && inGroup);
   const read = post || (space.visibility === 'members' && space.publicRead);
@@ -107,11 +109,21 @@ export interface CommunityDeps {
   repo: CommunityRepository;
   /** Where posts' attachments are kept (under `community/<postId>/`). */
   storage?: Storage;
+  /** The accounts service's read model of people (names, kinds): never their email addresses. */
   people: {
-    user(id: string): Promise<{ kind: string; displayName: string } | undefined>;
+    person(id: string): Promise<CommunityPerson | undefined>;
+    /** Several at once: one call for a page's authors, never one per row. */
+    people(ids: readonly string[]): Promise<Map<string, CommunityPerson>>;
     setting<T>(key: string): Promise<T | undefined>;
     audit: AuditLog;
   };
+}
+
+/** What the community shows of a person. */
+export interface CommunityPerson {
+  id: string;
+  displayName: string;
+  kind: string;
 }
 
 export function createCommunityService(deps: CommunityDeps) {
@@ -126,7 +138,6 @@ export function createCommunityService(deps: CommunityDeps) {
       access: accessTo(row.space, viewer, membership),
       /** The viewer's follow/mute choice for the space, if any. */
       follow: row.follow ?? undefined,
-      viewerKind: row.viewerKind ?? undefined,
     };
   }
   async function readable(viewer: CurrentUser | undefined, slug: string) {
@@ -149,7 +160,6 @@ export function createCommunityService(deps: CommunityDeps) {
       lastReadAt: row.lastReadAt ?? undefined,
       /** The viewer's follow/mute choice for the thread, if any. */
       follow: row.follow ?? undefined,
-      viewerKind: row.viewerKind ?? undefined,
     };
   }
   /** The post, its thread and space, and what the viewer may do there. */
@@ -169,10 +179,12 @@ export function createCommunityService(deps: CommunityDeps) {
   /** Only parents may post as "A parent", and only where the space allows it. */
   async function mayPostAnonymously(
     viewer: CurrentUser,
-    found: { space: SpaceRow; viewerKind?: string | undefined },
+    found: { space: SpaceRow },
+    known?: Map<string, CommunityPerson>,
   ) {
     if (!found.space.allowAnonymous) return false;
-    return (found.viewerKind ?? (await people.user(viewer.id))?.kind) === 'parent';
+    const me = known?.get(viewer.id) ?? (await people.person(viewer.id));
+    return me?.kind === 'parent';
   }
   /** A new member's first posts wait for a moderator. */
   async function statusForNewPost(viewer: CurrentUser, access: Access): Promise<PostStatus> {
@@ -241,7 +253,7 @@ export function createCommunityService(deps: CommunityDeps) {
         })
         .filter(
           // Groups are listed to approved members (so they can ask to join); public spaces to all.
-          (s) => s.access.read || (viewer?.approved && s.space.visibility === 'group'),
+          (s) => s.access.read || (isApproved(viewer) && s.space.visibility === 'group'),
         );
     },
     space: readable,
@@ -258,6 +270,10 @@ export function createCommunityService(deps: CommunityDeps) {
       });
       const hasNext = list.rows.length > THREADS_PER_PAGE;
       const shown = list.rows.slice(0, THREADS_PER_PAGE);
+      // The starters' names: one call for the page (never asked for an anonymous thread).
+      const starters = await people.people(
+        shown.flatMap((r) => (!r.thread.anonymous && r.thread.authorId ? [r.thread.authorId] : [])),
+      );
       // Past the counting cap the number of pages is not known: "next" while there is one.
       const pages =
         list.total > THREAD_COUNT_CAP
@@ -273,7 +289,10 @@ export function createCommunityService(deps: CommunityDeps) {
         rows: shown.map((r) => ({
           ...r,
           // Anonymous threads carry no name, whoever is reading.
-          authorName: r.thread.anonymous ? null : r.authorName,
+          authorName:
+            r.thread.anonymous || !r.thread.authorId
+              ? null
+              : (starters.get(r.thread.authorId)?.displayName ?? null),
           isNew: Boolean(viewer) && (!r.lastReadAt || r.lastReadAt < r.thread.lastPostAt),
         })),
       };
@@ -296,6 +315,11 @@ export function createCommunityService(deps: CommunityDeps) {
         ...(viewer ? { viewerId: viewer.id } : {}),
       });
       const lastRead = found.lastReadAt;
+      // The named authors (and the viewer, for "post as a parent"): one call for the page.
+      const named = await people.people([
+        ...list.rows.flatMap((p) => (!p.anonymous && p.authorId ? [p.authorId] : [])),
+        ...(viewer && found.space.allowAnonymous ? [viewer.id] : []),
+      ]);
       if (viewer) {
         const newest = list.rows.at(-1)?.createdAt;
         // Written only when it moves forward: re-reading costs no write.
@@ -306,13 +330,16 @@ export function createCommunityService(deps: CommunityDeps) {
         ...found,
         total: list.total,
         pages: Math.max(1, Math.ceil(list.total / POSTS_PER_PAGE)),
-        posts: list.rows.map((p) => ({
-          ...p,
-          authorName: p.anonymous ? null : p.authorName,
-          authorKind: p.anonymous ? null : p.authorKind,
-          isNew: Boolean(viewer) && !p.mine && (!lastRead || p.createdAt > lastRead),
-        })),
-        mayPostAnonymously: viewer ? await mayPostAnonymously(viewer, found) : false,
+        posts: list.rows.map(({ authorId, ...p }) => {
+          const author = p.anonymous || !authorId ? undefined : named.get(authorId);
+          return {
+            ...p,
+            authorName: author?.displayName ?? null,
+            authorKind: author?.kind ?? null,
+            isNew: Boolean(viewer) && !p.mine && (!lastRead || p.createdAt > lastRead),
+          };
+        }),
+        mayPostAnonymously: viewer ? await mayPostAnonymously(viewer, found, named) : false,
       };
     },
     /** Which page of the thread a post is on, for links to it. */
@@ -515,7 +542,7 @@ export function createCommunityService(deps: CommunityDeps) {
     async report(viewer: CurrentUser, postId: string, reason: string) {
       const found = await postFor(viewer, postId);
       if (!found || found.post.status !== 'visible') return undefined;
-      if (!viewer.approved && !isStaffModerator(viewer)) throw new CommunityRefusal('approval');
+      if (!isApproved(viewer)) throw new CommunityRefusal('approval');
       await repo.report(postId, viewer.id, reason);
       await people.audit('community.post_reported', {
         actorId: viewer.id,
@@ -552,7 +579,7 @@ export function createCommunityService(deps: CommunityDeps) {
       await deps.events?.moderated({ ...found, action, reason });
       // A held post that is approved now reaches the people it concerns.
       if (action === 'restore' && found.post.status === 'pending' && found.post.authorId) {
-        const author = await people.user(found.post.authorId);
+        const author = await people.person(found.post.authorId);
         await deps.events?.posted({
           ...found,
           post: { ...found.post, status: 'visible' },
@@ -613,7 +640,7 @@ export function createCommunityService(deps: CommunityDeps) {
     async requestToJoin(viewer: CurrentUser, slug: string) {
       const space = await repo.spaceBySlug(slug);
       if (!space || space.visibility !== 'group') return undefined;
-      if (!viewer.approved) throw new CommunityRefusal('approval');
+      if (!isApproved(viewer)) throw new CommunityRefusal('approval');
       const existing = await repo.membership(space.id, viewer.id);
       if (!existing) await repo.setMembership(space.id, viewer.id, { status: 'requested' });
       return space;
@@ -623,7 +650,16 @@ export function createCommunityService(deps: CommunityDeps) {
       const found = await spaceFor(viewer, slug);
       if (!found) return undefined;
       if (!found.access.moderate) throw new CommunityRefusal('notYours');
-      return { ...found, members: await repo.members(found.space.id) };
+      const rows = await repo.members(found.space.id);
+      const names = await people.people(rows.map((m) => m.userId));
+      const members = rows
+        .map((m) => ({ ...m, displayName: names.get(m.userId)?.displayName ?? '' }))
+        .sort(
+          (a, b) =>
+            a.status.localeCompare(b.status) ||
+            a.displayName.localeCompare(b.displayName, 'en', { sensitivity: 'base' }),
+        );
+      return { ...found, members };
     },
     async decideMember(
       viewer: CurrentUser,

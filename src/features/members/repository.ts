@@ -1,10 +1,10 @@
-import { and, asc, count, eq, ilike, isNotNull, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { users } from '../accounts/schema.ts';
 import { memberProfiles } from './schema.ts';
 
 export type ProfileRow = typeof memberProfiles.$inferSelect;
 
+/** All SQL of the member directory: its own table only (people come from accounts). */
 export function createMembersRepository(db: Db) {
   return {
     async profile(userId: string): Promise<ProfileRow | undefined> {
@@ -20,65 +20,21 @@ export function createMembersRepository(db: Db) {
           set: { ...values, updatedAt: new Date() },
         });
     },
-    /**
-     * Listed, approved, active members matching the filters, by name. Only
-     * what the directory shows is selected: never an email address.
-     */
-    async directory(f: {
-      q?: string;
-      kind?: string;
-      region?: string;
-      offset: number;
-      limit: number;
-    }) {
-      const like = f.q ? `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
-      const where = and(
-        eq(memberProfiles.listed, true),
-        isNotNull(users.approvedAt),
-        eq(users.status, 'active'),
-        isNull(users.deletedAt),
-        f.kind ? eq(users.kind, f.kind as never) : undefined,
-        f.region ? eq(users.region, f.region) : undefined,
-        like
-          ? or(
-              ilike(users.displayName, like),
-              ilike(users.organisation, like),
-              ilike(memberProfiles.interests, like),
-            )
-          : undefined,
-      );
-      const [rows, [total]] = await Promise.all([
-        db
-          .select({
-            displayName: users.displayName,
-            kind: users.kind,
-            organisation: users.organisation,
-            region: users.region,
-            interests: memberProfiles.interests,
-          })
-          .from(memberProfiles)
-          .innerJoin(users, eq(users.id, memberProfiles.userId))
-          .where(where)
-          .orderBy(asc(sql`lower(${users.displayName})`))
-          .limit(f.limit)
-          .offset(f.offset),
-        db
-          .select({ n: count() })
-          .from(memberProfiles)
-          .innerJoin(users, eq(users.id, memberProfiles.userId))
-          .where(where),
-      ]);
-      return { rows, total: Number(total?.n ?? 0) };
-    },
-    /** Regions that listed members have given, for the filter. */
-    async regions(): Promise<string[]> {
-      const rows = await db
-        .selectDistinct({ region: users.region })
+    /** Every listing that is turned on: who, and their interests. */
+    async listed(): Promise<{ userId: string; interests: string }[]> {
+      return db
+        .select({ userId: memberProfiles.userId, interests: memberProfiles.interests })
         .from(memberProfiles)
-        .innerJoin(users, eq(users.id, memberProfiles.userId))
-        .where(and(eq(memberProfiles.listed, true), isNotNull(users.region)))
-        .orderBy(asc(users.region));
-      return rows.map((r) => r.region!).filter(Boolean);
+        .where(eq(memberProfiles.listed, true));
+    },
+    /** Which of `ids` have their listing turned on. */
+    async listedAmong(ids: readonly string[]): Promise<string[]> {
+      if (!ids.length) return [];
+      const rows = await db
+        .select({ userId: memberProfiles.userId })
+        .from(memberProfiles)
+        .where(and(inArray(memberProfiles.userId, [...ids]), eq(memberProfiles.listed, true)));
+      return rows.map((r) => r.userId);
     },
     async erase(userId: string) {
       await db.delete(memberProfiles).where(eq(memberProfiles.userId, userId));

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { parseForm } from '../../platform/forms.ts';
+import { userOf } from '../../platform/auth.ts';
 import { pageLinks } from '../../platform/pagination.ts';
-import { MEMBER_KINDS } from '../accounts/schema.ts';
+import { MEMBER_KINDS } from '../accounts/service.ts';
 import type { MembersService } from './service.ts';
 
 /** HTTP only: the member directory and one's own listing. */
@@ -53,7 +54,7 @@ export function membersRoutes(members: MembersService): FastifyPluginAsync {
       });
     });
     app.get('/community/people/profile', cfg, async (req, reply) => {
-      const profile = await members.profile(req.user!);
+      const profile = await members.profile(userOf(req));
       return reply.render(`${V}/profile.njk`, {
         title: req.t('members.profile.title'),
         noindex: true,
@@ -70,7 +71,7 @@ export function membersRoutes(members: MembersService): FastifyPluginAsync {
           errors: form.errors,
           values: form.values,
         });
-      await members.saveProfile(req.user!, {
+      await members.saveProfile(userOf(req), {
         listed: form.data.listed === 'yes',
         interests: form.data.interests,
       });

@@ -428,6 +428,31 @@ describe('resources', () => {
     ])
       assert.ok(empty.res.body.includes(msg) || msg === 'Upload a file or enter a link', msg);
     assert.match(empty.res.body, /<title>Error: /);
+    const wrong = await submitMultipart(
+      t.app,
+      '/admin/resources/new',
+      '/admin/resources/new',
+      {
+        title: 'x'.repeat(201),
+        summary: 'S',
+        type: 'paper',
+        topics: 'fathers',
+        audiences: 'researchers',
+        lengthMinutes: '0',
+        'publishedOn-day': '31',
+        'publishedOn-month': '2',
+        'publishedOn-year': '2024',
+        externalUrl: 'ftp://www.example.org/x',
+      },
+      [],
+      editor,
+    );
+    assert.equal(wrong.res.statusCode, 400);
+    assert.match(wrong.res.body, /This answer must be 200 characters or fewer/);
+    assert.match(wrong.res.body, /Enter the length as a whole number of minutes/);
+    assert.match(wrong.res.body, /Date published must be a real date/);
+    assert.match(wrong.res.body, /id="externalUrl-error"/);
+    assert.ok(wrong.res.body.includes('value="ftp://www.example.org/x"'), 'what was typed is kept');
     const clash = await submitMultipart(
       t.app,
       '/admin/resources/new',

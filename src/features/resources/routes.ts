@@ -1,14 +1,15 @@
-import { create as contentDisposition } from 'content-disposition';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import rangeParser from 'range-parser';
 import { z } from 'zod';
 import { formatDate } from '../../platform/dates.ts';
+import { userOf } from '../../platform/auth.ts';
 import { atomFeed } from '../../platform/feeds.ts';
 import { echoValues, errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
 import type { Locale } from '../../platform/i18n/index.ts';
 import type { Storage } from '../../platform/storage.ts';
 import { registerUploads } from '../../platform/uploads.ts';
-import { ALLOWED, humanSize, MAX_UPLOAD_BYTES } from './files.ts';
+import { fileHeaders, humanSize } from '../../platform/files.ts';
+import { ALLOWED, MAX_UPLOAD_BYTES } from './files.ts';
 import type {
   ResourceFileRow,
   ResourceRow,
@@ -165,96 +166,123 @@ function citation(r: ResourceRow, baseUrl: string, typeName: string, locale: Loc
   return `${who} (${year}) ${r.title} [${typeName}].${org} ${locale === 'cy' ? 'Ar gael yn' : 'Available at'}: ${baseUrl}/resources/${r.slug} (${locale === 'cy' ? 'cyrchwyd' : 'accessed'} ${accessed}).`;
 }
 
-/** The form fields of a resource, read leniently so the page can be shown again as typed. */
-function readResourceForm(body: Record<string, unknown>): {
-  input: ResourceInput;
-  problems: Problem[];
-} {
-  const problems: Problem[] = [];
-  const arr = (v: unknown): string[] =>
-    v === undefined
-      ? []
-      : (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
-  const title = text(body.title) ?? '';
-  const summary = text(body.summary) ?? '';
-  const bodyText = typeof body.body === 'string' ? body.body.trim() : '';
-  if (!title) problems.push({ field: 'title', key: 'resources.errors.title' });
-  else if (title.length > 200)
-    problems.push({ field: 'title', key: 'resources.errors.tooLong', vars: { max: 200 } });
-  const slug = text(body.slug);
-  if (!summary) problems.push({ field: 'summary', key: 'resources.errors.summary' });
-  else if (summary.length > 600)
-    problems.push({ field: 'summary', key: 'resources.errors.tooLong', vars: { max: 600 } });
-  if (bodyText.length > 50_000)
-    problems.push({ field: 'body', key: 'resources.errors.tooLong', vars: { max: 50000 } });
-  const type = text(body.type);
-  if (!type || !(RESOURCE_TYPES as readonly string[]).includes(type))
-    problems.push({ field: 'type', key: 'resources.errors.type' });
-  const topics = arr(body.topics);
-  if (!topics.length) problems.push({ field: 'topics', key: 'resources.errors.topics' });
-  const audiences = arr(body.audiences).filter((a) => (AUDIENCES as readonly string[]).includes(a));
-  if (!audiences.length) problems.push({ field: 'audiences', key: 'resources.errors.audiences' });
-  let lengthMinutes: number | undefined;
-  const len = text(body.lengthMinutes);
-  if (len) {
-    if (!/^\d{1,4}$/.test(len) || Number(len) < 1 || Number(len) > 1440)
-      problems.push({ field: 'lengthMinutes', key: 'resources.errors.length' });
-    else lengthMinutes = Number(len);
-  }
-  let publishedOn: string | undefined;
-  const [d, m, y] = ['publishedOn-day', 'publishedOn-month', 'publishedOn-year'].map((k) =>
-    text(body[k]),
+const TOO_LONG = 'resources.errors.tooLong';
+/** Trimmed text, '' when missing. */
+const textOr = (max: number, required?: string) =>
+  z.preprocess(
+    (v) => text(v) ?? '',
+    required ? z.string().min(1, required).max(max, TOO_LONG) : z.string().max(max, TOO_LONG),
   );
-  if (d || m || y) {
-    const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
-    const ok =
-      /^\d{4}$/.test(y ?? '') &&
-      /^\d{1,2}$/.test(m ?? '') &&
-      /^\d{1,2}$/.test(d ?? '') &&
-      date.getUTCDate() === Number(d) &&
-      date.getUTCMonth() === Number(m) - 1 &&
-      Number(y) >= 1950 &&
-      date.getTime() <= Date.now() + 366 * 86400_000;
-    if (!ok) problems.push({ field: 'publishedOn', key: 'resources.errors.date' });
-    else publishedOn = date.toISOString().slice(0, 10);
+/** Checkboxes: one value or several; none is an empty list. */
+const checked = (v: unknown): string[] =>
+  v === undefined
+    ? []
+    : (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
+const LENGTH = 'resources.errors.length';
+const URL_PROBLEM = 'resources.errors.url';
+
+/** A real date from the three boxes, not before 1950 nor more than a year ahead. */
+function dateFrom(
+  p: { d?: string | undefined; m?: string | undefined; y?: string | undefined },
+  ctx: z.RefinementCtx,
+): string | undefined {
+  const { d, m, y } = p;
+  if (!d && !m && !y) return undefined;
+  const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
+  const ok =
+    /^\d{4}$/.test(y ?? '') &&
+    /^\d{1,2}$/.test(m ?? '') &&
+    /^\d{1,2}$/.test(d ?? '') &&
+    date.getUTCDate() === Number(d) &&
+    date.getUTCMonth() === Number(m) - 1 &&
+    Number(y) >= 1950 &&
+    date.getTime() <= Date.now() + 366 * 86400_000;
+  if (!ok) {
+    ctx.addIssue({ code: 'custom', message: 'resources.errors.date' });
+    return z.NEVER;
   }
-  const externalUrl = text(body.externalUrl);
-  if (externalUrl) {
-    const u = URL.canParse(externalUrl) ? new URL(externalUrl) : undefined;
-    const ok =
-      !!u && (u.protocol === 'https:' || u.protocol === 'http:') && externalUrl.length <= 500;
-    if (!ok) problems.push({ field: 'externalUrl', key: 'resources.errors.url' });
-  }
-  const language = text(body.language) === 'cy' ? 'cy' : 'en';
-  const authors = text(body.authors) ?? '';
-  const organisation = text(body.organisation) ?? '';
-  const licence = text(body.licence) ?? '';
-  for (const [field, v] of [
-    ['authors', authors],
-    ['organisation', organisation],
-    ['licence', licence],
-  ] as const)
-    if (v.length > 300)
-      problems.push({ field, key: 'resources.errors.tooLong', vars: { max: 300 } });
+  return date.toISOString().slice(0, 10);
+}
+
+/** The resource form (submit and edit): messages are translation keys. */
+const resourceForm = z.preprocess(
+  (body) => {
+    const b = (body ?? {}) as Record<string, unknown>;
+    // The date's three boxes become one field, so its message sits with the date.
+    return {
+      ...b,
+      publishedOn: {
+        d: text(b['publishedOn-day']),
+        m: text(b['publishedOn-month']),
+        y: text(b['publishedOn-year']),
+      },
+    };
+  },
+  z.object({
+    title: textOr(200, 'resources.errors.title'),
+    slug: z.preprocess(text, z.string().optional()),
+    summary: textOr(600, 'resources.errors.summary'),
+    body: z.preprocess(
+      (v) => (typeof v === 'string' ? v.trim() : ''),
+      z.string().max(50_000, TOO_LONG),
+    ),
+    type: z.preprocess(text, z.enum(RESOURCE_TYPES, 'resources.errors.type')),
+    topics: z.preprocess(checked, z.array(z.string()).min(1, 'resources.errors.topics')),
+    audiences: z.preprocess(
+      (v) => checked(v).filter((a) => (AUDIENCES as readonly string[]).includes(a)),
+      z.array(z.enum(AUDIENCES)).min(1, 'resources.errors.audiences'),
+    ),
+    lengthMinutes: z.preprocess(
+      text,
+      z
+        .string()
+        .regex(/^\d{1,4}$/, LENGTH)
+        .transform(Number)
+        .pipe(z.number().min(1, LENGTH).max(1440, LENGTH))
+        .optional(),
+    ),
+    publishedOn: z
+      .object({
+        d: z.string().optional(),
+        m: z.string().optional(),
+        y: z.string().optional(),
+      })
+      .transform(dateFrom),
+    externalUrl: z.preprocess(
+      text,
+      z
+        .string()
+        .max(500, URL_PROBLEM)
+        .refine((v) => {
+          const u = URL.canParse(v) ? new URL(v) : undefined;
+          return !!u && (u.protocol === 'https:' || u.protocol === 'http:');
+        }, URL_PROBLEM)
+        .optional(),
+    ),
+    language: z.preprocess((v) => (text(v) === 'cy' ? 'cy' : 'en'), z.enum(['en', 'cy'])),
+    authors: textOr(300),
+    organisation: textOr(300),
+    licence: textOr(300),
+    byParents: z.preprocess((v) => text(v) === 'yes', z.boolean()),
+  }),
+);
+
+/**
+ * The form fields of a resource, parsed with zod (messages are translation
+ * keys; a length limit passes its maximum on), for the page to be shown
+ * again as typed when there are problems.
+ */
+function readResourceForm(
+  body: Record<string, unknown>,
+): { input: ResourceInput; problems: [] } | { input?: undefined; problems: Problem[] } {
+  const parsed = resourceForm.safeParse(body);
+  if (parsed.success) return { input: parsed.data, problems: [] };
   return {
-    input: {
-      title,
-      slug,
-      summary,
-      body: bodyText,
-      type: (type ?? 'guide') as ResourceInput['type'],
-      topics,
-      audiences: audiences as ResourceInput['audiences'],
-      lengthMinutes,
-      publishedOn,
-      authors,
-      organisation,
-      licence,
-      byParents: text(body.byParents) === 'yes',
-      language,
-      externalUrl,
-    },
-    problems,
+    problems: parsed.error.issues.map((i) => ({
+      field: String(i.path[0] ?? 'form'),
+      key: i.message,
+      ...(i.code === 'too_big' ? { vars: { max: Number(i.maximum) } } : {}),
+    })),
   };
 }
 
@@ -529,11 +557,11 @@ export function resourcesRoutes(
     );
     app.post('/resources/submit', { config: { access: 'member' } }, async (req, reply) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const { input, problems } = readResourceForm(body);
+      const form = readResourceForm(body);
       const uploads = uploadsOf(req);
-      const result = problems.length
-        ? { ok: false as const, problems }
-        : await resources.submit(req.user, input, uploads);
+      const result = form.input
+        ? await resources.submit(req.user, form.input, uploads)
+        : { ok: false as const, problems: form.problems };
       if (!result.ok)
         return formPage(req, reply, `${V}/submit.njk`, {
           title: req.t('resources.submit.title'),
@@ -545,7 +573,7 @@ export function resourcesRoutes(
       return reply.redirect('/resources/submit/done', 303);
     });
     app.get('/resources/submit/done', { config: { access: 'member' } }, async (req, reply) => {
-      const mine = await resources.mySubmissions(req.user!);
+      const mine = await resources.mySubmissions(userOf(req));
       return reply.render(`${V}/submitted.njk`, {
         title: req.t('resources.submitted.title'),
         noindex: true,
@@ -605,14 +633,7 @@ export function resourcesRoutes(
         const inline = ALLOWED.find((a) => a.mime === file.contentType)?.inline ?? false;
         const etag = `"${file.id}-${stat.size}"`;
         reply
-          .header(
-            'content-type',
-            file.contentType === 'text/vtt' ? 'text/vtt; charset=utf-8' : file.contentType,
-          )
-          .header(
-            'content-disposition',
-            contentDisposition(file.filename, { type: inline ? 'inline' : 'attachment' }),
-          )
+          .headers(fileHeaders({ filename: file.filename, mime: file.contentType, inline }))
           .header('accept-ranges', 'bytes')
           .header('etag', etag)
           .header('last-modified', stat.modified.toUTCString())
@@ -621,14 +642,6 @@ export function resourcesRoutes(
             resource.status === 'published' || resource.status === 'archived'
               ? 'public, max-age=86400'
               : 'private, no-store',
-          )
-          // A file is never a page of ours: no scripts, no frames (a PDF keeps
-          // the site's policy, as browsers' PDF viewers do not work sandboxed).
-          .header(
-            'content-security-policy',
-            file.contentType === 'application/pdf'
-              ? "default-src 'none'; frame-ancestors 'none'"
-              : "default-src 'none'; sandbox",
           );
         if (req.headers['if-none-match'] === etag) return reply.code(304).send();
         const header = req.headers.range;
@@ -777,14 +790,14 @@ export function resourcesRoutes(
       id: string | undefined,
     ) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const { input, problems } = readResourceForm(body);
+      const form = readResourceForm(body);
       const uploads = uploadsOf(req);
       const action = actions.find((a) => a === body.action) ?? 'draft';
       const status: ResourceStatus | undefined =
         action === 'publish' ? 'published' : id ? undefined : 'draft';
-      const result = problems.length
-        ? { ok: false as const, problems }
-        : await resources.editorSave(req.user, id, input, uploads, status);
+      const result = form.input
+        ? await resources.editorSave(req.user, id, form.input, uploads, status)
+        : { ok: false as const, problems: form.problems };
       if (!result) return reply.callNotFound();
       if (!result.ok)
         return editPage(req, reply, id, {

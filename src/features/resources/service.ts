@@ -8,7 +8,8 @@ import { plainText, renderMarkdown } from '../../platform/rich-text.ts';
 import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
 import type { Storage } from '../../platform/storage.ts';
 import type { PersonalDataProvider } from '../accounts/service.ts';
-import { checkUpload, cleanFilename } from './files.ts';
+import { checkUpload, cleanFilename } from '../../platform/files.ts';
+import { ALLOWED } from './files.ts';
 import {
   FACETS,
   type FacetCounts,
@@ -75,10 +76,12 @@ export interface ResourcesDeps {
   mailer: Mailer;
   i18n: I18n;
   baseUrl: string;
+  /** The accounts service: names to show, and whom to write to (their address and language). */
   people: {
-    user(
+    person(id: string): Promise<{ displayName: string } | undefined>;
+    contact(
       id: string,
-    ): Promise<{ email: string | null; locale: string; displayName: string } | undefined>;
+    ): Promise<{ email: string; locale: string; displayName: string } | undefined>;
     audit: AuditLog;
   };
 }
@@ -226,7 +229,7 @@ export function createResourcesService(deps: ResourcesDeps) {
     const problems: Problem[] = [];
     const checked: { u: Upload; mime: string; ext: string }[] = [];
     for (const u of uploads) {
-      const r = await checkUpload(u.tmpPath, u.filename, u.size, u.truncated);
+      const r = await checkUpload(u.tmpPath, u.filename, u.size, u.truncated, ALLOWED);
       if (!r.ok) {
         problems.push({
           field: u.field,
@@ -335,10 +338,10 @@ export function createResourcesService(deps: ResourcesDeps) {
     key: string,
     vars: Record<string, string>,
   ) {
-    const user = userId ? await people.user(userId) : undefined;
+    const user = userId ? await people.contact(userId) : undefined;
     return deps.transaction(async (tx) => {
       const row = await repo.in(tx).setStatus(id, status, reason);
-      if (user?.email) {
+      if (user) {
         const t = i18n.translator((user.locale === 'cy' ? 'cy' : 'en') as Locale);
         await mailer.send(
           {
@@ -427,7 +430,9 @@ export function createResourcesService(deps: ResourcesDeps) {
       const resource = await repo.byId(id);
       if (!resource) return undefined;
       const files = await repo.files(id);
-      const submitter = resource.submittedBy ? await people.user(resource.submittedBy) : undefined;
+      const submitter = resource.submittedBy
+        ? await people.person(resource.submittedBy)
+        : undefined;
       return { resource, files, submitter: submitter?.displayName };
     },
     async publish(actor: CurrentUser | undefined, id: string): Promise<ResourceRow | undefined> {

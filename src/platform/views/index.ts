@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import nunjucks from 'nunjucks';
 import type { Locale, Translate } from '../i18n/index.ts';
+import type { Navigation, NavLink } from '../navigation.ts';
 
 /**
  * Server-rendered pages: Nunjucks with autoescape and the govuk-frontend
@@ -75,23 +76,6 @@ export function createViewEnvironment(opts: {
   return env;
 }
 
-export interface NavItem {
-  href: string;
-  key: string;
-  /** A number to show beside the link (e.g. unread notifications); none when 0. */
-  count?: number | undefined;
-}
-
-/** The site's main navigation, in order. */
-export const NAVIGATION: NavItem[] = [
-  { href: '/services', key: 'common.nav.services' },
-  { href: '/resources', key: 'common.nav.resources' },
-  { href: '/community', key: 'common.nav.community' },
-  { href: '/events', key: 'common.nav.events' },
-  { href: '/guidelines', key: 'common.nav.guidelines' },
-  { href: '/news', key: 'common.nav.news' },
-];
-
 /** Nunjucks's own HTML escaping (what autoescape uses), which its typings leave out. */
 const escapeHtml = (nunjucks as unknown as { lib: { escape(text: string): string } }).lib.escape;
 
@@ -129,6 +113,8 @@ export type ContextProvider = (req: FastifyRequest, reply: FastifyReply) => Reco
 export interface ViewsOptions {
   env: nunjucks.Environment;
   assets: AssetManifest;
+  /** The links the features registered: the header's and the footer's. */
+  navigation: Navigation;
   siteName?: string;
 }
 
@@ -151,14 +137,17 @@ export const viewsPlugin = fp<ViewsOptions>(
           lang: req.locale,
           asset,
           currentPath: req.url.split('?')[0],
-          navigation: NAVIGATION,
           cspNonce: this.pageCacheable ? NONCE_PLACEHOLDER : this.scriptNonce,
           requestId: req.id,
         };
         this.usedNoncePlaceholder = this.pageCacheable;
         for (const p of providers) Object.assign(base, p(req, this));
         const path = base.currentPath as string;
-        const items = [...NAVIGATION, ...((base.accountNavigation as NavItem[] | undefined) ?? [])];
+        const nav = opts.navigation;
+        const items: NavLink[] = [...nav.visible('main', req), ...nav.visible('account', req)];
+        base.footerNavigation = nav
+          .visible('footer', req)
+          .map((item) => ({ href: item.href, text: req.t(item.key) }));
         base.serviceNavigation = items.map((item) => ({
           href: item.href,
           ...(item.count

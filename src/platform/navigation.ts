@@ -1,0 +1,62 @@
+import type { FastifyRequest } from 'fastify';
+import { accessAllows } from './auth.ts';
+import type { Access } from './routes.ts';
+
+/**
+ * The site's navigation, as the features register it (in app.ts): the
+ * platform names no feature's page. `main` is the header's list of
+ * sections, `account` the signed-in person's links (or signing in) after
+ * them, `footer` the links at the foot of every page. An entry is shown
+ * only to people its `access` lets in (the route's own level, so a link
+ * never leads to a refusal); `visitors` entries only to people not signed in.
+ */
+
+export type NavArea = 'main' | 'account' | 'footer';
+
+export interface NavEntry {
+  area: NavArea;
+  /** The label's translation key. */
+  key: string;
+  href: string;
+  /** Smaller first; entries with the same order keep the order they were added in. */
+  order: number;
+  /** Who sees the link (public when unset). */
+  access?: Access;
+  /** Only for visitors (e.g. "Sign in"). */
+  visitors?: true;
+}
+
+/** A link as the layout gets it, with the number a feature set for it (`req.navCounts`). */
+export interface NavLink {
+  href: string;
+  key: string;
+  count?: number | undefined;
+}
+
+export interface Navigation {
+  add(...entries: NavEntry[]): void;
+  /** Whether some feature registered a link to `href` (e.g. the home page's cards). */
+  has(href: string): boolean;
+  /** The links of an area this request's person may follow, in order. */
+  visible(area: NavArea, req: FastifyRequest): NavLink[];
+}
+
+export function createNavigation(): Navigation {
+  const entries: NavEntry[] = [];
+  return {
+    add(...more) {
+      entries.push(...more);
+      entries.sort((a, b) => a.order - b.order);
+    },
+    has: (href) => entries.some((e) => e.href === href),
+    visible(area, req) {
+      return entries
+        .filter(
+          (e) =>
+            e.area === area &&
+            (e.visitors ? !req.user : accessAllows(e.access ?? 'public', req.user)),
+        )
+        .map((e) => ({ href: e.href, key: e.key, count: req.navCounts?.[e.href] }));
+    },
+  };
+}
