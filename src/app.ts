@@ -72,7 +72,7 @@ import {
 import { i18nPlugin } from './platform/i18n/plugin.ts';
 import { createGeocoder } from './platform/geocoder.ts';
 import { createJobQueue, type JobQueue } from './platform/jobs/index.ts';
-import { genReqId, loggerOptions } from './platform/logging.ts';
+import { ErrorsOnlyRequestLog, genReqId, loggerOptions } from './platform/logging.ts';
 import { createMailer, type Mailer } from './platform/mail.ts';
 import { rateLimitPlugin } from './platform/rate-limit.ts';
 import { type RouteTable, routeTablePlugin } from './platform/routes.ts';
@@ -138,6 +138,7 @@ export async function buildApp({
         ? false
         : { ...loggerOptions(config.logLevel), ...(logger ? { stream: logger.stream } : {}) },
     genReqId,
+    ...(config.logRequests ? {} : { logController: new ErrorsOnlyRequestLog() }),
     trustProxy: config.production,
     return503OnClosing: true,
     bodyLimit: 1024 * 1024,
