@@ -9,7 +9,8 @@ const build = new URL('../scripts/build.mjs', import.meta.url);
 if (existsSync(build)) {
   const { build: buildIfNeeded, outOfDate } = await import(build.href);
   const stale = outOfDate();
-  if (stale.code || stale.assets) await buildIfNeeded({ log: (line) => console.error(line) });
+  if (stale.code || stale.assets || stale.template)
+    await buildIfNeeded({ log: (line) => console.error(line) });
 }
 const { runAsProcess } = await import('../dist/main.js');
 runAsProcess(process.argv.slice(2));

@@ -75,6 +75,7 @@ import { createJobQueue, type JobQueue } from './platform/jobs/index.ts';
 import { ErrorsOnlyRequestLog, genReqId, loggerOptions } from './platform/logging.ts';
 import { createMailer, type Mailer } from './platform/mail.ts';
 import { rateLimitPlugin } from './platform/rate-limit.ts';
+import { lazySchemaCompilers } from './platform/schema-compilers.ts';
 import { type RouteTable, routeTablePlugin } from './platform/routes.ts';
 import type { Seeder } from './platform/seed.ts';
 import { securityPlugin } from './platform/security.ts';
@@ -141,6 +142,7 @@ export async function buildApp({
     ...(config.logRequests ? {} : { logController: new ErrorsOnlyRequestLog() }),
     trustProxy: config.production,
     return503OnClosing: true,
+    schemaController: { compilersFactory: lazySchemaCompilers() },
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });

@@ -61,9 +61,16 @@ interface Command {
   run(values: Record<string, string | boolean | undefined>, run: Run): Promise<number | void>;
 }
 
+/** The migrated, empty embedded database the build makes (scripts/build.mjs), from src/ or dist/. */
+const DB_TEMPLATE = fileURLToPath(new URL('../dist/db-template.tar', import.meta.url));
+
 async function openFor(config: Config): Promise<Database> {
   const { openDatabase } = await import('./db/client.ts');
-  return openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  return openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    template: DB_TEMPLATE,
+  });
 }
 
 const SCALES = ['small', 'large'] as const;

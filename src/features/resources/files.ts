@@ -1,5 +1,4 @@
 import { open } from 'node:fs/promises';
-import { fileTypeFromFile } from 'file-type';
 
 /**
  * What may be uploaded to the repository, decided from the bytes, never the
@@ -100,6 +99,7 @@ export async function checkUpload(
   const largest = Math.max(...allowed.map((a) => a.maxBytes));
   if (truncated) return { ok: false, reason: 'tooLarge', max: largest };
   if (size === 0) return { ok: false, reason: 'empty' };
+  const { fileTypeFromFile } = await import('file-type'); // loaded with the first upload
   const detected = await fileTypeFromFile(path);
   let type: AllowedType | undefined;
   if (detected) type = allowed.find((a) => a.ext === detected.ext || a.mime === detected.mime);
