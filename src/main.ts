@@ -64,12 +64,13 @@ interface Command {
 /** The migrated, empty embedded database the build makes (scripts/build.mjs), from src/ or dist/. */
 const DB_TEMPLATE = fileURLToPath(new URL('../dist/db-template.tar', import.meta.url));
 
-async function openFor(config: Config): Promise<Database> {
+/** The database; `serve` starts a new embedded one from the build's template, others migrate. */
+async function openFor(config: Config, { fromTemplate = false } = {}): Promise<Database> {
   const { openDatabase } = await import('./db/client.ts');
   return openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
-    template: DB_TEMPLATE,
+    ...(fromTemplate ? { template: DB_TEMPLATE } : {}),
   });
 }
 
@@ -307,7 +308,7 @@ async function serve(config: Config, io: Run['io']): Promise<void> {
   const started = Date.now();
   // Open the database while the application's modules load: PGlite compiles
   // its WebAssembly on other threads, so the two overlap.
-  const opening = openFor(config);
+  const opening = openFor(config, { fromTemplate: true });
   opening.catch(() => undefined); // handled below, once the modules are loaded
   let modules;
   try {

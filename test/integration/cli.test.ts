@@ -99,7 +99,7 @@ test('migrate then seed --demo twice: idempotent; serve then starts on that data
   let settled = false;
   void serving.finally(() => (settled = true));
   try {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000; // a first start seeds; slow on a busy machine
     let ready = false;
     while (!ready && !settled && Date.now() < deadline) {
       try {
@@ -156,7 +156,7 @@ test('the compiled build: --help and usage errors load nothing else; serve is re
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000; // a first start seeds; slow on a busy machine
     let ready = false;
     while (!ready && Date.now() < deadline) {
       try {
