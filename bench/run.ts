@@ -106,7 +106,7 @@ async function main(): Promise<number> {
     );
     await startProcess(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'serve'],
+      [join(ROOT, 'dist/main.js'), 'serve'],
       oursEnv,
       `${ours}/readyz`,
     );

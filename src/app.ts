@@ -84,9 +84,10 @@ import {
 import { i18nPlugin } from './platform/i18n/plugin.ts';
 import { createGeocoder } from './platform/geocoder.ts';
 import { createJobQueue, type JobQueue } from './platform/jobs/index.ts';
-import { genReqId, loggerOptions } from './platform/logging.ts';
+import { ErrorsOnlyRequestLog, genReqId, loggerOptions } from './platform/logging.ts';
 import { createMailer, type Mailer } from './platform/mail.ts';
 import { rateLimitPlugin } from './platform/rate-limit.ts';
+import { lazySchemaCompilers } from './platform/schema-compilers.ts';
 import { type RouteTable, routeTablePlugin } from './platform/routes.ts';
 import type { Seeder } from './platform/seed.ts';
 import { securityPlugin } from './platform/security.ts';
@@ -151,8 +152,10 @@ export async function buildApp({
         ? false
         : { ...loggerOptions(config.logLevel), ...(logger ? { stream: logger.stream } : {}) },
     genReqId,
+    ...(config.logRequests ? {} : { logController: new ErrorsOnlyRequestLog() }),
     trustProxy: config.production,
     return503OnClosing: true,
+    schemaController: { compilersFactory: lazySchemaCompilers() },
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });

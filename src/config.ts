@@ -31,6 +31,11 @@ const envSchema = z.object({
   TILE_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
   REDIS_URL: optionalUrl,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** A log line for every request; unset (or empty): on, except in production. */
+  LOG_REQUESTS: z
+    .enum(['true', 'false', ''])
+    .optional()
+    .transform((v) => (v === '' ? undefined : v)),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -51,6 +56,8 @@ export interface Config {
   tileAttribution: string;
   redisUrl: string | undefined;
   logLevel: Env['LOG_LEVEL'];
+  /** Log every request (errors and 5xx are logged either way). */
+  logRequests: boolean;
   /** Run the job worker in this process (tests turn it off to drive jobs by hand). */
   runJobs: boolean;
 }
@@ -100,6 +107,7 @@ export function loadConfig(
     tileAttribution: env.TILE_ATTRIBUTION,
     redisUrl: env.REDIS_URL,
     logLevel: env.LOG_LEVEL,
+    logRequests: env.LOG_REQUESTS === undefined ? !production : env.LOG_REQUESTS === 'true',
     runJobs: true,
     ...overrides,
   };

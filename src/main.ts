@@ -3,18 +3,54 @@
  * The command line: `supporting-parents <command> [options]`
  * (also `npm run cli -- <command>`). Every command answers --help; a bad
  * argument prints one clear line and exits 2.
+ *
+ * This module imports only Node's own modules: `--help`, a command's
+ * `--help` and usage errors load no application and no database driver. A
+ * command loads what it needs when it runs (`await import()`).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import nodeModule from 'node:module';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig, parseEnv } from 'node:util';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from './app.ts';
-import { type Config, ConfigError, loadConfig } from './config.ts';
-import { type Database, openDatabase } from './db/client.ts';
-import { DataDirLockedError } from './db/lock.ts';
-import { migrate } from './db/migrate.ts';
-import { demoSeeded, runSeeders } from './platform/seed.ts';
+import type { Config } from './config.ts';
+import type { Database } from './db/client.ts';
+
+/** Where a run of the command line reads its settings and writes its output. */
+export interface CliIo {
+  /** The settings. Default: process.env, over what a `.env` file in the working folder sets. */
+  env?: Record<string, string | undefined>;
+  /** Standard output: text exactly as written (lines end in \n). Default: process.stdout. */
+  out?: (text: string) => void;
+  /** Standard error, likewise. Default: process.stderr. */
+  err?: (text: string) => void;
+  /**
+   * `serve` stops (like on SIGTERM) when this is aborted, and then main()
+   * resolves. Without it, `serve` stops on SIGTERM or SIGINT.
+   */
+  signal?: AbortSignal;
+}
 
 class UsageError extends Error {}
+
+/** What a command gets: its output, and the settings and app loaded only when asked for. */
+interface Run {
+  /** One line to standard output. */
+  say(line: string): void;
+  /** One line to standard error. */
+  warn(line: string): void;
+  /** Text to standard output as it is. */
+  write(text: string): void;
+  config(): Promise<Config>;
+  /** The database, migrated, and the app over it (no job worker, no logs), closed afterwards. */
+  withApp<T>(fn: (app: FastifyInstance) => Promise<T>): Promise<T>;
+  io: Required<Pick<CliIo, 'out' | 'err'>> &
+    Pick<CliIo, 'signal'> & {
+      /** The server's log lines go to io.out (when the caller gave one) rather than stdout. */
+      logToOut: boolean;
+    };
+}
 
 interface Command {
   summary: string;
@@ -22,30 +58,31 @@ interface Command {
   options: NonNullable<ParseArgsConfig['options']>;
   /** Commands that read a file take it as --file F or as the one positional argument. */
   takesFile?: boolean;
-  run(values: Record<string, string | boolean | undefined>, config: Config): Promise<number | void>;
+  run(values: Record<string, string | boolean | undefined>, run: Run): Promise<number | void>;
 }
 
-async function open(config: Config): Promise<Database> {
-  return openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-}
+/** The migrated, empty embedded database the build makes (scripts/build.mjs), from src/ or dist/. */
+const DB_TEMPLATE = fileURLToPath(new URL('../dist/db-template.tar', import.meta.url));
 
-async function withApp<T>(config: Config, fn: (app: FastifyInstance) => Promise<T>): Promise<T> {
-  const database = await open(config);
-  try {
-    await migrate(database);
-    const app = await buildApp({ config: { ...config, runJobs: false }, database, logger: false });
-    try {
-      return await fn(app);
-    } finally {
-      await app.close();
-    }
-  } finally {
-    await database.close();
-  }
+/** The database; `serve` starts a new embedded one from the build's template, others migrate. */
+async function openFor(config: Config, { fromTemplate = false } = {}): Promise<Database> {
+  const { openDatabase } = await import('./db/client.ts');
+  return openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    ...(fromTemplate ? { template: DB_TEMPLATE } : {}),
+  });
 }
 
 const SCALES = ['small', 'large'] as const;
 const ROLE_NAMES = ['member', 'moderator', 'editor', 'admin'] as const;
+
+function fileArgument(v: Record<string, string | boolean | undefined>, missing: string): string {
+  const file = String(v.file ?? '');
+  if (!file) throw new UsageError(missing);
+  if (!existsSync(file)) throw new UsageError(`${file} does not exist`);
+  return file;
+}
 
 const commands: Record<string, Command> = {
   serve: {
@@ -53,19 +90,20 @@ const commands: Record<string, Command> = {
       'Migrate, seed demo content on a new embedded database, and serve the site (the default).',
     usage: 'serve',
     options: {},
-    async run(_v, config) {
-      await serve(config);
+    async run(_v, run) {
+      await serve(await run.config(), run.io);
     },
   },
   migrate: {
     summary: 'Apply the committed SQL migrations that have not been applied yet.',
     usage: 'migrate',
     options: {},
-    async run(_v, config) {
-      const database = await open(config);
+    async run(_v, run) {
+      const database = await openFor(await run.config());
       try {
+        const { migrate } = await import('./db/migrate.ts');
         const applied = await migrate(database);
-        console.log(
+        run.say(
           applied.length
             ? `Applied ${applied.length} migration(s): ${applied.join(', ')}`
             : 'Database is up to date',
@@ -79,12 +117,13 @@ const commands: Record<string, Command> = {
     summary: 'Load the demo content (idempotent: running it twice changes nothing).',
     usage: 'seed [--demo] [--scale small|large]',
     options: { demo: { type: 'boolean' }, scale: { type: 'string' } },
-    async run(v, config) {
+    async run(v, run) {
       const scale = v.scale as string | undefined;
       if (scale !== undefined && !(SCALES as readonly string[]).includes(scale)) {
         throw new UsageError(`--scale must be one of: ${SCALES.join(', ')}`);
       }
-      await withApp(config, async (app) => {
+      await run.withApp(async (app) => {
+        const { runSeeders } = await import('./platform/seed.ts');
         const p = app.platform;
         const ran = await runSeeders(p.seeders, {
           db: p.database.db,
@@ -92,7 +131,7 @@ const commands: Record<string, Command> = {
           log: app.log,
           scale: (scale as 'small' | 'large' | undefined) ?? 'demo',
         });
-        console.log(`Seeded demo content${ran.length ? `: ${ran.join(', ')}` : ''}`);
+        run.say(`Seeded demo content${ran.length ? `: ${ran.join(', ')}` : ''}`);
       });
     },
   },
@@ -104,27 +143,25 @@ commands['import:authorities'] = {
   usage: 'import:authorities FILE.csv [--date YYYY-MM-DD] [--force]',
   options: { file: { type: 'string' }, date: { type: 'string' }, force: { type: 'boolean' } },
   takesFile: true,
-  async run(v, config) {
-    const file = String(v.file ?? '');
-    if (!file) throw new UsageError('give the file to read');
-    if (!existsSync(file)) throw new UsageError(`${file} does not exist`);
+  async run(v, run) {
+    const file = fileArgument(v, 'give the file to read');
     const date = String(v.date ?? /(\d{4}-\d{2}-\d{2})\.csv$/.exec(file)?.[1] ?? '');
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date))
       throw new UsageError(
         '--date YYYY-MM-DD is required unless the file is named like 2025-04-01.csv',
       );
-    return withApp(config, async (app) => {
+    return run.withApp(async (app) => {
       const result = await app.services.services.importAuthorities(
         readFileSync(file, 'utf8'),
         date,
         v.force === true,
       );
       if (!result.ok) {
-        for (const p of result.problems) console.error(`Row ${p.row}, ${p.field}: ${p.message}`);
-        console.error(`Nothing was loaded: ${result.problems.length} problem(s).`);
+        for (const p of result.problems) run.warn(`Row ${p.row}, ${p.field}: ${p.message}`);
+        run.warn(`Nothing was loaded: ${result.problems.length} problem(s).`);
         return 1;
       }
-      console.log(
+      run.say(
         `Loaded ${result.loaded} authorities effective ${date}${result.retired.length ? `; retired ${result.retired.join(', ')}` : ''}`,
       );
       return 0;
@@ -138,20 +175,18 @@ commands['import:services'] = {
   usage: 'import:services FILE.csv|FILE.json (or --file F)',
   options: { file: { type: 'string' } },
   takesFile: true,
-  async run(v, config) {
-    const file = String(v.file ?? '');
-    if (!file) throw new UsageError('give the file to read');
-    if (!existsSync(file)) throw new UsageError(`${file} does not exist`);
-    return withApp(config, async (app) => {
+  async run(v, run) {
+    const file = fileArgument(v, 'give the file to read');
+    return run.withApp(async (app) => {
       const result = await app.services.services.importServices(readFileSync(file, 'utf8'));
       if (!result.ok) {
         const unit = result.unit === 'record' ? 'Record' : 'Row';
         for (const p of result.problems)
-          console.error(`${p.row ? `${unit} ${p.row}, ` : ''}${p.field}: ${p.message}`);
-        console.error(`Nothing was imported: ${result.problems.length} problem(s).`);
+          run.warn(`${p.row ? `${unit} ${p.row}, ` : ''}${p.field}: ${p.message}`);
+        run.warn(`Nothing was imported: ${result.problems.length} problem(s).`);
         return 1;
       }
-      console.log(`Imported: ${result.created} new, ${result.updated} updated.`);
+      run.say(`Imported: ${result.created} new, ${result.updated} updated.`);
       return 0;
     });
   },
@@ -163,23 +198,21 @@ commands['import:boundaries'] = {
   usage: 'import:boundaries FILE.geojson (or --file FILE.geojson)',
   options: { file: { type: 'string' } },
   takesFile: true,
-  async run(v, config) {
-    const file = String(v.file ?? '');
-    if (!file) throw new UsageError('give the GeoJSON file');
-    if (!existsSync(file)) throw new UsageError(`${file} does not exist`);
-    return withApp(config, async (app) => {
+  async run(v, run) {
+    const file = fileArgument(v, 'give the GeoJSON file');
+    return run.withApp(async (app) => {
       const result = await app.services.services.importBoundaries(readFileSync(file, 'utf8'));
       if (!result.ok) {
         for (const p of result.problems)
-          console.error(`${p.feature ? `Feature ${p.feature}, ` : ''}${p.field}: ${p.message}`);
-        console.error(`Nothing was loaded: ${result.problems.length} problem(s).`);
+          run.warn(`${p.feature ? `Feature ${p.feature}, ` : ''}${p.field}: ${p.message}`);
+        run.warn(`Nothing was loaded: ${result.problems.length} problem(s).`);
         return 1;
       }
-      console.log(`Loaded ${result.loaded} boundaries.`);
+      run.say(`Loaded ${result.loaded} boundaries.`);
       if (result.unmatched.length)
-        console.log(`Not current authorities, left out: ${result.unmatched.join(', ')}`);
+        run.say(`Not current authorities, left out: ${result.unmatched.join(', ')}`);
       if (result.missing.length)
-        console.log(`No boundary in the file (shown as dots): ${result.missing.join(', ')}`);
+        run.say(`No boundary in the file (shown as dots): ${result.missing.join(', ')}`);
       return 0;
     });
   },
@@ -189,17 +222,17 @@ commands['export:services'] = {
   summary: 'Print every service as CSV (the columns of /services.csv) or as ORUK 3.0 JSON.',
   usage: 'export:services [--format csv|json]',
   options: { format: { type: 'string' } },
-  async run(v, config) {
+  async run(v, run) {
     const format = String(v.format ?? 'csv');
     if (format !== 'csv' && format !== 'json') throw new UsageError('--format must be csv or json');
-    await withApp(config, async (app) => {
+    await run.withApp(async (app) => {
       if (format === 'csv') {
-        process.stdout.write(await app.services.services.exportCsv());
+        run.write(await app.services.services.exportCsv());
         return;
       }
       const list = await app.services.oruk.services({}, { page: 1, perPage: 1_000_000 });
       const full = await Promise.all(list.contents.map((s) => app.services.oruk.service(s.id)));
-      process.stdout.write(`${JSON.stringify(full, null, 2)}\n`);
+      run.write(`${JSON.stringify(full, null, 2)}\n`);
     });
   },
 };
@@ -214,7 +247,7 @@ commands['user:create'] = {
     password: { type: 'string' },
     name: { type: 'string' },
   },
-  async run(v, config) {
+  async run(v, run) {
     const email = String(v.email ?? '').trim();
     const role = String(v.role ?? '');
     if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
@@ -222,7 +255,7 @@ commands['user:create'] = {
     if (!(ROLE_NAMES as readonly string[]).includes(role))
       throw new UsageError(`--role must be one of: ${ROLE_NAMES.join(', ')}`);
     const password = v.password as string | undefined;
-    await withApp(config, async (app) => {
+    await run.withApp(async (app) => {
       const accounts = app.services.accounts;
       if (password !== undefined) {
         const problem = accounts.passwordProblem(password, { email });
@@ -240,7 +273,7 @@ commands['user:create'] = {
       });
       if (!created)
         throw new UsageError(`An account with that email address already exists (${user.role})`);
-      console.log(
+      run.say(
         `Created ${role} ${email}${password ? '' : ' (no password: they can sign in with an email link or reset their password)'}`,
       );
     });
@@ -257,17 +290,56 @@ function help(): string {
   return lines.join('\n');
 }
 
-async function serve(config: Config): Promise<void> {
+/** A stream for pino that hands each log line to io.out (tests read the server's logs). */
+function lineStream(out: (text: string) => void): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      out(chunk.toString());
+      cb();
+    },
+  });
+}
+
+/**
+ * Migrate, seed a new embedded database, listen; resolves once the server has
+ * stopped (on io.signal, or else SIGTERM/SIGINT) and everything is closed.
+ */
+async function serve(config: Config, io: Run['io']): Promise<void> {
   const started = Date.now();
-  const database = await open(config);
+  // Open the database while the application's modules load: PGlite compiles
+  // its WebAssembly on other threads, so the two overlap.
+  const opening = openFor(config, { fromTemplate: true });
+  opening.catch(() => undefined); // handled below, once the modules are loaded
+  let modules;
+  try {
+    modules = await Promise.all([
+      import('./app.ts'),
+      import('./db/migrate.ts'),
+      import('./platform/seed.ts'),
+    ]);
+  } catch (err) {
+    await opening.then((d) => d.close()).catch(() => undefined);
+    throw err;
+  }
+  const [{ buildApp }, { migrate }, seed] = modules;
+  const database = await opening;
   let app: FastifyInstance | undefined;
   try {
     await migrate(database);
-    app = await buildApp({ config, database });
-    if (database.kind === 'pglite' && !(await demoSeeded(database))) {
+    app = await buildApp({
+      config,
+      database,
+      ...(io.logToOut ? { logger: { stream: lineStream(io.out) } } : {}),
+    });
+    if (database.kind === 'pglite' && !(await seed.demoSeeded(database))) {
       app.log.info('new embedded database: seeding demo content');
       const p = app.platform;
-      await runSeeders(p.seeders, { db: p.database.db, database, log: app.log, scale: 'demo' });
+      await seed.runSeeders(p.seeders, {
+        db: p.database.db,
+        database,
+        log: app.log,
+        scale: 'demo',
+      });
     }
     await app.listen({ port: config.port, host: config.host });
     app.log.info({ ms: Date.now() - started }, `Supporting Parents is ready at ${config.baseUrl}`);
@@ -276,40 +348,58 @@ async function serve(config: Config): Promise<void> {
     await database.close().catch(() => undefined);
     throw err;
   }
+  const server = app;
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      process.exit(1);
+  const stopped = new Promise<string>((resolve) => {
+    if (io.signal) {
+      if (io.signal.aborted) resolve('abort');
+      else io.signal.addEventListener('abort', () => resolve('abort'), { once: true });
+      return;
     }
-    stopping = true;
-    app!.log.info({ signal }, 'shutting down: finishing requests in flight');
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    app!
-      .close()
-      .then(() => database.close())
-      .then(() => process.exit(0))
-      .catch((err: unknown) => {
-        console.error(err);
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+    let stopping = false;
+    const onSignal = (signal: string): void => {
+      if (stopping) process.exit(1); // a second Ctrl-C: stop now
+      stopping = true;
+      // If shutting down hangs, do not hang with it.
+      setTimeout(() => process.exit(1), 10_000).unref();
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  const signal = await stopped;
+  server.log.info({ signal }, 'shutting down: finishing requests in flight');
+  try {
+    await server.close();
+  } finally {
+    await database.close();
+  }
 }
 
-export async function main(argv: string[]): Promise<number> {
+function settings(io: CliIo): Record<string, string | undefined> {
+  if (io.env) return io.env;
+  const file = existsSync('.env') ? parseEnv(readFileSync('.env', 'utf8')) : {};
+  return { ...file, ...process.env };
+}
+
+/**
+ * Runs one command line (argv without `node main.js`) and resolves with its
+ * exit code: 0 done, 1 failed (a bad setting, a locked database, invalid
+ * input data), 2 a bad argument. Everything it prints goes through io.
+ */
+export async function main(argv: string[], io: CliIo = {}): Promise<number> {
+  const out = io.out ?? ((text: string) => void process.stdout.write(text));
+  const err = io.err ?? ((text: string) => void process.stderr.write(text));
   const [first, ...rest] = argv;
   if (first === '--help' || first === '-h' || first === 'help') {
-    console.log(help());
+    out(`${help()}\n`);
     return 0;
   }
   const name = first === undefined || first.startsWith('-') ? 'serve' : first;
   const args = first === undefined || first.startsWith('-') ? argv : rest;
   const command = commands[name];
   if (!command) {
-    console.error(`Unknown command "${name}". Run with --help to see the commands.`);
+    err(`Unknown command "${name}". Run with --help to see the commands.\n`);
     return 2;
   }
   let values: Record<string, string | boolean | undefined>;
@@ -324,42 +414,94 @@ export async function main(argv: string[]): Promise<number> {
     if (parsed.positionals.length > 1 || (parsed.positionals.length && values.file))
       throw new Error('give one file, either as --file F or on its own');
     if (parsed.positionals.length) values.file = parsed.positionals[0];
-  } catch (err) {
-    console.error(`${(err as Error).message.split('\n')[0]} (usage: ${command.usage})`);
+  } catch (e) {
+    err(`${(e as Error).message.split('\n')[0]} (usage: ${command.usage})\n`);
     return 2;
   }
   if (values.help) {
-    console.log(`Usage: supporting-parents ${command.usage}\n\n${command.summary}`);
+    out(`Usage: supporting-parents ${command.usage}\n\n${command.summary}\n`);
     return 0;
   }
+
+  let config: Config | undefined;
+  const run: Run = {
+    say: (line) => out(`${line}\n`),
+    warn: (line) => err(`${line}\n`),
+    write: out,
+    io: { out, err, signal: io.signal, logToOut: Boolean(io.out) },
+    async config() {
+      if (!config) {
+        const { loadConfig } = await import('./config.ts');
+        config = loadConfig(settings(io));
+      }
+      return config;
+    },
+    async withApp(fn) {
+      const cfg = await run.config();
+      const [{ buildApp }, { migrate }] = await Promise.all([
+        import('./app.ts'),
+        import('./db/migrate.ts'),
+      ]);
+      const database = await openFor(cfg);
+      try {
+        await migrate(database);
+        const app = await buildApp({ config: { ...cfg, runJobs: false }, database, logger: false });
+        try {
+          return await fn(app);
+        } finally {
+          await app.close();
+        }
+      } finally {
+        await database.close();
+      }
+    },
+  };
   try {
-    if (existsSync('.env')) process.loadEnvFile('.env');
-    const config = loadConfig();
-    return (await command.run(values, config)) ?? 0;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`${err.message} (usage: ${command.usage})`);
+    return (await command.run(values, run)) ?? 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`${e.message} (usage: ${command.usage})\n`);
       return 2;
     }
-    if (err instanceof ConfigError || err instanceof DataDirLockedError) {
-      console.error(err.message);
+    // Loaded already if they are what was thrown.
+    const [{ ConfigError }, { DataDirLockedError }] = await Promise.all([
+      import('./config.ts'),
+      import('./db/lock.ts'),
+    ]);
+    if (e instanceof ConfigError || e instanceof DataDirLockedError) {
+      err(`${e.message}\n`);
       return 1;
     }
-    throw err;
+    throw e;
   }
 }
 
-const isEntry =
-  process.argv[1] !== undefined && /(main\.ts|supporting-parents(\.mjs)?)$/.test(process.argv[1]);
-if (isEntry) {
-  main(process.argv.slice(2)).then(
+/** Runs main() as this process: its exit code becomes the process's. */
+export function runAsProcess(argv: string[]): void {
+  // Node 22.1 and later keep V8's compiled code for the modules loaded from
+  // here on (dist/.compile-cache, cleared by each build), so a restart skips
+  // most of the compiling. Node 20 has no such cache; under tsx it is not used.
+  const cache = (nodeModule as { enableCompileCache?: (dir: string) => unknown })
+    .enableCompileCache;
+  if (cache && import.meta.url.endsWith('.js'))
+    cache(fileURLToPath(new URL('./.compile-cache', import.meta.url)));
+  main(argv).then(
     (code) => {
-      // `serve` keeps running on its open server; other commands end when their work is done.
       process.exitCode = code;
     },
-    (err: unknown) => {
-      console.error(err);
+    (e: unknown) => {
+      console.error(e);
       process.exit(1);
     },
   );
 }
+
+// `node dist/main.js …` or `node --import tsx src/main.ts …` (the installed bin calls runAsProcess).
+function isEntry(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+if (isEntry()) runAsProcess(process.argv.slice(2));

@@ -1,15 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { citext } from '@electric-sql/pglite/contrib/citext';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import pg from 'pg';
 import { acquireDirLock, type DirLock } from './lock.ts';
+
+// Each driver is loaded only when it is used: PGlite (and its Drizzle
+// adapter) without DATABASE_URL, pg with it (a few hundred milliseconds of
+// start-up each).
 
 /** The Drizzle database every repository receives; the same type for both drivers. */
 export type Db = PgDatabase<PgQueryResultHKT>;
@@ -54,6 +52,12 @@ export interface OpenOptions {
   dataDir?: string | undefined;
   /** A snapshot (from PGlite.dumpDataDir) to start the in-memory database from. */
   snapshot?: Blob | undefined;
+  /**
+   * A tarball (PGlite.dumpDataDir of a migrated, empty database, made by the
+   * build) that a new embedded database in dataDir starts from, instead of
+   * running initdb and every migration: several seconds less on a first start.
+   */
+  template?: string | undefined;
   poolSize?: number;
 }
 
@@ -61,9 +65,15 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   return opts.databaseUrl ? openPg(opts.databaseUrl, opts.poolSize ?? 10) : openPglite(opts);
 }
 
-const PGLITE_EXTENSIONS = { citext, pg_trgm, unaccent };
-
 async function openPglite(opts: OpenOptions): Promise<Database> {
+  const [{ PGlite }, { citext }, { pg_trgm }, { unaccent }, { drizzle: drizzlePglite }] =
+    await Promise.all([
+      import('@electric-sql/pglite'),
+      import('@electric-sql/pglite/contrib/citext'),
+      import('@electric-sql/pglite/contrib/pg_trgm'),
+      import('@electric-sql/pglite/contrib/unaccent'),
+      import('drizzle-orm/pglite'),
+    ]);
   let lock: DirLock | undefined;
   let dir: string | undefined;
   let created = true;
@@ -75,10 +85,20 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
   }
   let client: PGlite;
   try {
+    const template =
+      dir && created && !opts.snapshot && opts.template && existsSync(opts.template)
+        ? new Blob([readFileSync(opts.template)])
+        : undefined;
     client = await PGlite.create({
       ...(dir ? { dataDir: dir } : {}),
       ...(opts.snapshot ? { loadDataDir: opts.snapshot } : {}),
-      extensions: PGLITE_EXTENSIONS,
+      ...(template ? { loadDataDir: template } : {}),
+      extensions: { citext, pg_trgm, unaccent },
+      // PostgreSQL's default 128 MB of shared buffers is zeroed at every start
+      // (about 0.5 s of CPU, and 110 MB more memory). The embedded database
+      // holds demo-sized data: 32 MB caches it, and the files are in the
+      // operating system's cache anyway.
+      startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'],
     });
   } catch (err) {
     lock?.release();
@@ -164,6 +184,10 @@ function existsPgData(dir: string): boolean {
 }
 
 async function openPg(url: string, max: number): Promise<Database> {
+  const [{ default: pg }, { drizzle: drizzlePg }] = await Promise.all([
+    import('pg'),
+    import('drizzle-orm/node-postgres'),
+  ]);
   // JIT compilation is for long analytical queries; for a web page's short ones it only adds
   // milliseconds (it switched on for a deep page of a 50,000-thread list and cost 10 ms).
   const pool = new pg.Pool({

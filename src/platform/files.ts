@@ -1,6 +1,5 @@
 import { open } from 'node:fs/promises';
 import { create as contentDisposition } from 'content-disposition';
-import { fileTypeFromFile } from 'file-type';
 
 /**
  * Uploaded files and sending them back, for every feature that takes files:
@@ -69,6 +68,7 @@ export async function checkUpload(
   const largest = Math.max(...allowed.map((a) => a.maxBytes));
   if (truncated) return { ok: false, reason: 'tooLarge', max: largest };
   if (size === 0) return { ok: false, reason: 'empty' };
+  const { fileTypeFromFile } = await import('file-type'); // loaded with the first upload
   const detected = await fileTypeFromFile(path);
   let type: AllowedType | undefined;
   if (detected) type = allowed.find((a) => a.ext === detected.ext || a.mime === detected.mime);

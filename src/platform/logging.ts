@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyServerOptions, RawRequestDefaultExpression } from 'fastify';
+import {
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+  type RawRequestDefaultExpression,
+} from 'fastify';
 
 /**
  * pino (Fastify's logger) with a request id on every line. No personal data:
@@ -45,4 +51,27 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export function genReqId(req: RawRequestDefaultExpression): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * Fastify's request logging without the two lines every request writes
+ * (`incoming request`, `request completed`) and the one for each unknown
+ * URL: a busy production server's log is then its events, errors and
+ * refusals (LOG_REQUESTS=true brings the per-request lines back). A request
+ * that ends in an error or a 5xx status is still logged, at `error`.
+ */
+export class ErrorsOnlyRequestLog extends LogController {
+  override incomingRequest(): void {}
+
+  override routeNotFound(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (error) super.requestCompleted(error, request, reply);
+    else if (reply.statusCode >= 500)
+      reply.log.error({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
 }

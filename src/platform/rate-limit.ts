@@ -1,6 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
-import { Redis } from 'ioredis';
 
 /**
  * Rate limits for sign-in and public forms (@fastify/rate-limit). Off by
@@ -9,8 +8,9 @@ import { Redis } from 'ioredis';
  */
 export const rateLimitPlugin = fp<{ redisUrl: string | undefined }>(
   async (app, opts) => {
+    // ioredis is loaded only when there is a Redis to talk to.
     const redis = opts.redisUrl
-      ? new Redis(opts.redisUrl, {
+      ? new (await import('ioredis')).Redis(opts.redisUrl, {
           connectTimeout: 2000,
           maxRetriesPerRequest: 1,
           lazyConnect: false,

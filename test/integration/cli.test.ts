@@ -5,49 +5,52 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT_DIR } from '../../src/app.ts';
+import { main } from '../../src/main.ts';
 
-const cliEnv = (dataDir: string, extra: Record<string, string> = {}) => {
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'development',
-    ...extra,
-  };
-  delete env.DATABASE_URL; // the CLI's own behaviour on the embedded database
-  return env;
-};
+/**
+ * The command line, run in this process through main() (as `node
+ * dist/main.js …` runs it), each case on its own DATA_DIR. One test starts
+ * the compiled build as a real process, to prove it runs.
+ */
 
-function cli(
-  args: string[],
-  dataDir = mkdtempSync(join(tmpdir(), 'sp-cli-')),
-  extra: Record<string, string> = {},
-) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-    cwd: ROOT_DIR,
+const tmp = () => mkdtempSync(join(tmpdir(), 'sp-cli-'));
+
+/** The settings a command sees: the embedded database in dataDir (DATABASE_URL left out). */
+const cliEnv = (dataDir: string, extra: Record<string, string> = {}) => ({
+  DATA_DIR: dataDir,
+  LOG_LEVEL: 'warn',
+  NODE_ENV: 'development',
+  ...extra,
+});
+
+async function cli(args: string[], dataDir = tmp(), extra: Record<string, string> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const status = await main(args, {
     env: cliEnv(dataDir, extra),
-    encoding: 'utf8',
-    timeout: 120_000,
+    out: (text) => (stdout += text),
+    err: (text) => (stderr += text),
   });
+  return { status, stdout, stderr };
 }
 
-test('--help lists the commands; every command answers --help', () => {
-  const res = cli(['--help']);
+test('--help lists the commands; every command answers --help', async () => {
+  const res = await cli(['--help']);
   assert.equal(res.status, 0);
   for (const c of ['serve', 'migrate', 'seed']) assert.match(res.stdout, new RegExp(`\\b${c}\\b`));
-  const seed = cli(['seed', '--help']);
+  const seed = await cli(['seed', '--help']);
   assert.equal(seed.status, 0);
   assert.match(seed.stdout, /Usage: supporting-parents seed/);
 });
 
-test('a bad argument prints one clear line and exits 2', () => {
+test('a bad argument prints one clear line and exits 2', async () => {
   for (const args of [
     ['frobnicate'],
     ['seed', '--bogus'],
     ['seed', '--scale', 'huge'],
     ['migrate', 'extra'],
   ]) {
-    const res = cli(args);
+    const res = await cli(args);
     assert.equal(res.status, 2, args.join(' '));
     assert.equal(
       res.stderr.trim().split('\n').length,
@@ -58,8 +61,8 @@ test('a bad argument prints one clear line and exits 2', () => {
   }
 });
 
-test('production without its required settings refuses to start with one line naming them', () => {
-  const res = cli(['serve'], undefined, {
+test('production without its required settings refuses to start with one line naming them', async () => {
+  const res = await cli(['serve'], undefined, {
     NODE_ENV: 'production',
     SESSION_SECRET: '',
     BASE_URL: '',
@@ -71,32 +74,89 @@ test('production without its required settings refuses to start with one line na
   );
 });
 
-test('migrate then seed --demo twice: idempotent', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sp-cli-'));
-  const m = cli(['migrate'], dir);
+test('migrate then seed --demo twice: idempotent; serve then starts on that data without seeding, and stops', async () => {
+  const dir = tmp();
+  const m = await cli(['migrate'], dir);
   assert.equal(m.status, 0, m.stderr);
   assert.match(m.stdout, /Applied \d+ migration/);
-  assert.equal(cli(['migrate'], dir).stdout.trim(), 'Database is up to date');
-  const a = cli(['seed', '--demo'], dir);
+  assert.equal((await cli(['migrate'], dir)).stdout.trim(), 'Database is up to date');
+  const a = await cli(['seed', '--demo'], dir);
   assert.equal(a.status, 0, a.stderr);
-  const b = cli(['seed', '--demo'], dir);
+  const b = await cli(['seed', '--demo'], dir);
   assert.equal(b.status, 0, b.stderr);
   assert.match(b.stdout, /Seeded demo content/);
+
+  // serve in this process: it resolves once stopped (here by the signal, in production by SIGTERM).
+  const port = String(20000 + ((process.pid + 7) % 20000));
+  const stop = new AbortController();
+  let out = '';
+  const serving = main(['serve'], {
+    env: cliEnv(dir, { PORT: port, LOG_LEVEL: 'info' }),
+    out: (text) => (out += text),
+    err: (text) => (out += text),
+    signal: stop.signal,
+  });
+  let settled = false;
+  void serving.finally(() => (settled = true));
+  try {
+    const deadline = Date.now() + 120_000; // a first start seeds; slow on a busy machine
+    let ready = false;
+    while (!ready && !settled && Date.now() < deadline) {
+      try {
+        ready = (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    assert.ok(ready, `the server became ready: ${out}`);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/services`)).status, 200);
+    assert.doesNotMatch(out, /seeding demo content/, 'seeded data is not seeded again');
+  } finally {
+    stop.abort();
+  }
+  assert.equal(await serving, 0);
+  assert.match(out, /shutting down/);
+  assert.equal(existsSync(join(dir, 'db.lock')), false, 'the database lock is released');
 });
 
-test('serve: ready, a second server on the same DATA_DIR refuses, SIGTERM stops cleanly', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sp-cli-'));
-  const port = String(20000 + (process.pid % 20000));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+test('the compiled build: --help and usage errors load nothing else; serve is ready, a second server on the same DATA_DIR refuses, SIGTERM stops cleanly', async (t) => {
+  // `npm test` has built already; this only checks (a few milliseconds) unless src/ changed.
+  const build = spawnSync(process.execPath, ['scripts/build.mjs'], {
     cwd: ROOT_DIR,
-    env: cliEnv(dir, { PORT: port, LOG_LEVEL: 'info' }),
+    encoding: 'utf8',
+  });
+  assert.equal(build.status, 0, build.stderr);
+
+  for (const args of [['--help'], ['seed', '--scale', 'huge']]) {
+    const res = spawnSync(process.execPath, ['dist/main.js', ...args], {
+      cwd: ROOT_DIR,
+      env: { ...process.env, NODE_DEBUG: 'esm' },
+      encoding: 'utf8',
+    });
+    if (args[0] === '--help') {
+      assert.equal(res.status, 0);
+      for (const c of ['serve', 'migrate', 'seed'])
+        assert.match(res.stdout, new RegExp(`\\b${c}\\b`));
+    } else assert.equal(res.status, 2);
+    // Node's ESM debug log names each module it loads (Node 20's wording; skipped if it changes).
+    if (/dist\/main\.js/.test(res.stderr)) {
+      assert.doesNotMatch(res.stderr, /dist\/(app|config|db\/)|node_modules/, args.join(' '));
+    } else t.diagnostic('NODE_DEBUG=esm names no modules on this Node: not checked');
+  }
+
+  const dir = tmp();
+  const port = String(20000 + (process.pid % 20000));
+  const child = spawn(process.execPath, ['dist/main.js', 'serve'], {
+    cwd: ROOT_DIR,
+    env: { ...process.env, ...cliEnv(dir, { PORT: port, LOG_LEVEL: 'info' }), DATABASE_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000; // a first start seeds; slow on a busy machine
     let ready = false;
     while (!ready && Date.now() < deadline) {
       try {
@@ -110,7 +170,7 @@ test('serve: ready, a second server on the same DATA_DIR refuses, SIGTERM stops 
     assert.equal(home.status, 200);
     assert.match(out, /seeding demo content/, 'a first start seeds the demo content');
 
-    const second = cli(['serve'], dir, { PORT: String(Number(port) + 1) });
+    const second = await cli(['serve'], dir, { PORT: String(Number(port) + 1) });
     assert.equal(second.status, 1);
     assert.match(second.stderr, /in use by another process/);
     assert.ok((await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 'the first server is unharmed');
@@ -122,9 +182,9 @@ test('serve: ready, a second server on the same DATA_DIR refuses, SIGTERM stops 
   assert.equal(existsSync(join(dir, 'db.lock')), false, 'the database lock is released');
 });
 
-test('user:create makes a verified, approved account with a role; bad input is one line and exit 2', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sp-cli-'));
-  const ok = cli(
+test('user:create makes a verified, approved account with a role; bad input is one line and exit 2', async () => {
+  const dir = tmp();
+  const ok = await cli(
     [
       'user:create',
       '--email',
@@ -146,15 +206,15 @@ test('user:create makes a verified, approved account with a role; bad input is o
     ['user:create', '--email', 'not-an-email', '--role', 'member'],
     ['user:create', '--email', 'weak@example.org', '--role', 'member', '--password', 'password123'],
   ]) {
-    const res = cli(args, dir);
+    const res = await cli(args, dir);
     assert.equal(res.status, 2, `${args.join(' ')}: ${res.stderr}`);
     assert.equal(res.stderr.trim().split('\n').length, 1);
   }
 });
 
-test('import:boundaries FILE: loads a good file, and a bad one loads nothing and names the feature', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sp-cli-'));
-  assert.equal(cli(['seed'], dir).status, 0);
+test('import:boundaries FILE: loads a good file, and a bad one loads nothing and names the feature', async () => {
+  const dir = tmp();
+  assert.equal((await cli(['seed'], dir)).status, 0);
   const feature = (code: string, ring: number[][]) => ({
     type: 'Feature',
     properties: { CTYUA24CD: code },
@@ -175,7 +235,7 @@ test('import:boundaries FILE: loads a good file, and a bad one loads nothing and
       ],
     }),
   );
-  const ok = cli(['import:boundaries', good], dir);
+  const ok = await cli(['import:boundaries', good], dir);
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /Loaded 1 boundaries/);
   const bad = join(dir, 'bad.geojson');
@@ -183,7 +243,7 @@ test('import:boundaries FILE: loads a good file, and a bad one loads nothing and
     bad,
     JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature' }] }),
   );
-  const refused = cli(['import:boundaries', '--file', bad], dir);
+  const refused = await cli(['import:boundaries', '--file', bad], dir);
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /^Feature 1, /m);
   assert.match(refused.stderr, /Nothing was loaded/);

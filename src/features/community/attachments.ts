@@ -1,6 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { PDFDocument, PDFName } from 'pdf-lib';
-import sharp from 'sharp';
 import { type AllowedType, checkUpload, cleanFilename } from '../../platform/files.ts';
 import type { Upload } from '../../platform/uploads.ts';
 
@@ -144,7 +142,9 @@ export async function withoutMetadata(f: {
   mime: string;
   ext: string;
 }): Promise<Buffer | undefined> {
+  // sharp and pdf-lib load when the first attachment arrives, not when the server starts.
   if (isImage(f.mime)) {
+    const { default: sharp } = await import('sharp');
     const animated = f.mime === 'image/gif' || f.mime === 'image/webp';
     const format = f.ext === 'jpg' ? 'jpeg' : (f.ext as 'png' | 'gif' | 'webp');
     try {
@@ -153,6 +153,7 @@ export async function withoutMetadata(f: {
       return undefined; // not a picture libvips can read, whatever its first bytes say
     }
   }
+  const { PDFDocument, PDFName } = await import('pdf-lib');
   try {
     const doc = await PDFDocument.load(await readFile(f.tmpPath), { updateMetadata: false });
     doc.setAuthor('');

@@ -1,4 +1,3 @@
-import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { renderMarkdown } from '../../platform/rich-text.ts';
 import type { Seeder } from '../../platform/seed.ts';
 import type { Storage } from '../../platform/storage.ts';
@@ -283,6 +282,7 @@ function generated(): DemoResource[] {
 }
 
 async function demoPdf(title: string): Promise<Buffer> {
+  const { PDFDocument, StandardFonts } = await import('pdf-lib'); // only when seeding
   const doc = await PDFDocument.create();
   doc.setTitle(title);
   doc.setCreator('Supporting Parents demo content');
