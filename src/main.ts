@@ -70,7 +70,8 @@ async function openFor(config: Config, { fromTemplate = false } = {}): Promise<D
   return openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
-    ...(fromTemplate ? { template: DB_TEMPLATE } : {}),
+    // `serve` runs the embedded database in a thread of its own (db/pglite-thread.ts).
+    ...(fromTemplate ? { template: DB_TEMPLATE, worker: true } : {}),
   });
 }
 

@@ -59,21 +59,31 @@ export interface OpenOptions {
    */
   template?: string | undefined;
   poolSize?: number;
+  /**
+   * Run the embedded database in a worker thread of its own (pglite-thread.ts):
+   * what `serve` does. Needs dataDir. Tests and one-off commands keep it in
+   * the calling thread (no thread to start, and snapshots need it there).
+   */
+  worker?: boolean;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   return opts.databaseUrl ? openPg(opts.databaseUrl, opts.poolSize ?? 10) : openPglite(opts);
 }
 
+/**
+ * PostgreSQL's default 128 MB of shared buffers is zeroed at every start
+ * (about 0.5 s of CPU, and 110 MB more memory). The embedded database holds
+ * demo-sized data: 32 MB caches it, and the files are in the operating
+ * system's cache anyway.
+ */
+const PGLITE_SETTINGS = ['-c', 'shared_buffers=32MB'];
+
+/** Either PGlite itself or its worker-thread stand-in: what the code below calls. */
+type PgliteLike = Pick<PGlite, 'query' | 'exec' | 'transaction' | 'close'>;
+
 async function openPglite(opts: OpenOptions): Promise<Database> {
-  const [{ PGlite }, { citext }, { pg_trgm }, { unaccent }, { drizzle: drizzlePglite }] =
-    await Promise.all([
-      import('@electric-sql/pglite'),
-      import('@electric-sql/pglite/contrib/citext'),
-      import('@electric-sql/pglite/contrib/pg_trgm'),
-      import('@electric-sql/pglite/contrib/unaccent'),
-      import('drizzle-orm/pglite'),
-    ]);
+  const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
   let lock: DirLock | undefined;
   let dir: string | undefined;
   let created = true;
@@ -83,23 +93,44 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     dir = join(opts.dataDir, 'db');
     created = !existsPgData(dir);
   }
-  let client: PGlite;
+  let client: PgliteLike;
+  let engine: PGlite | undefined;
+  const template =
+    dir && created && !opts.snapshot && opts.template && existsSync(opts.template)
+      ? opts.template
+      : undefined;
   try {
-    const template =
-      dir && created && !opts.snapshot && opts.template && existsSync(opts.template)
-        ? new Blob([readFileSync(opts.template)])
-        : undefined;
-    client = await PGlite.create({
-      ...(dir ? { dataDir: dir } : {}),
-      ...(opts.snapshot ? { loadDataDir: opts.snapshot } : {}),
-      ...(template ? { loadDataDir: template } : {}),
-      extensions: { citext, pg_trgm, unaccent },
-      // PostgreSQL's default 128 MB of shared buffers is zeroed at every start
-      // (about 0.5 s of CPU, and 110 MB more memory). The embedded database
-      // holds demo-sized data: 32 MB caches it, and the files are in the
-      // operating system's cache anyway.
-      startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'],
-    });
+    if (opts.worker && dir) {
+      const { startPgliteThread } = await import('./pglite-thread.ts');
+      client = (await startPgliteThread(
+        {
+          dataDir: dir,
+          ...(template ? { templatePath: template } : {}),
+          startParams: PGLITE_SETTINGS,
+        },
+        (err) => {
+          // The database is gone: nothing more can be served or saved. Stop
+          // (the process manager restarts; the data on disk is as committed).
+          process.stderr.write(`${err.message}\n`);
+          process.exit(1);
+        },
+      )) as unknown as PgliteLike;
+    } else {
+      const [{ PGlite }, { citext }, { pg_trgm }, { unaccent }] = await Promise.all([
+        import('@electric-sql/pglite'),
+        import('@electric-sql/pglite/contrib/citext'),
+        import('@electric-sql/pglite/contrib/pg_trgm'),
+        import('@electric-sql/pglite/contrib/unaccent'),
+      ]);
+      engine = await PGlite.create({
+        ...(dir ? { dataDir: dir } : {}),
+        ...(opts.snapshot ? { loadDataDir: opts.snapshot } : {}),
+        ...(template ? { loadDataDir: new Blob([readFileSync(template)]) } : {}),
+        extensions: { citext, pg_trgm, unaccent },
+        startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
+      });
+      client = engine;
+    }
   } catch (err) {
     lock?.release();
     throw err;
@@ -128,12 +159,12 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
       return fn.bind(target);
     },
   });
-  const db = drizzlePglite(guarded) as unknown as Db;
+  const db = drizzlePglite({ client: guarded as PGlite }) as unknown as Db;
   return {
     kind: 'pglite',
     db,
     created: created && !opts.snapshot,
-    pglite: client,
+    ...(engine ? { pglite: engine } : {}),
     async transaction(work) {
       outside();
       return db.transaction((tx) => inTransaction.run(true, () => work(tx)));

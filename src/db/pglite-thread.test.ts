@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { type Database, openDatabase } from './client.ts';
+import { DataDirLockedError } from './lock.ts';
+
+// The embedded database in its own thread, as `serve` runs it: the same
+// answers as in one thread, units of work that commit or roll back whole,
+// statements answered in the order they came, and the directory lock kept.
+
+const dir = mkdtempSync(join(tmpdir(), 'sp-thread-'));
+/** The build's migrated empty database (npm test builds first): no initdb, seconds less. */
+const template = fileURLToPath(new URL('../../dist/db-template.tar', import.meta.url));
+let database: Database;
+
+const notes = pgTable('notes', {
+  id: integer('id').primaryKey(),
+  body: text('body').notNull(),
+  at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+before(async () => {
+  database = await openDatabase({ dataDir: dir, worker: true, template });
+  await database.exec(
+    `CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL, at timestamptz NOT NULL);`,
+  );
+});
+after(async () => {
+  await database.close();
+});
+
+test('runs in a worker: no engine in this thread, and the directory lock is held', async () => {
+  assert.equal(database.kind, 'pglite');
+  assert.equal(database.pglite, undefined, 'PGlite itself lives in the other thread');
+  await assert.rejects(openDatabase({ dataDir: dir }), DataDirLockedError);
+});
+
+test('Drizzle reads and writes through the thread, dates and types intact', async () => {
+  const at = new Date('2026-04-01T09:30:00.000Z');
+  await database.db.insert(notes).values({ id: 1, body: 'first', at });
+  const [row] = await database.db
+    .select()
+    .from(notes)
+    .where(sql`${notes.id} = 1`);
+  assert.deepEqual(row, { id: 1, body: 'first', at });
+  const [raw] = await database.query<{ n: number; t: Date; j: { a: number[] }; c: string }>(
+    `SELECT 2 + $1::int AS n, $2::timestamptz AS t, '{"a":[1,2]}'::jsonb AS j, 'Ab'::citext AS c`,
+    [3, at.toISOString()],
+  );
+  assert.equal(raw!.n, 5);
+  assert.equal(raw!.t.getTime(), at.getTime());
+  assert.deepEqual(raw!.j, { a: [1, 2] });
+  assert.equal(raw!.c, 'Ab');
+});
+
+test("an error keeps PostgreSQL's code and message, for callers that read them", async () => {
+  await database.query(`INSERT INTO notes VALUES (10, 'x', now())`);
+  const err = await database.query(`INSERT INTO notes VALUES (10, 'again', now())`).then(
+    () => undefined,
+    (e: unknown) => e as Error & { code?: string; constraint?: string },
+  );
+  assert.ok(err, 'the duplicate is refused');
+  assert.equal(err.code, '23505');
+  assert.match(err.message, /duplicate key/);
+  assert.equal(err.constraint, 'notes_pkey');
+});
+
+test('a unit of work commits whole, or rolls back whole when it throws', async () => {
+  await database.transaction(async (tx) => {
+    await tx.insert(notes).values({ id: 20, body: 'kept', at: new Date() });
+    await tx.insert(notes).values({ id: 21, body: 'kept too', at: new Date() });
+  });
+  await assert.rejects(
+    database.transaction(async (tx) => {
+      await tx.insert(notes).values({ id: 22, body: 'lost', at: new Date() });
+      throw new Error('changed my mind');
+    }),
+    /changed my mind/,
+  );
+  // A failing statement inside: nothing of the unit is kept.
+  await assert.rejects(
+    database.transaction(async (tx) => {
+      await tx.insert(notes).values({ id: 23, body: 'lost', at: new Date() });
+      await tx.insert(notes).values({ id: 20, body: 'duplicate', at: new Date() });
+    }),
+  );
+  const rows = await database.query<{ id: number }>(
+    'SELECT id FROM notes WHERE id BETWEEN 20 AND 29 ORDER BY id',
+  );
+  assert.deepEqual(
+    rows.map((r) => r.id),
+    [20, 21],
+  );
+});
+
+test('statements outside a unit of work wait for it, and see it only once committed', async () => {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const unit = database.transaction(async (tx) => {
+    await tx.insert(notes).values({ id: 30, body: 'in flight', at: new Date() });
+    await held;
+  });
+  // Give the unit time to take the database.
+  await new Promise((r) => setTimeout(r, 20));
+  let seen: number | undefined;
+  const reader = database
+    .query<{ n: number }>('SELECT count(*)::int AS n FROM notes WHERE id = 30')
+    .then((rows) => (seen = rows[0]!.n));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(seen, undefined, 'the reader waits while the unit is open');
+  release();
+  await unit;
+  await reader;
+  assert.equal(seen, 1);
+});
+
+test('a query outside the unit of work from inside it fails at once instead of waiting for ever', async () => {
+  await assert.rejects(
+    database.transaction(async () => {
+      await database.query('SELECT 1');
+    }),
+    /outside the unit of work/,
+  );
+  assert.equal(await database.ping(), true, 'and the database is free again');
+});
+
+test('many statements at once are answered in the order they were sent', async () => {
+  const order: number[] = [];
+  await Promise.all(
+    Array.from({ length: 40 }, (_v, i) =>
+      database.query('SELECT $1::int AS i', [i]).then(() => order.push(i)),
+    ),
+  );
+  assert.deepEqual(
+    order,
+    Array.from({ length: 40 }, (_v, i) => i),
+  );
+});
+
+test('closing releases the directory; the data is there on the next open', async () => {
+  const other = mkdtempSync(join(tmpdir(), 'sp-thread-'));
+  const first = await openDatabase({ dataDir: other, worker: true, template });
+  await first.exec(`CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')`);
+  await first.close();
+  await assert.rejects(first.query('SELECT 1'), 'a closed database answers nothing');
+  const again = await openDatabase({ dataDir: other, worker: true, template });
+  try {
+    assert.equal(again.created, false);
+    assert.deepEqual(await again.query('SELECT v FROM kept'), [{ v: 'still here' }]);
+  } finally {
+    await again.close();
+  }
+});
