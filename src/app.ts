@@ -69,6 +69,7 @@ import { eventsNavigation } from './features/events/navigation.ts';
 import { pagesNavigation } from './features/pages/navigation.ts';
 import { resourcesNavigation } from './features/resources/navigation.ts';
 import { servicesNavigation } from './features/services/navigation.ts';
+import { admissionPlugin } from './platform/admission.ts';
 import { authPlugin, SESSION_COOKIE } from './platform/auth.ts';
 import { createNavigation, type Navigation } from './platform/navigation.ts';
 import { csrfPlugin } from './platform/csrf.ts';
@@ -347,6 +348,8 @@ export async function buildApp({
   });
 
   // Platform plugins.
+  // First of all hooks: a request waits its turn before anything is done for it.
+  await app.register(admissionPlugin, { ...config.admission, exempt: ['/assets/'] });
   await app.register(routeTablePlugin, { table: routes });
   await app.register(securityPlugin, { production: config.production, tileUrl: config.tileUrl });
   await app.register(formbody);

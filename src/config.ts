@@ -31,6 +31,12 @@ const envSchema = z.object({
   TILE_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
   REDIS_URL: optionalUrl,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Requests worked on at once; more wait their turn (src/platform/admission.ts). */
+  MAX_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).max(10_000).default(16),
+  /** Requests that may wait their turn; one more is answered 503 with Retry-After. */
+  REQUEST_QUEUE: z.coerce.number().int().min(0).max(100_000).default(256),
+  /** The longest a request waits its turn before a 503 (milliseconds). */
+  REQUEST_QUEUE_WAIT_MS: z.coerce.number().int().min(1).max(600_000).default(2000),
   /** A log line for every request; unset (or empty): on, except in production. */
   LOG_REQUESTS: z
     .enum(['true', 'false', ''])
@@ -58,6 +64,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   /** Log every request (errors and 5xx are logged either way). */
   logRequests: boolean;
+  /** Admission: requests at once, requests waiting, longest wait (src/platform/admission.ts). */
+  admission: { concurrency: number; queue: number; maxWaitMs: number };
   /** Run the job worker in this process (tests turn it off to drive jobs by hand). */
   runJobs: boolean;
 }
@@ -108,6 +116,11 @@ export function loadConfig(
     redisUrl: env.REDIS_URL,
     logLevel: env.LOG_LEVEL,
     logRequests: env.LOG_REQUESTS === undefined ? !production : env.LOG_REQUESTS === 'true',
+    admission: {
+      concurrency: env.MAX_CONCURRENT_REQUESTS,
+      queue: env.REQUEST_QUEUE,
+      maxWaitMs: env.REQUEST_QUEUE_WAIT_MS,
+    },
     runJobs: true,
     ...overrides,
   };

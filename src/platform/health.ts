@@ -28,7 +28,9 @@ export const healthPlugin = fp<{ ping: () => Promise<boolean> }>(
       );
     });
 
-    const plain = { config: { access: 'public' as const, a11y: false as const } };
+    const plain = {
+      config: { access: 'public' as const, a11y: false as const, admission: false as const },
+    };
     app.get('/healthz', plain, async (_req, reply) => {
       reply.header('cache-control', 'no-store');
       return { status: 'ok' };
