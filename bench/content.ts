@@ -391,7 +391,7 @@ async function main() {
   const dataDir = values['data-dir'] ?? tmp;
   const geocoder = await stubGeocoder();
   let benchUrl: URL | undefined;
-  let exists = false;
+  let exists: boolean;
   if (driver === 'postgresql') {
     benchUrl = new URL(url!);
     benchUrl.pathname = `/${name}`;

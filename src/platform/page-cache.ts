@@ -22,18 +22,33 @@ declare module 'fastify' {
 interface Entry {
   expires: number;
   parts: string[];
+  /** What the page holds in memory, counted as two bytes a character (V8's worst case). */
+  bytes: number;
 }
 
 export interface PageCacheOptions {
   /** True when this request must not be served from, or stored in, the cache. */
   bypass: (req: FastifyRequest) => boolean;
   maxEntries?: number;
+  /**
+   * The most memory the kept pages may take (default 24 MB): the oldest go
+   * first. Counting entries alone let 2,000 long Welsh pages hold 200 MB.
+   */
+  maxBytes?: number;
 }
 
 export const pageCachePlugin = fp<PageCacheOptions>(
   async (app, opts) => {
     const max = opts.maxEntries ?? 2000;
+    const maxBytes = opts.maxBytes ?? 24 * 1024 * 1024;
     const entries = new Map<string, Entry>();
+    let bytes = 0;
+    const drop = (key: string) => {
+      const entry = entries.get(key);
+      if (!entry) return;
+      bytes -= entry.bytes;
+      entries.delete(key);
+    };
     const keyOf = (req: FastifyRequest): string => `${req.locale}\u0000${req.url}`;
     const usable = (req: FastifyRequest): boolean =>
       req.method === 'GET' &&
@@ -49,7 +64,7 @@ export const pageCachePlugin = fp<PageCacheOptions>(
         return;
       }
       if (hit.expires < Date.now()) {
-        entries.delete(keyOf(req));
+        drop(keyOf(req));
         reply.pageCacheable = true;
         return;
       }
@@ -65,11 +80,20 @@ export const pageCachePlugin = fp<PageCacheOptions>(
       if (!reply.usedNoncePlaceholder || typeof payload !== 'string') return payload;
       if (reply.pageCacheable && reply.statusCode === 200) {
         const seconds = req.routeOptions.config?.pageCache ?? 0;
-        if (entries.size >= max) entries.delete(entries.keys().next().value!);
-        entries.set(keyOf(req), {
-          expires: Date.now() + seconds * 1000,
-          parts: payload.split(NONCE_PLACEHOLDER),
-        });
+        const key = keyOf(req);
+        const size = payload.length * 2;
+        drop(key);
+        // The oldest first (a Map keeps the order pages were stored in).
+        while (entries.size && (entries.size >= max || bytes + size > maxBytes))
+          drop(entries.keys().next().value!);
+        if (size <= maxBytes) {
+          entries.set(key, {
+            expires: Date.now() + seconds * 1000,
+            parts: payload.split(NONCE_PLACEHOLDER),
+            bytes: size,
+          });
+          bytes += size;
+        }
       }
       return payload.replaceAll(NONCE_PLACEHOLDER, reply.scriptNonce);
     });

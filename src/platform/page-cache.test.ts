@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import Fastify from 'fastify';
+import fp from 'fastify-plugin';
+import { pageCachePlugin } from './page-cache.ts';
+import { NONCE_PLACEHOLDER } from './views/index.ts';
+
+/**
+ * The page cache alone, over stand-ins for what it relies on (a language per
+ * request, a nonce per response, the views' "rendered with the placeholder"
+ * flag): the memory it may hold is bounded in bytes, oldest pages first.
+ */
+async function appWithCache(maxBytes: number) {
+  const app = Fastify();
+  await app.register(
+    fp(
+      async (a) => {
+        a.decorateRequest('locale', 'en');
+      },
+      { name: 'i18n' },
+    ),
+  );
+  await app.register(
+    fp(
+      async (a) => {
+        a.decorateReply('scriptNonce', '');
+        a.decorateReply('pageCacheable', false);
+        a.decorateReply('usedNoncePlaceholder', false);
+        a.addHook('onRequest', async (_req, reply) => {
+          reply.scriptNonce = 'n0nce';
+        });
+      },
+      { name: 'security' },
+    ),
+  );
+  await app.register(pageCachePlugin, { bypass: () => false, maxBytes });
+  let renders = 0;
+  app.get<{ Params: { size: string } }>(
+    '/page/:size',
+    { config: { access: 'public', pageCache: 60 } },
+    async (req, reply) => {
+      renders++;
+      reply.usedNoncePlaceholder = reply.pageCacheable;
+      reply.type('text/html');
+      return `<script nonce="${NONCE_PLACEHOLDER}"></script>${'x'.repeat(Number(req.params.size))}`;
+    },
+  );
+  return { app, renders: () => renders };
+}
+
+test('pages are kept within the byte budget, the oldest dropped first', async () => {
+  // 100 KB budget; each page is ~20 KB of characters, counted as ~40 KB.
+  const { app, renders } = await appWithCache(100_000);
+  const get = (n: number) => app.inject(`/page/${20_000 + n}`);
+  const first = await get(1);
+  assert.match(first.body, /nonce="n0nce"/, 'the fresh nonce is put in');
+  assert.equal((await get(1)).headers['x-page-cache'], 'hit');
+  await get(2); // two pages: ~80 KB
+  assert.equal((await get(2)).headers['x-page-cache'], 'hit');
+  await get(3); // a third would pass 100 KB: page 1, the oldest, goes
+  assert.equal((await get(3)).headers['x-page-cache'], 'hit');
+  assert.equal((await get(2)).headers['x-page-cache'], 'hit', 'page 2 is still kept');
+  const before = renders();
+  assert.equal((await get(1)).headers['x-page-cache'], undefined, 'page 1 was dropped');
+  assert.equal(renders(), before + 1);
+});
+
+test('a page bigger than the whole budget is served but never kept', async () => {
+  const { app } = await appWithCache(10_000);
+  const big = await app.inject('/page/6000'); // 12 KB counted
+  assert.equal(big.statusCode, 200);
+  assert.equal((await app.inject('/page/6000')).headers['x-page-cache'], undefined);
+  assert.equal((await app.inject('/page/100')).statusCode, 200);
+  assert.equal((await app.inject('/page/100')).headers['x-page-cache'], 'hit');
+});
