@@ -79,6 +79,13 @@ function toError(error: { message: string; name?: string; fields: Record<string,
 }
 
 /**
+ * The thread's JavaScript only passes messages and turns rows into objects:
+ * a small young generation (V8 grows it to 32 MB under load otherwise) keeps
+ * ~20 MB off the process's memory at no measurable cost.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
+/**
  * Start the worker and wait until the database is open. `onExit` is called if
  * the worker stops without being closed.
  */
@@ -96,9 +103,9 @@ export async function startPgliteThread(
   const worker = file.pathname.endsWith('.ts')
     ? new Worker(
         `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => tsx.tsImport(${JSON.stringify(file.href)}, ${JSON.stringify(import.meta.url)}));`,
-        { eval: true, workerData: options },
+        { eval: true, workerData: options, resourceLimits: WORKER_LIMITS },
       )
-    : new Worker(file, { workerData: options });
+    : new Worker(file, { workerData: options, resourceLimits: WORKER_LIMITS });
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 1;
   let closing = false;
