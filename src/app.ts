@@ -70,6 +70,7 @@ import { pagesNavigation } from './features/pages/navigation.ts';
 import { resourcesNavigation } from './features/resources/navigation.ts';
 import { servicesNavigation } from './features/services/navigation.ts';
 import { admissionPlugin } from './platform/admission.ts';
+import { inputPlugin } from './platform/input.ts';
 import { authPlugin, SESSION_COOKIE } from './platform/auth.ts';
 import { createNavigation, type Navigation } from './platform/navigation.ts';
 import { csrfPlugin } from './platform/csrf.ts';
@@ -353,6 +354,7 @@ export async function buildApp({
   await app.register(routeTablePlugin, { table: routes });
   await app.register(securityPlugin, { production: config.production, tileUrl: config.tileUrl });
   await app.register(formbody);
+  await app.register(inputPlugin);
   await app.register(viewsPlugin, {
     env: createViewEnvironment({
       srcDir: SRC_DIR,

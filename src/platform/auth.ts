@@ -85,9 +85,19 @@ export function accessAllows(access: Access, user: CurrentUser | undefined): boo
 /** Levels that need two-factor sign-in to be set up first. */
 const NEEDS_2FA: ReadonlySet<Access> = new Set(['staff', 'moderator', 'editor', 'admin']);
 
-/** A local path to come back to; anything else becomes `fallback`. */
+/**
+ * A local path to come back to; anything else becomes `fallback`. Characters
+ * outside ASCII are percent-encoded (a Location header takes no others: `/。x`
+ * used to fail the sign-in with a 500); a lone surrogate or a control
+ * character makes it `fallback`.
+ */
 export function safeNext(next: unknown, fallback: string): string {
-  return typeof next === 'string' && /^\/(?!\/)[^\\\s]*$/.test(next) ? next : fallback;
+  if (typeof next !== 'string' || !/^\/(?!\/)[^\\\s\p{Cc}]*$/u.test(next)) return fallback;
+  try {
+    return next.replace(/[^\x21-\x7e]+/g, (chars) => encodeURIComponent(chars));
+  } catch {
+    return fallback; // a lone surrogate
+  }
 }
 
 export interface AuthOptions {
