@@ -377,7 +377,44 @@ export async function buildApp({
     twoFactorSetupPath: TWO_FACTOR_SETUP_PATH,
   });
   await app.register(staticPlugin, { publicDir: PUBLIC_DIR, rootDir: ROOT_DIR });
-  await app.register(healthPlugin, { ping: () => database.ping() });
+  await app.register(healthPlugin, {
+    ping: () => database.ping(),
+    metricsToken: config.metricsToken,
+    production: config.production,
+    gauges: [
+      {
+        name: 'sp_requests_active',
+        help: 'Requests being worked on',
+        read: () => app.admission.active,
+      },
+      {
+        name: 'sp_requests_waiting',
+        help: 'Requests waiting their turn',
+        read: () => app.admission.waiting,
+      },
+      {
+        name: 'sp_requests_refused_total',
+        help: 'Requests refused with 503 (queue full or waited too long)',
+        read: () => app.admission.refused,
+      },
+      {
+        name: 'sp_jobs_pending',
+        help: 'Jobs waiting to run',
+        read: async () => (await jobs.stats()).pending,
+      },
+      { name: 'sp_jobs_due', help: 'Jobs due now', read: async () => (await jobs.stats()).due },
+      {
+        name: 'sp_jobs_oldest_due_seconds',
+        help: 'How long the oldest due job has waited',
+        read: async () => (await jobs.stats()).oldestDueSeconds,
+      },
+      {
+        name: 'sp_jobs_failed',
+        help: 'Jobs that failed for good (mail among them)',
+        read: async () => (await jobs.stats()).failed,
+      },
+    ],
+  });
 
   // Features.
   await app.register(homeRoutes(navigation));

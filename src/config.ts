@@ -31,6 +31,8 @@ const envSchema = z.object({
   TILE_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
   REDIS_URL: optionalUrl,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** /metrics only with `Authorization: Bearer <token>`; unset: open, but not served in production. */
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   /** Requests worked on at once; more wait their turn (src/platform/admission.ts). */
   MAX_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).max(10_000).default(16),
   /** Requests that may wait their turn; one more is answered 503 with Retry-After. */
@@ -64,6 +66,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   /** Log every request (errors and 5xx are logged either way). */
   logRequests: boolean;
+  /** /metrics' bearer token (src/platform/health.ts). */
+  metricsToken: string | undefined;
   /** Admission: requests at once, requests waiting, longest wait (src/platform/admission.ts). */
   admission: { concurrency: number; queue: number; maxWaitMs: number };
   /** Run the job worker in this process (tests turn it off to drive jobs by hand). */
@@ -116,6 +120,7 @@ export function loadConfig(
     redisUrl: env.REDIS_URL,
     logLevel: env.LOG_LEVEL,
     logRequests: env.LOG_REQUESTS === undefined ? !production : env.LOG_REQUESTS === 'true',
+    metricsToken: env.METRICS_TOKEN,
     admission: {
       concurrency: env.MAX_CONCURRENT_REQUESTS,
       queue: env.REQUEST_QUEUE,

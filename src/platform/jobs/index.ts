@@ -35,6 +35,15 @@ export interface JobQueue {
   runDue(limit?: number): Promise<number>;
   start(pollMs?: number): void;
   stop(): Promise<void>;
+  /** For /metrics: jobs waiting, due now, the oldest due one's wait, and failed for good. */
+  stats(): Promise<JobStats>;
+}
+
+export interface JobStats {
+  pending: number;
+  due: number;
+  oldestDueSeconds: number;
+  failed: number;
 }
 
 /** Seconds to wait before attempt n+1: 15 s, 30 s, 1 min … capped at an hour. */
@@ -138,6 +147,26 @@ export function createJobQueue(database: Database, log: FastifyBaseLogger): JobQ
         count++;
       }
       return count;
+    },
+    async stats() {
+      const [row] = await database.query<{
+        pending: number;
+        due: number;
+        oldest: number | null;
+        failed: number;
+      }>(
+        `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending,
+                count(*) FILTER (WHERE status = 'pending' AND run_at <= now())::int AS due,
+                extract(epoch FROM now() - min(run_at) FILTER (WHERE status = 'pending' AND run_at <= now()))::float8 AS oldest,
+                count(*) FILTER (WHERE status = 'failed')::int AS failed
+           FROM jobs`,
+      );
+      return {
+        pending: row?.pending ?? 0,
+        due: row?.due ?? 0,
+        oldestDueSeconds: row?.oldest ?? 0,
+        failed: row?.failed ?? 0,
+      };
     },
     start(pollMs = 1000) {
       if (timer) return;
