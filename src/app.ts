@@ -86,7 +86,12 @@ import {
 import { i18nPlugin } from './platform/i18n/plugin.ts';
 import { createGeocoder } from './platform/geocoder.ts';
 import { createJobQueue, type JobQueue } from './platform/jobs/index.ts';
-import { ErrorsOnlyRequestLog, genReqId, loggerOptions } from './platform/logging.ts';
+import {
+  ErrorsOnlyRequestLog,
+  genReqId,
+  lazyChildLoggerFactory,
+  loggerOptions,
+} from './platform/logging.ts';
 import { createMailer, type Mailer } from './platform/mail.ts';
 import { rateLimitPlugin } from './platform/rate-limit.ts';
 import { lazySchemaCompilers } from './platform/schema-compilers.ts';
@@ -154,7 +159,9 @@ export async function buildApp({
         ? false
         : { ...loggerOptions(config.logLevel), ...(logger ? { stream: logger.stream } : {}) },
     genReqId,
-    ...(config.logRequests ? {} : { logController: new ErrorsOnlyRequestLog() }),
+    ...(config.logRequests
+      ? {}
+      : { logController: new ErrorsOnlyRequestLog(), childLoggerFactory: lazyChildLoggerFactory }),
     trustProxy: config.production,
     return503OnClosing: true,
     schemaController: { compilersFactory: lazySchemaCompilers() },

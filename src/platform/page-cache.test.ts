@@ -49,15 +49,16 @@ async function appWithCache(maxBytes: number) {
 }
 
 test('pages are kept within the byte budget, the oldest dropped first', async () => {
-  // 100 KB budget; each page is ~20 KB of characters, counted as ~40 KB.
-  const { app, renders } = await appWithCache(100_000);
+  // (UTF-8 bytes are counted: a Welsh page's ŵ is two.)
+  // 50 KB budget; each page is ~20 KB (UTF-8 bytes).
+  const { app, renders } = await appWithCache(50_000);
   const get = (n: number) => app.inject(`/page/${20_000 + n}`);
   const first = await get(1);
   assert.match(first.body, /nonce="n0nce"/, 'the fresh nonce is put in');
   assert.equal((await get(1)).headers['x-page-cache'], 'hit');
-  await get(2); // two pages: ~80 KB
+  await get(2); // two pages: ~40 KB
   assert.equal((await get(2)).headers['x-page-cache'], 'hit');
-  await get(3); // a third would pass 100 KB: page 1, the oldest, goes
+  await get(3); // a third would pass 50 KB: page 1, the oldest, goes
   assert.equal((await get(3)).headers['x-page-cache'], 'hit');
   assert.equal((await get(2)).headers['x-page-cache'], 'hit', 'page 2 is still kept');
   const before = renders();
@@ -67,9 +68,46 @@ test('pages are kept within the byte budget, the oldest dropped first', async ()
 
 test('a page bigger than the whole budget is served but never kept', async () => {
   const { app } = await appWithCache(10_000);
-  const big = await app.inject('/page/6000'); // 12 KB counted
+  const big = await app.inject('/page/12000'); // 12 KB
   assert.equal(big.statusCode, 200);
-  assert.equal((await app.inject('/page/6000')).headers['x-page-cache'], undefined);
+  assert.equal((await app.inject('/page/12000')).headers['x-page-cache'], undefined);
   assert.equal((await app.inject('/page/100')).statusCode, 200);
   assert.equal((await app.inject('/page/100')).headers['x-page-cache'], 'hit');
+});
+
+test('a page in Welsh comes back from the cache byte for byte, with a fresh nonce', async () => {
+  const app = Fastify();
+  await app.register(fp(async (a) => void a.decorateRequest('locale', 'cy'), { name: 'i18n' }));
+  let n = 0;
+  await app.register(
+    fp(
+      async (a) => {
+        a.decorateReply('scriptNonce', '');
+        a.decorateReply('pageCacheable', false);
+        a.decorateReply('usedNoncePlaceholder', false);
+        a.addHook('onRequest', async (_req, reply) => {
+          reply.scriptNonce = `nonce${++n}`;
+        });
+      },
+      { name: 'security' },
+    ),
+  );
+  await app.register(pageCachePlugin, { bypass: () => false });
+  app.get('/croeso', { config: { access: 'public', pageCache: 60 } }, async (_req, reply) => {
+    reply.usedNoncePlaceholder = reply.pageCacheable;
+    reply.type('text/html; charset=utf-8');
+    return `<p>Croeso i’r ŵyl</p><script nonce="${NONCE_PLACEHOLDER}"></script><i nonce="${NONCE_PLACEHOLDER}"></i>`;
+  });
+  const first = await app.inject('/croeso');
+  const second = await app.inject('/croeso');
+  assert.equal(second.headers['x-page-cache'], 'hit');
+  assert.equal(
+    first.body,
+    '<p>Croeso i’r ŵyl</p><script nonce="nonce1"></script><i nonce="nonce1"></i>',
+  );
+  assert.equal(
+    second.body,
+    '<p>Croeso i’r ŵyl</p><script nonce="nonce2"></script><i nonce="nonce2"></i>',
+  );
+  assert.match(String(second.headers['content-type']), /text\/html; charset=utf-8/);
 });
