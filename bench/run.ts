@@ -24,6 +24,7 @@ import {
   startProcess,
   stopProcess,
   freePorts,
+  SERVE_NODE_FLAGS,
 } from './lib.ts';
 import { scenarios } from './scenarios.ts';
 
@@ -106,7 +107,7 @@ async function main(): Promise<number> {
     );
     await startProcess(
       process.execPath,
-      [join(ROOT, 'dist/main.js'), 'serve'],
+      [...SERVE_NODE_FLAGS, join(ROOT, 'dist/main.js'), 'serve'],
       oursEnv,
       `${ours}/readyz`,
     );
