@@ -23,7 +23,8 @@ import { ROLE_EMAIL } from './sign-in.ts';
  * further, copy a part to a11y-<k+1>.test.ts.
  *
  * Each route is one test: its sample URLs from the demo content (made by
- * the manifest's functions on this part's own server), each visited in
+ * the manifest's functions on this part's own server, every route's, as
+ * one server visiting every page would), each visited in
  * English and in Welsh as the manifest's kind of person. A test fails on a
  * status other than the one expected, on a signed-in page that sends the
  * person to sign in, and on any axe violation, naming the URL and elements.
@@ -60,12 +61,30 @@ export function a11yPart(fileUrl: string): A11yPart {
 
   let server: LiveServer;
   let browser: Browser;
+  /** Each route's sample URLs, or what went wrong making them. */
+  const sampleUrls = new Map<string, unknown>();
   const setUp = () => {
     before(async () => {
       // No map tiles: nothing outside this machine answers here, and a tile
       // request left waiting only holds the page's load event back.
       server = await liveServer({ config: { tileUrl: '' } });
       browser = await launchBrowser();
+      // Every route's sample URLs, this part's and the others', in the
+      // manifest's order: a sample may need what an earlier one made (the
+      // mail page needs a mail sent), so each part's server holds the same
+      // content as one server visiting every page would.
+      for (const [route, sample] of Object.entries(pages)) {
+        try {
+          sampleUrls.set(
+            route,
+            typeof sample.paths === 'function'
+              ? await sample.paths({ app: server.app, database: server.database })
+              : sample.paths,
+          );
+        } catch (err) {
+          sampleUrls.set(route, err); // the route's own test fails with it
+        }
+      }
     });
     after(async () => {
       await browser?.close();
@@ -133,10 +152,8 @@ export function a11yPart(fileUrl: string): A11yPart {
       samples = [{ path: v.extra.path, as: v.extra.as ?? 'visitor', status: v.extra.status }];
     } else {
       const sample = pages[v.route!]!;
-      const paths =
-        typeof sample.paths === 'function'
-          ? await sample.paths({ app: server.app, database: server.database })
-          : sample.paths;
+      const paths = sampleUrls.get(v.route!);
+      if (!Array.isArray(paths)) throw paths;
       assert.ok(paths.length > 0, `${v.key} has at least one sample URL from the demo content`);
       samples = paths.map((path) => ({
         path,
