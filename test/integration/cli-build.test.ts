@@ -47,10 +47,10 @@ test('the compiled build: --help and usage errors load nothing else; serve is re
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  let gone = false;
+  let gone = '';
   const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      gone = true;
+    child.on('exit', (code, signal) => {
+      gone = ` (it exited: code ${code}, signal ${signal})`;
       resolve(code);
     }),
   );
@@ -64,7 +64,7 @@ test('the compiled build: --help and usage errors load nothing else; serve is re
         await new Promise((r) => setTimeout(r, 250));
       }
     }
-    assert.ok(ready, `the server became ready: ${out}`);
+    assert.ok(ready, `the server became ready${gone}: ${out}`);
     const home = await fetch(`http://127.0.0.1:${port}/`);
     assert.equal(home.status, 200);
     assert.match(out, /seeding demo content/, 'a first start seeds the demo content');
