@@ -27,33 +27,43 @@ export async function cli(args: string[], dataDir = tmp(), extra: Record<string,
   return { status, stdout, stderr };
 }
 
-let migrated: Promise<string> | undefined;
+/**
+ * DATA_DIRs kept for copying: `migrated` (a migrated, empty embedded
+ * database) and `seeded` (with the demo content as well).
+ */
+type Kept = 'migrated' | 'seeded';
+const kept = new Map<Kept, Promise<string>>();
 
 /**
- * Keeps `dataDir` (a DATA_DIR that `migrate` has just migrated, and nothing
- * more) for migratedCopy().
+ * Keeps a copy of `dataDir`, which a test has just brought to that state
+ * through the command line (`migrate`, then `seed --demo`), for copyOf().
  */
-export function keepMigrated(dataDir: string): void {
+export function keep(kind: Kept, dataDir: string): void {
+  if (kept.has(kind)) return;
   const copy = tmp();
   cpSync(dataDir, copy, { recursive: true });
-  migrated ??= Promise.resolve(copy);
+  kept.set(kind, Promise.resolve(copy));
 }
 
 /**
- * A DATA_DIR of its own with a migrated, empty embedded database: a copy
- * (a tenth of a second) of one migrated once in this file (kept by
- * keepMigrated, or migrated here), instead of initdb and every migration
- * again (several seconds) for each command that needs a database.
+ * A DATA_DIR of its own, migrated (and seeded): a copy (a tenth of a
+ * second) of one brought to that state once in this file, kept by keep()
+ * or made here, instead of initdb, every migration (and the demo content)
+ * again, several seconds, for each command that needs a database.
  */
-export async function migratedCopy(): Promise<string> {
-  migrated ??= (async () => {
-    const dir = tmp();
-    const res = await cli(['migrate'], dir);
-    if (res.status !== 0) throw new Error(`migrate failed: ${res.stderr}`);
-    return dir;
-  })();
+export async function copyOf(kind: Kept): Promise<string> {
+  let source = kept.get(kind);
+  if (!source) {
+    source = (async () => {
+      const dir = tmp();
+      const res = await cli(kind === 'seeded' ? ['seed', '--demo'] : ['migrate'], dir);
+      if (res.status !== 0) throw new Error(`${kind}: ${res.stderr}`);
+      return dir;
+    })();
+    kept.set(kind, source);
+  }
   const copy = tmp();
-  cpSync(await migrated, copy, { recursive: true });
+  cpSync(await source, copy, { recursive: true });
   return copy;
 }
 

@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { main } from '../../src/main.ts';
-import { cli, cliEnv, freePort, keepMigrated, migratedCopy, tmp } from '../helpers/cli.ts';
+import { cli, cliEnv, copyOf, freePort, keep, tmp } from '../helpers/cli.ts';
 
 /**
  * The command line, run in this process through main() (as `node
@@ -59,12 +59,13 @@ test('migrate then seed --demo twice: idempotent; serve then starts on that data
   assert.equal(m.status, 0, m.stderr);
   assert.match(m.stdout, /Applied \d+ migration/);
   assert.equal((await cli(['migrate'], dir)).stdout.trim(), 'Database is up to date');
-  keepMigrated(dir);
+  keep('migrated', dir);
   const a = await cli(['seed', '--demo'], dir);
   assert.equal(a.status, 0, a.stderr);
   const b = await cli(['seed', '--demo'], dir);
   assert.equal(b.status, 0, b.stderr);
   assert.match(b.stdout, /Seeded demo content/);
+  keep('seeded', dir);
 
   // serve in this process: it resolves once stopped (here by the signal, in production by SIGTERM).
   const port = await freePort();
@@ -100,7 +101,7 @@ test('migrate then seed --demo twice: idempotent; serve then starts on that data
 });
 
 test('user:create makes a verified, approved account with a role; bad input is one line and exit 2', async () => {
-  const dir = await migratedCopy();
+  const dir = await copyOf('migrated');
   const ok = await cli(
     [
       'user:create',
@@ -130,8 +131,7 @@ test('user:create makes a verified, approved account with a role; bad input is o
 });
 
 test('import:boundaries FILE: loads a good file, and a bad one loads nothing and names the feature', async () => {
-  const dir = await migratedCopy();
-  assert.equal((await cli(['seed'], dir)).status, 0);
+  const dir = await copyOf('seeded');
   const feature = (code: string, ring: number[][]) => ({
     type: 'Feature',
     properties: { CTYUA24CD: code },
