@@ -161,15 +161,17 @@ async function cleanUp(): Promise<void> {
 }
 
 /**
- * The slowest files first, so a long one does not start last and run alone:
- * by their time in this checkout's last run (var/test/durations.json), else
- * browser tests first, then the larger files first.
+ * The costliest files first, so a long one does not start last and run
+ * alone: by their CPU time (their wall time where /proc is missing; CPU
+ * time hardly depends on what else the machine is doing) in this
+ * checkout's last run (var/test/durations-<leg>.json), else in
+ * test/durations.json, else browser tests first, then the larger files.
  */
 const durationsFile = join(root, 'var', 'test', `durations-${leg}.json`);
 /**
  * A clean clone (CI) has no run of its own to go by: test/durations.json,
- * committed, holds each file's time from a whole run (`TEST_DURATIONS=write`
- * rewrites it from this run), for files this checkout has not timed.
+ * committed, holds each file's CPU time from a whole run of both legs
+ * (`TEST_DURATIONS=write` updates it from this run).
  */
 const committedDurations = join(root, 'test', 'durations.json');
 const readDurations = (file: string): Record<string, number> => {
@@ -303,11 +305,12 @@ try {
   }
   if (entries.length) {
     const known = readDurations(durationsFile);
-    for (const [f, c] of entries) known[f] = Math.round(c.ms);
+    const cpuMs = new Map(cpu.map((c) => [c.file, c.cpuMs]));
+    for (const [f, c] of entries) known[f] = cpuMs.get(f) ?? Math.round(c.ms);
     writeFileSync(durationsFile, JSON.stringify(known, null, 1));
     if (process.env.TEST_DURATIONS === 'write') {
       const committed = readDurations(committedDurations);
-      for (const [f, c] of entries) committed[f] = Math.round(c.ms);
+      for (const [f, c] of entries) committed[f] = cpuMs.get(f) ?? Math.round(c.ms);
       const sorted = Object.fromEntries(
         Object.entries(committed).sort(([a], [b]) => (a < b ? -1 : 1)),
       );
