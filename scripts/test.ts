@@ -18,8 +18,7 @@
  * one leg only: by default the PGlite one (with DATABASE_URL set and no
  * files named they are left out, and the summary says so; `npm run
  * test:e2e` still runs them on PostgreSQL). TEST_E2E=yes or no decides
- * instead: .ci/run gives them to the PostgreSQL leg, whose own tests cost
- * this machine less (the database works in its own server, natively).
+ * instead (.ci/run says so for each leg).
  * `scripts/test.ts a11y` runs the accessibility suite's parts.
  *
  * At the end it prints a summary: tests per part of the suite, the slowest
