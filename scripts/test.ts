@@ -14,9 +14,12 @@
  * lives under var/test/run-<pid> and in databases named by the pid, so two
  * runs from one checkout (the two legs of .ci/run) never meet.
  *
- * The browser tests (test/e2e) run on the PGlite leg: with DATABASE_URL set
- * and no files named, they are left out and the summary says so
- * (`npm run test:e2e` still runs them on PostgreSQL).
+ * The browser tests (test/e2e) test pages, not the database, so they need
+ * one leg only: by default the PGlite one (with DATABASE_URL set and no
+ * files named they are left out, and the summary says so; `npm run
+ * test:e2e` still runs them on PostgreSQL). TEST_E2E=yes or no decides
+ * instead (.ci/run says so for each leg).
+ * `scripts/test.ts a11y` runs the accessibility suite's parts.
  *
  * At the end it prints a summary: tests per part of the suite, the slowest
  * files, and the time; TEST_SUMMARY_FILE also writes it to that file.
@@ -43,8 +46,14 @@ interface FileCounts {
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const url = process.env.DATABASE_URL;
 const leg = url ? 'PostgreSQL' : 'PGlite';
-/** The leg that runs the browser tests (they test pages, not the database). */
+/** The leg that runs the browser tests by default (they test pages, not the database). */
 const BROWSER_LEG = 'PGlite';
+const browserTests =
+  process.env.TEST_E2E === 'yes'
+    ? true
+    : process.env.TEST_E2E === 'no'
+      ? false
+      : leg === BROWSER_LEG;
 
 function walk(dir: string): string[] {
   try {
@@ -65,11 +74,13 @@ const [kind, ...explicit] = process.argv.slice(2);
 let files: string[];
 /** Browser test files this leg leaves to the other one. */
 let elsewhere: string[] = [];
-if (kind && kind !== 'unit' && kind !== 'e2e') files = [kind, ...explicit].map((f) => resolve(f));
+const kinds = ['unit', 'e2e', 'a11y'];
+if (kind && !kinds.includes(kind)) files = [kind, ...explicit].map((f) => resolve(f));
 else if (explicit.length) files = explicit.map((f) => resolve(f));
 else if (kind === 'unit') files = unit;
 else if (kind === 'e2e') files = e2e;
-else if (leg !== BROWSER_LEG) {
+else if (kind === 'a11y') files = e2e.filter((f) => /(^|\/)a11y-\d+\.test\.ts$/.test(f));
+else if (!browserTests) {
   files = unit;
   elsewhere = e2e;
 } else files = [...unit, ...e2e];
@@ -80,7 +91,7 @@ const seededDataDir = join(runDir, 'seeded-data');
 /** Only seed when a chosen file asks for the demo content (testApp seeds itself otherwise). */
 const wantsSeed = files.some((f) => {
   try {
-    return /seed: true|liveServer\(/.test(readFileSync(f, 'utf8'));
+    return /seed: true|liveServer\(|a11yPart\(/.test(readFileSync(f, 'utf8'));
   } catch {
     return false;
   }
@@ -149,18 +160,28 @@ async function cleanUp(): Promise<void> {
 }
 
 /**
- * The slowest files first, so a long one does not start last and run alone:
- * by their time in this checkout's last run (var/test/durations.json), else
- * browser tests first, then the larger files first.
+ * The costliest files first, so a long one does not start last and run
+ * alone: by their CPU time (their wall time where /proc is missing; CPU
+ * time hardly depends on what else the machine is doing) in this
+ * checkout's last run (var/test/durations-<leg>.json), else in
+ * test/durations.json, else browser tests first, then the larger files.
  */
 const durationsFile = join(root, 'var', 'test', `durations-${leg}.json`);
-function slowestFirst(list: string[]): string[] {
-  let known: Record<string, number> = {};
+/**
+ * A clean clone (CI) has no run of its own to go by: test/durations.json,
+ * committed, holds each file's CPU time from a whole run of both legs
+ * (`TEST_DURATIONS=write` updates it from this run).
+ */
+const committedDurations = join(root, 'test', 'durations.json');
+const readDurations = (file: string): Record<string, number> => {
   try {
-    known = JSON.parse(readFileSync(durationsFile, 'utf8')) as Record<string, number>;
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
   } catch {
-    // no earlier run here
+    return {};
   }
+};
+function slowestFirst(list: string[]): string[] {
+  const known = { ...readDurations(committedDurations), ...readDurations(durationsFile) };
   const size = (f: string) => {
     try {
       return statSync(f).size;
@@ -172,6 +193,29 @@ function slowestFirst(list: string[]): string[] {
   const weight = (f: string) => known[relative(root, f)] ?? (isE2e(f) ? 1e9 : 0) + size(f);
   return [...list].sort((a, b) => weight(b) - weight(a));
 }
+
+/** Each file's CPU time (scripts/test-cpu.mjs), its own and its children's (the browser's). */
+function cpuOf(file: string): { file: string; cpuMs: number; wallMs: number }[] {
+  try {
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { file: string; cpuMs: number; wallMs: number })
+      .map((c) => ({ ...c, file: relative(root, c.file) }));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Node options for each test file's process. V8's --liftoff-only: PGlite is
+ * PostgreSQL compiled to WebAssembly, and V8 compiles it a second time, with
+ * its optimising compiler, in the background of every process that starts
+ * one; a test file's process ends long before that pays off. Without it,
+ * test files on PGlite take about 30% more CPU time (measured on five files:
+ * 33.4 s against 23.1 s). TEST_NODE_FLAGS replaces these.
+ */
+const nodeFlags = (process.env.TEST_NODE_FLAGS ?? '--liftoff-only').split(' ').filter(Boolean);
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const started = Date.now();
@@ -186,11 +230,15 @@ try {
     `Prepared the test databases (${leg}${wantsSeed ? ', migrated and seeded' : ', migrated'}) in ${prepared} ms; running ${files.length} test files, ${concurrency} at a time (${cores} cores)`,
   );
   const countsFile = join(runDir, 'counts.json');
+  const cpuFile = join(runDir, 'cpu.jsonl');
   const result = spawnSync(
     process.execPath,
     [
+      ...nodeFlags,
       '--import',
       'tsx',
+      '--import',
+      './scripts/test-cpu.mjs',
       '--test',
       `--test-concurrency=${concurrency}`,
       '--test-reporter=spec',
@@ -199,7 +247,7 @@ try {
       `--test-reporter-destination=${countsFile}`,
       ...slowestFirst(files).map((f) => relative(root, f)),
     ],
-    { cwd: root, env, stdio: 'inherit' },
+    { cwd: root, env: { ...env, TEST_CPU_FILE: cpuFile }, stdio: 'inherit' },
   );
   status = result.status ?? 1;
 
@@ -232,22 +280,41 @@ try {
     `== ${leg} leg: ${line(all)} in ${seconds(Date.now() - started)} (databases prepared in ${seconds(prepared)})`,
     `   unit and integration: ${line(rest)}`,
     elsewhere.length
-      ? `   browser tests (test/e2e): ${elsewhere.length} files not run on this leg: they run on the ${BROWSER_LEG} leg (npm test without DATABASE_URL)`
+      ? `   browser tests (test/e2e): ${elsewhere.length} files not run on this leg (TEST_E2E=${process.env.TEST_E2E ?? `unset: they run on the ${BROWSER_LEG} leg`})`
       : `   browser tests (test/e2e): ${line(browser)}`,
   );
   if (entries.length !== files.length)
     summary.push(`   ${files.length - entries.length} of ${files.length} files reported no tests`);
   const slow = [...entries].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10);
   summary.push(`   slowest files: ${slow.map(([f, c]) => `${f} ${seconds(c.ms)}`).join(', ')}`);
+  const cpu = cpuOf(cpuFile);
+  if (cpu.length) {
+    const sum = cpu.reduce((a, c) => a + c.cpuMs, 0);
+    summary.push(
+      `   CPU time of the test files: ${seconds(sum)} in all; the most: ${[...cpu]
+        .sort((a, b) => b.cpuMs - a.cpuMs)
+        .slice(0, 10)
+        .map((c) => `${c.file} ${seconds(c.cpuMs)}`)
+        .join(', ')}`,
+    );
+    writeFileSync(
+      join(root, 'var', 'test', `cpu-${leg}.json`),
+      JSON.stringify(Object.fromEntries(cpu.map((c) => [c.file, c])), null, 1),
+    );
+  }
   if (entries.length) {
-    let known: Record<string, number> = {};
-    try {
-      known = JSON.parse(readFileSync(durationsFile, 'utf8')) as Record<string, number>;
-    } catch {
-      // first run here
-    }
-    for (const [f, c] of entries) known[f] = Math.round(c.ms);
+    const known = readDurations(durationsFile);
+    const cpuMs = new Map(cpu.map((c) => [c.file, c.cpuMs]));
+    for (const [f, c] of entries) known[f] = cpuMs.get(f) ?? Math.round(c.ms);
     writeFileSync(durationsFile, JSON.stringify(known, null, 1));
+    if (process.env.TEST_DURATIONS === 'write') {
+      const committed = readDurations(committedDurations);
+      for (const [f, c] of entries) committed[f] = cpuMs.get(f) ?? Math.round(c.ms);
+      const sorted = Object.fromEntries(
+        Object.entries(committed).sort(([a], [b]) => (a < b ? -1 : 1)),
+      );
+      writeFileSync(committedDurations, `${JSON.stringify(sorted, null, 1)}\n`);
+    }
   }
 } finally {
   await cleanUp();

@@ -1,38 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT_DIR } from '../../src/app.ts';
 import { main } from '../../src/main.ts';
+import { cli, cliEnv, copyOf, freePort, keep, tmp } from '../helpers/cli.ts';
 
 /**
  * The command line, run in this process through main() (as `node
- * dist/main.js …` runs it), each case on its own DATA_DIR. One test starts
- * the compiled build as a real process, to prove it runs.
+ * dist/main.js …` runs it), each case on its own DATA_DIR; the commands
+ * that only need a database start from a copy of one migrated once
+ * (test/helpers/cli.ts). The compiled build as a real process:
+ * cli-build.test.ts.
  */
-
-const tmp = () => mkdtempSync(join(tmpdir(), 'sp-cli-'));
-
-/** The settings a command sees: the embedded database in dataDir (DATABASE_URL left out). */
-const cliEnv = (dataDir: string, extra: Record<string, string> = {}) => ({
-  DATA_DIR: dataDir,
-  LOG_LEVEL: 'warn',
-  NODE_ENV: 'development',
-  ...extra,
-});
-
-async function cli(args: string[], dataDir = tmp(), extra: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const status = await main(args, {
-    env: cliEnv(dataDir, extra),
-    out: (text) => (stdout += text),
-    err: (text) => (stderr += text),
-  });
-  return { status, stdout, stderr };
-}
 
 test('--help lists the commands; every command answers --help', async () => {
   const res = await cli(['--help']);
@@ -80,14 +59,16 @@ test('migrate then seed --demo twice: idempotent; serve then starts on that data
   assert.equal(m.status, 0, m.stderr);
   assert.match(m.stdout, /Applied \d+ migration/);
   assert.equal((await cli(['migrate'], dir)).stdout.trim(), 'Database is up to date');
+  keep('migrated', dir);
   const a = await cli(['seed', '--demo'], dir);
   assert.equal(a.status, 0, a.stderr);
   const b = await cli(['seed', '--demo'], dir);
   assert.equal(b.status, 0, b.stderr);
   assert.match(b.stdout, /Seeded demo content/);
+  keep('seeded', dir);
 
   // serve in this process: it resolves once stopped (here by the signal, in production by SIGTERM).
-  const port = String(20000 + ((process.pid + 7) % 20000));
+  const port = await freePort();
   const stop = new AbortController();
   let out = '';
   const serving = main(['serve'], {
@@ -119,71 +100,8 @@ test('migrate then seed --demo twice: idempotent; serve then starts on that data
   assert.equal(existsSync(join(dir, 'db.lock')), false, 'the database lock is released');
 });
 
-test('the compiled build: --help and usage errors load nothing else; serve is ready, a second server on the same DATA_DIR refuses, SIGTERM stops cleanly', async (t) => {
-  // `npm test` has built already; this only checks (a few milliseconds) unless src/ changed.
-  const build = spawnSync(process.execPath, ['scripts/build.mjs'], {
-    cwd: ROOT_DIR,
-    encoding: 'utf8',
-  });
-  assert.equal(build.status, 0, build.stderr);
-
-  for (const args of [['--help'], ['seed', '--scale', 'huge']]) {
-    const res = spawnSync(process.execPath, ['dist/main.js', ...args], {
-      cwd: ROOT_DIR,
-      env: { ...process.env, NODE_DEBUG: 'esm' },
-      encoding: 'utf8',
-    });
-    if (args[0] === '--help') {
-      assert.equal(res.status, 0);
-      for (const c of ['serve', 'migrate', 'seed'])
-        assert.match(res.stdout, new RegExp(`\\b${c}\\b`));
-    } else assert.equal(res.status, 2);
-    // Node's ESM debug log names each module it loads (Node 20's wording; skipped if it changes).
-    if (/dist\/main\.js/.test(res.stderr)) {
-      assert.doesNotMatch(res.stderr, /dist\/(app|config|db\/)|node_modules/, args.join(' '));
-    } else t.diagnostic('NODE_DEBUG=esm names no modules on this Node: not checked');
-  }
-
-  const dir = tmp();
-  const port = String(20000 + (process.pid % 20000));
-  const child = spawn(process.execPath, ['dist/main.js', 'serve'], {
-    cwd: ROOT_DIR,
-    env: { ...process.env, ...cliEnv(dir, { PORT: port, LOG_LEVEL: 'info' }), DATABASE_URL: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  try {
-    const deadline = Date.now() + 120_000; // a first start seeds; slow on a busy machine
-    let ready = false;
-    while (!ready && Date.now() < deadline) {
-      try {
-        ready = (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
-      } catch {
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
-    assert.ok(ready, `the server became ready: ${out}`);
-    const home = await fetch(`http://127.0.0.1:${port}/`);
-    assert.equal(home.status, 200);
-    assert.match(out, /seeding demo content/, 'a first start seeds the demo content');
-
-    const second = await cli(['serve'], dir, { PORT: String(Number(port) + 1) });
-    assert.equal(second.status, 1);
-    assert.match(second.stderr, /in use by another process/);
-    assert.ok((await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 'the first server is unharmed');
-  } finally {
-    child.kill('SIGTERM');
-  }
-  assert.equal(await exited, 0, 'a graceful exit');
-  assert.match(out, /shutting down/);
-  assert.equal(existsSync(join(dir, 'db.lock')), false, 'the database lock is released');
-});
-
 test('user:create makes a verified, approved account with a role; bad input is one line and exit 2', async () => {
-  const dir = tmp();
+  const dir = await copyOf('migrated');
   const ok = await cli(
     [
       'user:create',
@@ -213,8 +131,7 @@ test('user:create makes a verified, approved account with a role; bad input is o
 });
 
 test('import:boundaries FILE: loads a good file, and a bad one loads nothing and names the feature', async () => {
-  const dir = tmp();
-  assert.equal((await cli(['seed'], dir)).status, 0);
+  const dir = await copyOf('seeded');
   const feature = (code: string, ring: number[][]) => ({
     type: 'Feature',
     properties: { CTYUA24CD: code },

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ROOT_DIR } from '../../src/app.ts';
+import { cli, cliEnv, freePort, tmp } from '../helpers/cli.ts';
+
+/**
+ * The compiled build as a real process (`node dist/main.js`), apart from
+ * cli.test.ts (the command line in-process) so that the runner can run the
+ * two at once.
+ */
+
+test('the compiled build: --help and usage errors load nothing else; serve is ready, a second server on the same DATA_DIR refuses, SIGTERM stops cleanly', async (t) => {
+  // `npm test` has built already; this only checks (a few milliseconds) unless src/ changed.
+  const build = spawnSync(process.execPath, ['scripts/build.mjs'], {
+    cwd: ROOT_DIR,
+    encoding: 'utf8',
+  });
+  assert.equal(build.status, 0, build.stderr);
+
+  for (const args of [['--help'], ['seed', '--scale', 'huge']]) {
+    const res = spawnSync(process.execPath, ['dist/main.js', ...args], {
+      cwd: ROOT_DIR,
+      env: { ...process.env, NODE_DEBUG: 'esm' },
+      encoding: 'utf8',
+    });
+    if (args[0] === '--help') {
+      assert.equal(res.status, 0);
+      for (const c of ['serve', 'migrate', 'seed'])
+        assert.match(res.stdout, new RegExp(`\\b${c}\\b`));
+    } else assert.equal(res.status, 2);
+    // Node's ESM debug log names each module it loads (Node 20's wording; skipped if it changes).
+    if (/dist\/main\.js/.test(res.stderr)) {
+      assert.doesNotMatch(res.stderr, /dist\/(app|config|db\/)|node_modules/, args.join(' '));
+    } else t.diagnostic('NODE_DEBUG=esm names no modules on this Node: not checked');
+  }
+
+  const dir = tmp();
+  const port = await freePort();
+  const child = spawn(process.execPath, ['dist/main.js', 'serve'], {
+    cwd: ROOT_DIR,
+    env: { ...process.env, ...cliEnv(dir, { PORT: port, LOG_LEVEL: 'info' }), DATABASE_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  let gone = '';
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      gone = ` (it exited: code ${code}, signal ${signal})`;
+      resolve(code);
+    }),
+  );
+  try {
+    const deadline = Date.now() + 120_000; // a first start seeds; slow on a busy machine
+    let ready = false;
+    while (!ready && !gone && Date.now() < deadline) {
+      try {
+        ready = (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
+      } catch {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    assert.ok(ready, `the server became ready${gone}: ${out}`);
+    const home = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(home.status, 200);
+    assert.match(out, /seeding demo content/, 'a first start seeds the demo content');
+
+    const second = await cli(['serve'], dir, { PORT: await freePort() });
+    assert.equal(second.status, 1);
+    assert.match(second.stderr, /in use by another process/);
+    assert.ok((await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 'the first server is unharmed');
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, 'a graceful exit');
+  assert.match(out, /shutting down/);
+  assert.equal(existsSync(join(dir, 'db.lock')), false, 'the database lock is released');
+});
