@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { z } from 'zod';
 import { NOTIFICATIONS_PATH } from './navigation.ts';
 import { formatDate } from '../../platform/dates.ts';
-import { userOf } from '../../platform/auth.ts';
+import { accessAllows, type CurrentUser, userOf } from '../../platform/auth.ts';
 import { type FormErrors, parseForm } from '../../platform/forms.ts';
 import type { CommunityNotifications } from './notifications.ts';
 import { EMAIL_CHOICES, FOLLOW_MODES, NOTIFICATION_KINDS } from './schema.ts';
@@ -20,6 +20,10 @@ const spaceParam = z.object({ space: z.string().regex(/^[a-z0-9-]{1,80}$/) });
 const threadParams = spaceParam.extend({ id: z.uuid() });
 const kindQuery = z.object({ kind: z.enum(NOTIFICATION_KINDS).optional().catch(undefined) });
 const modeForm = z.object({ mode: z.enum([...FOLLOW_MODES, 'none']) });
+/** Reports reach only the site's moderators, so only they see that kind. */
+const kindsFor = (user: CurrentUser | undefined) =>
+  NOTIFICATION_KINDS.filter((k) => k !== 'report' || accessAllows('moderator', user));
+
 const settingsForm = z.object({
   email: z.enum(EMAIL_CHOICES, 'community.notifications.errors.emailRequired'),
   kinds: z.preprocess(
@@ -74,7 +78,7 @@ export function notificationsRoutes(notifications: CommunityNotifications) {
         return page(reply, 'notifications', {
           title: req.t('community.notifications.title'),
           kind,
-          kinds: NOTIFICATION_KINDS,
+          kinds: kindsFor(req.user),
           unread: found.unread,
           done: (req.query as { done?: string }).done === 'read',
           items: found.items.map((n) => ({
@@ -134,7 +138,7 @@ export function notificationsRoutes(notifications: CommunityNotifications) {
               hint: { text: req.t(`community.notifications.settings.email.${c}Hint`) },
               checked: values.email === c,
             })),
-            kindItems: NOTIFICATION_KINDS.map((k) => ({
+            kindItems: kindsFor(req.user).map((k) => ({
               value: k,
               text: req.t(`community.notifications.kinds.${k}`),
               checked: chosen.includes(k),
