@@ -3,9 +3,9 @@ import fp from 'fastify-plugin';
 import { z } from 'zod';
 import { NOTIFICATIONS_PATH } from './navigation.ts';
 import { formatDate } from '../../platform/dates.ts';
-import { accessAllows, type CurrentUser, userOf } from '../../platform/auth.ts';
+import { userOf } from '../../platform/auth.ts';
 import { type FormErrors, parseForm } from '../../platform/forms.ts';
-import type { CommunityNotifications } from './notifications.ts';
+import { type CommunityNotifications, kindsFor } from './notifications.ts';
 import { EMAIL_CHOICES, FOLLOW_MODES, NOTIFICATION_KINDS } from './schema.ts';
 import { CommunityRefusal } from './service.ts';
 
@@ -20,10 +20,6 @@ const spaceParam = z.object({ space: z.string().regex(/^[a-z0-9-]{1,80}$/) });
 const threadParams = spaceParam.extend({ id: z.uuid() });
 const kindQuery = z.object({ kind: z.enum(NOTIFICATION_KINDS).optional().catch(undefined) });
 const modeForm = z.object({ mode: z.enum([...FOLLOW_MODES, 'none']) });
-/** Reports reach only the site's moderators, so only they see that kind. */
-const kindsFor = (user: CurrentUser | undefined) =>
-  NOTIFICATION_KINDS.filter((k) => k !== 'report' || accessAllows('moderator', user));
-
 const settingsForm = z.object({
   email: z.enum(EMAIL_CHOICES, 'community.notifications.errors.emailRequired'),
   kinds: z.preprocess(

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { CurrentUser, UserRole } from '../../platform/auth.ts';
+import { accessAllows, type CurrentUser, type UserRole } from '../../platform/auth.ts';
 import type { I18n, Locale, Translate } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer, MailMessage } from '../../platform/mail.ts';
@@ -32,6 +32,10 @@ export const DIGEST_JOB = 'community.daily-digest';
 /** A day, and a little more, so a late-running job leaves nothing out (digested items are marked). */
 const DIGEST_WINDOW_MS = 26 * 3600 * 1000;
 const PAGE_LIMIT = 100;
+/** The kinds a person is offered: reports reach only the site's moderators. */
+export const kindsFor = (user: CurrentUser | undefined): NotificationKind[] =>
+  NOTIFICATION_KINDS.filter((k) => k !== 'report' || accessAllows('moderator', user));
+
 /** What an unsubscribe link can turn off: one kind of notification email, or the daily digest. */
 export const UNSUBSCRIBE_KINDS = [...NOTIFICATION_KINDS, 'digest'] as const;
 export type UnsubscribeKind = (typeof UNSUBSCRIBE_KINDS)[number];
@@ -431,7 +435,7 @@ export function createNotifications(deps: NotificationsDeps) {
       if (!(EMAIL_CHOICES as readonly string[]).includes(choice)) throw new Error('Bad choice');
       await repo.setPrefs(viewer.id, {
         email: choice,
-        emailOff: NOTIFICATION_KINDS.filter((k) => !kinds.includes(k)),
+        emailOff: kindsFor(viewer).filter((k) => !kinds.includes(k)),
       });
     },
 
