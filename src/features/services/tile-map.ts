@@ -20,7 +20,10 @@ const PITCH = TILE + GAP;
 /** Tiles in a row of a region's block. */
 export const PER_ROW = 6;
 const BLOCK = PER_ROW * PITCH - GAP;
-const COLUMN_GAP = 24;
+const COLUMN_GAP = 36;
+/** Room beyond the last column for a long region name, and below the last row. */
+const PAD_RIGHT = 40;
+const PAD_BOTTOM = 4;
 const LABEL = 38;
 const REGION_GAP = 14;
 
@@ -81,8 +84,8 @@ export function tileMap(authorities: TileInput[]): TileMap {
       y += blockHeight(byRegion, code);
     }
   });
-  const width = columns.length * (BLOCK + COLUMN_GAP) - COLUMN_GAP;
-  const height = Math.max(...heights, 0) - REGION_GAP;
+  const width = columns.length * (BLOCK + COLUMN_GAP) - COLUMN_GAP + PAD_RIGHT;
+  const height = Math.max(...heights, 0) - REGION_GAP + PAD_BOTTOM;
   return { viewBox: `0 0 ${width} ${height}`, regions, tiles };
 }
 
