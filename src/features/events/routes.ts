@@ -33,6 +33,14 @@ function present(e: EventRow, locale: 'en' | 'cy') {
   };
 }
 
+/** An agenda time written "10am" or "1:30 pm", in the page's language. */
+export function agendaTime(time: string, locale: 'en' | 'cy'): string {
+  if (locale !== 'cy') return time;
+  return time.replace(/\b(\d{1,2}(?:[:.]\d{2})?)\s?([ap])\.?m\.?\b/gi, (_m, t: string, ap: string) =>
+    `${t}${ap.toLowerCase() === 'a' ? 'yb' : 'yh'}`,
+  );
+}
+
 function jsonLd(e: EventRow, baseUrl: string): string {
   const attendance = {
     online: 'https://schema.org/OnlineEventAttendanceMode',
@@ -248,7 +256,8 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
         title: found.event.title,
         description: found.event.summary,
         event: present(found.event, req.locale),
-        agenda: found.agenda,
+        // Agenda times are typed as text ("10am", "1:30pm"): in Welsh, "10yb", "1:30yh".
+        agenda: found.agenda.map((a) => ({ ...a, time: agendaTime(a.time, req.locale) })),
         speakers: found.speakers,
         availability: found.availability,
         jsonLd: jsonLd(found.event, opts.baseUrl),

@@ -166,3 +166,39 @@ describe('events without a stumble (#19)', () => {
     }
   });
 });
+
+describe('Welsh times and the README (#19)', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await testApp({ seed: true });
+  });
+  after(async () => t.close());
+
+  test('11. times on Welsh pages read "10yb" and "2yh", not "am" and "pm"', async () => {
+    const page = await t.app.inject('/events/demo-birmingham-launch-born-into-care?lang=cy');
+    assert.match(page.body, /\d(:\d\d)?(yb|yh)\b/);
+    assert.doesNotMatch(page.body, /\d(:\d\d)?(am|pm)\b/);
+    const english = await t.app.inject('/events/demo-birmingham-launch-born-into-care?lang=en');
+    assert.match(english.body, /\d(:\d\d)?(am|pm)\b/);
+  });
+
+  test('11. on Welsh pages, what organisers wrote in English is marked lang="en", with a notice', async () => {
+    const page = await t.app.inject('/events/demo-birmingham-launch-born-into-care?lang=cy');
+    assert.match(page.body, /<h1 class="govuk-heading-xl" lang="en">Launch in Birmingham/);
+    assert.match(page.body, /yn Saesneg yn unig/);
+    assert.match(page.body, /<td class="govuk-table__cell" lang="en">Arrival and coffee/);
+    const list = await t.app.inject('/events?lang=cy');
+    assert.match(list.body, /<a class="govuk-link" href="\/events\/[a-z0-9-]+" lang="en">/);
+    const english = await t.app.inject('/events/demo-birmingham-launch-born-into-care?lang=en');
+    assert.doesNotMatch(english.body, / lang="en">Launch/, 'no marking on English pages');
+  });
+
+  test('12. the README says where mail goes, when staff set up two-step sign-in, and the Node versions', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    assert.match(readme, /`\$DATA_DIR\/mail\/`/);
+    assert.doesNotMatch(readme, /two-step sign-in at first sign-in/);
+    assert.match(readme, /first time they open a staff page/);
+    assert.match(readme, /Node\.js 20\.19 or\s+later, 22 or 24/);
+  });
+});
