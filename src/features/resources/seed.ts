@@ -330,7 +330,10 @@ export function resourcesSeeder(repo: ResourcesRepository, storage: Storage): Se
       for (const [position, [slug, name, nameCy]] of TOPICS.entries())
         await repo.upsertTopic({ slug, name, nameCy, position, isDemo: true });
       for (const d of [...FEATURED, ...generated()]) {
-        const body = d.body ?? `${d.summary}\n\nThis is demonstration content.`;
+        // The demo notice in the resource's own language.
+        const body =
+          d.body ??
+          `${d.summary}\n\n${d.language === 'cy' ? 'Cynnwys enghreifftiol yw hwn.' : 'This is demonstration content.'}`;
         const values: NewResource = {
           slug: d.slug,
           title: d.title,
