@@ -601,7 +601,10 @@ export function createCommunityRepository(db: Db) {
       then?: (tx: Tx) => Promise<void>,
     ) {
       return db.transaction(async (tx) => {
-        const [row] = await tx.insert(postReports).values({ postId, reporterId, reason }).returning();
+        const [row] = await tx
+          .insert(postReports)
+          .values({ postId, reporterId, reason })
+          .returning();
         await then?.(tx);
         return row!;
       });

@@ -102,7 +102,11 @@ describe('moderation and membership without a stumble (#19)', () => {
     assert.ok(toModerator, 'the moderator is emailed');
     assert.match(subject(toModerator.subject), /A member reported a post/);
     assert.match(toModerator.text, /\/admin\/moderation/);
-    assert.doesNotMatch(toModerator.text, /Member|member@example\.org/, 'the reporter is not named');
+    assert.doesNotMatch(
+      toModerator.text,
+      /Member|member@example\.org/,
+      'the reporter is not named',
+    );
     assert.ok(!mails.some((m) => m.to === 'admin@example.org'), 'the admin turned these off');
     const after = await get('/admin', 'moderator');
     assert.match(after.body, new RegExp(`Reported posts</a>: <strong>${reportsBefore + 1}<`));

@@ -36,8 +36,9 @@ function present(e: EventRow, locale: 'en' | 'cy') {
 /** An agenda time written "10am" or "1:30 pm", in the page's language. */
 export function agendaTime(time: string, locale: 'en' | 'cy'): string {
   if (locale !== 'cy') return time;
-  return time.replace(/\b(\d{1,2}(?:[:.]\d{2})?)\s?([ap])\.?m\.?\b/gi, (_m, t: string, ap: string) =>
-    `${t}${ap.toLowerCase() === 'a' ? 'yb' : 'yh'}`,
+  return time.replace(
+    /\b(\d{1,2}(?:[:.]\d{2})?)\s?([ap])\.?m\.?\b/gi,
+    (_m, t: string, ap: string) => `${t}${ap.toLowerCase() === 'a' ? 'yb' : 'yh'}`,
   );
 }
 

@@ -43,7 +43,9 @@ describe('events without a stumble (#19)', () => {
   };
   /** The submit buttons of the booking form, in document order. */
   const submitButtons = (html: string) => {
-    const form = /<form method="post" action="\/events\/[^"]+\/book"[\s\S]*?<\/form>/.exec(html)![0];
+    const form = /<form method="post" action="\/events\/[^"]+\/book"[\s\S]*?<\/form>/.exec(
+      html,
+    )![0];
     return [...form.matchAll(/<button[^>]*>/g)].map((m) => m[0]);
   };
 
@@ -59,10 +61,15 @@ describe('events without a stumble (#19)', () => {
       '"Update the number of people" is still there',
     );
     // What Enter sends: the fields, without action=places. It books.
-    const entered = await submit(t.app, `/events/${event.slug}/book`, `/events/${event.slug}/book`, {
-      ...fields(['Ann']),
-      shown: '1',
-    });
+    const entered = await submit(
+      t.app,
+      `/events/${event.slug}/book`,
+      `/events/${event.slug}/book`,
+      {
+        ...fields(['Ann']),
+        shown: '1',
+      },
+    );
     assert.equal(entered.res.statusCode, 303);
     assert.equal((await repo.counts(event.id)).confirmed, 1);
   });
@@ -158,7 +165,9 @@ describe('events without a stumble (#19)', () => {
 
   test('5. a past event’s recording and slides link to those resources, which exist', async () => {
     const page = await t.app.inject('/events/demo-webinar-farewell-contact');
-    const links = [...page.body.matchAll(/<a class="govuk-link" href="([^"]+)">(Watch|See)[^<]*<\/a>/g)];
+    const links = [
+      ...page.body.matchAll(/<a class="govuk-link" href="([^"]+)">(Watch|See)[^<]*<\/a>/g),
+    ];
     assert.equal(links.length, 2, 'a recording and slides link');
     for (const [, href] of links) {
       assert.match(href!, /^\/resources\/[a-z0-9-]+$/, `${href} is one resource`);

@@ -16,7 +16,10 @@ describe('the service finder and overview without a stumble (#19)', () => {
     const empty = rows.find((r) => r.services === 0 && !r.inDevelopment)!;
     const page = await t.app.inject(`/services?la=${empty.gssCode}`);
     assert.equal(page.statusCode, 200);
-    assert.match(page.body, new RegExp(`There is no specialist service listed in ${empty.name} yet`));
+    assert.match(
+      page.body,
+      new RegExp(`There is no specialist service listed in ${empty.name} yet`),
+    );
     assert.doesNotMatch(page.body, /Try removing a filter/);
     const nearest = /id="nearest-heading"[\s\S]*?<\/ul>/.exec(page.body)?.[0] ?? '';
     const links = [...nearest.matchAll(/href="(\/services\/[a-z0-9-]+)"/g)];
@@ -32,7 +35,9 @@ describe('the service finder and overview without a stumble (#19)', () => {
 
   test('9. the map comes before the list and its page links', async () => {
     const page = await t.app.inject('/services');
-    assert.ok(page.body.indexOf('data-sp-map') < page.body.indexOf('class="govuk-list sp-results"'));
+    assert.ok(
+      page.body.indexOf('data-sp-map') < page.body.indexOf('class="govuk-list sp-results"'),
+    );
   });
 
   test('9. /services.csv is linked, and has names beside the codes', async () => {
@@ -64,13 +69,18 @@ describe('the service finder and overview without a stumble (#19)', () => {
     const page = await t.app.inject('/services/coverage');
     const labels = [...page.body.matchAll(/class="sp-chart__label">([^<]*)</g)].map((m) => m[1]!);
     assert.ok(labels.length > 5);
-    assert.ok(labels.every((l) => !l.endsWith('…')), 'no label is cut short');
+    assert.ok(
+      labels.every((l) => !l.endsWith('…')),
+      'no label is cut short',
+    );
     assert.ok(labels.includes('Family Drug and Alcohol Court'));
   });
 
   test('7. the overview’s tables scroll in their own region, not the page', async () => {
     const page = await t.app.inject('/services/coverage');
-    const regions = page.body.match(/<div class="sp-table-scroll" role="region"[^>]*tabindex="0">/g);
+    const regions = page.body.match(
+      /<div class="sp-table-scroll" role="region"[^>]*tabindex="0">/g,
+    );
     assert.equal(regions?.length, 2);
   });
 
