@@ -71,7 +71,7 @@ import { resourcesNavigation } from './features/resources/navigation.ts';
 import { servicesNavigation } from './features/services/navigation.ts';
 import { admissionPlugin } from './platform/admission.ts';
 import { inputPlugin } from './platform/input.ts';
-import { authPlugin, SESSION_COOKIE } from './platform/auth.ts';
+import { accessAllows, authPlugin, SESSION_COOKIE } from './platform/auth.ts';
 import { createNavigation, type Navigation } from './platform/navigation.ts';
 import { csrfPlugin } from './platform/csrf.ts';
 import { errorsPlugin } from './platform/errors.ts';
@@ -282,6 +282,7 @@ export async function buildApp({
     people: {
       contacts: (ids) => accounts.contacts(ids),
       approvedNamedIn: (text) => accounts.approvedNamedIn(text),
+      moderatorIds: () => accounts.moderatorIds(),
     },
   });
   const community = createCommunityService({
@@ -426,7 +427,21 @@ export async function buildApp({
   // Features.
   await app.register(homeRoutes(navigation));
   await app.register(accountsRoutes(accounts, { secure: config.production }));
-  await app.register(adminRoutes(accounts, { outbox: mailer.outbox }));
+  await app.register(
+    adminRoutes(accounts, {
+      outbox: mailer.outbox,
+      // The dashboard's queues, each counted by the feature that owns it, for those who may open it.
+      queues: async (u) => ({
+        ...(await community.queueCounts(u)),
+        ...(accessAllows('moderator', u)
+          ? { suggestions: (await serviceChanges.queue(u, 'pending')).counts.pending ?? 0 }
+          : {}),
+        ...(accessAllows('editor', u)
+          ? { submissions: (await resources.list(u, 'submitted', 1, 1)).counts.submitted ?? 0 }
+          : {}),
+      }),
+    }),
+  );
   await app.register(eventsRoutes(events, { baseUrl: config.baseUrl }));
   await app.register(organiserRoutes(events));
   await app.register(eventsAdminRoutes(events));
@@ -446,7 +461,7 @@ export async function buildApp({
   await app.register(membersRoutes(members));
   await app.register(mentionsRoutes(mentions));
   await app.register(communityRoutes(community, { dataDir: config.dataDir, storage }));
-  await app.register(communityAdminRoutes(communityAdmin));
+  await app.register(communityAdminRoutes(communityAdmin, (u) => community.queueCounts(u)));
   await app.register(pagesRoutes());
 
   await jobs.schedule('jobs.cleanup', 24 * 3600);

@@ -3,7 +3,7 @@ import type { Locale } from './i18n/index.ts';
 
 /**
  * Dates and times in the GOV.UK style, in Europe/London whatever the
- * server's zone: "Wednesday 25 March 2026", "6pm", "6:30pm". Intl (with
+ * server's zone: "Wednesday 25 March 2026", "6pm", "6:30pm" ("6yh" in Welsh). Intl (with
  * Node's full ICU) supplies the Welsh names.
  */
 const ZONE = 'Europe/London';
@@ -37,7 +37,8 @@ export function formatTime(date: Date, locale: Locale): string {
   if (h24 === 12 && minutes === '00') return locale === 'cy' ? 'canol dydd' : 'midday';
   if (h24 === 0 && minutes === '00') return locale === 'cy' ? 'canol nos' : 'midnight';
   const h12 = h24 % 12 === 0 ? 12 : h24 % 12;
-  const suffix = h24 < 12 ? 'am' : 'pm';
+  // Welsh: "yb" (y bore) and "yh" (yr hwyr), "10yb", "6:30yh".
+  const suffix = locale === 'cy' ? (h24 < 12 ? 'yb' : 'yh') : h24 < 12 ? 'am' : 'pm';
   return `${h12}${minutes === '00' ? '' : `:${minutes}`}${suffix}`;
 }
 

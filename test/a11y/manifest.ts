@@ -157,6 +157,33 @@ export const pages: Record<string, PageSample> = {
       return [`/bookings/${result.token}`];
     },
   },
+  '/bookings/:token/cancel': {
+    paths: async ({ app }) => {
+      const result = await app.services.events.book('demo-wales-learning-set', {
+        bookerName: 'A11y Canceller',
+        bookerEmail: 'a11y-cancel@example.org',
+        attendees: [{ name: 'A11y Three' }, { name: 'A11y Four' }],
+        choice: 'all',
+        locale: 'en',
+      });
+      if (!('token' in result)) throw new Error('could not make a sample booking');
+      return [`/bookings/${result.token}/cancel`];
+    },
+  },
+  '/bookings/:token/attendees/:id/cancel': {
+    paths: async ({ app }) => {
+      const result = await app.services.events.book('demo-wales-learning-set', {
+        bookerName: 'A11y Canceller',
+        bookerEmail: 'a11y-cancel-one@example.org',
+        attendees: [{ name: 'A11y Five' }],
+        choice: 'all',
+        locale: 'en',
+      });
+      if (!('token' in result)) throw new Error('could not make a sample booking');
+      const booking = await app.services.events.booking(result.token);
+      return [`/bookings/${result.token}/attendees/${booking!.people[0]!.id}/cancel`];
+    },
+  },
 
   '/events/:slug/attendees': {
     paths: ['/events/demo-birmingham-launch-born-into-care/attendees'],

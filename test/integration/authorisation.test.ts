@@ -236,6 +236,8 @@ const EXPECTED: Record<string, Row> = {
   'GET /events/:slug/book': [404, 404, 404, 404, 404, 404], // public
   'POST /events/:slug/book': [404, 404, 404, 404, 404, 404], // public
   'GET /bookings/:token': [404, 404, 404, 404, 404, 404], // public
+  'GET /bookings/:token/cancel': [404, 404, 404, 404, 404, 404], // public
+  'GET /bookings/:token/attendees/:id/cancel': [404, 404, 404, 404, 404, 404], // public
   'POST /bookings/:token/cancel': [404, 404, 404, 404, 404, 404], // public
   'POST /bookings/:token/attendees/:id/cancel': [404, 404, 404, 404, 404, 404], // public
   'POST /bookings/:token/attendees/:id/accept': [303, 303, 303, 303, 303, 303], // public

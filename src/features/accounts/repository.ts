@@ -252,6 +252,14 @@ function accountsQueries(db: Db) {
       ]);
       return { rows, total: Number(total?.n ?? 0) };
     },
+    /** Active staff with one of these roles (e.g. who moderates the community). */
+    async idsWithRoles(roles: readonly string[]): Promise<string[]> {
+      const rows = await db
+        .select({ id: users.id })
+        .from(users)
+        .where(and(inArray(users.role, roles as Role[]), eq(users.status, 'active')));
+      return rows.map((r) => r.id);
+    },
     async countPendingApproval(): Promise<number> {
       const [r] = await db
         .select({ n: count() })

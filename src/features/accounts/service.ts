@@ -915,6 +915,10 @@ export function createAccountsService(deps: AccountsDeps) {
       const found = await repo.searchUsers(filter);
       return { ...found, rows: found.rows.map((r) => account(r)) };
     },
+    /** The ids of the people who moderate the community: active moderators and admins. */
+    moderatorIds(): Promise<string[]> {
+      return repo.idsWithRoles(['moderator', 'admin']);
+    },
     async countPendingApproval(actor: CurrentUser | undefined): Promise<number> {
       requireRole(actor, ['moderator', 'editor', 'admin']);
       return repo.countPendingApproval();

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { fieldError, type FormErrors, parseForm } from '../../platform/forms.ts';
+import type { CurrentUser } from '../../platform/auth.ts';
 import { listOutbox } from '../../platform/mail.ts';
 import { type AccountsService, ROLES, STATUSES } from '../accounts/service.ts';
 
@@ -78,18 +79,46 @@ const pagination = (
   };
 };
 
+/**
+ * What waits in each queue, for the staff member asking: a count is absent
+ * where they may not open that queue. Wired in app.ts from the features that
+ * own the queues (community, services, resources).
+ */
+export interface QueueCounts {
+  reports?: number | undefined;
+  held?: number | undefined;
+  suggestions?: number | undefined;
+  submissions?: number | undefined;
+}
+
+/** The dashboard's queues: where each one is, in the order moderators work through them. */
+const QUEUES = [
+  { name: 'reports', href: '/admin/moderation' },
+  { name: 'held', href: '/admin/moderation#pending' },
+  { name: 'suggestions', href: '/admin/services/suggestions' },
+  { name: 'submissions', href: '/admin/resources?status=submitted' },
+] as const;
+
 export function adminRoutes(
   accounts: AccountsService,
-  opts: { outbox: string | undefined },
+  opts: {
+    outbox: string | undefined;
+    queues?: (user: CurrentUser | undefined) => Promise<QueueCounts>;
+  },
 ): FastifyPluginAsync {
   return async (app) => {
-    app.get('/admin', { config: { access: 'staff' } }, async (req, reply) =>
-      reply.render(`${V}/dashboard.njk`, {
+    app.get('/admin', { config: { access: 'staff' } }, async (req, reply) => {
+      const counts = (await opts.queues?.(req.user)) ?? {};
+      return reply.render(`${V}/dashboard.njk`, {
         title: req.t('admin.dashboard.title'),
         pending: await accounts.countPendingApproval(req.user),
+        queues: QUEUES.filter((q) => counts[q.name] !== undefined).map((q) => ({
+          ...q,
+          count: counts[q.name]!,
+        })),
         noindex: true,
-      }),
-    );
+      });
+    });
 
     app.get('/admin/users', { config: { access: 'moderator' } }, async (req, reply) => {
       const q = usersQuery.parse(req.query);

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { CurrentUser } from '../../platform/auth.ts';
 import { echoValues, errorsFrom, type FormErrors, parseForm } from '../../platform/forms.ts';
 import type { AdminProblem, CommunityAdmin, SpaceInput } from './admin.ts';
 import { MAX_HELD_POSTS } from './admin.ts';
@@ -125,7 +126,13 @@ const valuesOf = (s: SpaceRow): Record<string, unknown> => ({
   position: String(s.position),
 });
 
-export function communityAdminRoutes(communityAdmin: CommunityAdmin): FastifyPluginAsync {
+export function communityAdminRoutes(
+  communityAdmin: CommunityAdmin,
+  /** The moderation queue's counts (the community service's `queueCounts`), for a link to it. */
+  queueCounts?: (
+    user: CurrentUser | undefined,
+  ) => Promise<{ reports: number; held: number } | undefined>,
+): FastifyPluginAsync {
   return async (app) => {
     /** Every admin page: not for search engines. */
     const page = (reply: FastifyReply, view: string, data: Record<string, unknown>, status = 200) =>
@@ -145,6 +152,7 @@ export function communityAdminRoutes(communityAdmin: CommunityAdmin): FastifyPlu
         'admin-index',
         {
           title: req.t('community.admin.title'),
+          queue: await queueCounts?.(req.user),
           spaces: o.spaces.map((s) => ({
             slug: s.space.slug,
             name: spaceName(req, s.space),

@@ -5,7 +5,7 @@ import { NOTIFICATIONS_PATH } from './navigation.ts';
 import { formatDate } from '../../platform/dates.ts';
 import { userOf } from '../../platform/auth.ts';
 import { type FormErrors, parseForm } from '../../platform/forms.ts';
-import type { CommunityNotifications } from './notifications.ts';
+import { type CommunityNotifications, kindsFor } from './notifications.ts';
 import { EMAIL_CHOICES, FOLLOW_MODES, NOTIFICATION_KINDS } from './schema.ts';
 import { CommunityRefusal } from './service.ts';
 
@@ -74,7 +74,7 @@ export function notificationsRoutes(notifications: CommunityNotifications) {
         return page(reply, 'notifications', {
           title: req.t('community.notifications.title'),
           kind,
-          kinds: NOTIFICATION_KINDS,
+          kinds: kindsFor(req.user),
           unread: found.unread,
           done: (req.query as { done?: string }).done === 'read',
           items: found.items.map((n) => ({
@@ -134,7 +134,7 @@ export function notificationsRoutes(notifications: CommunityNotifications) {
               hint: { text: req.t(`community.notifications.settings.email.${c}Hint`) },
               checked: values.email === c,
             })),
-            kindItems: NOTIFICATION_KINDS.map((k) => ({
+            kindItems: kindsFor(req.user).map((k) => ({
               value: k,
               text: req.t(`community.notifications.kinds.${k}`),
               checked: chosen.includes(k),

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { CurrentUser, UserRole } from '../../platform/auth.ts';
+import { accessAllows, type CurrentUser, type UserRole } from '../../platform/auth.ts';
 import type { I18n, Locale, Translate } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer, MailMessage } from '../../platform/mail.ts';
@@ -32,6 +32,10 @@ export const DIGEST_JOB = 'community.daily-digest';
 /** A day, and a little more, so a late-running job leaves nothing out (digested items are marked). */
 const DIGEST_WINDOW_MS = 26 * 3600 * 1000;
 const PAGE_LIMIT = 100;
+/** The kinds a person is offered: reports reach only the site's moderators. */
+export const kindsFor = (user: CurrentUser | undefined): NotificationKind[] =>
+  NOTIFICATION_KINDS.filter((k) => k !== 'report' || accessAllows('moderator', user));
+
 /** What an unsubscribe link can turn off: one kind of notification email, or the daily digest. */
 export const UNSUBSCRIBE_KINDS = [...NOTIFICATION_KINDS, 'digest'] as const;
 export type UnsubscribeKind = (typeof UNSUBSCRIBE_KINDS)[number];
@@ -54,6 +58,8 @@ export interface NotificationsDeps {
     contacts(ids: readonly string[]): Promise<Map<string, Person>>;
     /** Approved, active people whose name follows an "@" in the text. */
     approvedNamedIn(text: string): Promise<{ id: string; displayName: string }[]>;
+    /** The site's moderators (moderators and admins): told about reports. */
+    moderatorIds?(): Promise<string[]>;
   };
 }
 
@@ -155,9 +161,10 @@ export function createNotifications(deps: NotificationsDeps) {
     title: string,
   ): string {
     const actor = n.actorLabel ?? t('community.aParent');
+    if (n.kind === 'report') return t('community.notifications.text.report', { title });
     if (n.kind === 'moderation')
       return t(
-        `community.notifications.text.moderation_${n.action === 'hide' || n.action === 'warn' ? n.action : 'restore'}`,
+        `community.notifications.text.moderation_${n.action === 'hide' || n.action === 'warn' || n.action === 'approve' ? n.action : 'restore'}`,
         {
           title,
         },
@@ -192,11 +199,14 @@ export function createNotifications(deps: NotificationsDeps) {
     const line = describe(t, n, title);
     const parts = [
       line,
-      ...(n.kind === 'moderation' && n.reason
+      ...((n.kind === 'moderation' || n.kind === 'report') && n.reason
         ? [t('community.notifications.reason', { reason: n.reason })]
         : []),
       t('community.notifications.email.space', { space: spaceName(person.locale, space) }),
       t('community.notifications.email.open', { link: `${baseUrl}/community/posts/${n.postId}` }),
+      ...(n.kind === 'report'
+        ? [t('community.notifications.email.queue', { link: `${baseUrl}/admin/moderation` })]
+        : []),
       t('community.notifications.email.privacy'),
       t('community.notifications.email.footer', {
         settings: `${baseUrl}/community/notifications/settings`,
@@ -220,26 +230,36 @@ export function createNotifications(deps: NotificationsDeps) {
     );
   }
 
+  interface What {
+    space: SpaceRow;
+    threadId: string;
+    threadTitle: string;
+    threadHidden: boolean;
+    postId: string;
+    actorLabel: string | null;
+    action?: 'hide' | 'restore' | 'warn' | 'approve';
+    reason?: string;
+  }
   /** Store notifications for these people, then email those who want it now. */
-  async function deliver(
+  async function deliver(recipients: Map<string, NotificationKind>, what: What) {
+    const write = await prepare(recipients, what);
+    // The notifications, their emails and the mark that they were emailed: one unit of work.
+    if (write) await deps.transaction(write);
+  }
+  /**
+   * Who may be told (looked up before any transaction starts), and the writes
+   * to make inside the unit of work that causes them.
+   */
+  async function prepare(
     recipients: Map<string, NotificationKind>,
-    what: {
-      space: SpaceRow;
-      threadId: string;
-      threadTitle: string;
-      threadHidden: boolean;
-      postId: string;
-      actorLabel: string | null;
-      action?: 'hide' | 'restore' | 'warn';
-      reason?: string;
-    },
-  ) {
-    if (!recipients.size) return;
+    what: What,
+  ): Promise<((tx: Tx) => Promise<void>) | undefined> {
+    if (!recipients.size) return undefined;
     const people = (await deps.people.contacts([...recipients.keys()])).values();
     const allowed: Person[] = [];
     for (const p of people) if (await mayRead(p, what.space, what.threadHidden)) allowed.push(p);
-    // The notifications, their emails and the mark that they were emailed: one unit of work.
-    await deps.transaction(async (tx) => {
+    if (!allowed.length) return undefined;
+    return async (tx: Tx) => {
       const repo = deps.repo.in(tx);
       const rows = await repo.add(
         allowed.map((p) => ({
@@ -264,7 +284,7 @@ export function createNotifications(deps: NotificationsDeps) {
         emailed.push(row.id);
       }
       await repo.markEmailed(emailed);
-    });
+    };
   }
 
   /** Never let a notification problem undo a post that is already saved. */
@@ -331,6 +351,18 @@ export function createNotifications(deps: NotificationsDeps) {
         if (!recipients.size) return;
         await deliver(recipients, about(post, thread, space, authorName ?? null));
       });
+    },
+    /**
+     * A report: the site's moderators are told, each as their settings say
+     * (at once, in the daily digest, or not by email). The writes are returned
+     * for the report's own transaction. The reporter is not named.
+     */
+    async reported({ post, thread, space, reason, reporterId }) {
+      const ids = (await deps.people.moderatorIds?.()) ?? [];
+      const recipients = new Map<string, NotificationKind>(
+        ids.filter((id) => id !== reporterId).map((id) => [id, 'report']),
+      );
+      return prepare(recipients, { ...about(post, thread, space, null), reason });
     },
     async moderated({ post, thread, space, action, reason }) {
       if (action === 'dismiss' || !post.authorId) return;
@@ -403,7 +435,7 @@ export function createNotifications(deps: NotificationsDeps) {
       if (!(EMAIL_CHOICES as readonly string[]).includes(choice)) throw new Error('Bad choice');
       await repo.setPrefs(viewer.id, {
         email: choice,
-        emailOff: NOTIFICATION_KINDS.filter((k) => !kinds.includes(k)),
+        emailOff: kindsFor(viewer).filter((k) => !kinds.includes(k)),
       });
     },
 

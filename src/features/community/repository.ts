@@ -590,9 +590,33 @@ export function createCommunityRepository(db: Db) {
       return row?.at;
     },
 
-    async report(postId: string, reporterId: string, reason: string) {
-      const [row] = await db.insert(postReports).values({ postId, reporterId, reason }).returning();
-      return row!;
+    /**
+     * A report, and whatever it causes (the moderators' notifications and
+     * emails, written by `then` on the same handle), in one transaction.
+     */
+    async report(
+      postId: string,
+      reporterId: string,
+      reason: string,
+      then?: (tx: Tx) => Promise<void>,
+    ) {
+      return db.transaction(async (tx) => {
+        const [row] = await tx
+          .insert(postReports)
+          .values({ postId, reporterId, reason })
+          .returning();
+        await then?.(tx);
+        return row!;
+      });
+    },
+    /** How many reports are open and how many posts wait for approval (the queue's counts). */
+    async queueCounts(): Promise<{ reports: number; held: number }> {
+      const [reports] = await db
+        .select({ n: count() })
+        .from(postReports)
+        .where(eq(postReports.status, 'open'));
+      const [held] = await db.select({ n: count() }).from(posts).where(eq(posts.status, 'pending'));
+      return { reports: Number(reports?.n ?? 0), held: Number(held?.n ?? 0) };
     },
     /** The moderation queue: open reports and posts waiting for approval, oldest first. */
     async queue() {

@@ -193,6 +193,8 @@ export function communityRoutes(
           title: req.t('community.index.title'),
           threadCap: THREAD_COUNT_CAP.toLocaleString('en-GB'),
           waiting: Boolean(req.user && !req.user.approved),
+          // Moderators: the way to the moderation queue, with what waits there.
+          queue: await community.queueCounts(req.user),
           spaces: spaces.map((s) => ({
             slug: s.space.slug,
             name: spaceName(req, s.space),

@@ -199,6 +199,8 @@ export const NOTIFICATION_KINDS = [
   'followed',
   'new_thread',
   'moderation',
+  // A post was reported: for the site's moderators only.
+  'report',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 export const EMAIL_CHOICES = ['immediately', 'daily', 'never'] as const;
@@ -226,7 +228,8 @@ export const communityNotifications = pgTable(
     /** The writer's display name; NULL for an anonymous post (or a moderator's decision). */
     actorLabel: text('actor_label'),
     /** For moderation decisions: hide or restore, and the reason given. */
-    action: text('action', { enum: ['hide', 'restore', 'warn'] }),
+    /** approve: a held post (a new member's) let through; restore: a hidden post shown again. */
+    action: text('action', { enum: ['hide', 'restore', 'warn', 'approve'] }),
     reason: text('reason'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     readAt: timestamp('read_at', { withTimezone: true }),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { accessAllows, type AuditLog, type CurrentUser } from '../../platform/auth.ts';
 import { renderMarkdown } from '../../platform/rich-text.ts';
 import type { Storage } from '../../platform/storage.ts';
+import type { Tx } from '../../db/client.ts';
 import { type CheckedAttachment, MAX_ATTACHMENTS } from './attachments.ts';
 import {
   type CommunityRepository,
@@ -99,9 +100,22 @@ export interface CommunityEvents {
     post: PostRow;
     thread: ThreadRow;
     space: SpaceRow;
-    action: 'hide' | 'restore' | 'dismiss' | 'warn';
+    /** approve: a held post let through (restore, on a post that was waiting). */
+    action: 'hide' | 'restore' | 'dismiss' | 'warn' | 'approve';
     reason: string;
   }): Promise<void>;
+  /**
+   * A post was reported: returns the writes (the moderators' notifications
+   * and emails) to make in the report's own transaction, so a saved report
+   * always has them and a failed one never does.
+   */
+  reported?(e: {
+    post: PostRow;
+    thread: ThreadRow;
+    space: SpaceRow;
+    reason: string;
+    reporterId: string;
+  }): Promise<((tx: Tx) => Promise<void>) | undefined>;
 }
 
 export interface CommunityDeps {
@@ -543,7 +557,12 @@ export function createCommunityService(deps: CommunityDeps) {
       const found = await postFor(viewer, postId);
       if (!found || found.post.status !== 'visible') return undefined;
       if (!isApproved(viewer)) throw new CommunityRefusal('approval');
-      await repo.report(postId, viewer.id, reason);
+      const tellModerators = await deps.events?.reported?.({
+        ...found,
+        reason,
+        reporterId: viewer.id,
+      });
+      await repo.report(postId, viewer.id, reason, tellModerators);
       await people.audit('community.post_reported', {
         actorId: viewer.id,
         detail: { post: postId },
@@ -551,6 +570,12 @@ export function createCommunityService(deps: CommunityDeps) {
       return found;
     },
 
+    /** How many reports and held posts wait (site moderators; others get nothing). */
+    async queueCounts(
+      viewer: CurrentUser | undefined,
+    ): Promise<{ reports: number; held: number } | undefined> {
+      return isStaffModerator(viewer) ? repo.queueCounts() : undefined;
+    },
     /** The moderation queue (site moderators): reports and held posts. */
     async queue(viewer: CurrentUser | undefined) {
       if (!isStaffModerator(viewer)) throw new CommunityRefusal('notYours');
@@ -576,7 +601,9 @@ export function createCommunityService(deps: CommunityDeps) {
       if (action === 'restore' && found.post.number === 1 && found.thread.hidden)
         await repo.setThread(found.thread.id, { hidden: false });
       await repo.resolveReports(postId, viewer.id, action);
-      await deps.events?.moderated({ ...found, action, reason });
+      // Restoring a held post approves it: the author is told it was approved, not "restored".
+      const approved = action === 'restore' && found.post.status === 'pending';
+      await deps.events?.moderated({ ...found, action: approved ? 'approve' : action, reason });
       // A held post that is approved now reaches the people it concerns.
       if (action === 'restore' && found.post.status === 'pending' && found.post.authorId) {
         const author = await people.person(found.post.authorId);

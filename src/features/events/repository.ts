@@ -225,9 +225,9 @@ function queries(db: Db) {
     async activeAttendees(
       bookingId: string,
       attendeeIds: string[] | 'all',
-    ): Promise<{ id: string; status: AttendeeStatus }[]> {
+    ): Promise<{ id: string; name: string; status: AttendeeStatus }[]> {
       return db
-        .select({ id: attendees.id, status: attendees.status })
+        .select({ id: attendees.id, name: attendees.name, status: attendees.status })
         .from(attendees)
         .where(
           and(

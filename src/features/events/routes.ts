@@ -33,6 +33,15 @@ function present(e: EventRow, locale: 'en' | 'cy') {
   };
 }
 
+/** An agenda time written "10am" or "1:30 pm", in the page's language. */
+export function agendaTime(time: string, locale: 'en' | 'cy'): string {
+  if (locale !== 'cy') return time;
+  return time.replace(
+    /\b(\d{1,2}(?:[:.]\d{2})?)\s?([ap])\.?m\.?\b/gi,
+    (_m, t: string, ap: string) => `${t}${ap.toLowerCase() === 'a' ? 'yb' : 'yh'}`,
+  );
+}
+
 function jsonLd(e: EventRow, baseUrl: string): string {
   const attendance = {
     online: 'https://schema.org/OnlineEventAttendanceMode',
@@ -248,7 +257,8 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
         title: found.event.title,
         description: found.event.summary,
         event: present(found.event, req.locale),
-        agenda: found.agenda,
+        // Agenda times are typed as text ("10am", "1:30pm"): in Welsh, "10yb", "1:30yh".
+        agenda: found.agenda.map((a) => ({ ...a, time: agendaTime(a.time, req.locale) })),
         speakers: found.speakers,
         availability: found.availability,
         jsonLd: jsonLd(found.event, opts.baseUrl),
@@ -266,6 +276,8 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
         short?: { free: number; waitlist: boolean };
         refused?: boolean;
         status?: number;
+        /** The field to put the focus in (after "Update the number of people"). */
+        focus?: string;
       },
     ) => {
       const found = await events.publicEvent(slug);
@@ -289,6 +301,7 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
           values: extra.values ?? {},
           short: extra.short,
           refused: extra.refused,
+          focus: extra.focus,
           noindex: true,
         },
         extra.status ?? 200,
@@ -322,7 +335,16 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
         // refusal, with its message; anything unreadable is one person.
         const places = z.coerce.number().int().min(1).max(50).catch(1).parse(body.places);
         // "Show the boxes for this many people" (works without JavaScript).
-        if (body.action === 'places') return bookPage(req, reply, p.data.slug, { places, values });
+        // Focus goes to what changed: the first new person's name, or back to the number.
+        if (body.action === 'places') {
+          const shown = z.coerce.number().int().min(1).max(50).catch(places).parse(body.shown);
+          const now = Math.min(places, found.event.maxPerBooking);
+          return bookPage(req, reply, p.data.slug, {
+            places,
+            values,
+            focus: now > shown ? `attendee_${shown}_name` : 'places',
+          });
+        }
         const max = found.event.maxPerBooking;
         if (places > max)
           return bookPage(req, reply, p.data.slug, {
@@ -373,7 +395,10 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
             status: 409,
           });
         }
-        return reply.redirect(`/bookings/${result.token}?done=booked`, 303);
+        return reply.redirect(
+          `/bookings/${result.token}?done=${result.confirmed > 0 ? 'booked' : 'waitlisted'}`,
+          303,
+        );
       },
     );
 
@@ -392,10 +417,19 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
           { title: req.t('events.manage.missing.title'), noindex: true },
           404,
         );
+      const active = found.people.filter((a) => a.status !== 'cancelled');
+      const holding = active.some((a) => a.status === 'confirmed' || a.status === 'offered');
       return reply.render(
         `${V}/booking.njk`,
         {
-          title: req.t('events.manage.title'),
+          // A booking of only waiting people does not read as a confirmed one.
+          title: req.t(
+            active.length === 0
+              ? 'events.manage.titleCancelled'
+              : holding
+                ? 'events.manage.title'
+                : 'events.manage.titleWaiting',
+          ),
           event: present(found.event, req.locale),
           booking: found.booking,
           people: found.people.map((a) => ({
@@ -416,7 +450,8 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
           errors: edit?.errors,
           joiningLink: found.joiningLink,
           editable: found.editable,
-          active: found.people.filter((a) => a.status !== 'cancelled').length,
+          active: active.length,
+          eventCancelled: found.event.status === 'cancelled',
           inPerson: found.event.mode !== 'online',
           action: `/bookings/${token}`,
           done: (req.query as { done?: string }).done,
@@ -434,6 +469,48 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
           404,
         );
       return bookingPage(req, reply, p.data.token);
+    });
+    // Cancelling asks first: a page that says what will happen, then the POST.
+    const missing = (req: FastifyRequest, reply: FastifyReply) =>
+      reply.render(
+        `${V}/booking-missing.njk`,
+        { title: req.t('events.manage.missing.title'), noindex: true },
+        404,
+      );
+    const confirmPage = async (
+      req: FastifyRequest,
+      reply: FastifyReply,
+      token: string,
+      attendeeId?: string,
+    ) => {
+      const found = await events.booking(token);
+      if (!found || !found.editable) return missing(req, reply);
+      const active = found.people.filter((a) => a.status !== 'cancelled');
+      const person = attendeeId ? active.find((a) => a.id === attendeeId) : undefined;
+      if ((attendeeId && !person) || active.length === 0) return missing(req, reply);
+      return reply.render(`${V}/cancel.njk`, {
+        title: person
+          ? req.t('events.manage.confirm.titleOne', { name: person.name })
+          : req.t('events.manage.confirm.titleAll'),
+        event: present(found.event, req.locale),
+        person,
+        people: active,
+        action: person
+          ? `/bookings/${token}/attendees/${person.id}/cancel`
+          : `/bookings/${token}/cancel`,
+        back: `/bookings/${token}`,
+        noindex: true,
+      });
+    };
+    app.get('/bookings/:token/cancel', { config: pub }, async (req, reply) => {
+      const p = tokenParam.safeParse(req.params);
+      if (!p.success) return missing(req, reply);
+      return confirmPage(req, reply, p.data.token);
+    });
+    app.get('/bookings/:token/attendees/:id/cancel', { config: pub }, async (req, reply) => {
+      const p = attendeeParams.safeParse(req.params);
+      if (!p.success) return missing(req, reply);
+      return confirmPage(req, reply, p.data.token, p.data.id);
     });
     app.post('/bookings/:token/cancel', { config: pub }, async (req, reply) => {
       const p = tokenParam.safeParse(req.params);

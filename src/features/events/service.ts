@@ -306,18 +306,23 @@ export function createEventsService(deps: EventsDeps) {
     tx: Tx,
     bookingId: string,
     attendeeIds: string[] | 'all',
-  ): Promise<{ cancelled: number; offered: Offered[] }> {
+  ): Promise<{ cancelled: number; ids: string[]; names: string[]; offered: Offered[] }> {
     const r = repo.in(tx);
     const booking = await r.bookerOf(bookingId);
     const event = booking && (await r.lockEvent(booking.eventId));
-    if (!event) return { cancelled: 0, offered: [] };
+    if (!event) return { cancelled: 0, ids: [], names: [], offered: [] };
     const current = await r.activeAttendees(bookingId, attendeeIds);
-    if (current.length === 0) return { cancelled: 0, offered: [] };
+    if (current.length === 0) return { cancelled: 0, ids: [], names: [], offered: [] };
     const held = current.filter((a) => a.status === 'confirmed' || a.status === 'offered').length;
     await r.cancelAttendees(current.map((c) => c.id));
     const taken = event.placesTaken - held;
     await r.setPlacesTaken(event.id, taken);
-    return { cancelled: current.length, offered: await offerFreedPlaces(tx, r, event, taken) };
+    return {
+      cancelled: current.length,
+      ids: current.map((c) => c.id),
+      names: current.map((c) => c.name),
+      offered: await offerFreedPlaces(tx, r, event, taken),
+    };
   }
 
   const service = {
@@ -393,11 +398,12 @@ export function createEventsService(deps: EventsDeps) {
         const confirmedNames = input.attendees.slice(0, confirmed).map((a) => a.name);
         const waitingNames = input.attendees.slice(confirmed).map((a) => a.name);
         const t = i18n.translator(input.locale);
+        // Nobody confirmed: the email says they are waiting, not booked.
         await mail(
           tx,
           input.bookerEmail,
           input.locale,
-          'booked',
+          confirmed > 0 ? 'booked' : 'waitlisted',
           {
             ...varsFor(fresh, input.locale),
             manage,
@@ -447,10 +453,22 @@ export function createEventsService(deps: EventsDeps) {
       return transaction(async (tx) => {
         const result = await cancelPlaces(tx, found.booking.id, attendeeIds);
         if (result.cancelled > 0) {
-          await mail(tx, found.booking.bookerEmail, found.booking.locale, 'cancelled', {
-            ...varsFor(found.event, found.booking.locale),
-            count: String(result.cancelled),
-          });
+          // Who is cancelled, whether anyone is left, and the link to the booking.
+          const left = found.people.filter(
+            (p) => p.status !== 'cancelled' && !result.ids.includes(p.id),
+          ).length;
+          await mail(
+            tx,
+            found.booking.bookerEmail,
+            found.booking.locale,
+            left > 0 ? 'cancelledSome' : 'cancelled',
+            {
+              ...varsFor(found.event, found.booking.locale),
+              count: String(result.cancelled),
+              names: result.names.join(', '),
+              manage: `${baseUrl}/bookings/${token}`,
+            },
+          );
         }
         return result;
       });

@@ -112,6 +112,20 @@ const FEATURED: DemoResource[] = [
     captions: true,
   },
   {
+    // The slides of the demo past event "Webinar: farewell contact" (events' seed links here).
+    slug: 'farewell-contact-webinar-slides',
+    title: 'Farewell contact and keeping links: webinar slides',
+    summary:
+      'The slides from a demonstration webinar on farewell contact sessions and keeping links between parents and children.',
+    type: 'slides',
+    topics: ['maintaining-links'],
+    audiences: ['practitioners'],
+    minutes: 10,
+    date: '2024-03-12',
+    org: 4,
+    pdf: true,
+  },
+  {
     slug: 'letterbox-contact-parents-guide',
     title: 'Writing letterbox letters: a guide made with parents',
     summary:
@@ -316,7 +330,10 @@ export function resourcesSeeder(repo: ResourcesRepository, storage: Storage): Se
       for (const [position, [slug, name, nameCy]] of TOPICS.entries())
         await repo.upsertTopic({ slug, name, nameCy, position, isDemo: true });
       for (const d of [...FEATURED, ...generated()]) {
-        const body = d.body ?? `${d.summary}\n\nThis is demonstration content.`;
+        // The demo notice in the resource's own language.
+        const body =
+          d.body ??
+          `${d.summary}\n\n${d.language === 'cy' ? 'Cynnwys enghreifftiol yw hwn.' : 'This is demonstration content.'}`;
         const values: NewResource = {
           slug: d.slug,
           title: d.title,

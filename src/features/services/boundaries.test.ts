@@ -24,12 +24,14 @@ describe('boundaries for the national overview', () => {
   });
   after(async () => t.close());
 
-  test('without boundaries the overview shows a dot for each of the 175 authorities', async () => {
+  test('without boundaries the overview shows a tile for each of the 175 authorities (#19)', async () => {
     const page = await t.app.inject('/services/coverage');
     assert.equal(page.statusCode, 200);
-    assert.equal([...page.body.matchAll(/<circle /g)].length, 175);
+    const svg = /<svg[^>]*sp-tile-map__svg[\s\S]*?<\/svg>/.exec(page.body)![0];
+    assert.equal([...svg.matchAll(/<rect /g)].length, 175);
     assert.equal([...page.body.matchAll(/<path d=/g)].length, 0);
-    assert.match(page.body, /Each dot is the centre of an authority/);
+    assert.equal([...page.body.matchAll(/<circle /g)].length, 0);
+    assert.match(page.body, /Each square is one authority/);
   });
 
   test('a file in British National Grid is refused with its feature named, and nothing is stored', async () => {

@@ -86,7 +86,14 @@ export function serviceChangesRoutes(
       );
       const groups = new Map<string, { label: string; items: unknown[]; checked: number }>();
       for (const a of authorities) {
-        const key = a.nation === 'Wales' ? req.t('services.nations.Wales') : a.regionName;
+        // Region names in the page's language (the list's own name where we have none).
+        const region = req.t(`services.regions.${a.regionCode ?? ''}`);
+        const key =
+          a.nation === 'Wales'
+            ? req.t('services.nations.Wales')
+            : region.startsWith('services.regions.')
+              ? a.regionName
+              : region;
         const g = groups.get(key) ?? { label: key, items: [], checked: 0 };
         g.items.push({
           value: a.gssCode,

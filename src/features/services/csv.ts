@@ -4,6 +4,7 @@ import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
 import { spreadsheetCell } from '../../platform/spreadsheet.ts';
 import type { LocationRow } from './oruk.ts';
 import type { ServiceRecord } from './repository.ts';
+import { termName } from './seed.ts';
 import {
   inVocabularyOrder,
   SERVICE_MODELS,
@@ -28,9 +29,13 @@ export const COLUMNS = [
   'description_cy',
   'status',
   'model',
+  'model_name',
   'offers',
+  'offer_names',
   'serves',
+  'serves_names',
   'areas',
+  'area_names',
   'referral_route',
   'funding',
   'year_started',
@@ -56,7 +61,14 @@ export interface ExportRow {
   contact?: { name: string; phone: string | null } | undefined;
 }
 
-export function toCsv(rows: ExportRow[]): string {
+/**
+ * Each list of codes has its names beside it (`model_name`, `area_names` …),
+ * in English, for people reading the file; importing reads the codes and
+ * ignores the names.
+ */
+export function toCsv(rows: ExportRow[], areaName: (gss: string) => string = (g) => g): string {
+  const names = (kind: 'model' | 'offer' | 'serves', codes: string[]) =>
+    codes.map((c) => termName(kind, c, 'en')).join('; ');
   return stringify(
     rows.map((r) => {
       const s = r.service;
@@ -69,9 +81,13 @@ export function toCsv(rows: ExportRow[]): string {
         description_cy: s.descriptionCy,
         status: s.status,
         model: s.model,
+        model_name: names('model', [s.model]),
         offers: (s.offers ?? []).join(' '),
+        offer_names: names('offer', s.offers ?? []),
         serves: (s.serves ?? []).join(' '),
+        serves_names: names('serves', s.serves ?? []),
         areas: r.areas.join(' '),
+        area_names: r.areas.map(areaName).join('; '),
         referral_route: s.referralRoute,
         funding: s.funding,
         year_started: s.yearStarted,

@@ -5,6 +5,7 @@ import { pageLinks } from '../../platform/pagination.ts';
 import { MAP_VIEWBOX } from './map-svg.ts';
 import { SERVICE_MODELS, SERVICE_OFFERS, SERVICE_SERVES } from './schema.ts';
 import { termName as term } from './seed.ts';
+import { tileMap } from './tile-map.ts';
 import type { ServiceChanges } from './changes.ts';
 import type { ServicesService } from './service.ts';
 
@@ -117,6 +118,17 @@ export function servicesRoutes(
       const params = listParams(q);
       const { rows, facets } = found;
       const names = new Map(authorities.map((a) => [a.gssCode, authorityName(req, a)]));
+      // No service in the area chosen: say so plainly and offer the nearest ones,
+      // unless it is the other filters that leave nothing (then removing one helps).
+      const area = q.la ? authorities.find((a) => a.gssCode === q.la) : undefined;
+      const none = { models: [], offers: [], serves: [] };
+      const areaEmpty =
+        area !== undefined &&
+        found.total === 0 &&
+        (await services.search({ ...none, la: area.gssCode }, 1)).total === 0;
+      const nearest = areaEmpty
+        ? (await services.search({ ...none, near: area.name }, 1)).rows.slice(0, 3)
+        : [];
       const items = (
         kind: 'model' | 'offer' | 'serves',
         vocab: readonly string[],
@@ -139,6 +151,16 @@ export function servicesRoutes(
           servesNames: s.serves.map((o) => term('serves', o, req.locale)),
           areaNames: s.areas.map((g) => names.get(g) ?? g),
           statusName: req.t(`services.statuses.${s.status}`),
+          distance:
+            s.miles === undefined
+              ? undefined
+              : req.t('services.list.miles', { miles: s.miles.toFixed(1) }),
+        })),
+        areaEmpty: areaEmpty ? names.get(area.gssCode) : undefined,
+        nearest: nearest.map((s) => ({
+          slug: s.slug,
+          displayName: req.locale === 'cy' && s.nameCy ? s.nameCy : s.name,
+          modelName: term('model', s.model, req.locale),
           distance:
             s.miles === undefined
               ? undefined
@@ -204,12 +226,19 @@ export function servicesRoutes(
         max: max(list),
         items: list.map((x) => ({ ...x, label: term(kind, x.value, req.locale) })),
       });
+      const boundaries = shapes.some((x) => x.path);
+      // A region's name in the page's language (the list's own name if we have none).
+      const regionName = (code: string | null, name: string) => {
+        const key = `services.regions.${code ?? ''}`;
+        const found = req.t(key);
+        return found === key ? name : found;
+      };
       return reply.render(`${V}/coverage.njk`, {
         title: req.t('services.coverage.title'),
         description: req.t('services.coverage.intro'),
         totals: c.totals,
         nations: c.nations.map((n) => ({ ...n, label: req.t(`services.nations.${n.nation}`) })),
-        regions: c.regions,
+        regions: c.regions.map((r) => ({ ...r, label: regionName(r.code, r.region) })),
         charts: {
           model: chart('model', c.byModel),
           offer: chart('offer', c.byOffer),
@@ -217,13 +246,39 @@ export function servicesRoutes(
         },
         rows: c.rows.map((r) => ({
           ...r,
+          regionName: regionName(r.regionCode, r.regionName),
           label: authorityName(req, r),
           modelNames: r.models.map((m) => term('model', m, req.locale)),
         })),
         today: formatDate(new Date(), req.locale),
         map: {
           viewBox: MAP_VIEWBOX,
-          boundaries: shapes.some((x) => x.path),
+          boundaries,
+          // Without boundaries: a labelled tile map of every authority, grouped by region.
+          tiles: boundaries
+            ? undefined
+            : (() => {
+                const m = tileMap(
+                  c.rows.map((r) => {
+                    const st = stateOf.get(r.gssCode)!;
+                    return {
+                      gssCode: r.gssCode,
+                      label: st.label,
+                      state: st.state,
+                      stateLabel: req.t(`services.coverage.mapStates.${st.state}`),
+                      regionCode: r.regionCode,
+                    };
+                  }),
+                );
+                const names = new Map(c.regions.map((r) => [r.code, r.region]));
+                return {
+                  ...m,
+                  regions: m.regions.map((r) => ({
+                    ...r,
+                    label: regionName(r.code, names.get(r.code) ?? r.code),
+                  })),
+                };
+              })(),
           shapes: shapes.map((x) => {
             const st = stateOf.get(x.gssCode) ?? { label: x.gssCode, state: 'none' };
             return { ...x, ...st, stateLabel: req.t(`services.coverage.mapStates.${st.state}`) };

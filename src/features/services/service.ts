@@ -154,13 +154,14 @@ export function createServicesService(deps: {
     });
     const groups = new Map<
       string,
-      { nation: string; region: string; total: number; covered: number }
+      { nation: string; region: string; code: string | null; total: number; covered: number }
     >();
     for (const r of rows) {
       const key = `${r.nation}|${r.regionName}`;
       const g = groups.get(key) ?? {
         nation: r.nation,
         region: r.regionName,
+        code: r.regionCode,
         total: 0,
         covered: 0,
       };
@@ -396,7 +397,9 @@ export function createServicesService(deps: {
       }));
     },
     async exportCsv(): Promise<string> {
-      return toCsv(await repo.exportRows());
+      const [rows, dir] = await Promise.all([repo.exportRows(), directory.get()]);
+      const names = new Map(dir.authorities.map((a) => [a.gssCode, a.name]));
+      return toCsv(rows, (gss) => names.get(gss) ?? gss);
     },
     authorityCount: () => repo.authorityCount(),
     /** Forget the in-memory directory after writing to the database directly (seeding). */

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { type TestApp, testApp } from '../../../test/helpers/app.ts';
+
+/** Issue #19: the service finder and the national overview without dead ends. */
+describe('the service finder and overview without a stumble (#19)', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await testApp({ seed: true });
+  });
+  after(async () => t.close());
+
+  test('9. an area with no service says so plainly, with the nearest services and the overview', async () => {
+    const { rows } = await t.app.services.services.coverage();
+    const empty = rows.find((r) => r.services === 0 && !r.inDevelopment)!;
+    const page = await t.app.inject(`/services?la=${empty.gssCode}`);
+    assert.equal(page.statusCode, 200);
+    assert.match(
+      page.body,
+      new RegExp(`There is no specialist service listed in ${empty.name} yet`),
+    );
+    assert.doesNotMatch(page.body, /Try removing a filter/);
+    const nearest = /id="nearest-heading"[\s\S]*?<\/ul>/.exec(page.body)?.[0] ?? '';
+    const links = [...nearest.matchAll(/href="(\/services\/[a-z0-9-]+)"/g)];
+    assert.ok(links.length > 0 && links.length <= 3, 'up to three nearest services');
+    assert.match(nearest, /miles away/);
+    assert.match(page.body, /href="\/services\/coverage"/);
+  });
+
+  test('9. filters that leave nothing still suggest removing one', async () => {
+    const page = await t.app.inject('/services?q=nothing-matches-this');
+    assert.match(page.body, /Try removing a filter/);
+  });
+
+  test('9. the map comes before the list and its page links', async () => {
+    const page = await t.app.inject('/services');
+    assert.ok(
+      page.body.indexOf('data-sp-map') < page.body.indexOf('class="govuk-list sp-results"'),
+    );
+  });
+
+  test('9. /services.csv is linked, and has names beside the codes', async () => {
+    assert.match((await t.app.inject('/services')).body, /href="\/services\.csv"/);
+    assert.match((await t.app.inject('/services/coverage')).body, /href="\/services\.csv"/);
+    const csv = (await t.app.inject('/services.csv')).body;
+    const rows = parse(csv, { columns: true, bom: true }) as Record<string, string>[];
+    const row = rows.find((r) => r.model === 'fdac') ?? rows[0]!;
+    assert.ok(row.model_name && row.model_name !== row.model, 'the model’s name');
+    if (row.model === 'fdac') assert.equal(row.model_name, 'Family Drug and Alcohol Court');
+    const withArea = rows.find((r) => r.areas)!;
+    assert.match(withArea.area_names!, /[a-z]/, 'area names, not only codes');
+    assert.doesNotMatch(withArea.area_names!, /^[EW]\d{8}/);
+  });
+
+  test('10. without boundaries the overview draws a labelled tile map of all 175 authorities by region', async () => {
+    const page = await t.app.inject('/services/coverage');
+    const svg = /<svg[^>]*sp-tile-map__svg[\s\S]*?<\/svg>/.exec(page.body)?.[0];
+    assert.ok(svg, 'a tile map');
+    assert.equal((svg.match(/<rect /g) ?? []).length, 175, 'one square per authority');
+    assert.equal((svg.match(/class="sp-tile-map__region"/g) ?? []).length, 10, 'ten regions');
+    for (const region of ['London', 'Wales', 'Yorkshire and The Humber', 'North East'])
+      assert.match(svg, new RegExp(`>${region}</text>`));
+    assert.match(svg, /\d+ of \d+ with a service/);
+    assert.doesNotMatch(svg, /<circle/, 'no cloud of dots');
+  });
+
+  test('10. chart labels are whole, each on its own line', async () => {
+    const page = await t.app.inject('/services/coverage');
+    const labels = [...page.body.matchAll(/class="sp-chart__label">([^<]*)</g)].map((m) => m[1]!);
+    assert.ok(labels.length > 5);
+    assert.ok(
+      labels.every((l) => !l.endsWith('…')),
+      'no label is cut short',
+    );
+    assert.ok(labels.includes('Family Drug and Alcohol Court'));
+  });
+
+  test('7. the overview’s tables scroll in their own region, not the page', async () => {
+    const page = await t.app.inject('/services/coverage');
+    const regions = page.body.match(
+      /<div class="sp-table-scroll" role="region"[^>]*tabindex="0">/g,
+    );
+    assert.equal(regions?.length, 2);
+  });
+
+  test('11. region names are in Welsh on the Welsh overview', async () => {
+    const page = await t.app.inject('/services/coverage?lang=cy');
+    assert.match(page.body, /Gogledd-ddwyrain Lloegr/);
+    assert.match(page.body, /Llundain/);
+    assert.doesNotMatch(page.body, />North East</);
+    assert.doesNotMatch(page.body, />Yorkshire and The Humber</);
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * The national overview's picture when no boundaries have been imported: a
+ * tile map (a cartogram) of every authority, one equal square each, grouped
+ * by region, each region labelled with its name and how many of its
+ * authorities have a service. It needs no boundary file and reads the same at
+ * any size; the page's tables hold the same facts in words. Pure: the page
+ * pastes the numbers into an <svg>.
+ */
+
+/** Regions in three columns, west to east and north to south, roughly as on a map. */
+export const TILE_LAYOUT: readonly (readonly string[])[] = [
+  ['E12000002', 'W92000004', 'E12000009'], // North West, Wales, South West
+  ['E12000001', 'E12000005', 'E12000004', 'E12000007'], // North East, West and East Midlands, London
+  ['E12000003', 'E12000006', 'E12000008'], // Yorkshire and The Humber, East of England, South East
+];
+
+export const TILE = 24;
+const GAP = 3;
+const PITCH = TILE + GAP;
+/** Tiles in a row of a region's block. */
+export const PER_ROW = 6;
+const BLOCK = PER_ROW * PITCH - GAP;
+const COLUMN_GAP = 36;
+/** Room beyond the last column for a long region name, and below the last row. */
+const PAD_RIGHT = 40;
+const PAD_BOTTOM = 4;
+const LABEL = 38;
+const REGION_GAP = 14;
+
+export interface TileInput {
+  gssCode: string;
+  label: string;
+  state: string;
+  stateLabel: string;
+  regionCode: string | null;
+}
+
+export interface TileMap {
+  viewBox: string;
+  regions: { code: string; x: number; y: number; total: number; covered: number }[];
+  tiles: (TileInput & { x: number; y: number })[];
+}
+
+/**
+ * Lay the authorities out. Regions not in the layout (a new one in a later
+ * list) go to the foot of the shortest column, so no authority is left out.
+ */
+export function tileMap(authorities: TileInput[]): TileMap {
+  const byRegion = new Map<string, TileInput[]>();
+  for (const a of authorities) {
+    const code = a.regionCode ?? 'unknown';
+    byRegion.set(code, [...(byRegion.get(code) ?? []), a]);
+  }
+  const columns = TILE_LAYOUT.map((c) => c.filter((code) => byRegion.has(code)));
+  const placed = new Set(columns.flat());
+  const heights = columns.map((c) => c.reduce((h, code) => h + blockHeight(byRegion, code), 0));
+  for (const code of byRegion.keys()) {
+    if (placed.has(code)) continue;
+    const shortest = heights.indexOf(Math.min(...heights));
+    columns[shortest]!.push(code);
+    heights[shortest]! += blockHeight(byRegion, code);
+  }
+  const regions: TileMap['regions'] = [];
+  const tiles: TileMap['tiles'] = [];
+  columns.forEach((codes, col) => {
+    const x0 = col * (BLOCK + COLUMN_GAP);
+    let y = 0;
+    for (const code of codes) {
+      const members = byRegion.get(code)!;
+      regions.push({
+        code,
+        x: x0,
+        y,
+        total: members.length,
+        covered: members.filter((m) => m.state === 'covered').length,
+      });
+      members.forEach((m, i) =>
+        tiles.push({
+          ...m,
+          x: x0 + (i % PER_ROW) * PITCH,
+          y: y + LABEL + Math.floor(i / PER_ROW) * PITCH,
+        }),
+      );
+      y += blockHeight(byRegion, code);
+    }
+  });
+  const width = columns.length * (BLOCK + COLUMN_GAP) - COLUMN_GAP + PAD_RIGHT;
+  const height = Math.max(...heights, 0) - REGION_GAP + PAD_BOTTOM;
+  return { viewBox: `0 0 ${width} ${height}`, regions, tiles };
+}
+
+function blockHeight(byRegion: Map<string, TileInput[]>, code: string): number {
+  const rows = Math.ceil((byRegion.get(code)?.length ?? 0) / PER_ROW);
+  return LABEL + rows * PITCH - GAP + REGION_GAP;
+}
