@@ -67,46 +67,53 @@ const stageSchema = z.strictObject({
     .min(1, 'must have at least one statement'),
 });
 
-export const guidelineFileSchema = z
-  .strictObject({
-    slug: z.string(m('must be text')).regex(SLUG, 'must be a web address name like born-into-care'),
-    title: text(200),
-    title_cy: optionalText(200),
-    summary: text(2000),
-    summary_cy: optionalText(2000),
-    publisher: text(200),
-    illustrative: z.boolean(m('must be true or false')).default(false),
-    version: z.strictObject(
-      {
-        number: z.number(m('must be a whole number')).int('must be a whole number').min(1).max(999),
-        label: text(200),
-        status: enumOf(VERSION_STATUSES),
-        issued_on: z.iso.date('must be a date like 2026-04-01'),
-        licence: text(500),
-        source_url: z.url('must be a web address').optional(),
-      },
-      m('must be a group of fields (number, label, status, issued_on, licence)'),
-    ),
-    stages: z.array(stageSchema, m('must be a list')).min(1, 'must have at least one stage'),
-  })
-  .superRefine((g, ctx) => {
-    const keys = new Set<string>();
-    const refs = new Set<string>();
-    g.stages.forEach((s, i) => {
-      if (keys.has(s.key))
-        ctx.addIssue({ code: 'custom', path: ['stages', i, 'key'], message: `repeats "${s.key}"` });
+export const guidelineFileSchema = z.strictObject({
+  slug: z.string(m('must be text')).regex(SLUG, 'must be a web address name like born-into-care'),
+  title: text(200),
+  title_cy: optionalText(200),
+  summary: text(2000),
+  summary_cy: optionalText(2000),
+  publisher: text(200),
+  illustrative: z.boolean(m('must be true or false')).default(false),
+  version: z.strictObject(
+    {
+      number: z.number(m('must be a whole number')).int('must be a whole number').min(1).max(999),
+      label: text(200),
+      status: enumOf(VERSION_STATUSES),
+      issued_on: z.iso.date('must be a date like 2026-04-01'),
+      licence: text(500),
+      source_url: z.url('must be a web address').optional(),
+    },
+    m('must be a group of fields (number, label, status, issued_on, licence)'),
+  ),
+  stages: z.array(stageSchema, m('must be a list')).min(1, 'must have at least one stage'),
+});
+
+/** Stage keys and statement numbers used twice (checked on the raw data, so reported with every other problem). */
+function repeats(raw: unknown): Problem[] {
+  const out: Problem[] = [];
+  const stages = (raw as { stages?: unknown } | null)?.stages;
+  if (!Array.isArray(stages)) return out;
+  const keys = new Set<unknown>();
+  const refs = new Set<unknown>();
+  stages.forEach((s: { key?: unknown; statements?: unknown } | null, i: number) => {
+    if (typeof s?.key === 'string') {
+      if (keys.has(s.key)) out.push({ path: `stages[${i}].key`, message: `repeats "${s.key}"` });
       keys.add(s.key);
-      s.statements.forEach((st, j) => {
-        if (refs.has(st.ref))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['stages', i, 'statements', j, 'ref'],
-            message: `repeats statement ${st.ref}`,
-          });
-        refs.add(st.ref);
-      });
+    }
+    if (!Array.isArray(s?.statements)) return;
+    s.statements.forEach((st: { ref?: unknown } | null, j: number) => {
+      if (typeof st?.ref !== 'string') return;
+      if (refs.has(st.ref))
+        out.push({
+          path: `stages[${i}].statements[${j}].ref`,
+          message: `repeats statement ${st.ref}`,
+        });
+      refs.add(st.ref);
     });
   });
+  return out;
+}
 
 export type GuidelineFile = z.output<typeof guidelineFileSchema>;
 export interface Problem {
@@ -124,7 +131,7 @@ export function pathText(path: readonly PropertyKey[]): string {
 export function parseGuidelineYaml(
   source: string,
 ): { ok: true; data: GuidelineFile } | { ok: false; problems: Problem[] } {
-  const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(source, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length)
     return {
       ok: false,
@@ -143,16 +150,22 @@ export function parseGuidelineYaml(
         },
       ],
     };
-  const parsed = guidelineFileSchema.safeParse(doc.toJS());
-  if (parsed.success) return { ok: true, data: parsed.data };
-  return {
-    ok: false,
-    problems: parsed.error.issues.map((i) => ({
-      path: pathText(i.path),
-      message:
-        i.code === 'unrecognized_keys' ? `has unknown field(s): ${i.keys.join(', ')}` : i.message,
-    })),
-  };
+  const raw: unknown = doc.toJS();
+  const parsed = guidelineFileSchema.safeParse(raw);
+  const problems = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((i) => ({
+          path: pathText(i.path),
+          message:
+            i.code === 'unrecognized_keys'
+              ? `has unknown field(s): ${i.keys.join(', ')}`
+              : i.message,
+        }))),
+    ...repeats(raw),
+  ];
+  if (parsed.success && !problems.length) return { ok: true, data: parsed.data };
+  return { ok: false, problems };
 }
 
 /** The canonical text of a guideline file. */
