@@ -102,28 +102,39 @@ export function planCsv(p: PlanOverview, t: T): string {
   return stringify(rows.map((r) => r.map(spreadsheetCell)));
 }
 
+/**
+ * The .xlsx (write-excel-file): cells are written as text, never as
+ * formulas, so nothing needs escaping; long text wraps; the heading rows
+ * stay in view.
+ */
 export async function planXlsx(p: PlanOverview, t: T): Promise<Buffer> {
-  const { default: ExcelJS } = await import('exceljs');
-  const wb = new ExcelJS.Workbook();
-  wb.creator = 'Supporting Parents';
-  const sheet = wb.addWorksheet(t('guidelines.export.assessmentSheet'));
-  for (const r of titleRows(p, t)) sheet.addRow(r);
+  const { default: writeExcelFile } = await import('write-excel-file/node');
+  const bold = (row: string[]) => row.map((value) => ({ value, fontWeight: 'bold' as const }));
+  const wrap = (row: string[]) =>
+    row.map((value) => ({ value, wrap: true, alignVertical: 'top' as const }));
+  const title = titleRows(p, t);
   const assessment = assessmentRows(p, t);
-  const headerRow = sheet.addRow(assessment[0]!);
-  headerRow.font = { bold: true };
-  for (const r of assessment.slice(1)) sheet.addRow(r.map(spreadsheetCell));
-  sheet.getRow(1).font = { bold: true, size: 14 };
-  sheet.columns.forEach((c, i) => {
-    c.width = [18, 8, 60, 12, 22, 16, 14, 30, 40, 40, 40, 40, 12, 12, 40][i] ?? 20;
-    c.alignment = { wrapText: true, vertical: 'top' };
-  });
-  sheet.views = [{ state: 'frozen', ySplit: 5 }];
-  const actions = wb.addWorksheet(t('guidelines.export.actionsSheet'));
-  const rows = actionRows(p, t);
-  actions.addRow(rows[0]!).font = { bold: true };
-  for (const r of rows.slice(1)) actions.addRow(r.map(spreadsheetCell));
-  actions.columns.forEach((c, i) => {
-    c.width = [50, 8, 22, 22, 12, 14, 16, 12, 8][i] ?? 16;
-  });
-  return Buffer.from(await wb.xlsx.writeBuffer());
+  const actions = actionRows(p, t);
+  const sheets = [
+    {
+      sheet: t('guidelines.export.assessmentSheet'),
+      data: [
+        [{ value: title[0]![0]!, fontWeight: 'bold' as const, fontSize: 14 }],
+        ...title.slice(1).map((r) => r.map((value) => ({ value }))),
+        bold(assessment[0]!),
+        ...assessment.slice(1).map(wrap),
+      ],
+      columns: [18, 8, 60, 12, 22, 16, 14, 30, 40, 40, 40, 40, 12, 12, 40].map((width) => ({
+        width,
+      })),
+      stickyRowsCount: title.length + 1,
+    },
+    {
+      sheet: t('guidelines.export.actionsSheet'),
+      data: [bold(actions[0]!), ...actions.slice(1).map(wrap)],
+      columns: [50, 8, 22, 22, 12, 14, 16, 12, 8].map((width) => ({ width })),
+      stickyRowsCount: 1,
+    },
+  ];
+  return writeExcelFile(sheets).toBuffer();
 }

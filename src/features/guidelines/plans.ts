@@ -12,6 +12,7 @@ import type {
   PlanRow,
   RatingRow,
   RoundRow,
+  VersionRow,
 } from './repository.ts';
 import { combined, compareVersions, disagree, isoDay, overdue, rag, sortActions } from './rules.ts';
 import {
@@ -22,7 +23,7 @@ import {
   type PlanRole,
   type Rating,
 } from './schema.ts';
-import { currentVersion, type GuidelinesService, type StageView } from './service.ts';
+import { assemble, currentVersion, type GuidelinesService, type StageView } from './service.ts';
 
 /**
  * Local action plans: private to their members. Every function takes the
@@ -99,10 +100,9 @@ export function createPlansService(deps: PlansDeps) {
     id: string,
   ): Promise<PlanContext | undefined> {
     if (!actor || !/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-    const member = await repo.membership(id, actor.id);
-    if (!member) return undefined;
-    const plan = await repo.planById(id);
-    if (!plan) return undefined;
+    const found = await repo.memberPlan(id, actor.id);
+    if (!found) return undefined;
+    const { plan, member } = found;
     return { plan, member, canEdit: member.role !== 'viewer', isLead: member.role === 'lead' };
   }
   async function editable(actor: CurrentUser | undefined, id: string) {
@@ -116,17 +116,25 @@ export function createPlansService(deps: PlansDeps) {
     return ctx;
   }
 
-  /** The guideline the plan follows, in the version of its latest round. */
-  async function guidelineFor(plan: PlanRow, round: RoundRow) {
-    const g = await repo.guidelineById(plan.guidelineId);
-    const version = await repo.versionById(round.versionId);
-    return deps.guidelines.load(g!.slug, version!.number);
+  /** The guideline the plan follows, in the version of a round (all read at once). */
+  async function guidelineFor(plan: PlanRow, round: RoundRow, versions?: VersionRow[]) {
+    const [g, vs, content] = await Promise.all([
+      repo.guidelineById(plan.guidelineId),
+      versions ?? repo.versions([plan.guidelineId]),
+      repo.content(round.versionId),
+    ]);
+    return assemble(
+      g!,
+      vs,
+      vs.find((v) => v.id === round.versionId)!,
+      content,
+    );
   }
 
   /** Statements of a round with each agency's rating, evidence, flags. */
-  async function assessment(plan: PlanRow, round: RoundRow) {
-    const view = (await guidelineFor(plan, round))!;
-    const [ratings, evidence] = await Promise.all([
+  async function assessment(plan: PlanRow, round: RoundRow, versions?: VersionRow[]) {
+    const [view, ratings, evidence] = await Promise.all([
+      guidelineFor(plan, round, versions),
       repo.ratings([round.id]),
       repo.evidence(round.id),
     ]);
@@ -220,6 +228,7 @@ export function createPlansService(deps: PlansDeps) {
         });
         return plan;
       });
+      deps.guidelines.plansChanged();
       await deps.audit('plan.created', { actorId: actor.id, detail: { plan: plan.id } });
       return { ok: true, plan };
     },
@@ -228,15 +237,15 @@ export function createPlansService(deps: PlansDeps) {
     async overview(actor: CurrentUser | undefined, id: string, roundPosition?: number) {
       const ctx = await context(actor, id);
       if (!ctx) return undefined;
-      const rounds = await repo.rounds(id);
-      const round =
-        (roundPosition !== undefined && rounds.find((r) => r.position === roundPosition)) ||
-        rounds.at(-1)!;
-      const [a, actions, versions] = await Promise.all([
-        assessment(ctx.plan, round),
+      const [rounds, actions, versions] = await Promise.all([
+        repo.rounds(id),
         service.actions(ctx),
         repo.versions([ctx.plan.guidelineId]),
       ]);
+      const round =
+        (roundPosition !== undefined && rounds.find((r) => r.position === roundPosition)) ||
+        rounds.at(-1)!;
+      const a = await assessment(ctx.plan, round, versions);
       const latest = currentVersion(versions);
       return {
         ...ctx,
@@ -266,13 +275,13 @@ export function createPlansService(deps: PlansDeps) {
     async statement(actor: CurrentUser | undefined, id: string, ref: string) {
       const ctx = await context(actor, id);
       if (!ctx) return undefined;
-      const rounds = await repo.rounds(id);
+      const [rounds, all] = await Promise.all([repo.rounds(id), service.actions(ctx)]);
       const round = rounds.at(-1)!;
       const a = await assessment(ctx.plan, round);
       for (const stage of a.stages) {
         const item = stage.statements.find((s) => s.statement.ref === ref);
         if (item) {
-          const actions = (await service.actions(ctx)).filter((x) => x.statementRef === ref);
+          const actions = all.filter((x) => x.statementRef === ref);
           return {
             ...ctx,
             round,
@@ -309,6 +318,7 @@ export function createPlansService(deps: PlansDeps) {
         });
         await r.touchPlan(id);
       });
+      deps.guidelines.plansChanged();
       await deps.audit('plan.rated', {
         actorId: actor!.id,
         detail: { plan: id, statement: ref, agency: input.agency, rating: input.rating },
@@ -569,6 +579,7 @@ export function createPlansService(deps: PlansDeps) {
         await r.touchPlan(id);
         return round;
       });
+      deps.guidelines.plansChanged();
       await deps.audit(changes ? 'plan.version-changed' : 'plan.round-started', {
         actorId: actor!.id,
         detail: { plan: id, round: round.position },
@@ -586,7 +597,11 @@ export function createPlansService(deps: PlansDeps) {
         rounds.find((r) => r.position === a && r.id !== right.id) ??
         rounds.filter((r) => r.position < right.position).at(-1) ??
         right;
-      const [x, y] = await Promise.all([assessment(ctx.plan, left), assessment(ctx.plan, right)]);
+      const versions = await repo.versions([ctx.plan.guidelineId]);
+      const [x, y] = await Promise.all([
+        assessment(ctx.plan, left, versions),
+        assessment(ctx.plan, right, versions),
+      ]);
       const before = new Map(
         x.stages.flatMap((s) => s.statements).map((s) => [s.statement.ref, s.combined]),
       );
@@ -619,7 +634,7 @@ export function createPlansService(deps: PlansDeps) {
       if (!ctx) return undefined;
       const [rounds, counts] = await Promise.all([repo.rounds(id), repo.roundCounts(id)]);
       const last = rounds.at(-1)!;
-      const view = (await guidelineFor(ctx.plan, last))!;
+      const view = await guidelineFor(ctx.plan, last);
       const stages = view.stages.map((s: StageView) => ({
         key: s.key,
         title: s.title,
@@ -677,8 +692,10 @@ export function createPlansService(deps: PlansDeps) {
     personalData: {
       name: 'plans',
       export: (userId: string) => repo.personalData(userId),
-      erase: (userId: string, removeContributions: boolean) =>
-        deps.transaction((tx) => repo.in(tx).erase(userId, removeContributions)),
+      erase: async (userId: string, removeContributions: boolean) => {
+        await deps.transaction((tx) => repo.in(tx).erase(userId, removeContributions));
+        deps.guidelines.plansChanged();
+      },
     },
   };
   return service;

@@ -283,6 +283,18 @@ function queries(db: Db) {
         .orderBy(asc(plans.title));
       return rows.map((r) => ({ ...r.plan, role: r.role }));
     },
+    /** The plan and the person's membership of it, in one query (undefined if not a member). */
+    async memberPlan(
+      planId: string,
+      userId: string,
+    ): Promise<{ plan: PlanRow; member: MemberRow } | undefined> {
+      const [row] = await db
+        .select({ plan: plans, member: planMembers })
+        .from(planMembers)
+        .innerJoin(plans, eq(plans.id, planMembers.planId))
+        .where(and(eq(planMembers.planId, planId), eq(planMembers.userId, userId)));
+      return row;
+    },
     async membership(planId: string, userId: string): Promise<MemberRow | undefined> {
       const [row] = await db
         .select()
@@ -459,17 +471,17 @@ function queries(db: Db) {
         WHERE p.guideline_id = ${guidelineId}
         ORDER BY ro.plan_id, ro.position DESC`;
       const [counts, areas] = await Promise.all([
+        // Ranked 0/1/2 so the lowest is min() and both groupings hash (no text sorting).
         rowsOf<{ ref: string; region: string; value: string; n: number }>(sql`
           WITH latest AS (${latest}),
           combined AS (
-            SELECT l.plan_id, l.region, r.statement_ref AS ref,
-              CASE WHEN bool_or(r.rating = 'not') THEN 'not'
-                   WHEN bool_or(r.rating = 'partly') THEN 'partly'
-                   ELSE 'fully' END AS value
+            SELECT l.region, r.statement_ref AS ref,
+              min(CASE r.rating WHEN 'not' THEN 0 WHEN 'partly' THEN 1 ELSE 2 END) AS v
             FROM latest l JOIN plan_ratings r ON r.round_id = l.id
             WHERE r.state = 'confirmed' AND r.rating <> 'na'
-            GROUP BY 1, 2, 3)
-          SELECT ref, region, value, count(*)::int AS n FROM combined GROUP BY 1, 2, 3`),
+            GROUP BY l.plan_id, l.region, r.statement_ref)
+          SELECT ref, region, (ARRAY['not', 'partly', 'fully'])[v + 1] AS value, count(*)::int AS n
+          FROM combined GROUP BY ref, region, v`),
         rowsOf<{ region: string; n: number }>(sql`
           WITH latest AS (${latest})
           SELECT region, count(*)::int AS n FROM latest GROUP BY 1`),

@@ -7,6 +7,7 @@ import type {
   GuidelinesRepository,
   StageRow,
   StatementRow,
+  VersionContent,
   VersionRow,
 } from './repository.ts';
 import { compareVersions } from './rules.ts';
@@ -22,6 +23,13 @@ export { AGENCIES, LENSES, LEVELS } from './schema.ts';
 
 /** The national picture shows no figure at all for fewer areas than this. */
 export const MIN_AREAS = 5;
+/**
+ * The national picture's counts are kept this long per guideline (and
+ * dropped at once when a plan on this instance changes): an aggregate over
+ * every plan, a few seconds old at most, instead of one query over all the
+ * ratings for every visit.
+ */
+export const NATIONAL_TTL_MS = 30_000;
 
 export interface LinkedItem {
   href: string;
@@ -67,6 +75,35 @@ export function currentVersion(versions: VersionRow[]): VersionRow | undefined {
   return published.at(-1) ?? versions.at(-1);
 }
 
+/** A version's content as stages of statements with their examples. */
+export function assemble(
+  guideline: GuidelineRow,
+  versions: VersionRow[],
+  version: VersionRow,
+  c: VersionContent,
+): GuidelineView {
+  const examples = new Map<string, ExampleRow[]>();
+  for (const e of c.examples) {
+    const list = examples.get(e.statementId);
+    if (list) list.push(e);
+    else examples.set(e.statementId, [e]);
+  }
+  const byStage = new Map<string, StatementView[]>();
+  for (const st of c.statements) {
+    const item = { ...st, examples: examples.get(st.id) ?? [] };
+    const list = byStage.get(st.stageId);
+    if (list) list.push(item);
+    else byStage.set(st.stageId, [item]);
+  }
+  return {
+    guideline,
+    versions,
+    version,
+    latest: currentVersion(versions) ?? version,
+    stages: c.stages.map((s) => ({ ...s, statements: byStage.get(s.id) ?? [] })),
+  };
+}
+
 export function createGuidelinesService(deps: GuidelinesDeps) {
   const { repo } = deps;
 
@@ -74,24 +111,28 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
     const guideline = await repo.guidelineBySlug(slug);
     if (!guideline) return undefined;
     const versions = await repo.versions([guideline.id]);
-    const latest = currentVersion(versions);
-    const version = number === undefined ? latest : versions.find((v) => v.number === number);
-    if (!version || !latest) return undefined;
-    const c = await repo.content(version.id);
-    const examples = new Map<string, ExampleRow[]>();
-    for (const e of c.examples)
-      examples.set(e.statementId, [...(examples.get(e.statementId) ?? []), e]);
-    const stages = c.stages.map((s) => ({
-      ...s,
-      statements: c.statements
-        .filter((st) => st.stageId === s.id)
-        .map((st) => ({ ...st, examples: examples.get(st.id) ?? [] })),
-    }));
-    return { guideline, versions, version, latest, stages };
+    const version =
+      number === undefined ? currentVersion(versions) : versions.find((v) => v.number === number);
+    if (!version) return undefined;
+    return assemble(guideline, versions, version, await repo.content(version.id));
   }
+
+  const nationalCache = new Map<
+    string,
+    { at: number; value: Awaited<ReturnType<GuidelinesRepository['national']>> }
+  >();
+  const nationalCounts = async (guidelineId: string) => {
+    const hit = nationalCache.get(guidelineId);
+    if (hit && Date.now() - hit.at < NATIONAL_TTL_MS) return hit.value;
+    const value = await repo.national(guidelineId);
+    nationalCache.set(guidelineId, { at: Date.now(), value });
+    return value;
+  };
 
   const service = {
     load,
+    /** Plans changed: the next national picture is counted afresh. */
+    plansChanged: () => nationalCache.clear(),
 
     async list() {
       const rows = await repo.listGuidelines();
@@ -295,7 +336,7 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
     async national(actor: CurrentUser | undefined, slug: string) {
       const view = await load(slug);
       if (!view) return undefined;
-      const { counts, areas } = await repo.national(view.guideline.id);
+      const { counts, areas } = await nationalCounts(view.guideline.id);
       const total = areas.reduce((n, a) => n + a.n, 0);
       const editor = isEditor(actor);
       if (total < MIN_AREAS) return { ...view, total, enough: false as const, editor };
