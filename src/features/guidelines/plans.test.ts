@@ -427,6 +427,13 @@ describe('local action plans', () => {
     assert.match(editor.body, /For editors/);
     for (const row of await t.database.query<{ title: string }>('SELECT title FROM plans'))
       assert.ok(!editor.body.includes(row.title), 'no plan named');
+    // No region has 5 areas yet: they are counted together, and no region is named.
+    const regions = await t.database.query<{ region: string; n: number }>(
+      'SELECT region, count(*)::int AS n FROM plans GROUP BY region',
+    );
+    assert.ok(regions.every((r) => r.n < 5));
+    assert.match(editor.body, /Other regions \(5 areas\)/);
+    for (const r of regions) assert.ok(!editor.body.includes(`>${r.region} (`), r.region);
     // The figures add up to what the stored ratings say (each area's lowest rating per statement).
     const cells = [
       ...five.body
