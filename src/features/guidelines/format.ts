@@ -82,7 +82,9 @@ export const guidelineFileSchema = z.strictObject({
       status: enumOf(VERSION_STATUSES),
       issued_on: z.iso.date('must be a date like 2026-04-01'),
       licence: text(500),
-      source_url: z.url('must be a web address').optional(),
+      source_url: z
+        .url({ protocol: /^https?$/, error: 'must be a web address starting https:// or http://' })
+        .optional(),
     },
     m('must be a group of fields (number, label, status, issued_on, licence)'),
   ),

@@ -667,28 +667,35 @@ export function guidelinesRoutes(
       );
     };
     app.get('/plans/:id/members', { config: pub }, async (req, reply) => membersPage(req, reply));
-    app.post('/plans/:id/members', { config: pub }, async (req, reply) => {
-      const p = idParam.safeParse(req.params);
-      if (!p.success) return reply.callNotFound();
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const form = z
-        .object({
-          email: required('guidelines.errors.email', 254).pipe(z.email('guidelines.errors.email')),
-          role: z.enum(PLAN_ROLES, 'guidelines.errors.role'),
-        })
-        .safeParse(body);
-      if (!form.success) {
-        const ctx = await plans.context(req.user, p.data.id);
-        if (!ctx) return reply.callNotFound();
-        return membersPage(req, reply, {
-          errors: errorsFrom(problems(form.error.issues), req.t),
-          values: echoValues(body),
-        });
-      }
-      const token = await plans.invite(req.user, p.data.id, { ...form.data, locale: req.locale });
-      if (!token) return reply.callNotFound();
-      return reply.redirect(`/plans/${p.data.id}/members?done=invited`, 303);
-    });
+    // Each invitation sends an email: a lead may send a few a minute, not a flood.
+    app.post(
+      '/plans/:id/members',
+      { config: { ...pub, rateLimit: { max: 10, timeWindow: 60_000 } } },
+      async (req, reply) => {
+        const p = idParam.safeParse(req.params);
+        if (!p.success) return reply.callNotFound();
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        const form = z
+          .object({
+            email: required('guidelines.errors.email', 254).pipe(
+              z.email('guidelines.errors.email'),
+            ),
+            role: z.enum(PLAN_ROLES, 'guidelines.errors.role'),
+          })
+          .safeParse(body);
+        if (!form.success) {
+          const ctx = await plans.context(req.user, p.data.id);
+          if (!ctx) return reply.callNotFound();
+          return membersPage(req, reply, {
+            errors: errorsFrom(problems(form.error.issues), req.t),
+            values: echoValues(body),
+          });
+        }
+        const token = await plans.invite(req.user, p.data.id, { ...form.data, locale: req.locale });
+        if (!token) return reply.callNotFound();
+        return reply.redirect(`/plans/${p.data.id}/members?done=invited`, 303);
+      },
+    );
     app.post('/plans/:id/members/:userId/remove', { config: pub }, async (req, reply) => {
       const p = idParam.extend({ userId: z.uuid() }).safeParse(req.params);
       if (!p.success) return reply.callNotFound();
