@@ -38,6 +38,12 @@ import { notificationsRoutes } from './features/community/notifications-routes.t
 import { communitySeeder, demoNotificationsSeeder } from './features/community/seed.ts';
 import { type CommunityService, createCommunityService } from './features/community/service.ts';
 import { createMembersRepository } from './features/members/repository.ts';
+import { guidelinesNavigation } from './features/guidelines/navigation.ts';
+import { createPlansService, type PlansService } from './features/guidelines/plans.ts';
+import { createGuidelinesRepository } from './features/guidelines/repository.ts';
+import { guidelinesRoutes } from './features/guidelines/routes.ts';
+import { guidelinesSeeder } from './features/guidelines/seed.ts';
+import { createGuidelinesService, type GuidelinesService } from './features/guidelines/service.ts';
 import { membersRoutes } from './features/members/routes.ts';
 import { membersSeeder } from './features/members/seed.ts';
 import { createMembersService } from './features/members/service.ts';
@@ -128,6 +134,8 @@ export interface Services {
   serviceChanges: ServiceChanges;
   oruk: OrukApi;
   community: CommunityService;
+  guidelines: GuidelinesService;
+  plans: PlansService;
 }
 
 declare module 'fastify' {
@@ -188,6 +196,7 @@ export async function buildApp({
     ...resourcesNavigation,
     ...communityNavigation,
     ...eventsNavigation,
+    ...guidelinesNavigation,
     ...adminNavigation,
     ...accountsNavigation,
     ...pagesNavigation,
@@ -334,6 +343,50 @@ export async function buildApp({
   );
   accounts.addDataProvider(members.personalData);
   seeders.push(servicesSeeder(servicesRepo, services));
+  const guidelinesRepo = createGuidelinesRepository(database.db);
+  const guidelines = createGuidelinesService({
+    repo: guidelinesRepo,
+    transaction,
+    audit: accounts.audit,
+    links: {
+      service: async (slug) => {
+        const s = await services.service(slug);
+        return s && { href: `/services/${slug}`, title: s.service.name };
+      },
+      resource: async (slug) => {
+        const r = await resources.view(slug, undefined);
+        return r && { href: `/resources/${slug}`, title: r.resource.title };
+      },
+    },
+  });
+  const plans = createPlansService({
+    repo: guidelinesRepo,
+    guidelines,
+    transaction,
+    mailer,
+    i18n,
+    baseUrl: config.baseUrl,
+    audit: accounts.audit,
+    authorities: async () => services.currentAuthorities(),
+    people: {
+      names: async (ids) =>
+        new Map([...(await accounts.people(ids))].map(([id, p]) => [id, p.displayName])),
+    },
+  });
+  accounts.addDataProvider(plans.personalData);
+  seeders.push(
+    guidelinesSeeder({
+      repo: guidelinesRepo,
+      guidelines,
+      plans,
+      demoServiceSlugs: async () =>
+        (await services.search({ models: [], offers: [], serves: [] })).rows.map((r) => r.slug),
+      member: async (email) => {
+        const m = await accounts.approvedMemberByEmail(email);
+        return m && { ...m, role: 'member', approved: true, totpEnabled: false };
+      },
+    }),
+  );
 
   app.decorate('platform', {
     config,
@@ -354,6 +407,8 @@ export async function buildApp({
     serviceChanges,
     oruk,
     community,
+    guidelines,
+    plans,
   });
 
   // Platform plugins.
@@ -462,6 +517,7 @@ export async function buildApp({
   await app.register(mentionsRoutes(mentions));
   await app.register(communityRoutes(community, { dataDir: config.dataDir, storage }));
   await app.register(communityAdminRoutes(communityAdmin, (u) => community.queueCounts(u)));
+  await app.register(guidelinesRoutes(guidelines, plans));
   await app.register(pagesRoutes());
 
   await jobs.schedule('jobs.cleanup', 24 * 3600);

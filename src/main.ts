@@ -238,6 +238,53 @@ commands['export:services'] = {
   },
 };
 
+commands['import:guideline'] = {
+  summary:
+    'Load one version of a guideline from a YAML file (the format is in src/features/guidelines/README.md). Every problem is named with its path, e.g. stages[1].statements[3].level; nothing is stored unless all is valid. The same version number again replaces that version.',
+  usage: 'import:guideline FILE.yaml (or --file FILE.yaml)',
+  options: { file: { type: 'string' } },
+  takesFile: true,
+  async run(v, run) {
+    const file = fileArgument(v, 'give the YAML file');
+    return run.withApp(async (app) => {
+      const result = await app.services.guidelines.importYaml(readFileSync(file, 'utf8'));
+      if (!result.ok) {
+        for (const p of result.problems) run.warn(`${p.path}: ${p.message}`);
+        run.warn(`Nothing was stored: ${result.problems.length} problem(s).`);
+        return 1;
+      }
+      run.say(
+        `${result.created ? 'Loaded' : 'Replaced'} ${result.slug} version ${result.version}: ${result.statements} statements.`,
+      );
+      return 0;
+    });
+  },
+};
+
+commands['export:guideline'] = {
+  summary:
+    'Print a guideline version as YAML, the format import:guideline reads (the latest version unless --version N).',
+  usage: 'export:guideline SLUG [--version N]',
+  options: { version: { type: 'string' } },
+  takesFile: true,
+  async run(v, run) {
+    const slug = String(v.file ?? '');
+    if (!/^[a-z0-9-]{1,120}$/.test(slug)) throw new UsageError("give the guideline's slug");
+    const version = v.version === undefined ? undefined : Number(v.version);
+    if (version !== undefined && !(Number.isInteger(version) && version > 0))
+      throw new UsageError('--version must be a whole number');
+    return run.withApp(async (app) => {
+      const yaml = await app.services.guidelines.exportYaml(slug, version);
+      if (yaml === undefined) {
+        run.warn(`No guideline ${slug}${version ? ` version ${version}` : ''}.`);
+        return 1;
+      }
+      run.write(yaml);
+      return 0;
+    });
+  },
+};
+
 commands['user:create'] = {
   summary:
     'Create a verified, approved account with a role (prints a one-time sign-in link if no password).',

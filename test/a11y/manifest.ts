@@ -52,6 +52,13 @@ const demoSlug = async ({ database }: SampleContext): Promise<string> => {
   );
   return row!.slug;
 };
+/** The first demo action plan (its lead is member@example.org). */
+const demoPlan = async ({ database }: SampleContext): Promise<string> => {
+  const [row] = await database.query<{ id: string }>(
+    'SELECT id FROM plans WHERE is_demo ORDER BY title LIMIT 1',
+  );
+  return row!.id;
+};
 const actor = async (ctx: SampleContext, email: string) => ({
   id: await userId(ctx, email),
   role: 'member' as const,
@@ -362,6 +369,81 @@ export const pages: Record<string, PageSample> = {
   '/admin/topics': { paths: ['/admin/topics'], as: 'editor' },
   '/admin/topics/:slug': { paths: ['/admin/topics/maintaining-links'], as: 'editor' },
 
+  // Guidelines and local action plans (the demo plans' lead is member@example.org)
+  '/guidelines': { paths: ['/guidelines'] },
+  '/guidelines/:slug': {
+    paths: [
+      '/guidelines/demo-born-into-care-illustrative',
+      '/guidelines/demo-born-into-care-illustrative?level=frontline&lens=fathers',
+    ],
+  },
+  '/guidelines/:slug/:ref': { paths: ['/guidelines/demo-born-into-care-illustrative/1.1'] },
+  '/guidelines/:slug/:ref/edit': {
+    paths: ['/guidelines/demo-born-into-care-illustrative/1.2/edit'],
+    as: 'editor',
+  },
+  '/guidelines/:slug/parents/:stage': {
+    paths: ['/guidelines/demo-born-into-care-illustrative/parents/pre-birth'],
+  },
+  '/guidelines/:slug/changes': { paths: ['/guidelines/demo-born-into-care-illustrative/changes'] },
+  '/guidelines/:slug/progress': {
+    paths: ['/guidelines/demo-born-into-care-illustrative/progress'],
+  },
+  '/guidelines/:slug/feedback': {
+    paths: ['/guidelines/demo-born-into-care-illustrative/feedback'],
+    as: 'editor',
+  },
+  '/plans': { paths: ['/plans'], as: 'member' },
+  '/plans/invitations/:token': {
+    paths: async (ctx) => {
+      const id = await demoPlan(ctx);
+      const lead = await actor(ctx, 'member@example.org');
+      const token = await ctx.app.services.plans.invite({ ...lead, role: 'member' }, id, {
+        email: 'a11y-invitee@example.org',
+        role: 'contributor',
+        locale: 'en',
+      });
+      return [`/plans/invitations/${token}`];
+    },
+    as: 'member',
+  },
+  '/plans/:id': { paths: async (ctx) => [`/plans/${await demoPlan(ctx)}`], as: 'member' },
+  '/plans/:id/statements/:ref': {
+    paths: async (ctx) => [`/plans/${await demoPlan(ctx)}/statements/1.1`],
+    as: 'member',
+  },
+  '/plans/:id/actions/new': {
+    paths: async (ctx) => [`/plans/${await demoPlan(ctx)}/actions/new`],
+    as: 'member',
+  },
+  '/plans/:id/actions/:actionId': {
+    paths: async (ctx) => {
+      const id = await demoPlan(ctx);
+      const [row] = await ctx.database.query<{ id: string }>(
+        'SELECT id FROM plan_actions WHERE plan_id = $1 ORDER BY title LIMIT 1',
+        [id],
+      );
+      return [`/plans/${id}/actions/${row!.id}`];
+    },
+    as: 'member',
+  },
+  '/plans/:id/members': {
+    paths: async (ctx) => [`/plans/${await demoPlan(ctx)}/members`],
+    as: 'member',
+  },
+  '/plans/:id/compare': {
+    paths: async (ctx) => [`/plans/${await demoPlan(ctx)}/compare`],
+    as: 'member',
+  },
+  '/plans/:id/progress': {
+    paths: async (ctx) => [`/plans/${await demoPlan(ctx)}/progress`],
+    as: 'member',
+  },
+  '/plans/:id/report': {
+    paths: async (ctx) => [`/plans/${await demoPlan(ctx)}/report`],
+    as: 'member',
+  },
+
   // Admin
   '/admin': { paths: ['/admin'], as: 'admin' },
   '/admin/users': { paths: ['/admin/users', '/admin/users?approval=pending'], as: 'admin' },
@@ -391,4 +473,5 @@ export const extraPages: { path: string; status: number; as?: VisitAs }[] = [
   { path: '/account/password/reset/expired-or-unknown-token-0000', status: 404 },
   { path: '/bookings/not-a-real-booking-token-000000000', status: 404 },
   { path: '/admin', status: 403, as: 'member' },
+  { path: '/plans/00000000-0000-4000-8000-000000000000', status: 404, as: 'member' },
 ];

@@ -254,6 +254,41 @@ const EXPECTED: Record<string, Row> = {
   'POST /admin/events/:id/edit': [401, 403, 403, 403, 404, 404], // editor
   'POST /admin/events/:id/organisers': [401, 403, 403, 403, 404, 404], // editor
   'POST /admin/events/:id/organisers/:userId/delete': [401, 403, 403, 403, 404, 404], // editor
+  // Guidelines: public reading; editors' wording and feedback pages.
+  'GET /guidelines': [200, 200, 200, 200, 200, 200], // public
+  'GET /guidelines/:slug': [404, 404, 404, 404, 404, 404], // public
+  'GET /guidelines/:slug/changes': [404, 404, 404, 404, 404, 404], // public
+  'GET /guidelines/:slug/progress': [404, 404, 404, 404, 404, 404], // public (figures only from 5 areas)
+  'GET /guidelines/:slug/feedback': [IN, 403, 403, 403, 404, 404], // editor
+  'GET /guidelines/:slug/parents/:stage': [404, 404, 404, 404, 404, 404], // public
+  'GET /guidelines/:slug/:ref': [404, 404, 404, 404, 404, 404], // public
+  'GET /guidelines/:slug/:ref/edit': [IN, 403, 403, 403, 404, 404], // editor
+  'POST /guidelines/:slug/:ref/edit': [401, 403, 403, 403, 404, 404], // editor
+  // Local action plans: every plan URL is 404 to all but the plan's members (tested per plan in
+  // src/features/guidelines/plans.test.ts); here :id is no plan at all.
+  'GET /plans': [IN, 403, 200, 200, 200, 200], // member
+  'POST /plans': [401, 403, 400, 400, 400, 400], // member
+  'GET /plans/invitations/:token': [404, 404, 404, 404, 404, 404], // public (the link is the key)
+  'POST /plans/invitations/:token': [401, 403, 404, 404, 404, 404], // member
+  'GET /plans/:id': [404, 404, 404, 404, 404, 404], // plan members only
+  'GET /plans/:id/statements/:ref': [404, 404, 404, 404, 404, 404], // plan members only
+  'POST /plans/:id/statements/:ref/rating': [404, 404, 404, 404, 404, 404], // plan members only
+  'POST /plans/:id/statements/:ref/evidence': [404, 404, 404, 404, 404, 404], // plan members only
+  'POST /plans/:id/statements/:ref/feedback': [404, 404, 404, 404, 404, 404], // plan members only
+  'GET /plans/:id/actions/new': [404, 404, 404, 404, 404, 404], // plan members only
+  'POST /plans/:id/actions': [404, 404, 404, 404, 404, 404], // plan members only
+  'GET /plans/:id/actions/:actionId': [404, 404, 404, 404, 404, 404], // plan members only
+  'POST /plans/:id/actions/:actionId': [404, 404, 404, 404, 404, 404], // plan members only
+  'POST /plans/:id/actions/:actionId/sign-off': [404, 404, 404, 404, 404, 404], // plan members only
+  'GET /plans/:id/members': [404, 404, 404, 404, 404, 404], // plan members only
+  'POST /plans/:id/members': [404, 404, 404, 404, 404, 404], // plan members only
+  'POST /plans/:id/members/:userId/remove': [404, 404, 404, 404, 404, 404], // plan members only
+  'POST /plans/:id/rounds': [404, 404, 404, 404, 404, 404], // plan members only
+  'GET /plans/:id/compare': [404, 404, 404, 404, 404, 404], // plan members only
+  'GET /plans/:id/progress': [404, 404, 404, 404, 404, 404], // plan members only
+  'GET /plans/:id/report': [404, 404, 404, 404, 404, 404], // plan members only
+  'GET /plans/:id/export.csv': [404, 404, 404, 404, 404, 404], // plan members only
+  'GET /plans/:id/export.xlsx': [404, 404, 404, 404, 404, 404], // plan members only
   'GET /services': [200, 200, 200, 200, 200, 200], // public
   'GET /services/map.json': [200, 200, 200, 200, 200, 200], // public
   'GET /services/coverage': [200, 200, 200, 200, 200, 200], // public

@@ -1,0 +1,140 @@
+import { stringify } from 'csv-stringify/sync';
+import { spreadsheetCell } from '../../platform/spreadsheet.ts';
+import type { PlanOverview } from './plans.ts';
+
+/**
+ * A plan as a spreadsheet, in the layout of a baseline assessment tool: one
+ * row per statement and agency (number, statement, level, agency, rating,
+ * the three questions, evidence, flags, actions), and the actions on a
+ * sheet of their own (.xlsx) or after a blank line (CSV). Cells that look
+ * like formulas are made text.
+ */
+
+type T = (key: string, vars?: Record<string, string | number>) => string;
+
+function assessmentRows(p: PlanOverview, t: T): string[][] {
+  const header = [
+    t('guidelines.export.stage'),
+    t('guidelines.export.number'),
+    t('guidelines.export.statement'),
+    t('guidelines.export.level'),
+    t('guidelines.export.agency'),
+    t('guidelines.export.rating'),
+    t('guidelines.export.state'),
+    t('guidelines.export.naReason'),
+    t('guidelines.export.know'),
+    t('guidelines.export.howKnow'),
+    t('guidelines.export.willDo'),
+    t('guidelines.export.evidence'),
+    t('guidelines.export.needsReview'),
+    t('guidelines.export.disagree'),
+    t('guidelines.export.actions'),
+  ];
+  const rows: string[][] = [header];
+  for (const stage of p.stages)
+    for (const item of stage.statements) {
+      const actions = p.actions
+        .filter((a) => a.statementRef === item.statement.ref)
+        .map(
+          (a) => `${a.title} (${a.owner}, ${a.dueOn}, ${t(`guidelines.actionStatus.${a.status}`)})`,
+        )
+        .join('; ');
+      for (const a of item.agencies)
+        rows.push([
+          stage.title,
+          item.statement.ref,
+          item.statement.text,
+          t(`guidelines.levels.${item.statement.level}`),
+          t(`guidelines.agencies.${a.agency}`),
+          a.rating ? t(`guidelines.ratings.${a.rating.rating}`) : '',
+          a.rating ? t(`guidelines.states.${a.rating.state}`) : t('guidelines.states.unrated'),
+          a.rating?.naReason ?? '',
+          a.rating?.know ?? '',
+          a.rating?.howKnow ?? '',
+          a.rating?.willDo ?? '',
+          a.evidence
+            .map((e) => `${e.description} (${t('guidelines.export.reviewBy')} ${e.reviewBy})`)
+            .join('; '),
+          a.needsReview ? t('guidelines.export.yes') : '',
+          item.disagree ? t('guidelines.export.yes') : '',
+          actions,
+        ]);
+    }
+  return rows;
+}
+
+function actionRows(p: PlanOverview, t: T): string[][] {
+  return [
+    [
+      t('guidelines.export.actionTitle'),
+      t('guidelines.export.number'),
+      t('guidelines.export.agency'),
+      t('guidelines.export.owner'),
+      t('guidelines.export.due'),
+      t('guidelines.export.status'),
+      t('guidelines.export.evidenceStatus'),
+      t('guidelines.export.signedOffOn'),
+      t('guidelines.export.rag'),
+    ],
+    ...p.actions.map((a) => [
+      a.title,
+      a.statementRef ?? '',
+      t(`guidelines.agencies.${a.agency}`),
+      a.owner,
+      a.dueOn,
+      t(`guidelines.actionStatus.${a.status}`),
+      t(`guidelines.evidenceStatus.${a.evidenceStatus}`),
+      a.signedOffOn ?? '',
+      t(`guidelines.rag.${a.rag}`),
+    ]),
+  ];
+}
+
+const titleRows = (p: PlanOverview, t: T): string[][] => [
+  [p.plan.title],
+  [`${p.guideline.title} — ${p.version.label}`],
+  [`${t('guidelines.export.round')}: ${p.round.name}`],
+  [],
+];
+
+export function planCsv(p: PlanOverview, t: T): string {
+  const rows = [...titleRows(p, t), ...assessmentRows(p, t), [], ...actionRows(p, t)];
+  return stringify(rows.map((r) => r.map(spreadsheetCell)));
+}
+
+/**
+ * The .xlsx (write-excel-file): cells are written as text, never as
+ * formulas, so nothing needs escaping; long text wraps; the heading rows
+ * stay in view.
+ */
+export async function planXlsx(p: PlanOverview, t: T): Promise<Buffer> {
+  const { default: writeExcelFile } = await import('write-excel-file/node');
+  const bold = (row: string[]) => row.map((value) => ({ value, fontWeight: 'bold' as const }));
+  const wrap = (row: string[]) =>
+    row.map((value) => ({ value, wrap: true, alignVertical: 'top' as const }));
+  const title = titleRows(p, t);
+  const assessment = assessmentRows(p, t);
+  const actions = actionRows(p, t);
+  const sheets = [
+    {
+      sheet: t('guidelines.export.assessmentSheet'),
+      data: [
+        [{ value: title[0]![0]!, fontWeight: 'bold' as const, fontSize: 14 }],
+        ...title.slice(1).map((r) => r.map((value) => ({ value }))),
+        bold(assessment[0]!),
+        ...assessment.slice(1).map(wrap),
+      ],
+      columns: [18, 8, 60, 12, 22, 16, 14, 30, 40, 40, 40, 40, 12, 12, 40].map((width) => ({
+        width,
+      })),
+      stickyRowsCount: title.length + 1,
+    },
+    {
+      sheet: t('guidelines.export.actionsSheet'),
+      data: [bold(actions[0]!), ...actions.slice(1).map(wrap)],
+      columns: [50, 8, 22, 22, 12, 14, 16, 12, 8].map((width) => ({ width })),
+      stickyRowsCount: 1,
+    },
+  ];
+  return writeExcelFile(sheets).toBuffer();
+}

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type TestApp, testApp } from '../../../test/helpers/app.ts';
+import { signIn, submit } from '../../../test/helpers/session.ts';
+import { enableTwoFactor } from '../../../test/helpers/totp.ts';
+import { DEMO_PASSWORD } from '../accounts/seed.ts';
+import { DEMO_GUIDELINE_SLUG } from './seed.ts';
+
+/** The reading pages, the editors' wording, and starting a plan through its form. */
+
+const SLUG = DEMO_GUIDELINE_SLUG;
+
+describe('guidelines: reading and editing', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await testApp({ seed: true });
+  });
+  after(async () => t.close());
+
+  test('the list and the guideline: illustrative, by stage, every statement, a link for parents', async () => {
+    const list = await t.app.inject('/guidelines');
+    assert.equal(list.statusCode, 200);
+    assert.match(list.body, /Illustrative – not the published text/);
+    const page = await t.app.inject(`/guidelines/${SLUG}`);
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /not the published Born into Care guidelines/);
+    assert.match(page.body, /Showing 15 of 15 statements/);
+    for (const stage of ['pre-birth', 'maternity-and-first-hearing', 'leaving-hospital']) {
+      assert.match(page.body, new RegExp(`id="stage-${stage}"`));
+      assert.match(page.body, new RegExp(`/guidelines/${SLUG}/parents/${stage}`));
+    }
+    // Print styles fit for a board pack: in the site's stylesheet, which every page links.
+    const css = /href="(\/assets\/[^"]+\.css)"/.exec(page.body)![1]!;
+    const sheet = await t.app.inject(css);
+    assert.match(sheet.body, /@media print\{[^@]*\.sp-no-print/);
+    assert.match(sheet.body, /\.sp-stage[^{]*\{[^}]*break-before:page/);
+  });
+
+  test('filters by level, agency and lens keep the stages and show only matching statements', async () => {
+    const res = await t.app.inject(`/guidelines/${SLUG}?level=frontline&agency=health`);
+    assert.match(res.body, /Showing 6 of 15 statements/); // 1.3, 1.4, 2.1, 2.3, 3.1, 3.4
+    assert.doesNotMatch(res.body, />Statement 1\.1</, '1.1 is strategic');
+    assert.match(res.body, />Statement 2\.1</);
+    const lens = await t.app.inject(`/guidelines/${SLUG}?lens=fathers`);
+    assert.match(lens.body, /Showing 2 of 15 statements/);
+    assert.match(lens.body, /No statements in this stage match the filters/);
+    const ignored = await t.app.inject(`/guidelines/${SLUG}?level=bogus`);
+    assert.match(ignored.body, /Showing 15 of 15/);
+  });
+
+  test('a statement shows its examples and links to demo services and resources', async () => {
+    const res = await t.app.inject(`/guidelines/${SLUG}/1.1`);
+    assert.equal(res.statusCode, 200);
+    assert.match(res.body, /Putting it into practice/);
+    assert.match(res.body, /href="\/services\/demo-[a-z0-9-]+"/);
+    const withResource = await t.app.inject(`/guidelines/${SLUG}/3.4`);
+    assert.match(withResource.body, /href="\/resources\/contraception-conversations"/);
+    assert.equal((await t.app.inject(`/guidelines/${SLUG}/9.9`)).statusCode, 404);
+    assert.equal((await t.app.inject('/guidelines/no-such-guideline')).statusCode, 404);
+  });
+
+  test('the parents’ page is plain language, in Welsh too', async () => {
+    const en = await t.app.inject(`/guidelines/${SLUG}/parents/leaving-hospital`);
+    assert.match(en.body, /Leaving hospital without your baby is very hard/);
+    const cy = await t.app.inject(`/guidelines/${SLUG}/parents/leaving-hospital?lang=cy`);
+    assert.match(cy.body, /<html lang="cy"/);
+    assert.match(cy.body, /Mae gadael yr ysbyty heb eich babi yn anodd iawn/);
+    assert.match(cy.body, /Beth gall rhieni ei ddisgwyl/);
+  });
+
+  test('an editor changes the wording on the web; an empty statement is refused and nothing changes', async () => {
+    const secret = await enableTwoFactor(t.app, 'editor@example.org');
+    const cookie = await signIn(t.app, 'editor@example.org', DEMO_PASSWORD, secret);
+    const form = `/guidelines/${SLUG}/1.3/edit?version=1`;
+    const bad = await submit(t.app, form, form, { text: '  ', textCy: 'Cymraeg' }, cookie);
+    assert.equal(bad.res.statusCode, 400);
+    assert.match(bad.res.body, /Enter the statement/);
+    assert.match(bad.res.body, /Cymraeg/, 'what was typed is kept');
+    const ok = await submit(
+      t.app,
+      form,
+      form,
+      { text: 'Fathers are included (edited).', textCy: '' },
+      cookie,
+    );
+    assert.equal(ok.res.statusCode, 303);
+    const page = await t.app.inject(`/guidelines/${SLUG}/1.3`);
+    assert.match(page.body, /Fathers are included \(edited\)\./);
+    const member = await signIn(t.app, 'member@example.org', DEMO_PASSWORD);
+    const refused = await t.app.inject({ url: form, headers: { cookie: member } });
+    assert.equal(refused.statusCode, 403);
+  });
+
+  test('an approved member starts a plan through the form; problems are shown and nothing is made', async () => {
+    const cookie = await signIn(t.app, 'parent@example.org', DEMO_PASSWORD);
+    const count = async () =>
+      (await t.database.query<{ n: number }>('SELECT count(*)::int AS n FROM plans'))[0]!.n;
+    const before = await count();
+    const bad = await submit(
+      t.app,
+      '/plans',
+      '/plans',
+      { title: 'Typed title', guideline: SLUG, area1: '', roundName: '' },
+      cookie,
+    );
+    assert.equal(bad.res.statusCode, 400);
+    assert.match(bad.res.body, /govuk-error-summary/);
+    assert.match(bad.res.body, /Choose the local authority the plan covers/);
+    assert.match(bad.res.body, /Choose at least one partner agency/);
+    assert.match(bad.res.body, /value="Typed title"/);
+    assert.equal(await count(), before);
+    const [la] = await t.database.query<{ gss_code: string }>(
+      `SELECT gss_code FROM local_authorities WHERE name = 'Swansea'`,
+    );
+    const body = new URLSearchParams({
+      title: 'Swansea partnership',
+      guideline: SLUG,
+      area1: la!.gss_code,
+      roundName: 'Baseline January 2027',
+    });
+    body.append('agencies', 'social_care');
+    body.append('agencies', 'health');
+    const { csrfFor } = await import('../../../test/helpers/app.ts');
+    const { token, cookie: jar } = await csrfFor(t.app, '/plans', cookie);
+    body.append('_csrf', token);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/plans',
+      headers: { cookie: jar, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: body.toString(),
+    });
+    assert.equal(res.statusCode, 303);
+    const page = await t.app.inject({ url: res.headers.location as string, headers: { cookie } });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /Swansea partnership/);
+    assert.match(page.body, /Your role: Plan lead/);
+    assert.match(page.body, /Baseline January 2027/);
+    const [plan] = await t.database.query<{ region: string; nation: string; agencies: string[] }>(
+      `SELECT region, nation, agencies FROM plans WHERE title = 'Swansea partnership'`,
+    );
+    assert.equal(plan!.nation, 'Wales');
+    assert.deepEqual(plan!.agencies, ['social_care', 'health']);
+    // Only the two agencies rate a statement that speaks to them.
+    const statement = await t.app.inject({
+      url: `${res.headers.location!.split('?')[0]}/statements/1.3`,
+      headers: { cookie },
+    });
+    assert.match(statement.body, /id="agency-social_care"/);
+    assert.match(statement.body, /id="agency-health"/);
+    assert.doesNotMatch(statement.body, /id="agency-voluntary"/);
+  });
+});

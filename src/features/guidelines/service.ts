@@ -1,0 +1,390 @@
+import type { Database } from '../../db/client.ts';
+import { AccessDenied, type AuditLog, type CurrentUser } from '../../platform/auth.ts';
+import { type GuidelineFile, parseGuidelineYaml, type Problem, toGuidelineYaml } from './format.ts';
+import type {
+  ExampleRow,
+  GuidelineRow,
+  GuidelinesRepository,
+  StageRow,
+  StatementRow,
+  VersionContent,
+  VersionRow,
+} from './repository.ts';
+import { compareVersions } from './rules.ts';
+import type { Agency, Level, Lens } from './schema.ts';
+
+/**
+ * Guidelines: versioned, structured content (guideline → version → stages →
+ * statements → examples), read by everyone, loaded from YAML, edited by
+ * editors; feedback from plans; the national picture. Plans are in plans.ts.
+ */
+
+export { AGENCIES, LENSES, LEVELS } from './schema.ts';
+
+/** The national picture shows no figure at all for fewer areas than this. */
+export const MIN_AREAS = 5;
+/**
+ * The national picture's counts are kept this long per guideline (and
+ * dropped at once when a plan on this instance changes): an aggregate over
+ * every plan, a few seconds old at most, instead of one query over all the
+ * ratings for every visit.
+ */
+export const NATIONAL_TTL_MS = 30_000;
+
+export interface LinkedItem {
+  href: string;
+  title: string;
+}
+
+export interface GuidelinesDeps {
+  repo: GuidelinesRepository;
+  transaction: Database['transaction'];
+  audit: AuditLog;
+  /** Other features' pages that examples link to (undefined when gone). */
+  links: {
+    service(slug: string): Promise<LinkedItem | undefined>;
+    resource(slug: string): Promise<LinkedItem | undefined>;
+  };
+}
+
+export interface StatementView extends StatementRow {
+  examples: ExampleRow[];
+}
+export interface StageView extends StageRow {
+  statements: StatementView[];
+}
+export interface GuidelineView {
+  guideline: GuidelineRow;
+  versions: VersionRow[];
+  version: VersionRow;
+  latest: VersionRow;
+  stages: StageView[];
+}
+
+export interface Filters {
+  level?: Level | undefined;
+  agency?: Agency | undefined;
+  lens?: Lens | undefined;
+}
+
+const isEditor = (u: CurrentUser | undefined) => u?.role === 'editor' || u?.role === 'admin';
+
+/** The version people read by default: the latest published one, else the latest. */
+export function currentVersion(versions: VersionRow[]): VersionRow | undefined {
+  const published = versions.filter((v) => v.status === 'published');
+  return published.at(-1) ?? versions.at(-1);
+}
+
+/** A version's content as stages of statements with their examples. */
+export function assemble(
+  guideline: GuidelineRow,
+  versions: VersionRow[],
+  version: VersionRow,
+  c: VersionContent,
+): GuidelineView {
+  const examples = new Map<string, ExampleRow[]>();
+  for (const e of c.examples) {
+    const list = examples.get(e.statementId);
+    if (list) list.push(e);
+    else examples.set(e.statementId, [e]);
+  }
+  const byStage = new Map<string, StatementView[]>();
+  for (const st of c.statements) {
+    const item = { ...st, examples: examples.get(st.id) ?? [] };
+    const list = byStage.get(st.stageId);
+    if (list) list.push(item);
+    else byStage.set(st.stageId, [item]);
+  }
+  return {
+    guideline,
+    versions,
+    version,
+    latest: currentVersion(versions) ?? version,
+    stages: c.stages.map((s) => ({ ...s, statements: byStage.get(s.id) ?? [] })),
+  };
+}
+
+export function createGuidelinesService(deps: GuidelinesDeps) {
+  const { repo } = deps;
+
+  async function load(slug: string, number?: number): Promise<GuidelineView | undefined> {
+    const guideline = await repo.guidelineBySlug(slug);
+    if (!guideline) return undefined;
+    const versions = await repo.versions([guideline.id]);
+    const version =
+      number === undefined ? currentVersion(versions) : versions.find((v) => v.number === number);
+    if (!version) return undefined;
+    return assemble(guideline, versions, version, await repo.content(version.id));
+  }
+
+  const nationalCache = new Map<
+    string,
+    { at: number; value: Awaited<ReturnType<GuidelinesRepository['national']>> }
+  >();
+  const nationalCounts = async (guidelineId: string) => {
+    const hit = nationalCache.get(guidelineId);
+    if (hit && Date.now() - hit.at < NATIONAL_TTL_MS) return hit.value;
+    const value = await repo.national(guidelineId);
+    nationalCache.set(guidelineId, { at: Date.now(), value });
+    return value;
+  };
+
+  const service = {
+    load,
+    /** Plans changed: the next national picture is counted afresh. */
+    plansChanged: () => nationalCache.clear(),
+
+    async list() {
+      const rows = await repo.listGuidelines();
+      const versions = await repo.versions(rows.map((g) => g.id));
+      return rows.map((g) => ({
+        guideline: g,
+        version: currentVersion(versions.filter((v) => v.guidelineId === g.id)),
+      }));
+    },
+
+    /** A guideline's contents, with only the statements matching the filters (stages kept). */
+    async contents(slug: string, number: number | undefined, f: Filters) {
+      const view = await load(slug, number);
+      if (!view) return undefined;
+      const match = (s: StatementRow) =>
+        (!f.level || s.level === f.level) &&
+        (!f.agency || s.agencies.includes(f.agency)) &&
+        (!f.lens || s.lenses.includes(f.lens));
+      const stages = view.stages.map((s) => ({ ...s, statements: s.statements.filter(match) }));
+      return {
+        ...view,
+        stages,
+        shown: stages.reduce((n, s) => n + s.statements.length, 0),
+        total: view.stages.reduce((n, s) => n + s.statements.length, 0),
+      };
+    },
+
+    /** One statement with its examples and the services and resources they link to. */
+    async statement(slug: string, ref: string, number?: number) {
+      const view = await load(slug, number);
+      if (!view) return undefined;
+      for (const stage of view.stages) {
+        const statement = stage.statements.find((s) => s.ref === ref);
+        if (!statement) continue;
+        const examples = await Promise.all(
+          statement.examples.map(async (e) => ({
+            ...e,
+            serviceLinks: (await Promise.all(e.services.map((s) => deps.links.service(s)))).filter(
+              (x): x is LinkedItem => Boolean(x),
+            ),
+            resourceLinks: (
+              await Promise.all(e.resources.map((s) => deps.links.resource(s)))
+            ).filter((x): x is LinkedItem => Boolean(x)),
+          })),
+        );
+        return { ...view, stage, statement: { ...statement, examples } };
+      }
+      return undefined;
+    },
+
+    async stageForParents(slug: string, key: string) {
+      const view = await load(slug);
+      const index = view?.stages.findIndex((s) => s.key === key) ?? -1;
+      if (!view || index < 0) return undefined;
+      return {
+        ...view,
+        stage: view.stages[index]!,
+        previous: view.stages[index - 1],
+        next: view.stages[index + 1],
+      };
+    },
+
+    /** Statement by statement, what version `to` changed from version `from`. */
+    async changes(slug: string, from?: number, to?: number) {
+      const guideline = await repo.guidelineBySlug(slug);
+      if (!guideline) return undefined;
+      const versions = await repo.versions([guideline.id]);
+      if (versions.length < 2) return { guideline, versions, rows: undefined };
+      const newer = versions.find((v) => v.number === to) ?? versions.at(-1)!;
+      const older =
+        versions.find((v) => v.number === from && v.number !== newer.number) ??
+        versions.filter((v) => v.number < newer.number).at(-1) ??
+        versions[0]!;
+      const [a, b] = await Promise.all([repo.content(older.id), repo.content(newer.id)]);
+      return {
+        guideline,
+        versions,
+        older,
+        newer,
+        rows: compareVersions(a.statements, b.statements),
+      };
+    },
+
+    /** Checks a guideline file and stores it only when everything in it is valid. */
+    async importYaml(
+      source: string,
+      actor?: CurrentUser,
+    ): Promise<
+      | { ok: true; slug: string; version: number; created: boolean; statements: number }
+      | { ok: false; problems: Problem[] }
+    > {
+      const parsed = parseGuidelineYaml(source);
+      if (!parsed.ok) return parsed;
+      const g = parsed.data;
+      const saved = await deps.transaction((tx) => repo.in(tx).saveFile(g));
+      await deps.audit('guideline.imported', {
+        actorId: actor?.id ?? null,
+        detail: { slug: g.slug, version: g.version.number, created: saved.created },
+      });
+      return {
+        ok: true,
+        slug: g.slug,
+        version: g.version.number,
+        created: saved.created,
+        statements: g.stages.reduce((n, s) => n + s.statements.length, 0),
+      };
+    },
+
+    /** The guideline file of a version (the latest when no number is given). */
+    async exportYaml(slug: string, number?: number): Promise<string | undefined> {
+      const guideline = await repo.guidelineBySlug(slug);
+      if (!guideline) return undefined;
+      const versions = await repo.versions([guideline.id]);
+      const version =
+        number === undefined ? versions.at(-1) : versions.find((v) => v.number === number);
+      if (!version) return undefined;
+      const view = (await load(slug, version.number))!;
+      const u = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+      const file: GuidelineFile = {
+        slug: guideline.slug,
+        title: guideline.title,
+        title_cy: u(guideline.titleCy),
+        summary: guideline.summary,
+        summary_cy: u(guideline.summaryCy),
+        publisher: guideline.publisher,
+        illustrative: guideline.illustrative,
+        version: {
+          number: version.number,
+          label: version.label,
+          status: version.status,
+          issued_on: version.issuedOn,
+          licence: version.licence,
+          source_url: u(version.sourceUrl),
+        },
+        stages: view.stages.map((s) => ({
+          key: s.key,
+          title: s.title,
+          title_cy: u(s.titleCy),
+          intro: s.intro || undefined,
+          intro_cy: u(s.introCy),
+          for_parents: s.forParents,
+          for_parents_cy: u(s.forParentsCy),
+          statements: s.statements.map((st) => ({
+            ref: st.ref,
+            text: st.text,
+            text_cy: u(st.textCy),
+            level: st.level,
+            agencies: st.agencies as Agency[],
+            lenses: st.lenses as Lens[],
+            examples: st.examples.map((e) => ({
+              kind: e.kind,
+              text: e.text,
+              area: u(e.area),
+              services: e.services,
+              resources: e.resources,
+              stories: e.stories,
+            })),
+          })),
+        })),
+      };
+      return toGuidelineYaml(file);
+    },
+
+    /** Editors change a statement's wording on the web (the version it is in). */
+    async editStatement(
+      actor: CurrentUser | undefined,
+      slug: string,
+      number: number,
+      ref: string,
+      values: { text: string; textCy: string | null },
+    ): Promise<boolean> {
+      if (!isEditor(actor)) throw new AccessDenied('Editors only');
+      const view = await load(slug, number);
+      if (!view) return false;
+      const ok = await repo.updateStatement(view.version.id, ref, values);
+      if (ok)
+        await deps.audit('guideline.statement-edited', {
+          actorId: actor!.id,
+          detail: { slug, version: number, ref },
+        });
+      return ok;
+    },
+
+    /** Feedback from plans, per statement, for editors preparing the next version. */
+    async feedback(actor: CurrentUser | undefined, slug: string) {
+      if (!isEditor(actor)) throw new AccessDenied('Editors only');
+      const view = await load(slug);
+      if (!view) return undefined;
+      const rows = await repo.feedbackFor(view.guideline.id);
+      const byRef = new Map<string, typeof rows>();
+      for (const r of rows) byRef.set(r.statementRef, [...(byRef.get(r.statementRef) ?? []), r]);
+      return { ...view, byRef, total: rows.length };
+    },
+
+    /**
+     * The national picture. Nobody sees a figure while fewer than MIN_AREAS
+     * areas take part; then everyone sees the counts by stage, and editors
+     * also by statement and region (regions with fewer than MIN_AREAS areas
+     * are folded into "other regions" so no area can be picked out).
+     */
+    async national(actor: CurrentUser | undefined, slug: string) {
+      const view = await load(slug);
+      if (!view) return undefined;
+      const { counts, areas } = await nationalCounts(view.guideline.id);
+      const total = areas.reduce((n, a) => n + a.n, 0);
+      const editor = isEditor(actor);
+      if (total < MIN_AREAS) return { ...view, total, enough: false as const, editor };
+      const small = new Set(areas.filter((a) => a.n < MIN_AREAS).map((a) => a.region));
+      const region = (r: string) => (small.has(r) ? '' : r);
+      const regionAreas = new Map<string, number>();
+      for (const a of areas)
+        regionAreas.set(region(a.region), (regionAreas.get(region(a.region)) ?? 0) + a.n);
+      const stageOf = new Map<string, string>();
+      for (const s of view.stages) for (const st of s.statements) stageOf.set(st.ref, s.key);
+      type Tally = { fully: number; partly: number; not: number };
+      const blank = (): Tally => ({ fully: 0, partly: 0, not: 0 });
+      const byStatement = new Map<string, Tally>();
+      const byStage = new Map<string, Tally>();
+      const byRegion = new Map<string, Map<string, Tally>>();
+      for (const c of counts) {
+        const stage = stageOf.get(c.ref);
+        if (!stage) continue; // a statement not in the current version
+        const v = c.value as keyof Tally;
+        const st = byStatement.get(c.ref) ?? blank();
+        st[v] += c.n;
+        byStatement.set(c.ref, st);
+        const sg = byStage.get(stage) ?? blank();
+        sg[v] += c.n;
+        byStage.set(stage, sg);
+        const r = region(c.region);
+        const rm = byRegion.get(r) ?? new Map<string, Tally>();
+        const rs = rm.get(stage) ?? blank();
+        rs[v] += c.n;
+        rm.set(stage, rs);
+        byRegion.set(r, rm);
+      }
+      return {
+        ...view,
+        total,
+        enough: true as const,
+        editor,
+        byStage,
+        byStatement: editor ? byStatement : undefined,
+        byRegion: editor
+          ? [...regionAreas.entries()]
+              .filter(([, n]) => n >= MIN_AREAS)
+              .sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)))
+              .map(([name, n]) => ({ name, areas: n, stages: byRegion.get(name) ?? new Map() }))
+          : undefined,
+      };
+    },
+  };
+  return service;
+}
+export type GuidelinesService = ReturnType<typeof createGuidelinesService>;
