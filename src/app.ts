@@ -38,6 +38,16 @@ import { notificationsRoutes } from './features/community/notifications-routes.t
 import { communitySeeder, demoNotificationsSeeder } from './features/community/seed.ts';
 import { type CommunityService, createCommunityService } from './features/community/service.ts';
 import { createMembersRepository } from './features/members/repository.ts';
+import { newsletterAdminRoutes } from './features/newsletter/admin-routes.ts';
+import { newsletterNavigation, newsletterPanels } from './features/newsletter/navigation.ts';
+import { createNewsletterRepository } from './features/newsletter/repository.ts';
+import { newsletterRoutes } from './features/newsletter/routes.ts';
+import {
+  createNewsletterService,
+  DIGEST_JOB as NEWSLETTER_DIGEST_JOB,
+  type NewsletterService,
+  PURGE_JOB as NEWSLETTER_PURGE_JOB,
+} from './features/newsletter/service.ts';
 import { membersRoutes } from './features/members/routes.ts';
 import { membersSeeder } from './features/members/seed.ts';
 import { createMembersService } from './features/members/service.ts';
@@ -121,6 +131,7 @@ export interface Services {
   serviceChanges: ServiceChanges;
   oruk: OrukApi;
   community: CommunityService;
+  newsletter: NewsletterService;
 }
 
 declare module 'fastify' {
@@ -182,7 +193,9 @@ export async function buildApp({
     ...adminNavigation,
     ...accountsNavigation,
     ...pagesNavigation,
+    ...newsletterNavigation,
   );
+  navigation.addPanel(...newsletterPanels);
   // Feature services.
   // A service's unit of work: one transaction for a change and the jobs (emails) it causes.
   const transaction: Database['transaction'] = (work) => database.transaction(work);
@@ -324,6 +337,50 @@ export async function buildApp({
   );
   accounts.addDataProvider(members.personalData);
   seeders.push(servicesSeeder(servicesRepo, services));
+  const newsletter = createNewsletterService({
+    repo: createNewsletterRepository(database.db),
+    transaction,
+    mailer,
+    jobs,
+    i18n,
+    baseUrl: config.baseUrl,
+    secret: config.sessionSecret,
+    perMinute: config.newsletterPerMinute,
+    log: app.log,
+    people: { contact: (id) => accounts.contact(id) },
+    // What digests are made of: each feature's newly published things.
+    sources: [
+      {
+        topic: 'resources',
+        publishedBetween: async (from, until) =>
+          (await resources.latest(200))
+            .filter(
+              (r) => r.firstPublishedAt && r.firstPublishedAt > from && r.firstPublishedAt <= until,
+            )
+            .map((r) => ({
+              title: r.title,
+              url: `${config.baseUrl}/resources/${r.slug}`,
+              summary: r.summary,
+              publishedAt: r.firstPublishedAt!,
+            })),
+      },
+      {
+        topic: 'events',
+        publishedBetween: async (from, until) =>
+          (await events.list({ upcoming: true, page: 1, pageSize: 200 })).rows
+            .filter((e) => e.createdAt > from && e.createdAt <= until)
+            .map((e) => ({
+              title: e.title,
+              url: `${config.baseUrl}/events/${e.slug}`,
+              summary: e.summary,
+              publishedAt: e.createdAt,
+            })),
+      },
+    ],
+  });
+  // One suppression list for every email the site sends.
+  mailer.suppressWith((address) => newsletter.isSuppressed(address));
+  accounts.addDataProvider(newsletter.personalData);
 
   app.decorate('platform', {
     config,
@@ -344,6 +401,7 @@ export async function buildApp({
     serviceChanges,
     oruk,
     community,
+    newsletter,
   });
 
   // Platform plugins.
@@ -398,6 +456,13 @@ export async function buildApp({
   await app.register(mentionsRoutes(mentions));
   await app.register(communityRoutes(community, { dataDir: config.dataDir, storage }));
   await app.register(communityAdminRoutes(communityAdmin));
+  await app.register(
+    newsletterRoutes(newsletter, {
+      baseUrl: config.baseUrl,
+      webhookSecret: config.mailWebhookSecret,
+    }),
+  );
+  await app.register(newsletterAdminRoutes(newsletter, { dataDir: config.dataDir }));
   await app.register(pagesRoutes());
 
   await jobs.schedule('jobs.cleanup', 24 * 3600);
@@ -408,6 +473,8 @@ export async function buildApp({
   await jobs.schedule(VERIFY_REMINDER_JOB, 24 * 3600);
   await jobs.schedule(PURGE_SUGGESTIONS_JOB, 24 * 3600);
   await jobs.schedule(DIGEST_JOB, 24 * 3600);
+  await jobs.schedule(NEWSLETTER_PURGE_JOB, 24 * 3600);
+  await jobs.schedule(NEWSLETTER_DIGEST_JOB, 7 * 24 * 3600);
   if (config.runJobs) jobs.start();
   app.addHook('onClose', async () => jobs.stop());
   return app;
