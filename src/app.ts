@@ -42,6 +42,7 @@ import { newsletterAdminRoutes } from './features/newsletter/admin-routes.ts';
 import { newsletterNavigation, newsletterPanels } from './features/newsletter/navigation.ts';
 import { createNewsletterRepository } from './features/newsletter/repository.ts';
 import { newsletterRoutes } from './features/newsletter/routes.ts';
+import { newsletterSeeder } from './features/newsletter/seed.ts';
 import {
   createNewsletterService,
   DIGEST_JOB as NEWSLETTER_DIGEST_JOB,
@@ -337,8 +338,9 @@ export async function buildApp({
   );
   accounts.addDataProvider(members.personalData);
   seeders.push(servicesSeeder(servicesRepo, services));
+  const newsletterRepo = createNewsletterRepository(database.db);
   const newsletter = createNewsletterService({
-    repo: createNewsletterRepository(database.db),
+    repo: newsletterRepo,
     transaction,
     mailer,
     jobs,
@@ -381,6 +383,7 @@ export async function buildApp({
   // One suppression list for every email the site sends.
   mailer.suppressWith((address) => newsletter.isSuppressed(address));
   accounts.addDataProvider(newsletter.personalData);
+  seeders.push(newsletterSeeder(newsletterRepo));
 
   app.decorate('platform', {
     config,

@@ -58,8 +58,9 @@ export const headersOf = (raw: string) => raw.split(/\r?\n\r?\n/)[0]!.replace(/\
 
 /** The path of the first link in `mail` under `prefix` (links are absolute, on BASE). */
 export function linkIn(mail: SentMail, prefix: string): string {
-  const m = new RegExp(`${BASE.replace(/\./g, '\\.')}(${prefix}[A-Za-z0-9_.\\-/]+)`).exec(mail.text);
+  const m = new RegExp(`${BASE.replace(/\./g, '\\.')}(${prefix}[A-Za-z0-9_.\\-/]+)`).exec(
+    mail.text,
+  );
   assert.ok(m, `no ${prefix} link in "${mail.subject}"`);
   return m[1]!;
 }
-

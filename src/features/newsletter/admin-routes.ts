@@ -105,7 +105,8 @@ export function newsletterAdminRoutes(
     });
     app.post('/admin/newsletter/issues/:id/edit', { config: editor }, async (req, reply) => {
       const p = idParam.safeParse(req.params);
-      if (!p.success) return reply.callNotFound();
+      if (!p.success || !(await newsletter.issue(userOf(req), p.data.id)))
+        return reply.callNotFound();
       const f = parseForm(issueSchema, req.body, req.t);
       if (!f.ok)
         return issueForm(req, reply, { id: p.data.id, values: f.values, errors: f.errors });
@@ -229,13 +230,15 @@ export function newsletterAdminRoutes(
     });
     app.post('/admin/newsletter/issues/:id/unschedule', { config: editor }, async (req, reply) => {
       const p = idParam.safeParse(req.params);
-      if (!p.success) return reply.callNotFound();
+      if (!p.success || !(await newsletter.issue(userOf(req), p.data.id)))
+        return reply.callNotFound();
       await newsletter.unschedule(userOf(req), p.data.id);
       return reply.redirect(`/admin/newsletter/issues/${p.data.id}`, 303);
     });
     app.post('/admin/newsletter/issues/:id/delete', { config: editor }, async (req, reply) => {
       const p = idParam.safeParse(req.params);
-      if (!p.success) return reply.callNotFound();
+      if (!p.success || !(await newsletter.issue(userOf(req), p.data.id)))
+        return reply.callNotFound();
       await newsletter.deleteIssue(userOf(req), p.data.id);
       return reply.redirect('/admin/newsletter', 303);
     });

@@ -5,7 +5,15 @@ import { type SentMail, sentMail } from '../../../test/helpers/mail.ts';
 import { signIn } from '../../../test/helpers/session.ts';
 import { DEMO_PASSWORD } from '../accounts/seed.ts';
 import { PURGE_JOB } from './service.ts';
-import { BASE, headersOf, linkIn, nextIp, post, samePage, signUp } from '../../../test/helpers/newsletter.ts';
+import {
+  BASE,
+  headersOf,
+  linkIn,
+  nextIp,
+  post,
+  samePage,
+  signUp,
+} from '../../../test/helpers/newsletter.ts';
 
 /**
  * The mailing list against the real database: double opt-in, the same
@@ -69,7 +77,10 @@ describe('newsletter sign-up and consent', () => {
     const [welcome] = await fresh(email);
     assert.match(welcome!.subject, /Welcome/);
     const head = headersOf(welcome!.raw);
-    assert.match(head, /^List-Unsubscribe: <https:\/\/sp\.example\.org\/newsletter\/unsubscribe\//m);
+    assert.match(
+      head,
+      /^List-Unsubscribe: <https:\/\/sp\.example\.org\/newsletter\/unsubscribe\//m,
+    );
     assert.match(head, /^List-Unsubscribe-Post: List-Unsubscribe=One-Click/m);
     assert.ok(linkIn(welcome!, '/newsletter/preferences/'));
 
@@ -93,7 +104,10 @@ describe('newsletter sign-up and consent', () => {
   });
 
   test('the consent log is only ever added to: the database refuses updates and deletes', async () => {
-    await assert.rejects(() => t.database.query(`UPDATE newsletter_consent SET form = 'x'`), /append-only/);
+    await assert.rejects(
+      () => t.database.query(`UPDATE newsletter_consent SET form = 'x'`),
+      /append-only/,
+    );
     await assert.rejects(() => t.database.query(`DELETE FROM newsletter_consent`), /append-only/);
   });
 
@@ -120,9 +134,15 @@ describe('newsletter sign-up and consent', () => {
     for (const a of answers) assert.deepEqual(a, answers[0]);
     const mails = await fresh();
     const to = (e: string) => mails.filter((m) => m.to.includes(e)).map((m) => m.subject);
-    assert.deepEqual(to('brand.new@example.org'), ['Confirm your sign-up to the Supporting Parents newsletter']);
-    assert.deepEqual(to('pending.one@example.org'), ['Confirm your sign-up to the Supporting Parents newsletter']);
-    assert.deepEqual(to('new.reader@example.org'), ['You are already on the Supporting Parents mailing list']);
+    assert.deepEqual(to('brand.new@example.org'), [
+      'Confirm your sign-up to the Supporting Parents newsletter',
+    ]);
+    assert.deepEqual(to('pending.one@example.org'), [
+      'Confirm your sign-up to the Supporting Parents newsletter',
+    ]);
+    assert.deepEqual(to('new.reader@example.org'), [
+      'You are already on the Supporting Parents mailing list',
+    ]);
     assert.deepEqual(to('bounced@example.org'), []);
     // Already subscribed: nothing about the subscription changed.
     assert.equal(await state('new.reader@example.org'), 'subscribed');
@@ -225,8 +245,12 @@ describe('newsletter sign-up and consent', () => {
 
   test('preferences: a fresh link for anyone who asks (the same answer for unknown addresses); changes logged', async () => {
     await fresh();
-    const known = await post(t, '/newsletter/manage', '/newsletter/manage', { email: 'new.reader@example.org' });
-    const unknown = await post(t, '/newsletter/manage', '/newsletter/manage', { email: 'nobody.here@example.org' });
+    const known = await post(t, '/newsletter/manage', '/newsletter/manage', {
+      email: 'new.reader@example.org',
+    });
+    const unknown = await post(t, '/newsletter/manage', '/newsletter/manage', {
+      email: 'nobody.here@example.org',
+    });
     assert.equal(known.res.statusCode, 303);
     assert.deepEqual(
       [known.res.statusCode, known.res.headers.location],

@@ -441,10 +441,13 @@ export function newsletterRoutes(
         if (!secretOk(req)) return reply.code(401).send({ error: 'unauthorised' });
         try {
           const events = await newsletter.receiveMailEvents(provider.data, req.body);
-          const body = req.body as { Type?: string; SubscribeURL?: string } | string;
-          if (typeof body === 'object' && body?.Type === 'SubscriptionConfirmation')
+          // SNS posts its JSON as text/plain.
+          let body: unknown = req.body;
+          if (typeof body === 'string') body = JSON.parse(body);
+          const sns = body as { Type?: string; SubscribeURL?: string } | undefined;
+          if (sns?.Type === 'SubscriptionConfirmation')
             req.log.info(
-              { subscribeUrl: body.SubscribeURL },
+              { subscribeUrl: sns.SubscribeURL },
               'SNS subscription: open SubscribeURL to confirm',
             );
           return reply.send({ received: events.length });

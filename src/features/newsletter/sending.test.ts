@@ -17,7 +17,6 @@ import { createNewsletterService, type DigestItem, SEND_JOB } from './service.ts
  * the digest; the suppression list for everything the site sends.
  */
 
-
 /** Subscribers straight into the table (confirmed, with their consent logged). */
 async function subscribers(
   t: TestApp,
@@ -82,7 +81,11 @@ describe('newsletter issues and sending', () => {
     await subscribers(t, 2, { prefix: 'reader-res-', topics: ['resources'] });
     await subscribers(t, 1, { prefix: 'reader-events-', topics: ['events'] });
     await subscribers(t, 1, { prefix: 'reader-cy-', topics: ['resources'], locale: 'cy' });
-    await subscribers(t, 1, { prefix: 'reader-digest-', topics: ['resources'], frequency: 'digest' });
+    await subscribers(t, 1, {
+      prefix: 'reader-digest-',
+      topics: ['resources'],
+      frequency: 'digest',
+    });
     // Unconfirmed: receives no issue.
     await signUp(t, 'unconfirmed@example.org', { topics: 'resources' });
     await fresh();
@@ -102,7 +105,10 @@ describe('newsletter issues and sending', () => {
     assert.equal(form.res.statusCode, 303);
     const id = /issues\/([0-9a-f-]{36})/.exec(String(form.res.headers.location))![1]!;
 
-    const html = await t.app.inject({ url: `/admin/newsletter/issues/${id}/preview`, headers: { cookie: editor } });
+    const html = await t.app.inject({
+      url: `/admin/newsletter/issues/${id}/preview`,
+      headers: { cookie: editor },
+    });
     assert.equal(html.statusCode, 200);
     assert.ok(!/<style/i.test(html.body), 'styles are inlined');
     assert.match(html.body, /<table role="presentation"/);
@@ -110,30 +116,51 @@ describe('newsletter issues and sending', () => {
     assert.match(html.body, /<img src="https:\/\/example\.org\/picture\.png" alt="A demo picture"/);
     assert.ok(!html.body.includes('<script>alert'), 'no script from the body');
     assert.equal((html.body.match(/<img /g) ?? []).length, 1, 'no tracking pixel');
-    const text = await t.app.inject({ url: `/admin/newsletter/issues/${id}/preview.txt`, headers: { cookie: editor } });
+    const text = await t.app.inject({
+      url: `/admin/newsletter/issues/${id}/preview.txt`,
+      headers: { cookie: editor },
+    });
     assert.match(text.body, /Read more \(https:\/\/example\.org\/more\)/);
     assert.match(text.body, /Unsubscribe: https:\/\/sp\.example\.org\/newsletter\/unsubscribe\//);
 
-    const tested = await post(t, `/admin/newsletter/issues/${id}`, `/admin/newsletter/issues/${id}/test`, {}, { cookie: editor });
+    const tested = await post(
+      t,
+      `/admin/newsletter/issues/${id}`,
+      `/admin/newsletter/issues/${id}/test`,
+      {},
+      { cookie: editor },
+    );
     assert.equal(tested.res.statusCode, 303);
     const [testMail] = await fresh('editor@example.org');
     assert.equal(testMail!.subject, '[Test] Demo issue: spring');
 
-    const sent = await post(t, `/admin/newsletter/issues/${id}`, `/admin/newsletter/issues/${id}/schedule`, { when: 'now' }, { cookie: editor });
+    const sent = await post(
+      t,
+      `/admin/newsletter/issues/${id}`,
+      `/admin/newsletter/issues/${id}/schedule`,
+      { when: 'now' },
+      { cookie: editor },
+    );
     assert.equal(sent.res.statusCode, 303);
     const mails = await fresh();
-    assert.deepEqual(
-      mails.map((m) => m.to).sort(),
-      ['reader-res-1@example.org', 'reader-res-2@example.org'],
-    );
+    assert.deepEqual(mails.map((m) => m.to).sort(), [
+      'reader-res-1@example.org',
+      'reader-res-2@example.org',
+    ]);
     const head = headersOf(mails[0]!.raw);
-    assert.match(head, /^List-Unsubscribe: <https:\/\/sp\.example\.org\/newsletter\/unsubscribe\/[^>]+>$/m);
+    assert.match(
+      head,
+      /^List-Unsubscribe: <https:\/\/sp\.example\.org\/newsletter\/unsubscribe\/[^>]+>$/m,
+    );
     assert.match(head, /^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
     assert.match(mails[0]!.raw, /Content-Type: multipart\/alternative/);
     assert.deepEqual(await counts(t, id), { sent: 2 });
 
     // The editors' page shows the counts; the archive shows the issue, and its feed.
-    const page = await t.app.inject({ url: `/admin/newsletter/issues/${id}`, headers: { cookie: editor } });
+    const page = await t.app.inject({
+      url: `/admin/newsletter/issues/${id}`,
+      headers: { cookie: editor },
+    });
     assert.match(page.body, /Sent/);
     const archive = await t.app.inject({ url: '/newsletter/archive' });
     assert.match(archive.body, /Demo issue: spring/);
@@ -144,7 +171,13 @@ describe('newsletter issues and sending', () => {
     assert.match(feed.headers['content-type'] as string, /atom/);
     assert.match(feed.body, new RegExp(`/newsletter/archive/${id}`));
     // A draft is not in the archive.
-    const draft = await post(t, '/admin/newsletter/issues/new', '/admin/newsletter/issues/new', { subject: 'Not yet', body: 'x', topics: 'events', locale: 'en' }, { cookie: editor });
+    const draft = await post(
+      t,
+      '/admin/newsletter/issues/new',
+      '/admin/newsletter/issues/new',
+      { subject: 'Not yet', body: 'x', topics: 'events', locale: 'en' },
+      { cookie: editor },
+    );
     const draftId = /issues\/([0-9a-f-]{36})/.exec(String(draft.res.headers.location))![1]!;
     assert.equal((await t.app.inject({ url: `/newsletter/archive/${draftId}` })).statusCode, 404);
   });
@@ -165,7 +198,12 @@ describe('newsletter issues and sending', () => {
       people: { contact: (uid) => t.app.services.accounts.contact(uid) },
     });
     await subscribers(t, 7, { prefix: 'batch-', topics: ['guidelines'] });
-    const issue = await repo.insertIssue({ subject: 'Batch', body: 'b', topics: ['guidelines'], locale: 'en' });
+    const issue = await repo.insertIssue({
+      subject: 'Batch',
+      body: 'b',
+      topics: ['guidelines'],
+      locale: 'en',
+    });
     await repo.updateIssue(issue.id, { state: 'scheduled', scheduledAt: new Date() });
     assert.equal(await slow.runSend(issue.id), 'more');
     assert.deepEqual(await counts(t, issue.id), { sent: 3, pending: 4 });
@@ -184,7 +222,12 @@ describe('newsletter issues and sending', () => {
   test('a worker dies half way through a send to 2,000; after the restart each address has exactly one copy', async () => {
     await subscribers(t, 2000, { prefix: 'crash-', topics: ['news'] });
     const repo = createNewsletterRepository(t.database.db);
-    const issue = await repo.insertIssue({ subject: 'Crash test', body: 'Once only.', topics: ['news'], locale: 'en' });
+    const issue = await repo.insertIssue({
+      subject: 'Crash test',
+      body: 'Once only.',
+      topics: ['news'],
+      locale: 'en',
+    });
     await repo.updateIssue(issue.id, { state: 'scheduled', scheduledAt: new Date() });
     const mailer = t.app.platform.mailer;
     let delivered = 0;
@@ -240,29 +283,45 @@ describe('newsletter issues and sending', () => {
     });
     await t.database.query(`UPDATE newsletter_subscribers SET state = 'unsubscribed'`);
     await subscribers(t, 1, { prefix: 'digest-res-', topics: ['resources'], frequency: 'digest' });
-    await subscribers(t, 1, { prefix: 'digest-both-', topics: ['resources', 'events'], frequency: 'each' });
+    await subscribers(t, 1, {
+      prefix: 'digest-both-',
+      topics: ['resources', 'events'],
+      frequency: 'each',
+    });
     await subscribers(t, 1, { prefix: 'digest-news-', topics: ['news'], frequency: 'digest' });
     await fresh();
 
     // The first digest: the last week.
     published.resources = [
-      { title: 'Demo resource old', url: 'https://example.org/r/old', publishedAt: at(60 * 24 * 8) },
+      {
+        title: 'Demo resource old',
+        url: 'https://example.org/r/old',
+        publishedAt: at(60 * 24 * 8),
+      },
       { title: 'Demo resource one', url: 'https://example.org/r/1', publishedAt: at(30) },
     ];
-    published.events = [{ title: 'Demo event one', url: 'https://example.org/e/1', publishedAt: at(20) }];
+    published.events = [
+      { title: 'Demo event one', url: 'https://example.org/e/1', publishedAt: at(20) },
+    ];
     const first = await digests.makeDigest();
     assert.ok(first);
     const items = await t.database.query<{ title: string }>(
       'SELECT title FROM newsletter_issue_items WHERE issue_id = $1 ORDER BY title',
       [first.id],
     );
-    assert.deepEqual(items.map((i) => i.title), ['Demo event one', 'Demo resource one']);
+    assert.deepEqual(
+      items.map((i) => i.title),
+      ['Demo event one', 'Demo resource one'],
+    );
     const repo = createNewsletterRepository(t.database.db);
     await repo.updateIssue(first.id, { state: 'scheduled', scheduledAt: new Date() });
     while ((await digests.runSend(first.id)) === 'more');
     const mails = await fresh();
     const byTo = new Map(mails.map((m) => [m.to, m.text]));
-    assert.deepEqual([...byTo.keys()].sort(), ['digest-both-1@example.org', 'digest-res-1@example.org']);
+    assert.deepEqual([...byTo.keys()].sort(), [
+      'digest-both-1@example.org',
+      'digest-res-1@example.org',
+    ]);
     assert.match(byTo.get('digest-res-1@example.org')!, /Demo resource one/);
     assert.ok(!byTo.get('digest-res-1@example.org')!.includes('Demo event one'));
     assert.ok(!byTo.get('digest-res-1@example.org')!.includes('Demo resource old'));
@@ -273,14 +332,21 @@ describe('newsletter issues and sending', () => {
     // A week with nothing new: no digest at all.
     assert.equal(await digests.makeDigest(), undefined);
     // Something new after the last one: only that.
-    published.resources.push({ title: 'Demo resource two', url: 'https://example.org/r/2', publishedAt: new Date(Date.now() + 1000) });
+    published.resources.push({
+      title: 'Demo resource two',
+      url: 'https://example.org/r/2',
+      publishedAt: new Date(Date.now() + 1000),
+    });
     await new Promise((r) => setTimeout(r, 1100));
     const second = await digests.makeDigest();
     const secondItems = await t.database.query<{ title: string }>(
       'SELECT title FROM newsletter_issue_items WHERE issue_id = $1',
       [second!.id],
     );
-    assert.deepEqual(secondItems.map((i) => i.title), ['Demo resource two']);
+    assert.deepEqual(
+      secondItems.map((i) => i.title),
+      ['Demo resource two'],
+    );
   });
 
   test('a suppressed address receives nothing from any part of the site', async () => {
@@ -292,46 +358,91 @@ describe('newsletter issues and sending', () => {
     await fresh();
     // An account email (a password reset), a newsletter sign-up, a direct send.
     // The same form for an address not suppressed does send (so the check below means something).
-    await post(t, '/account/password/forgot', '/account/password/forgot', { email: 'parent@example.org' });
+    await post(t, '/account/password/forgot', '/account/password/forgot', {
+      email: 'parent@example.org',
+    });
     assert.equal((await fresh('parent@example.org')).length, 1);
     await post(t, '/account/password/forgot', '/account/password/forgot', { email });
     await signUp(t, email);
-    await t.app.platform.mailer.send({ to: `Demo Member <${email}>`, subject: 'Direct', text: 'x' });
+    await t.app.platform.mailer.send({
+      to: `Demo Member <${email}>`,
+      subject: 'Direct',
+      text: 'x',
+    });
     assert.deepEqual(await fresh(email), []);
     // And after removal from the list, mail flows again.
     await t.database.query(`DELETE FROM mail_suppressions WHERE email = $1`, [email]);
     await t.app.platform.mailer.send({ to: email, subject: 'Direct again', text: 'x' });
-    assert.deepEqual((await fresh(email)).map((m) => m.subject), ['Direct again']);
+    assert.deepEqual(
+      (await fresh(email)).map((m) => m.subject),
+      ['Direct again'],
+    );
   });
 
   test('editors see subscribers by state, export them as CSV, and import only with consent evidence', async () => {
-    const list = await t.app.inject({ url: '/admin/newsletter/subscribers?state=unsubscribed&q=crash-1', headers: { cookie: editor } });
+    const list = await t.app.inject({
+      url: '/admin/newsletter/subscribers?state=unsubscribed&q=crash-1',
+      headers: { cookie: editor },
+    });
     assert.equal(list.statusCode, 200);
     assert.match(list.body, /crash-1@example\.org/);
-    const csv = await t.app.inject({ url: '/admin/newsletter/subscribers.csv', headers: { cookie: editor } });
+    const csv = await t.app.inject({
+      url: '/admin/newsletter/subscribers.csv',
+      headers: { cookie: editor },
+    });
     assert.match(csv.body.split('\n')[0]!, /^email,name,state,topics/);
 
-    const bad = await post(t, '/admin/newsletter/import', '/admin/newsletter/import', {
-      csv: 'email,consent_date,consent_source\nimport1@example.org,2025-01-02,Event sign-up sheet\nnot-an-email,2025-01-02,x\nimport3@example.org,,Stall\n',
-    }, { cookie: editor });
+    const bad = await post(
+      t,
+      '/admin/newsletter/import',
+      '/admin/newsletter/import',
+      {
+        csv: 'email,consent_date,consent_source\nimport1@example.org,2025-01-02,Event sign-up sheet\nnot-an-email,2025-01-02,x\nimport3@example.org,,Stall\n',
+      },
+      { cookie: editor },
+    );
     assert.equal(bad.res.statusCode, 400);
     assert.match(bad.res.body, /Line 3/);
     assert.match(bad.res.body, /Line 4/);
-    const none = await t.database.query(`SELECT 1 FROM newsletter_subscribers WHERE email LIKE 'import%'`);
+    const none = await t.database.query(
+      `SELECT 1 FROM newsletter_subscribers WHERE email LIKE 'import%'`,
+    );
     assert.equal(none.length, 0, 'nothing imported when any row is bad');
 
-    const noConsent = await post(t, '/admin/newsletter/import', '/admin/newsletter/import', { csv: 'email\nimport1@example.org\n' }, { cookie: editor });
+    const noConsent = await post(
+      t,
+      '/admin/newsletter/import',
+      '/admin/newsletter/import',
+      { csv: 'email\nimport1@example.org\n' },
+      { cookie: editor },
+    );
     assert.equal(noConsent.res.statusCode, 400);
     assert.match(noConsent.res.body, /consent_date and consent_source/);
 
-    const good = await post(t, '/admin/newsletter/import', '/admin/newsletter/import', {
-      csv: 'email,name,topics,consent_date,consent_source\nimport1@example.org,Demo One,events;news,2025-01-02,Event sign-up sheet\n',
-    }, { cookie: editor });
+    const good = await post(
+      t,
+      '/admin/newsletter/import',
+      '/admin/newsletter/import',
+      {
+        csv: 'email,name,topics,consent_date,consent_source\nimport1@example.org,Demo One,events;news,2025-01-02,Event sign-up sheet\n',
+      },
+      { cookie: editor },
+    );
     assert.equal(good.res.statusCode, 200);
-    const [row] = await t.database.query<{ state: string; topics: string[]; event: string; form: string }>(
+    const [row] = await t.database.query<{
+      state: string;
+      topics: string[];
+      event: string;
+      form: string;
+    }>(
       `SELECT s.state, s.topics, c.event, c.form FROM newsletter_subscribers s JOIN newsletter_consent c ON c.subscriber_id = s.id WHERE s.email = 'import1@example.org'`,
     );
-    assert.deepEqual(row, { state: 'subscribed', topics: ['events', 'news'], event: 'imported', form: 'import: Event sign-up sheet' });
+    assert.deepEqual(row, {
+      state: 'subscribed',
+      topics: ['events', 'news'],
+      event: 'imported',
+      form: 'import: Event sign-up sheet',
+    });
   });
 
   test('only editors reach the editors’ pages; the service refuses others too', async () => {
