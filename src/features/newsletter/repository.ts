@@ -60,6 +60,14 @@ function queries(db: Db) {
       const [row] = lock ? await q.for('update') : await q;
       return row;
     },
+    async subscribersByIds(ids: string[]): Promise<Map<string, SubscriberRow>> {
+      if (!ids.length) return new Map();
+      const rows = await db
+        .select()
+        .from(newsletterSubscribers)
+        .where(inArray(newsletterSubscribers.id, ids));
+      return new Map(rows.map((r) => [r.id, r]));
+    },
     async subscriberByUser(userId: string): Promise<SubscriberRow | undefined> {
       const [row] = await db
         .select()

@@ -213,36 +213,51 @@ export function createNewsletterService(deps: NewsletterDeps) {
   }
 
   // Sending an issue: each recipient's email.
+  // Rendering (Markdown, layout, juice) is done once per issue, language and
+  // set of topics; each recipient's links are put in afterwards.
+  const PREFS = 'https://prefs.placeholder.invalid/p';
+  const UNSUB = 'https://unsub.placeholder.invalid/u';
+  const rendered = new Map<string, { html: string; text: string; empty: boolean }>();
   function issueEmail(issue: IssueRow, items: IssueItemRow[], s: SubscriberRow) {
     const locale = issue.kind === 'digest' ? s.locale : issue.locale;
-    const t = i18n.translator(locale);
-    let sections: EmailSection[] = [];
-    if (issue.kind === 'digest') {
-      sections = TOPICS.filter((topic) => s.topics.includes(topic))
+    const topics = issue.kind === 'digest' ? TOPICS.filter((x) => s.topics.includes(x)) : [];
+    const key = `${issue.id}|${issue.updatedAt.getTime()}|${locale}|${topics.join(',')}`;
+    let r = rendered.get(key);
+    if (!r) {
+      const t = i18n.translator(locale);
+      const sections: EmailSection[] = topics
         .map((topic) => ({
           heading: t(`newsletter.topics.${topic}`),
           items: items.filter((i) => i.topic === topic),
         }))
         .filter((sec) => sec.items.length > 0);
+      r = {
+        ...renderEmail({
+          t,
+          lang: locale,
+          subject: issue.subject,
+          bodyHtml: issueHtml(issue.body),
+          bodyText: issueText(issue.body),
+          sections,
+          preferencesUrl: PREFS,
+          unsubscribeUrl: UNSUB,
+          webUrl: `${baseUrl}/newsletter/archive/${issue.id}`,
+        }),
+        empty: issue.kind === 'digest' && sections.length === 0,
+      };
+      if (rendered.size > 200) rendered.clear();
+      rendered.set(key, r);
     }
     const l = links(s.id);
-    const { html, text } = renderEmail({
-      t,
-      lang: locale,
-      subject: issue.subject,
-      bodyHtml: issueHtml(issue.body),
-      bodyText: issueText(issue.body),
-      sections,
-      ...l,
-      webUrl: `${baseUrl}/newsletter/archive/${issue.id}`,
-    });
+    const personal = (x: string) =>
+      x.replaceAll(PREFS, l.preferencesUrl).replaceAll(UNSUB, l.unsubscribeUrl);
     return {
-      empty: issue.kind === 'digest' && sections.length === 0,
+      empty: r.empty,
       message: {
         to: s.email,
         subject: issue.subject,
-        text,
-        html,
+        text: personal(r.text),
+        html: personal(r.html),
         headers: listHeaders(s.id),
         messageId: `<nl-${issue.id}-${s.id}@${host}>`,
       },
@@ -805,8 +820,9 @@ export function createNewsletterService(deps: NewsletterDeps) {
           DELIVERY_LEASE_SECONDS,
         );
         if (!batch.length) break;
+        const people = await repo.subscribersByIds(batch.map((d) => d.subscriberId));
         for (const d of batch) {
-          const s = await repo.subscriberById(d.subscriberId);
+          const s = people.get(d.subscriberId);
           if (!s || s.state !== 'subscribed') {
             await repo.markDelivery(issueId, d.subscriberId, 'unsubscribed');
             continue;
