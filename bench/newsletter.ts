@@ -120,8 +120,8 @@ async function start(): Promise<StartedProcess> {
     HOST: '127.0.0.1',
     PORT: String(httpPort),
     DATA_DIR: dataDir,
-    SMTP_URL: `smtp://127.0.0.1:${smtpPort}/?pool=true&maxConnections=1`,
-    NEWSLETTER_PER_MINUTE: '1000000',
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}/?pool=true`,
+    NEWSLETTER_PER_MINUTE: '100000',
     LOG_LEVEL: 'warn',
     ...(dbUrl ? { DATABASE_URL: dbUrl } : {}),
   };

@@ -6,6 +6,7 @@ import { type SentMail, sentMail } from '../../../test/helpers/mail.ts';
 import { signIn } from '../../../test/helpers/session.ts';
 import { enableTwoFactor } from '../../../test/helpers/totp.ts';
 import { DEMO_PASSWORD } from '../accounts/seed.ts';
+import { londonParts } from '../../platform/dates.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import { createNewsletterRepository } from './repository.ts';
 import { BASE, headersOf, linkIn, post, signUp } from '../../../test/helpers/newsletter.ts';
@@ -239,9 +240,12 @@ describe('newsletter issues and sending', () => {
       return mailer.deliver(m);
     };
     void t.app.services.newsletter.runSend(issue.id, { deliver: dying });
-    while (delivered < 900) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 50));
-    const mid = await counts(t, issue.id);
+    // Wait for the 900 to be recorded (the worker marks each after its delivery).
+    let mid = await counts(t, issue.id);
+    while ((mid.sent ?? 0) < 900) {
+      await new Promise((r) => setTimeout(r, 20));
+      mid = await counts(t, issue.id);
+    }
     assert.equal(mid.sent, 900);
     assert.ok(mid.sending! > 0, 'the dead worker holds some recipients');
     // The restart: its lease has run out.
@@ -381,7 +385,7 @@ describe('newsletter issues and sending', () => {
 
   test('editors see subscribers by state, export them as CSV, and import only with consent evidence', async () => {
     const list = await t.app.inject({
-      url: '/admin/newsletter/subscribers?state=unsubscribed&q=crash-1',
+      url: '/admin/newsletter/subscribers?state=unsubscribed&q=crash-1%40example',
       headers: { cookie: editor },
     });
     assert.equal(list.statusCode, 200);
@@ -451,6 +455,90 @@ describe('newsletter issues and sending', () => {
     assert.equal(res.statusCode, 403);
     const asMember = { ...(await actor()), role: 'member' as const };
     await assert.rejects(() => t.app.services.newsletter.issues(asMember));
+  });
+
+  test('scheduled for later: nothing goes before its time; stopped and scheduled again, the old job sends nothing early', async () => {
+    const draft = await post(
+      t,
+      '/admin/newsletter/issues/new',
+      '/admin/newsletter/issues/new',
+      { subject: 'Later', body: 'later', topics: 'services', locale: 'en' },
+      { cookie: editor },
+    );
+    const id = /issues\/([0-9a-f-]{36})/.exec(String(draft.res.headers.location))![1]!;
+    const tomorrow = londonParts(new Date(Date.now() + 24 * 3600 * 1000));
+    const pad = (n: number) => String(n).padStart(2, '0');
+    const bad = await post(
+      t,
+      `/admin/newsletter/issues/${id}`,
+      `/admin/newsletter/issues/${id}/schedule`,
+      { when: 'later', date: '2020-01-01', time: '09:00' },
+      { cookie: editor },
+    );
+    assert.equal(bad.res.statusCode, 400);
+    assert.match(bad.res.body, /Enter a date and time in the future/);
+    const ok = await post(
+      t,
+      `/admin/newsletter/issues/${id}`,
+      `/admin/newsletter/issues/${id}/schedule`,
+      {
+        when: 'later',
+        date: `${tomorrow.year}-${pad(tomorrow.month)}-${pad(tomorrow.day)}`,
+        time: '09:00',
+      },
+      { cookie: editor },
+    );
+    assert.equal(ok.res.statusCode, 303);
+    const state = async () =>
+      (
+        await t.database.query<{ state: string }>(
+          'SELECT state FROM newsletter_issues WHERE id = $1',
+          [id],
+        )
+      )[0]!.state;
+    assert.equal(await state(), 'scheduled');
+    await t.app.platform.jobs.runDue(50);
+    assert.equal(await state(), 'scheduled');
+    await post(
+      t,
+      `/admin/newsletter/issues/${id}`,
+      `/admin/newsletter/issues/${id}/unschedule`,
+      {},
+      { cookie: editor },
+    );
+    assert.equal(await state(), 'draft');
+    await t.app.services.newsletter.schedule(
+      await actor(),
+      id,
+      new Date(Date.now() + 2 * 24 * 3600 * 1000),
+    );
+    // The first job comes due: the issue is now for a later time, so it waits.
+    await t.database.query(
+      `UPDATE jobs SET run_at = now() WHERE name = $1 AND status = 'pending'`,
+      [SEND_JOB],
+    );
+    await t.app.platform.jobs.runDue(50);
+    assert.equal(await state(), 'scheduled');
+    assert.deepEqual(await counts(t, id), {});
+    await t.database.query(`DELETE FROM jobs WHERE name = $1`, [SEND_JOB]);
+  });
+
+  test('a member who deletes their account leaves no subscription behind, nor its log', async () => {
+    await t.database.query(
+      `INSERT INTO newsletter_subscribers (email, state, topics, confirmed_at) VALUES ('moderator@example.org', 'subscribed', '{news}', now())`,
+    );
+    const [u] = await t.database.query<{ id: string }>(
+      `SELECT id FROM users WHERE email = 'moderator@example.org'`,
+    );
+    await t.app.services.accounts.deleteAccount(u!.id, false);
+    assert.equal(
+      (
+        await t.database.query(
+          `SELECT 1 FROM newsletter_subscribers WHERE email = 'moderator@example.org'`,
+        )
+      ).length,
+      0,
+    );
   });
 
   test('a confirmed subscriber gets a welcome; the link in it manages their choices', async () => {

@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../../db/client.ts';
 import { AccessDenied, type CurrentUser } from '../../platform/auth.ts';
+import { formatDate } from '../../platform/dates.ts';
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
@@ -41,6 +42,8 @@ export const SOFT_BOUNCE_DAYS = 30;
 export const MANAGE_LINK_DAYS = 180;
 /** A recipient claimed by a worker that died is sent again after this. */
 export const DELIVERY_LEASE_SECONDS = 300;
+/** Messages of one send in flight at once. */
+export const SEND_CONCURRENCY = 4;
 
 /**
  * The version of the words a person saw when they gave or changed consent:
@@ -222,6 +225,13 @@ export function createNewsletterService(deps: NewsletterDeps) {
     const locale = issue.kind === 'digest' ? s.locale : issue.locale;
     const topics = issue.kind === 'digest' ? TOPICS.filter((x) => s.topics.includes(x)) : [];
     const key = `${issue.id}|${issue.updatedAt.getTime()}|${locale}|${topics.join(',')}`;
+    // A digest's subject in each recipient's language.
+    const subject =
+      issue.kind === 'digest'
+        ? i18n.translator(locale)('newsletter.digest.subject', {
+            date: formatDate(issue.coversUntil ?? issue.createdAt, locale),
+          })
+        : issue.subject;
     let r = rendered.get(key);
     if (!r) {
       const t = i18n.translator(locale);
@@ -235,7 +245,7 @@ export function createNewsletterService(deps: NewsletterDeps) {
         ...renderEmail({
           t,
           lang: locale,
-          subject: issue.subject,
+          subject,
           bodyHtml: issueHtml(issue.body),
           bodyText: issueText(issue.body),
           sections,
@@ -255,7 +265,7 @@ export function createNewsletterService(deps: NewsletterDeps) {
       empty: r.empty,
       message: {
         to: s.email,
-        subject: issue.subject,
+        subject,
         text: personal(r.text),
         html: personal(r.html),
         headers: listHeaders(s.id),
@@ -557,7 +567,10 @@ export function createNewsletterService(deps: NewsletterDeps) {
         return s ? service.exportData(s.id) : null;
       },
       async erase(userId: string) {
-        const s = await repo.subscriberByUser(userId);
+        const contact = await deps.people.contact(userId);
+        const s =
+          (await repo.subscriberByUser(userId)) ??
+          (contact ? await repo.subscriberByEmail(contact.email) : undefined);
         if (!s) return;
         await transaction(async (tx) => {
           const r = repo.in(tx);
@@ -804,6 +817,9 @@ export function createNewsletterService(deps: NewsletterDeps) {
         const r = repo.in(tx);
         const found = await r.issueById(issueId, true);
         if (!found) return undefined;
+        // A job for a time the editor changed since: the issue's own job will come.
+        if (found.state === 'scheduled' && found.scheduledAt && found.scheduledAt > now())
+          return undefined;
         if (found.state === 'scheduled') {
           await r.createDeliveries(found);
           return r.updateIssue(issueId, { state: 'sending' });
@@ -821,16 +837,16 @@ export function createNewsletterService(deps: NewsletterDeps) {
         );
         if (!batch.length) break;
         const people = await repo.subscribersByIds(batch.map((d) => d.subscriberId));
-        for (const d of batch) {
+        const one = async (d: (typeof batch)[number]) => {
           const s = people.get(d.subscriberId);
           if (!s || s.state !== 'subscribed') {
             await repo.markDelivery(issueId, d.subscriberId, 'unsubscribed');
-            continue;
+            return;
           }
           const { empty, message } = issueEmail(issue, items, s);
           if (empty) {
             await repo.markDelivery(issueId, d.subscriberId, 'skipped');
-            continue;
+            return;
           }
           try {
             const result = await deliver(message);
@@ -849,7 +865,14 @@ export function createNewsletterService(deps: NewsletterDeps) {
               msg,
             );
           }
-        }
+        };
+        // A few at once: an SMTP round trip is mostly waiting (nodemailer's pool, 5 connections).
+        const queue = [...batch];
+        await Promise.all(
+          Array.from({ length: Math.min(SEND_CONCURRENCY, queue.length) }, async () => {
+            for (let d = queue.shift(); d; d = queue.shift()) await one(d);
+          }),
+        );
       }
       const counts = (await repo.deliveryCounts([issueId])).get(issueId) ?? {};
       const left = (counts.pending ?? 0) + (counts.sending ?? 0);
@@ -882,7 +905,7 @@ export function createNewsletterService(deps: NewsletterDeps) {
         const r = repo.in(tx);
         const issue = await r.insertIssue({
           kind: 'digest',
-          subject: t('newsletter.digest.subject', { date: until.toISOString().slice(0, 10) }),
+          subject: t('newsletter.digest.subject', { date: formatDate(until, 'en') }),
           body: '',
           topics: [...new Set(found.map((f) => f.topic))],
           locale: 'en',
