@@ -350,6 +350,7 @@ export async function buildApp({
     perMinute: config.newsletterPerMinute,
     log: app.log,
     people: { contact: (id) => accounts.contact(id) },
+    storage,
     // What digests are made of: each feature's newly published things.
     sources: [
       {

@@ -363,6 +363,7 @@ const EXPECTED: Record<string, Row> = {
   'GET /newsletter/archive': [200, 200, 200, 200, 200, 200], // public
   'GET /newsletter/archive/feed.atom': [200, 200, 200, 200, 200, 200], // public
   'GET /newsletter/archive/:id': [404, 404, 404, 404, 404, 404], // public
+  'GET /newsletter/images/:name': [404, 404, 404, 404, 404, 404], // public
   'POST /hooks/mail/:provider': [404, 404, 404, 404, 404, 404], // public, shared secret (unset here)
   'GET /admin/newsletter': [IN, 403, 403, 403, 200, 200], // editor
   'GET /admin/newsletter/issues/new': [IN, 403, 403, 403, 200, 200], // editor
@@ -372,6 +373,7 @@ const EXPECTED: Record<string, Row> = {
   'GET /admin/newsletter/issues/:id': [IN, 403, 403, 403, 404, 404], // editor
   'GET /admin/newsletter/issues/:id/preview': [IN, 403, 403, 403, 404, 404], // editor
   'GET /admin/newsletter/issues/:id/preview.txt': [IN, 403, 403, 403, 404, 404], // editor
+  'POST /admin/newsletter/issues/:id/images': [401, 403, 403, 403, 404, 404], // editor
   'POST /admin/newsletter/issues/:id/test': [401, 403, 403, 403, 404, 404], // editor
   'POST /admin/newsletter/issues/:id/schedule': [401, 403, 403, 403, 404, 404], // editor
   'POST /admin/newsletter/issues/:id/unschedule': [401, 403, 403, 403, 404, 404], // editor

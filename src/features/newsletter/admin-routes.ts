@@ -43,7 +43,7 @@ export function newsletterAdminRoutes(
   return async (app) => {
     const uploads = await registerUploads(app, {
       dataDir: opts.dataDir,
-      fields: ['file'],
+      fields: ['file', 'image'],
       limits: { fileSize: 5 * 1024 * 1024, files: 1 },
     });
     const topicItems = (req: FastifyRequest, chosen: unknown) => {
@@ -130,7 +130,12 @@ export function newsletterAdminRoutes(
     ) => {
       const found = await newsletter.issue(userOf(req), id);
       if (!found) return reply.callNotFound();
-      const q = req.query as { saved?: string; tested?: string; scheduled?: string };
+      const q = req.query as {
+        saved?: string;
+        tested?: string;
+        scheduled?: string;
+        image?: string;
+      };
       const c = found.counts;
       return reply.render(
         `${V}/admin-issue.njk`,
@@ -149,7 +154,15 @@ export function newsletterAdminRoutes(
           scheduled: when(found.issue.scheduledAt, req),
           sentAt: when(found.issue.sentAt, req),
           topicNames: found.issue.topics.map((t) => req.t(`newsletter.topics.${t}`)).join(', '),
-          notice: q.saved ? 'saved' : q.tested ? 'tested' : q.scheduled ? 'scheduled' : undefined,
+          notice: q.saved
+            ? 'saved'
+            : q.tested
+              ? 'tested'
+              : q.scheduled
+                ? 'scheduled'
+                : q.image
+                  ? 'image'
+                  : undefined,
           errors,
           values,
         },
@@ -188,6 +201,32 @@ export function newsletterAdminRoutes(
           .send(m.text);
       },
     );
+    app.post('/admin/newsletter/issues/:id/images', { config: editor }, async (req, reply) => {
+      const p = idParam.safeParse(req.params);
+      if (!p.success || !(await newsletter.issue(userOf(req), p.data.id)))
+        return reply.callNotFound();
+      const file = uploads(req).find((u) => u.field === 'image');
+      const alt = String((req.body as { alt?: unknown } | undefined)?.alt ?? '').trim();
+      const problems: { field: string; key: string }[] = [];
+      if (!file) problems.push({ field: 'image', key: `${E}.imageRequired` });
+      if (!alt || alt.length > 200) problems.push({ field: 'alt', key: `${E}.altRequired` });
+      if (!problems.length) {
+        const added = await newsletter.addImage(
+          userOf(req),
+          p.data.id,
+          {
+            path: file!.tmpPath,
+            filename: file!.filename,
+            size: file!.size,
+            truncated: file!.truncated,
+          },
+          alt,
+        );
+        if (added.ok) return reply.redirect(`/admin/newsletter/issues/${p.data.id}?image=1`, 303);
+        problems.push({ field: 'image', key: `${E}.image.${added.reason}` });
+      }
+      return issuePage(req, reply, p.data.id, errorsFrom(problems, req.t), { alt });
+    });
     app.post('/admin/newsletter/issues/:id/test', { config: editor }, async (req, reply) => {
       const p = idParam.safeParse(req.params);
       if (!p.success || !(await newsletter.sendTest(userOf(req), p.data.id)))

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { userOf } from '../../platform/auth.ts';
 import { formatDate } from '../../platform/dates.ts';
 import { atomFeed } from '../../platform/feeds.ts';
+import { fileHeaders } from '../../platform/files.ts';
 import { parseForm } from '../../platform/forms.ts';
 import type { NewsletterService } from './service.ts';
 import { FREQUENCIES, PROVIDERS, TOPICS } from './service.ts';
@@ -414,6 +415,17 @@ export function newsletterRoutes(
         });
       },
     );
+
+    // Issues' images (mail programs fetch them: public, long cached, never a page).
+    app.get('/newsletter/images/:name', { config: { ...pub, a11y: false } }, async (req, reply) => {
+      const found = await newsletter.image((req.params as { name: string }).name);
+      if (!found) return reply.callNotFound();
+      return reply
+        .headers(fileHeaders({ filename: 'image', mime: found.mime, inline: true }))
+        .header('content-length', String(found.size))
+        .header('cache-control', 'public, max-age=31536000, immutable')
+        .send(found.stream());
+    });
 
     // Bounces and complaints from the mail provider, with the shared secret.
     const secretOk = (req: FastifyRequest) => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
 import { type TestApp, testApp } from '../../../test/helpers/app.ts';
+import { submitMultipart } from '../../../test/helpers/multipart.ts';
 import { type SentMail, sentMail } from '../../../test/helpers/mail.ts';
 import { signIn } from '../../../test/helpers/session.ts';
 import { enableTwoFactor } from '../../../test/helpers/totp.ts';
@@ -181,6 +183,75 @@ describe('newsletter issues and sending', () => {
     );
     const draftId = /issues\/([0-9a-f-]{36})/.exec(String(draft.res.headers.location))![1]!;
     assert.equal((await t.app.inject({ url: `/newsletter/archive/${draftId}` })).statusCode, 404);
+  });
+
+  test('an image for a draft: checked from its bytes, stored, added to the body with its description, served to mail programs', async () => {
+    const draft = await post(
+      t,
+      '/admin/newsletter/issues/new',
+      '/admin/newsletter/issues/new',
+      { subject: 'With a picture', body: 'Hello.', topics: 'news', locale: 'en' },
+      { cookie: editor },
+    );
+    const id = /issues\/([0-9a-f-]{36})/.exec(String(draft.res.headers.location))![1]!;
+    const png = await sharp({ create: { width: 4, height: 3, channels: 3, background: '#0b5c5a' } })
+      .png()
+      .toBuffer();
+    const page = `/admin/newsletter/issues/${id}`;
+    const noAlt = await submitMultipart(
+      t.app,
+      page,
+      `${page}/images`,
+      { alt: '' },
+      [{ name: 'image', filename: 'demo.png', content: png, type: 'image/png' }],
+      editor,
+    );
+    assert.equal(noAlt.res.statusCode, 400);
+    assert.match(noAlt.res.body, /Describe the image/);
+    const fake = await submitMultipart(
+      t.app,
+      page,
+      `${page}/images`,
+      { alt: 'A demo' },
+      [
+        {
+          name: 'image',
+          filename: 'demo.png',
+          content: Buffer.from('<svg onload=alert(1)>'),
+          type: 'image/png',
+        },
+      ],
+      editor,
+    );
+    assert.equal(fake.res.statusCode, 400);
+    assert.match(fake.res.body, /PNG, JPEG or GIF/);
+    const ok = await submitMultipart(
+      t.app,
+      page,
+      `${page}/images`,
+      { alt: 'A demo [green] square' },
+      [{ name: 'image', filename: 'demo.png', content: png, type: 'image/png' }],
+      editor,
+    );
+    assert.equal(ok.res.statusCode, 303);
+    const [row] = await t.database.query<{ body: string }>(
+      'SELECT body FROM newsletter_issues WHERE id = $1',
+      [id],
+    );
+    const m =
+      /!\[A demo  green  square\]\(https:\/\/sp\.example\.org(\/newsletter\/images\/[0-9a-f-]{36}\.png)\)/.exec(
+        row!.body,
+      );
+    assert.ok(m, row!.body);
+    const img = await t.app.inject({ url: m[1]! });
+    assert.equal(img.statusCode, 200);
+    assert.equal(img.headers['content-type'], 'image/png');
+    assert.equal(img.headers['x-content-type-options'], 'nosniff');
+    assert.deepEqual(img.rawPayload, png);
+    assert.equal(
+      (await t.app.inject({ url: '/newsletter/images/../../secret.png' })).statusCode,
+      404,
+    );
   });
 
   test('a send is in batches with a per-minute limit: the job sends its share and queues itself for the next minute', async () => {

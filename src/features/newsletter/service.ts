@@ -1,11 +1,13 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../../db/client.ts';
 import { AccessDenied, type CurrentUser } from '../../platform/auth.ts';
 import { formatDate } from '../../platform/dates.ts';
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
+import { type AllowedType, checkUpload } from '../../platform/files.ts';
 import type { Mailer } from '../../platform/mail.ts';
+import type { Storage } from '../../platform/storage.ts';
 import type { Contact } from '../accounts/service.ts';
 import { type EmailSection, issueHtml, issueText, renderEmail } from './email.ts';
 import type { IssueItemRow, IssueRow, NewsletterRepository, SubscriberRow } from './repository.ts';
@@ -87,6 +89,8 @@ export interface NewsletterDeps {
   perMinute: number;
   log: FastifyBaseLogger;
   people: { contact(userId: string): Promise<Contact | undefined> };
+  /** Where issues' images are kept (served at /newsletter/images/{name}). */
+  storage?: Storage;
   sources?: DigestSource[];
   now?: () => Date;
 }
@@ -106,6 +110,21 @@ export interface IssueInput {
 }
 
 export class NotAllowed extends Error {}
+
+/** Images an issue may carry (served to mail programs, so only the common kinds). */
+export const IMAGE_TYPES: readonly AllowedType[] = [
+  { ext: 'png', mime: 'image/png', label: 'a PNG image', maxBytes: 2 * 1024 * 1024, inline: true },
+  {
+    ext: 'jpg',
+    mime: 'image/jpeg',
+    label: 'a JPEG image',
+    maxBytes: 2 * 1024 * 1024,
+    inline: true,
+    exts: ['jpg', 'jpeg'],
+  },
+  { ext: 'gif', mime: 'image/gif', label: 'a GIF image', maxBytes: 2 * 1024 * 1024, inline: true },
+];
+export const IMAGE_NAME = /^[0-9a-f-]{36}\.(png|jpg|gif)$/;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const DAY = 24 * 3600 * 1000;
@@ -789,6 +808,47 @@ export function createNewsletterService(deps: NewsletterDeps) {
         return updated;
       });
     },
+    /**
+     * An image for a draft: checked from its bytes, kept under a name of
+     * ours, and added to the end of the body as Markdown with its description.
+     */
+    async addImage(
+      actor: CurrentUser | undefined,
+      id: string,
+      file: { path: string; filename: string; size: number; truncated: boolean },
+      alt: string,
+    ): Promise<{ ok: true } | { ok: false; reason: string }> {
+      requireEditor(actor);
+      const issue = await repo.issueById(id);
+      if (!issue || issue.state !== 'draft' || !deps.storage)
+        return { ok: false, reason: 'notDraft' };
+      const checked = await checkUpload(
+        file.path,
+        file.filename,
+        file.size,
+        file.truncated,
+        IMAGE_TYPES,
+      );
+      if (!checked.ok) return { ok: false, reason: checked.reason };
+      const name = `${randomUUID()}.${checked.type.ext}`;
+      const { createReadStream } = await import('node:fs');
+      await deps.storage.put(`newsletter/${name}`, createReadStream(file.path));
+      const clean = alt.replace(/[[\]\n\r]/g, ' ').trim();
+      await repo.updateIssue(id, {
+        body: `${issue.body.trimEnd()}\n\n![${clean}](${baseUrl}/newsletter/images/${name})\n`,
+      });
+      return { ok: true };
+    },
+    /** A stored image of an issue, for /newsletter/images/{name}. */
+    async image(name: string) {
+      if (!IMAGE_NAME.test(name) || !deps.storage) return undefined;
+      const key = `newsletter/${name}`;
+      const found = await deps.storage.stat(key);
+      if (!found) return undefined;
+      const type = IMAGE_TYPES.find((t) => name.endsWith(`.${t.ext}`))!;
+      return { size: found.size, mime: type.mime, stream: () => deps.storage!.read(key) };
+    },
+
     /** A scheduled issue back to a draft (its job then finds nothing to do). */
     async unschedule(actor: CurrentUser | undefined, id: string) {
       requireEditor(actor);
