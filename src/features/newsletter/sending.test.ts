@@ -239,7 +239,7 @@ describe('newsletter issues and sending', () => {
       [id],
     );
     const m =
-      /!\[A demo  green  square\]\(https:\/\/sp\.example\.org(\/newsletter\/images\/[0-9a-f-]{36}\.png)\)/.exec(
+      /!\[A demo {2}green {2}square\]\(https:\/\/sp\.example\.org(\/newsletter\/images\/[0-9a-f-]{36}\.png)\)/.exec(
         row!.body,
       );
     assert.ok(m, row!.body);
