@@ -137,6 +137,8 @@ async function waitFor(cond: () => boolean, idleMs: number, timeoutMs: number) {
   const began = Date.now();
   while (!cond()) {
     if (server?.child.pid) readMemory(server.child.pid);
+    if (server && (server.child.exitCode !== null || server.child.signalCode !== null))
+      throw new Error(`the server stopped by itself:\n${server.stderr()}`);
     if (Date.now() - began > timeoutMs) return false;
     if (lastAt && Date.now() - lastAt > idleMs && received > 0 && idleMs > 0) return false;
     await sleep(200);

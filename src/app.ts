@@ -179,6 +179,7 @@ export async function buildApp({
     from: config.mailFrom,
     dataDir: config.dataDir,
     jobs,
+    log: app.log,
   });
   const storage = createLocalStorage(join(config.dataDir, 'uploads'));
   const i18n = createI18n(loadLocaleDirs(discoverLocaleDirs(SRC_DIR)));

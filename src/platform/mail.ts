@@ -55,12 +55,19 @@ export function createMailer(opts: {
   from: string;
   dataDir: string;
   jobs: JobQueue;
+  log?: { warn(obj: object, msg: string): void };
 }): Mailer {
   const outbox = opts.smtpUrl ? undefined : join(opts.dataDir, 'mail');
   const transport = opts.smtpUrl
     ? nodemailer.createTransport(opts.smtpUrl)
     : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
 
+  // A pooled SMTP connection that fails between messages is reported as an
+  // event; unheard, it would stop the process. The message it concerned (if
+  // any) failed its job and is retried by the queue.
+  transport.on('error', (err: Error) =>
+    opts.log?.warn({ err: err.message }, 'SMTP transport error'),
+  );
   let isSuppressed: (address: string) => Promise<boolean> = async () => false;
   const mailer: Mailer = {
     outbox,
