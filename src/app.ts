@@ -44,6 +44,17 @@ import { createGuidelinesRepository } from './features/guidelines/repository.ts'
 import { guidelinesRoutes } from './features/guidelines/routes.ts';
 import { guidelinesSeeder } from './features/guidelines/seed.ts';
 import { createGuidelinesService, type GuidelinesService } from './features/guidelines/service.ts';
+import { newsletterAdminRoutes } from './features/newsletter/admin-routes.ts';
+import { newsletterNavigation, newsletterPanels } from './features/newsletter/navigation.ts';
+import { createNewsletterRepository } from './features/newsletter/repository.ts';
+import { newsletterRoutes } from './features/newsletter/routes.ts';
+import { newsletterSeeder } from './features/newsletter/seed.ts';
+import {
+  createNewsletterService,
+  DIGEST_JOB as NEWSLETTER_DIGEST_JOB,
+  type NewsletterService,
+  PURGE_JOB as NEWSLETTER_PURGE_JOB,
+} from './features/newsletter/service.ts';
 import { membersRoutes } from './features/members/routes.ts';
 import { membersSeeder } from './features/members/seed.ts';
 import { createMembersService } from './features/members/service.ts';
@@ -136,6 +147,7 @@ export interface Services {
   community: CommunityService;
   guidelines: GuidelinesService;
   plans: PlansService;
+  newsletter: NewsletterService;
 }
 
 declare module 'fastify' {
@@ -184,6 +196,7 @@ export async function buildApp({
     from: config.mailFrom,
     dataDir: config.dataDir,
     jobs,
+    log: app.log,
   });
   const storage = createLocalStorage(join(config.dataDir, 'uploads'));
   const i18n = createI18n(loadLocaleDirs(discoverLocaleDirs(SRC_DIR)));
@@ -200,7 +213,9 @@ export async function buildApp({
     ...adminNavigation,
     ...accountsNavigation,
     ...pagesNavigation,
+    ...newsletterNavigation,
   );
+  navigation.addPanel(...newsletterPanels);
   // Feature services.
   // A service's unit of work: one transaction for a change and the jobs (emails) it causes.
   const transaction: Database['transaction'] = (work) => database.transaction(work);
@@ -387,6 +402,53 @@ export async function buildApp({
       },
     }),
   );
+  const newsletterRepo = createNewsletterRepository(database.db);
+  const newsletter = createNewsletterService({
+    repo: newsletterRepo,
+    transaction,
+    mailer,
+    jobs,
+    i18n,
+    baseUrl: config.baseUrl,
+    secret: config.sessionSecret,
+    perMinute: config.newsletterPerMinute,
+    log: app.log,
+    people: { contact: (id) => accounts.contact(id) },
+    storage,
+    // What digests are made of: each feature's newly published things.
+    sources: [
+      {
+        topic: 'resources',
+        publishedBetween: async (from, until) =>
+          (await resources.latest(200))
+            .filter(
+              (r) => r.firstPublishedAt && r.firstPublishedAt > from && r.firstPublishedAt <= until,
+            )
+            .map((r) => ({
+              title: r.title,
+              url: `${config.baseUrl}/resources/${r.slug}`,
+              summary: r.summary,
+              publishedAt: r.firstPublishedAt!,
+            })),
+      },
+      {
+        topic: 'events',
+        publishedBetween: async (from, until) =>
+          (await events.list({ upcoming: true, page: 1, pageSize: 200 })).rows
+            .filter((e) => e.createdAt > from && e.createdAt <= until)
+            .map((e) => ({
+              title: e.title,
+              url: `${config.baseUrl}/events/${e.slug}`,
+              summary: e.summary,
+              publishedAt: e.createdAt,
+            })),
+      },
+    ],
+  });
+  // One suppression list for every email the site sends.
+  mailer.suppressWith((address) => newsletter.isSuppressed(address));
+  accounts.addDataProvider(newsletter.personalData);
+  seeders.push(newsletterSeeder(newsletterRepo));
 
   app.decorate('platform', {
     config,
@@ -409,6 +471,7 @@ export async function buildApp({
     community,
     guidelines,
     plans,
+    newsletter,
   });
 
   // Platform plugins.
@@ -518,6 +581,14 @@ export async function buildApp({
   await app.register(communityRoutes(community, { dataDir: config.dataDir, storage }));
   await app.register(communityAdminRoutes(communityAdmin, (u) => community.queueCounts(u)));
   await app.register(guidelinesRoutes(guidelines, plans));
+  await app.register(communityAdminRoutes(communityAdmin));
+  await app.register(
+    newsletterRoutes(newsletter, {
+      baseUrl: config.baseUrl,
+      webhookSecret: config.mailWebhookSecret,
+    }),
+  );
+  await app.register(newsletterAdminRoutes(newsletter, { dataDir: config.dataDir }));
   await app.register(pagesRoutes());
 
   await jobs.schedule('jobs.cleanup', 24 * 3600);
@@ -528,6 +599,8 @@ export async function buildApp({
   await jobs.schedule(VERIFY_REMINDER_JOB, 24 * 3600);
   await jobs.schedule(PURGE_SUGGESTIONS_JOB, 24 * 3600);
   await jobs.schedule(DIGEST_JOB, 24 * 3600);
+  await jobs.schedule(NEWSLETTER_PURGE_JOB, 24 * 3600);
+  await jobs.schedule(NEWSLETTER_DIGEST_JOB, 7 * 24 * 3600);
   if (config.runJobs) jobs.start();
   app.addHook('onClose', async () => jobs.stop());
   return app;

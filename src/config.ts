@@ -30,6 +30,10 @@ const envSchema = z.object({
   TILE_URL: z.string().default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
   TILE_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
   REDIS_URL: optionalUrl,
+  /** Newsletter emails sent per minute, at most. */
+  NEWSLETTER_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
+  /** The shared secret of the mail providers' webhooks (/hooks/mail/…); unset: they answer 404. */
+  MAIL_WEBHOOK_SECRET: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** /metrics only with `Authorization: Bearer <token>`; unset: open, but not served in production. */
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
@@ -63,6 +67,8 @@ export interface Config {
   tileUrl: string;
   tileAttribution: string;
   redisUrl: string | undefined;
+  newsletterPerMinute: number;
+  mailWebhookSecret: string | undefined;
   logLevel: Env['LOG_LEVEL'];
   /** Log every request (errors and 5xx are logged either way). */
   logRequests: boolean;
@@ -118,6 +124,8 @@ export function loadConfig(
     tileUrl: env.TILE_URL,
     tileAttribution: env.TILE_ATTRIBUTION,
     redisUrl: env.REDIS_URL,
+    newsletterPerMinute: env.NEWSLETTER_PER_MINUTE,
+    mailWebhookSecret: env.MAIL_WEBHOOK_SECRET?.trim() || undefined,
     logLevel: env.LOG_LEVEL,
     logRequests: env.LOG_REQUESTS === undefined ? !production : env.LOG_REQUESTS === 'true',
     metricsToken: env.METRICS_TOKEN,

@@ -27,6 +27,8 @@ export const mailMessageSchema = z.object({
   html: z.string().optional(),
   attachments: z.array(attachmentSchema).optional(),
   headers: z.record(z.string(), z.string()).optional(),
+  /** A fixed Message-ID (`<id@host>`): a message sent again is the same message (and the same .eml file). */
+  messageId: z.string().max(200).optional(),
 });
 
 export type MailMessage = z.infer<typeof mailMessageSchema>;
@@ -34,8 +36,14 @@ export type MailMessage = z.infer<typeof mailMessageSchema>;
 export interface Mailer {
   /** Queue a message for delivery; with `{ tx }`, inside that unit of work. */
   send(message: MailMessage, opts?: { tx?: Tx | undefined }): Promise<void>;
-  /** Deliver now (the job handler). */
-  deliver(message: MailMessage): Promise<void>;
+  /** Deliver now (the job handler); nothing goes to a suppressed address. */
+  deliver(message: MailMessage): Promise<'sent' | 'suppressed'>;
+  /**
+   * The suppression list every message is checked against when it is
+   * delivered (a feature registers it in app.ts): an address it names
+   * receives nothing from any part of the site.
+   */
+  suppressWith(isSuppressed: (address: string) => Promise<boolean>): void;
   /** Where .eml files go when there is no SMTP server. */
   outbox: string | undefined;
 }
@@ -47,28 +55,52 @@ export function createMailer(opts: {
   from: string;
   dataDir: string;
   jobs: JobQueue;
+  log?: { warn(obj: object, msg: string): void };
 }): Mailer {
   const outbox = opts.smtpUrl ? undefined : join(opts.dataDir, 'mail');
   const transport = opts.smtpUrl
     ? nodemailer.createTransport(opts.smtpUrl)
     : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
 
+  // A pooled SMTP connection that fails between messages is reported as an
+  // event; unheard, it would stop the process. The message it concerned (if
+  // any) failed its job and is retried by the queue.
+  transport.on('error', (err: Error) =>
+    opts.log?.warn({ err: err.message }, 'SMTP transport error'),
+  );
+  let isSuppressed: (address: string) => Promise<boolean> = async () => false;
   const mailer: Mailer = {
     outbox,
+    suppressWith(check) {
+      isSuppressed = check;
+    },
     async send(message, sendOpts = {}) {
       await opts.jobs.enqueue(MAIL_JOB, mailMessageSchema.parse(message), { tx: sendOpts.tx });
     },
     async deliver(message) {
+      if (await isSuppressed(addressOf(message.to))) return 'suppressed';
       const info = await transport.sendMail({ from: opts.from, ...message });
       if (outbox) {
         await mkdir(outbox, { recursive: true });
-        const name = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}.eml`;
+        // A message with a fixed Message-ID keeps its file: sent again, it replaces itself.
+        const name = message.messageId
+          ? `msg-${message.messageId.replace(/[^A-Za-z0-9.@-]/g, '_')}.eml`
+          : `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}.eml`;
         await writeFile(join(outbox, name), (info as { message: Buffer }).message, { mode: 0o600 });
       }
+      return 'sent';
     },
   };
-  opts.jobs.register(MAIL_JOB, async (payload) => mailer.deliver(mailMessageSchema.parse(payload)));
+  opts.jobs.register(MAIL_JOB, async (payload) => {
+    await mailer.deliver(mailMessageSchema.parse(payload));
+  });
   return mailer;
+}
+
+/** The address in `Name <address>` or a bare address, lower-cased. */
+export function addressOf(to: string): string {
+  const m = /<([^>]+)>\s*$/.exec(to);
+  return (m ? m[1]! : to).trim().toLowerCase();
 }
 
 export interface StoredMail {

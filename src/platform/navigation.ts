@@ -33,8 +33,25 @@ export interface NavLink {
   count?: number | undefined;
 }
 
+/**
+ * A piece of a page that a feature puts in one of the layout's slots: its
+ * template (a feature's view), included with the page's context. `footer`
+ * is at the foot of every page, `account` on the signed-in person's account page.
+ */
+export type PanelSlot = 'footer' | 'account';
+
+export interface Panel {
+  slot: PanelSlot;
+  template: string;
+  order: number;
+  access?: Access;
+}
+
 export interface Navigation {
   add(...entries: NavEntry[]): void;
+  addPanel(...panels: Panel[]): void;
+  /** The templates of a slot this request's person may see, in order. */
+  panels(slot: PanelSlot, req: FastifyRequest): string[];
   /** Whether some feature registered a link to `href` (e.g. the home page's cards). */
   has(href: string): boolean;
   /** The links of an area this request's person may follow, in order. */
@@ -43,11 +60,20 @@ export interface Navigation {
 
 export function createNavigation(): Navigation {
   const entries: NavEntry[] = [];
+  const panels: Panel[] = [];
   return {
     add(...more) {
       entries.push(...more);
       entries.sort((a, b) => a.order - b.order);
     },
+    addPanel(...more) {
+      panels.push(...more);
+      panels.sort((a, b) => a.order - b.order);
+    },
+    panels: (slot, req) =>
+      panels
+        .filter((p) => p.slot === slot && accessAllows(p.access ?? 'public', req.user))
+        .map((p) => p.template),
     has: (href) => entries.some((e) => e.href === href),
     visible(area, req) {
       return entries

@@ -59,6 +59,33 @@ const demoPlan = async ({ database }: SampleContext): Promise<string> => {
   );
   return row!.id;
 };
+/** A sign-up waiting for confirmation (its confirmation email is in the outbox); its id. */
+const newsletterReader = async (ctx: SampleContext): Promise<string> => {
+  const find = () =>
+    ctx.database.query<{ id: string }>(
+      `SELECT id FROM newsletter_subscribers WHERE email = 'a11y.reader@example.org'`,
+    );
+  if (!(await find()).length)
+    await ctx.app.services.newsletter.signUp(
+      {
+        email: 'a11y.reader@example.org',
+        topics: ['resources', 'events'],
+        frequency: 'each',
+        locale: 'en',
+      },
+      'page',
+      undefined,
+    );
+  return (await find())[0]!.id;
+};
+/** A draft newsletter, as an editor writes one. */
+const newsletterDraft = async (ctx: SampleContext): Promise<string> => {
+  const [row] = await ctx.database.query<{ id: string }>(
+    `INSERT INTO newsletter_issues (subject, body, topics, locale)
+     VALUES ('Demo draft (demo)', 'A **demo** draft.', '{resources}', 'en') RETURNING id`,
+  );
+  return row!.id;
+};
 const actor = async (ctx: SampleContext, email: string) => ({
   id: await userId(ctx, email),
   role: 'member' as const,
@@ -330,6 +357,53 @@ export const pages: Record<string, PageSample> = {
       )}`,
     ],
   },
+
+  // Newsletter
+  '/newsletter': { paths: ['/newsletter', '/newsletter?source=footer&email=demo%40example.org'] },
+  '/newsletter/check-email': { paths: ['/newsletter/check-email'] },
+  '/newsletter/confirm/:token': {
+    paths: async (ctx) => {
+      await newsletterReader(ctx);
+      return [await linkFromMail(ctx.app, 'a11y.reader@example.org', '/newsletter/confirm/')];
+    },
+  },
+  '/newsletter/manage': { paths: ['/newsletter/manage'] },
+  '/newsletter/manage/sent': { paths: ['/newsletter/manage/sent'] },
+  '/newsletter/preferences/:token': {
+    paths: async (ctx) => [
+      `/newsletter/preferences/${ctx.app.services.newsletter.manageToken(await newsletterReader(ctx))}`,
+    ],
+  },
+  '/newsletter/unsubscribe/:token': {
+    paths: async (ctx) => [
+      `/newsletter/unsubscribe/${ctx.app.services.newsletter.unsubscribeToken(await newsletterReader(ctx))}`,
+    ],
+  },
+  '/newsletter/archive': { paths: ['/newsletter/archive'] },
+  '/newsletter/archive/:id': {
+    paths: async ({ database }) =>
+      (
+        await database.query<{ id: string }>(
+          `SELECT id FROM newsletter_issues WHERE state = 'sent' ORDER BY sent_at LIMIT 2`,
+        )
+      ).map((r) => `/newsletter/archive/${r.id}`),
+  },
+  '/admin/newsletter': { paths: ['/admin/newsletter'], as: 'editor' },
+  '/admin/newsletter/issues/new': { paths: ['/admin/newsletter/issues/new'], as: 'editor' },
+  '/admin/newsletter/issues/:id': {
+    paths: async (ctx) => [`/admin/newsletter/issues/${await newsletterDraft(ctx)}`],
+    as: 'editor',
+  },
+  '/admin/newsletter/issues/:id/edit': {
+    paths: async (ctx) => [`/admin/newsletter/issues/${await newsletterDraft(ctx)}/edit`],
+    as: 'editor',
+  },
+  '/admin/newsletter/subscribers': {
+    paths: ['/admin/newsletter/subscribers', '/admin/newsletter/subscribers?state=pending'],
+    as: 'editor',
+  },
+  '/admin/newsletter/import': { paths: ['/admin/newsletter/import'], as: 'editor' },
+  '/admin/newsletter/suppressions': { paths: ['/admin/newsletter/suppressions'], as: 'editor' },
 
   // Resources
   '/resources': {

@@ -382,6 +382,46 @@ const EXPECTED: Record<string, Row> = {
   'POST /admin/community/spaces/:slug': [401, 403, 403, 403, 403, 404], // admin
   'POST /admin/community/spaces/:slug/moderators': [401, 403, 403, 403, 403, 404], // admin
   'POST /admin/community/spaces/:slug/moderators/:userId/remove': [401, 403, 403, 403, 403, 404], // admin
+  'GET /newsletter': [200, 200, 200, 200, 200, 200], // public
+  'POST /newsletter': [400, 400, 400, 400, 400, 400], // public
+  'GET /newsletter/check-email': [200, 200, 200, 200, 200, 200], // public
+  'GET /newsletter/confirm/:token': [404, 404, 404, 404, 404, 404], // public
+  'POST /newsletter/confirm/:token': [404, 404, 404, 404, 404, 404], // public
+  'POST /newsletter/account': [401, 303, 303, 303, 303, 303], // signedIn
+  'GET /newsletter/manage': [200, 200, 200, 200, 200, 200], // public
+  'POST /newsletter/manage': [400, 400, 400, 400, 400, 400], // public
+  'GET /newsletter/manage/sent': [200, 200, 200, 200, 200, 200], // public
+  'GET /newsletter/preferences/:token': [404, 404, 404, 404, 404, 404], // public
+  'POST /newsletter/preferences/:token': [404, 404, 404, 404, 404, 404], // public
+  'GET /newsletter/preferences/:token/data.json': [404, 404, 404, 404, 404, 404], // public
+  'GET /newsletter/unsubscribe/:token': [404, 404, 404, 404, 404, 404], // public
+  'POST /newsletter/unsubscribe/:token': [404, 404, 404, 404, 404, 404], // public (RFC 8058: no CSRF)
+  'POST /newsletter/unsubscribe/:token/undo': [404, 404, 404, 404, 404, 404], // public
+  'GET /newsletter/archive': [200, 200, 200, 200, 200, 200], // public
+  'GET /newsletter/archive/feed.atom': [200, 200, 200, 200, 200, 200], // public
+  'GET /newsletter/archive/:id': [404, 404, 404, 404, 404, 404], // public
+  'GET /newsletter/images/:name': [404, 404, 404, 404, 404, 404], // public
+  'POST /hooks/mail/:provider': [404, 404, 404, 404, 404, 404], // public, shared secret (unset here)
+  'GET /admin/newsletter': [IN, 403, 403, 403, 200, 200], // editor
+  'GET /admin/newsletter/issues/new': [IN, 403, 403, 403, 200, 200], // editor
+  'POST /admin/newsletter/issues/new': [401, 403, 403, 403, 400, 400], // editor
+  'GET /admin/newsletter/issues/:id/edit': [IN, 403, 403, 403, 404, 404], // editor
+  'POST /admin/newsletter/issues/:id/edit': [401, 403, 403, 403, 404, 404], // editor
+  'GET /admin/newsletter/issues/:id': [IN, 403, 403, 403, 404, 404], // editor
+  'GET /admin/newsletter/issues/:id/preview': [IN, 403, 403, 403, 404, 404], // editor
+  'GET /admin/newsletter/issues/:id/preview.txt': [IN, 403, 403, 403, 404, 404], // editor
+  'POST /admin/newsletter/issues/:id/images': [401, 403, 403, 403, 404, 404], // editor
+  'POST /admin/newsletter/issues/:id/test': [401, 403, 403, 403, 404, 404], // editor
+  'POST /admin/newsletter/issues/:id/schedule': [401, 403, 403, 403, 404, 404], // editor
+  'POST /admin/newsletter/issues/:id/unschedule': [401, 403, 403, 403, 404, 404], // editor
+  'POST /admin/newsletter/issues/:id/delete': [401, 403, 403, 403, 404, 404], // editor
+  'GET /admin/newsletter/subscribers': [IN, 403, 403, 403, 200, 200], // editor
+  'GET /admin/newsletter/subscribers.csv': [IN, 403, 403, 403, 200, 200], // editor
+  'GET /admin/newsletter/import': [IN, 403, 403, 403, 200, 200], // editor
+  'POST /admin/newsletter/import': [401, 403, 403, 403, 400, 400], // editor
+  'GET /admin/newsletter/suppressions': [IN, 403, 403, 403, 200, 200], // editor
+  'POST /admin/newsletter/suppressions': [401, 403, 403, 403, 400, 400], // editor
+  'POST /admin/newsletter/suppressions/remove': [401, 403, 403, 403, 303, 303], // editor
   'GET /privacy': [200, 200, 200, 200, 200, 200], // public
   'GET /accessibility': [200, 200, 200, 200, 200, 200], // public
   'GET /cookies': [200, 200, 200, 200, 200, 200], // public
