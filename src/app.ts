@@ -37,6 +37,15 @@ import { createNotificationsRepository } from './features/community/notification
 import { notificationsRoutes } from './features/community/notifications-routes.ts';
 import { communitySeeder, demoNotificationsSeeder } from './features/community/seed.ts';
 import { type CommunityService, createCommunityService } from './features/community/service.ts';
+import { createArticlesRepository } from './features/articles/repository.ts';
+import { articlesNavigation } from './features/articles/navigation.ts';
+import { articlesRoutes } from './features/articles/routes.ts';
+import { articlesSeeder } from './features/articles/seed.ts';
+import {
+  type ArticlesService,
+  createArticlesService,
+  PUBLISH_JOB as ARTICLES_PUBLISH_JOB,
+} from './features/articles/service.ts';
 import { createMembersRepository } from './features/members/repository.ts';
 import { membersRoutes } from './features/members/routes.ts';
 import { membersSeeder } from './features/members/seed.ts';
@@ -121,6 +130,7 @@ export interface Services {
   serviceChanges: ServiceChanges;
   oruk: OrukApi;
   community: CommunityService;
+  articles: ArticlesService;
 }
 
 declare module 'fastify' {
@@ -182,6 +192,7 @@ export async function buildApp({
     ...adminNavigation,
     ...accountsNavigation,
     ...pagesNavigation,
+    ...articlesNavigation,
   );
   // Feature services.
   // A service's unit of work: one transaction for a change and the jobs (emails) it causes.
@@ -324,6 +335,52 @@ export async function buildApp({
   );
   accounts.addDataProvider(members.personalData);
   seeders.push(servicesSeeder(servicesRepo, services));
+  const articlesRepo = createArticlesRepository(database.db);
+  const articles = createArticlesService({
+    repo: articlesRepo,
+    transaction,
+    mailer,
+    jobs,
+    i18n,
+    baseUrl: config.baseUrl,
+    topics: () => resources.allTopics(),
+    places: {
+      authorities: () => services.currentAuthorities(),
+      service: async (slug) => {
+        const found = await services.service(slug);
+        return (
+          found && {
+            slug: found.service.slug,
+            name: found.service.name,
+            nameCy: found.service.nameCy,
+          }
+        );
+      },
+      servicesIn: async (gss) =>
+        (await services.search({ la: gss, models: [], offers: [], serves: [] })).rows.map(
+          (r) => r.slug,
+        ),
+    },
+    people: {
+      person: (id) => accounts.person(id),
+      people: (ids) => accounts.people(ids),
+      contacts: (ids) => accounts.contacts(ids),
+      setting: (key) => accounts.setting(key),
+      putSetting: (key, value) => accounts.putSetting(key, value),
+      audit: accounts.audit,
+    },
+    // The community's email choice (never / daily / at once) also covers article comments.
+    emailChoice: (id) =>
+      notifications.settings({
+        id,
+        displayName: '',
+        role: 'member',
+        approved: true,
+        totpEnabled: false,
+      }),
+  });
+  seeders.push(articlesSeeder(articlesRepo, articles, demoPeople));
+  accounts.addDataProvider(articles.personalData);
 
   app.decorate('platform', {
     config,
@@ -344,6 +401,7 @@ export async function buildApp({
     serviceChanges,
     oruk,
     community,
+    articles,
   });
 
   // Platform plugins.
@@ -398,6 +456,7 @@ export async function buildApp({
   await app.register(mentionsRoutes(mentions));
   await app.register(communityRoutes(community, { dataDir: config.dataDir, storage }));
   await app.register(communityAdminRoutes(communityAdmin));
+  await app.register(articlesRoutes(articles, { baseUrl: config.baseUrl }));
   await app.register(pagesRoutes());
 
   await jobs.schedule('jobs.cleanup', 24 * 3600);
@@ -408,6 +467,7 @@ export async function buildApp({
   await jobs.schedule(VERIFY_REMINDER_JOB, 24 * 3600);
   await jobs.schedule(PURGE_SUGGESTIONS_JOB, 24 * 3600);
   await jobs.schedule(DIGEST_JOB, 24 * 3600);
+  await jobs.schedule(ARTICLES_PUBLISH_JOB, 60);
   if (config.runJobs) jobs.start();
   app.addHook('onClose', async () => jobs.stop());
   return app;
