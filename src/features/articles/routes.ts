@@ -469,7 +469,7 @@ export function articlesRoutes(
         updated,
         language: req.locale,
         entries: rows.map((r) => ({
-          id: articles.articleUrl(r),
+          id: `urn:uuid:${r.id}`,
           title: r.title,
           url: articles.articleUrl(r),
           summary: r.standfirst,

@@ -147,7 +147,12 @@ export function articlesSeeder(
       async function put(values: Omit<NewArticle, 'bodyHtml'>) {
         const existing = await repo.bySlug(values.kind, values.slug);
         if (existing) return existing;
-        return repo.insert({ ...values, bodyHtml: renderBody(values.body ?? ''), isDemo: true });
+        return repo.insert({
+          ...values,
+          bodyHtml: renderBody(values.body ?? ''),
+          isDemo: true,
+          updatedAt: values.publishAt ?? new Date(),
+        });
       }
 
       const stories = [];

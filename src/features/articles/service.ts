@@ -237,8 +237,11 @@ export function safeguardingConcern(text: string): boolean {
 }
 
 export const linkCount = (text: string): number =>
-  (text.match(/https?:\/\/|www\.|\b[a-z0-9-]+\.(?:com|org|net|co\.uk|uk|io|info|biz)\b/gi) ?? [])
-    .length;
+  (
+    text.match(
+      /(?:https?:\/\/|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|co\.uk|uk|io|info|biz)\b/gi,
+    ) ?? []
+  ).length;
 
 export function matchesWordList(text: string, words: string[]): boolean {
   const lower = text.toLowerCase();
