@@ -433,7 +433,18 @@ export async function buildApp({
   await app.register(healthPlugin, { ping: () => database.ping() });
 
   // Features.
-  await app.register(homeRoutes(navigation));
+  await app.register(
+    homeRoutes(navigation, {
+      latestNews: async () =>
+        (await articles.latest({ kind: 'news' }, 3)).map((a) => ({
+          title: a.title,
+          href: `/news/${a.slug}`,
+          standfirst: a.standfirst,
+          date: a.publishAt,
+          language: a.language,
+        })),
+    }),
+  );
   await app.register(accountsRoutes(accounts, { secure: config.production }));
   await app.register(adminRoutes(accounts, { outbox: mailer.outbox }));
   await app.register(eventsRoutes(events, { baseUrl: config.baseUrl }));
@@ -444,6 +455,14 @@ export async function buildApp({
       baseUrl: config.baseUrl,
       tileUrl: config.tileUrl,
       tileAttribution: config.tileAttribution,
+      stories: {
+        forService: async (slug) =>
+          (await articles.storiesForService(slug)).map((a) => ({
+            title: a.title,
+            href: `/stories/${a.slug}`,
+          })),
+        countsByAuthority: () => articles.storyCountsByAuthority(),
+      },
     }),
   );
   await app.register(serviceChangesRoutes(serviceChanges, services));

@@ -579,6 +579,41 @@ describe('articles', () => {
     assert.equal((await get('/stories/propose')).statusCode, 303, 'visitors sign in first');
   });
 
+  test('home page latest news; "practice stories from here" on a service page and the overview', async () => {
+    const home = await get('/');
+    assert.match(home.body, /Latest news/);
+    assert.match(home.body, /href="\/news\/national-overview-of-services-launched-demo"/);
+    const [svc] = await t.database.query<{ slug: string }>(
+      `SELECT slug FROM services WHERE status = 'active' ORDER BY slug LIMIT 1`,
+    );
+    const made = await submit(
+      t.app,
+      '/admin/articles/new?kind=story',
+      '/admin/articles/new?kind=story',
+      {
+        title: 'A story about one service',
+        standfirst: 'Here.',
+        body: 'Words.',
+        services: `https://example.org/services/${svc!.slug}`,
+        authorities: 'Newport',
+        action: 'publish',
+      },
+      jar.editor,
+    );
+    assert.equal(made.res.statusCode, 303, made.res.body.slice(0, 300));
+    const page = await get(`/services/${svc!.slug}`);
+    assert.match(page.body, /Practice stories from here/);
+    assert.match(page.body, /href="\/stories\/a-story-about-one-service"/);
+    const story = await get('/stories/a-story-about-one-service');
+    assert.match(story.body, new RegExp(`href="/services/${svc!.slug}"`));
+    const overview = await get('/services/coverage');
+    assert.match(overview.body, /href="\/stories\?la=W06000022"/);
+    const here = await get('/stories?la=W06000022');
+    assert.match(here.body, /A story about one service/);
+    assert.match(here.body, /Working together to keep babies safely at home in Newport/);
+    assert.doesNotMatch(here.body, /Coventry \(demo\)/);
+  });
+
   test("comments are in the member's export and handled on deletion", async () => {
     const [member] = await t.database.query<{ id: string }>(
       `SELECT id FROM users WHERE email = 'member@example.org'`,

@@ -57,6 +57,12 @@ const listQuery = z.object({
     .regex(/^[a-z0-9-]{1,80}$/)
     .optional()
     .catch(undefined),
+  /** An authority (GSS code): the overview's "practice stories from here". */
+  la: z
+    .string()
+    .regex(/^[EW]\d{8}$/)
+    .optional()
+    .catch(undefined),
   page: z.coerce.number().int().min(1).max(1000).catch(1),
 });
 type ListQuery = z.infer<typeof listQuery>;
@@ -67,6 +73,7 @@ function queryOf(q: ListQuery, change: Partial<ListQuery> = {}): URLSearchParams
   for (const t of m.topic) p.append('topic', t);
   for (const r of m.region) p.append('region', r);
   if (m.series) p.set('series', m.series);
+  if (m.la) p.set('la', m.la);
   if (m.page > 1) p.set('page', String(m.page));
   return p;
 }
@@ -366,6 +373,7 @@ export function articlesRoutes(
           topics: q.topic,
           regions: q.region,
           ...(chosenSeries ? { seriesId: chosenSeries.id } : {}),
+          ...(q.la ? { authority: q.la } : {}),
         },
         q.page,
         PAGE_SIZE,
@@ -375,7 +383,9 @@ export function articlesRoutes(
         ([name, nation]) => ({ name, nation }),
       );
       const feed = seriesRow ? `/series/${seriesRow.slug}/feed.atom` : `${path}/feed.atom`;
-      const filtered = q.topic.length + q.region.length + (q.series && !seriesRow ? 1 : 0) > 0;
+      const filtered =
+        q.topic.length + q.region.length + (q.series && !seriesRow ? 1 : 0) + (q.la ? 1 : 0) > 0;
+      const place = q.la ? places.find((p) => p.gssCode === q.la) : undefined;
       const chosen = [
         ...q.topic.map((v) => ({
           label: nameIn(req.locale, topics.find((t) => t.slug === v) ?? { name: v, nameCy: null }),
@@ -385,6 +395,14 @@ export function articlesRoutes(
           label: v,
           href: withQuery(path, queryOf(q, { region: q.region.filter((x) => x !== v), page: 1 })),
         })),
+        ...(q.la
+          ? [
+              {
+                label: place ? nameIn(req.locale, place) : q.la,
+                href: withQuery(path, queryOf(q, { la: undefined, page: 1 })),
+              },
+            ]
+          : []),
         ...(q.series && !seriesRow
           ? [
               {
