@@ -125,6 +125,10 @@ export const articles = pgTable(
   (t) => [
     uniqueIndex('articles_slug_key').on(t.kind, t.slug),
     index('articles_public_idx').on(t.kind, t.status, t.publishAt.desc()),
+    // The public lists: newest first among what may be public.
+    index('articles_live_idx')
+      .on(t.kind, t.publishAt.desc(), t.id.desc())
+      .where(sql`status IN ('published', 'scheduled')`),
     index('articles_topics_idx').using('gin', t.topics),
     index('articles_regions_idx').using('gin', t.regions),
     index('articles_services_idx').using('gin', t.services),
