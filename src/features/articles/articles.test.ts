@@ -81,8 +81,13 @@ describe('articles', () => {
   let t: TestApp;
   const jar: Record<string, string> = {};
   let signIns = 0;
+  let fresh = 0;
+  /** A page as `who` sees it; a visitor's address is made unique, so the page cache (10 s) never answers. */
   const get = (url: string, who?: string) =>
-    t.app.inject({ url, headers: who ? { cookie: jar[who]! } : {} });
+    t.app.inject({
+      url: who ? url : `${url}${url.includes('?') ? '&' : '?'}fresh=${++fresh}`,
+      headers: who ? { cookie: jar[who]! } : {},
+    });
   /** Mail sent since there were `n` (the outbox lists newest first). */
   const mailSince = async (n: number) => {
     const all = await sentMail(t.app);

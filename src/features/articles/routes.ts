@@ -652,11 +652,15 @@ export function articlesRoutes(
     }
 
     for (const kind of ARTICLE_KINDS) {
-      app.get(`/${kindPath(kind)}/:slug`, { config: pub }, async (req, reply) => {
-        const p = slugParam.safeParse(req.params);
-        if (!p.success) return reply.callNotFound();
-        return articlePage(req, reply, kind, p.data.slug);
-      });
+      app.get(
+        `/${kindPath(kind)}/:slug`,
+        { config: { ...pub, pageCache: 10 } },
+        async (req, reply) => {
+          const p = slugParam.safeParse(req.params);
+          if (!p.success) return reply.callNotFound();
+          return articlePage(req, reply, kind, p.data.slug);
+        },
+      );
     }
 
     const refused = (req: FastifyRequest, reply: FastifyReply, err: unknown) => {
