@@ -245,6 +245,7 @@ async function main() {
       connections: { type: 'string', default: '10' },
       peer: { type: 'string' },
       'ghost-dir': { type: 'string', default: '/tmp/sp-ghost/ghost' },
+      keep: { type: 'boolean', default: false },
     },
   });
   const url = process.env.DATABASE_URL;
@@ -393,7 +394,8 @@ async function main() {
       rmSync(ghost.content, { recursive: true, force: true });
     }
     for (const c of liveChildren()) await stopProcess(c);
-    await adminQuery(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (values.keep) console.log(`kept database ${name}`);
+    else await adminQuery(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -112,10 +112,10 @@ CREATE INDEX "article_comments_status_idx" ON "article_comments" USING btree ("s
 CREATE UNIQUE INDEX "article_series_slug_key" ON "article_series" USING btree ("slug");--> statement-breakpoint
 CREATE UNIQUE INDEX "articles_slug_key" ON "articles" USING btree ("kind","slug");--> statement-breakpoint
 CREATE INDEX "articles_public_idx" ON "articles" USING btree ("kind","status","publish_at" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "articles_live_idx" ON "articles" USING btree ("kind","publish_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE status IN ('published', 'scheduled');--> statement-breakpoint
+CREATE INDEX "articles_live_idx" ON "articles" USING btree ("kind","publish_at" DESC NULLS FIRST,"id" DESC NULLS FIRST) WHERE status IN ('published', 'scheduled');--> statement-breakpoint
 CREATE INDEX "articles_topics_idx" ON "articles" USING gin ("topics");--> statement-breakpoint
 CREATE INDEX "articles_regions_idx" ON "articles" USING gin ("regions");--> statement-breakpoint
 CREATE INDEX "articles_services_idx" ON "articles" USING gin ("services");--> statement-breakpoint
 CREATE INDEX "articles_authorities_idx" ON "articles" USING gin ("authorities");--> statement-breakpoint
-CREATE INDEX "articles_series_idx" ON "articles" USING btree ("series_id","publish_at" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "articles_series_idx" ON "articles" USING btree ("series_id","publish_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);--> statement-breakpoint
 CREATE INDEX "articles_submitted_by_idx" ON "articles" USING btree ("submitted_by");

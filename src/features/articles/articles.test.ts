@@ -619,6 +619,37 @@ describe('articles', () => {
     assert.doesNotMatch(here.body, /Coventry \(demo\)/);
   });
 
+  test('comments come 50 threads a page, and a new comment opens its page', async () => {
+    const id = await idOf('pre-birth-work-in-county-durham-demo');
+    await t.database.query(
+      `INSERT INTO article_comments (article_id, author_id, body, body_html, created_at)
+       SELECT $1, (SELECT id FROM users WHERE email = 'parent@example.org'), 'Generated ' || g,
+         '<p class="govuk-body">Generated number ' || g || '.</p>', now() - (200 - g) * interval '1 minute'
+       FROM generate_series(1, 120) AS g`,
+      [id],
+    );
+    const path = '/stories/pre-birth-work-in-county-durham-demo';
+    const first = (await get(path)).body;
+    assert.match(first, /Generated number 50\./);
+    assert.doesNotMatch(first, /Generated number 51\./);
+    assert.match(first, /cpage=3#comments/);
+    const third = (await get(`${path}?cpage=3`)).body;
+    assert.match(third, /Generated number 101\./);
+    assert.doesNotMatch(third, /Generated number 100\./);
+    const newest = (await get(`${path}?order=newest`)).body;
+    assert.match(newest, /Generated number 120\./);
+    const { res } = await submit(
+      t.app,
+      path,
+      `/articles/${id}/comments`,
+      { body: 'Straight to the last page.' },
+      jar.member,
+    );
+    const to = String(res.headers.location);
+    assert.match(to, /commented=yes&c=/);
+    assert.match((await get(to.split('#')[0]!, 'member')).body, /Straight to the last page\./);
+  });
+
   test("comments are in the member's export and handled on deletion", async () => {
     const [member] = await t.database.query<{ id: string }>(
       `SELECT id FROM users WHERE email = 'member@example.org'`,

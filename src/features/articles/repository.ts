@@ -123,9 +123,9 @@ function queries(db: Db | Tx) {
       ]);
       return { rows, total: Number(n?.n ?? 0) };
     },
-    async latest(f: ListFilters, now: Date, limit: number): Promise<ArticleRow[]> {
+    async latest(f: ListFilters, now: Date, limit: number): Promise<ArticleSummary[]> {
       return db
-        .select()
+        .select(listColumns)
         .from(articles)
         .where(where(f, now))
         .orderBy(desc(articles.publishAt), desc(articles.id))

@@ -23,6 +23,8 @@ import {
 
 const V = 'articles/views';
 const PAGE_SIZE = 20;
+/** Top-level comments (each with its replies) on a page of an article. */
+const COMMENTS_PER_PAGE = 50;
 const slugParam = z.object({ slug: z.string().regex(/^[a-z0-9-]{1,120}$/) });
 const idParam = z.object({ id: z.uuid() });
 const form = { rateLimit: { max: 20, timeWindow: 60_000 } };
@@ -555,8 +557,25 @@ export function articlesRoutes(
       const url = `${baseUrl}${path}`;
       const query = (req.query ?? {}) as Record<string, string | undefined>;
       const order = query.order === 'newest' ? 'newest' : 'oldest';
-      const top = found.comments.filter((c) => !c.parentId);
-      if (order === 'newest') top.reverse();
+      const allTop = found.comments.filter((c) => !c.parentId);
+      if (order === 'newest') allTop.reverse();
+      // Comments a page at a time (light pages on slow phones); `c` opens the page with that comment.
+      const commentPages = Math.max(1, Math.ceil(allTop.length / COMMENTS_PER_PAGE));
+      const wanted = found.comments.find((c) => c.id === query.c);
+      const wantedTop = wanted
+        ? allTop.findIndex((c) => c.id === (wanted.parentId ?? wanted.id))
+        : -1;
+      const cpage =
+        wantedTop >= 0
+          ? Math.floor(wantedTop / COMMENTS_PER_PAGE) + 1
+          : Math.min(commentPages, Math.max(1, Number.parseInt(query.cpage ?? '1', 10) || 1));
+      const top = allTop.slice((cpage - 1) * COMMENTS_PER_PAGE, cpage * COMMENTS_PER_PAGE);
+      const commentQuery = new URLSearchParams(order === 'newest' ? { order } : {});
+      const commentLinks = pageLinks(path, commentQuery, cpage, commentPages);
+      const toComments = (href: string | undefined) =>
+        href && href.includes('?')
+          ? href.replace(/page=/, 'cpage=') + '#comments'
+          : href && `${href}#comments`;
       const present = (c: (typeof found.comments)[number]) => ({
         ...c,
         date: formatDate(c.createdAt, req.locale),
@@ -602,6 +621,14 @@ export function articlesRoutes(
           threads,
           commentCount: found.comments.filter((c) => c.status === 'visible').length,
           order,
+          commentPagination: {
+            pages: commentPages,
+            previous: commentLinks.previous && { href: toComments(commentLinks.previous.href) },
+            next: commentLinks.next && { href: toComments(commentLinks.next.href) },
+            items: commentLinks.items.map((i) =>
+              'href' in i ? { ...i, href: toComments(i.href) } : i,
+            ),
+          },
           orderLinks: (['oldest', 'newest'] as const).map((o) => ({
             order: o,
             href: `${path}${o === 'oldest' ? '' : '?order=newest'}#comments`,
@@ -733,7 +760,7 @@ export function articlesRoutes(
           return reply.redirect(
             r.held
               ? `${path}?commented=held#comments`
-              : `${path}?commented=yes#comment-${r.comment.id}`,
+              : `${path}?commented=yes&c=${r.comment.id}#comment-${r.comment.id}`,
             303,
           );
         } catch (err) {

@@ -127,13 +127,17 @@ export const articles = pgTable(
     index('articles_public_idx').on(t.kind, t.status, t.publishAt.desc()),
     // The public lists: newest first among what may be public.
     index('articles_live_idx')
-      .on(t.kind, t.publishAt.desc(), t.id.desc())
+      .on(t.kind, t.publishAt.desc().nullsFirst(), t.id.desc().nullsFirst())
       .where(sql`status IN ('published', 'scheduled')`),
     index('articles_topics_idx').using('gin', t.topics),
     index('articles_regions_idx').using('gin', t.regions),
     index('articles_services_idx').using('gin', t.services),
     index('articles_authorities_idx').using('gin', t.authorities),
-    index('articles_series_idx').on(t.seriesId, t.publishAt.desc()),
+    index('articles_series_idx').on(
+      t.seriesId,
+      t.publishAt.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
     index('articles_submitted_by_idx').on(t.submittedBy),
   ],
 );

@@ -487,7 +487,7 @@ export function createArticlesService(deps: ArticlesDeps) {
       return repo.list(f, clock(), pageSize, (page - 1) * pageSize);
     },
     /** The newest public articles (feeds, the home page). */
-    async latest(f: ListFilters, limit: number): Promise<ArticleRow[]> {
+    async latest(f: ListFilters, limit: number): Promise<ArticleSummary[]> {
       return repo.latest(f, clock(), limit);
     },
     async series(slug: string) {
