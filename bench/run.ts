@@ -38,6 +38,8 @@ interface Options {
   connections: number;
   only: string | undefined;
   postgres: boolean;
+  /** `--peer ghost`: the opt-in comparison in bench/articles.ts (never in CI). */
+  peer: string[] | undefined;
 }
 
 function parseOptions(): Options {
@@ -47,6 +49,8 @@ function parseOptions(): Options {
       connections: { type: 'string', default: '50' },
       only: { type: 'string' },
       postgres: { type: 'boolean', default: false },
+      peer: { type: 'string' },
+      'ghost-dir': { type: 'string' },
     },
     strict: true,
   });
@@ -64,11 +68,23 @@ function parseOptions(): Options {
   if (values.postgres && !process.env.DATABASE_URL) {
     throw new Error('--postgres needs DATABASE_URL to be set');
   }
-  return { duration, connections, only: values.only, postgres: values.postgres };
+  const peer = values.peer
+    ? [
+        ...['--peer', values.peer, '--duration', String(duration)],
+        ...['--connections', String(connections)],
+        ...(values['ghost-dir'] ? ['--ghost-dir', values['ghost-dir']] : []),
+      ]
+    : undefined;
+  return { duration, connections, only: values.only, postgres: values.postgres, peer };
 }
 
 async function main(): Promise<number> {
   const options = parseOptions();
+  if (options.peer) {
+    const { spawnSync } = await import('node:child_process');
+    const args = ['--import', 'tsx', 'bench/articles.ts', ...options.peer];
+    return spawnSync(process.execPath, args, { stdio: 'inherit' }).status ?? 1;
+  }
   const chosen = scenarios.filter((s) => options.only === undefined || s.name === options.only);
   const tmp = mkdtempSync(join(tmpdir(), 'bench-'));
 

@@ -37,6 +37,15 @@ import { createNotificationsRepository } from './features/community/notification
 import { notificationsRoutes } from './features/community/notifications-routes.ts';
 import { communitySeeder, demoNotificationsSeeder } from './features/community/seed.ts';
 import { type CommunityService, createCommunityService } from './features/community/service.ts';
+import { createArticlesRepository } from './features/articles/repository.ts';
+import { articlesNavigation } from './features/articles/navigation.ts';
+import { articlesRoutes } from './features/articles/routes.ts';
+import { articlesSeeder } from './features/articles/seed.ts';
+import {
+  type ArticlesService,
+  createArticlesService,
+  PUBLISH_JOB as ARTICLES_PUBLISH_JOB,
+} from './features/articles/service.ts';
 import { createMembersRepository } from './features/members/repository.ts';
 import { guidelinesNavigation } from './features/guidelines/navigation.ts';
 import { createPlansService, type PlansService } from './features/guidelines/plans.ts';
@@ -148,6 +157,7 @@ export interface Services {
   guidelines: GuidelinesService;
   plans: PlansService;
   newsletter: NewsletterService;
+  articles: ArticlesService;
 }
 
 declare module 'fastify' {
@@ -214,6 +224,7 @@ export async function buildApp({
     ...accountsNavigation,
     ...pagesNavigation,
     ...newsletterNavigation,
+    ...articlesNavigation,
   );
   navigation.addPanel(...newsletterPanels);
   // Feature services.
@@ -449,6 +460,52 @@ export async function buildApp({
   mailer.suppressWith((address) => newsletter.isSuppressed(address));
   accounts.addDataProvider(newsletter.personalData);
   seeders.push(newsletterSeeder(newsletterRepo));
+  const articlesRepo = createArticlesRepository(database.db);
+  const articles = createArticlesService({
+    repo: articlesRepo,
+    transaction,
+    mailer,
+    jobs,
+    i18n,
+    baseUrl: config.baseUrl,
+    topics: () => resources.allTopics(),
+    places: {
+      authorities: () => services.currentAuthorities(),
+      service: async (slug) => {
+        const found = await services.service(slug);
+        return (
+          found && {
+            slug: found.service.slug,
+            name: found.service.name,
+            nameCy: found.service.nameCy,
+          }
+        );
+      },
+      servicesIn: async (gss) =>
+        (await services.search({ la: gss, models: [], offers: [], serves: [] })).rows.map(
+          (r) => r.slug,
+        ),
+    },
+    people: {
+      person: (id) => accounts.person(id),
+      people: (ids) => accounts.people(ids),
+      contacts: (ids) => accounts.contacts(ids),
+      setting: (key) => accounts.setting(key),
+      putSetting: (key, value) => accounts.putSetting(key, value),
+      audit: accounts.audit,
+    },
+    // The community's email choice (never / daily / at once) also covers article comments.
+    emailChoice: (id) =>
+      notifications.settings({
+        id,
+        displayName: '',
+        role: 'member',
+        approved: true,
+        totpEnabled: false,
+      }),
+  });
+  seeders.push(articlesSeeder(articlesRepo, articles, demoPeople));
+  accounts.addDataProvider(articles.personalData);
 
   app.decorate('platform', {
     config,
@@ -472,6 +529,7 @@ export async function buildApp({
     guidelines,
     plans,
     newsletter,
+    articles,
   });
 
   // Platform plugins.
@@ -543,7 +601,18 @@ export async function buildApp({
   });
 
   // Features.
-  await app.register(homeRoutes(navigation));
+  await app.register(
+    homeRoutes(navigation, {
+      latestNews: async () =>
+        (await articles.latest({ kind: 'news' }, 3)).map((a) => ({
+          title: a.title,
+          href: `/news/${a.slug}`,
+          standfirst: a.standfirst,
+          date: a.publishAt,
+          language: a.language,
+        })),
+    }),
+  );
   await app.register(accountsRoutes(accounts, { secure: config.production }));
   await app.register(
     adminRoutes(accounts, {
@@ -568,6 +637,14 @@ export async function buildApp({
       baseUrl: config.baseUrl,
       tileUrl: config.tileUrl,
       tileAttribution: config.tileAttribution,
+      stories: {
+        forService: async (slug) =>
+          (await articles.storiesForService(slug)).map((a) => ({
+            title: a.title,
+            href: `/stories/${a.slug}`,
+          })),
+        countsByAuthority: () => articles.storyCountsByAuthority(),
+      },
     }),
   );
   await app.register(serviceChangesRoutes(serviceChanges, services));
@@ -589,6 +666,7 @@ export async function buildApp({
     }),
   );
   await app.register(newsletterAdminRoutes(newsletter, { dataDir: config.dataDir }));
+  await app.register(articlesRoutes(articles, { baseUrl: config.baseUrl }));
   await app.register(pagesRoutes());
 
   await jobs.schedule('jobs.cleanup', 24 * 3600);
@@ -601,6 +679,7 @@ export async function buildApp({
   await jobs.schedule(DIGEST_JOB, 24 * 3600);
   await jobs.schedule(NEWSLETTER_PURGE_JOB, 24 * 3600);
   await jobs.schedule(NEWSLETTER_DIGEST_JOB, 7 * 24 * 3600);
+  await jobs.schedule(ARTICLES_PUBLISH_JOB, 60);
   if (config.runJobs) jobs.start();
   app.addHook('onClose', async () => jobs.stop());
   return app;

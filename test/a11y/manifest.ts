@@ -517,6 +517,56 @@ export const pages: Record<string, PageSample> = {
     paths: async (ctx) => [`/plans/${await demoPlan(ctx)}/report`],
     as: 'member',
   },
+  // News and practice stories
+  '/news': { paths: ['/news', '/news?topic=commissioning&region=Wales'] },
+  '/stories': {
+    paths: [
+      '/stories',
+      '/stories?series=seeding-change&region=North%20East',
+      '/stories?topic=nothing',
+    ],
+  },
+  '/series/:slug': { paths: ['/series/seeding-change'] },
+  '/news/:slug': {
+    paths: ['/news/national-overview-of-services-launched-demo', '/news/practice-week-demo'],
+    as: 'member',
+  },
+  '/stories/:slug': {
+    paths: [
+      '/stories/bringing-children-home-in-coventry-demo',
+      '/stories/pre-birth-work-in-county-durham-demo',
+    ],
+  },
+  '/articles/comments/:id/report': {
+    paths: async ({ database }) => {
+      const [row] = await database.query<{ id: string }>(
+        `SELECT id FROM article_comments WHERE status = 'visible' AND body LIKE 'Seeing the gaps%'`,
+      );
+      return [`/articles/comments/${row!.id}/report`];
+    },
+    as: 'member',
+  },
+  '/stories/propose': { paths: ['/stories/propose'], as: 'member' },
+  '/stories/propose/done': { paths: ['/stories/propose/done'], as: 'member' },
+  '/admin/articles': {
+    paths: ['/admin/articles', '/admin/articles?status=submitted'],
+    as: 'editor',
+  },
+  '/admin/articles/new': {
+    paths: ['/admin/articles/new?kind=news', '/admin/articles/new?kind=story'],
+    as: 'editor',
+  },
+  '/admin/articles/:id': {
+    paths: async ({ database }) => {
+      const rows = await database.query<{ id: string }>(
+        `SELECT id FROM articles WHERE slug IN ('practice-week-demo', 'peer-mentors-in-cardiff-demo') ORDER BY slug`,
+      );
+      return rows.map((r) => `/admin/articles/${r.id}`);
+    },
+    as: 'editor',
+  },
+  '/admin/articles/comments': { paths: ['/admin/articles/comments'], as: 'moderator' },
+  '/admin/articles/settings': { paths: ['/admin/articles/settings'], as: 'admin' },
 
   // Admin
   '/admin': { paths: ['/admin'], as: 'admin' },

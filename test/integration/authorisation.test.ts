@@ -422,6 +422,34 @@ const EXPECTED: Record<string, Row> = {
   'GET /admin/newsletter/suppressions': [IN, 403, 403, 403, 200, 200], // editor
   'POST /admin/newsletter/suppressions': [401, 403, 403, 403, 400, 400], // editor
   'POST /admin/newsletter/suppressions/remove': [401, 403, 403, 403, 303, 303], // editor
+  'GET /news': [200, 200, 200, 200, 200, 200], // public
+  'GET /stories': [200, 200, 200, 200, 200, 200], // public
+  'GET /news/feed.atom': [200, 200, 200, 200, 200, 200], // public
+  'GET /stories/feed.atom': [200, 200, 200, 200, 200, 200], // public
+  'GET /series/:slug': [404, 404, 404, 404, 404, 404], // public
+  'GET /series/:slug/feed.atom': [404, 404, 404, 404, 404, 404], // public
+  'GET /articles/images/:name': [404, 404, 404, 404, 404, 404], // public
+  'GET /news/:slug': [404, 404, 404, 404, 404, 404], // public
+  'GET /stories/:slug': [404, 404, 404, 404, 404, 404], // public
+  'POST /articles/:id/like': [401, 403, 404, 404, 404, 404], // member
+  'POST /articles/:id/comments': [401, 403, 404, 404, 404, 404], // member
+  'POST /articles/comments/:id/like': [401, 403, 404, 404, 404, 404], // member
+  'POST /articles/comments/:id/delete': [401, 403, 404, 404, 404, 404], // member
+  'GET /articles/comments/:id/report': [IN, 403, 404, 404, 404, 404], // member
+  'POST /articles/comments/:id/report': [401, 403, 404, 404, 404, 404], // member
+  'GET /stories/propose': [IN, 403, 200, 200, 200, 200], // member
+  'POST /stories/propose': [401, 403, 400, 400, 400, 400], // member
+  'GET /stories/propose/done': [IN, 403, 200, 200, 200, 200], // member
+  'GET /admin/articles': [IN, 403, 403, 403, 200, 200], // editor
+  'GET /admin/articles/new': [IN, 403, 403, 403, 200, 200], // editor
+  'POST /admin/articles/new': [401, 403, 403, 403, 400, 400], // editor
+  'GET /admin/articles/:id': [IN, 403, 403, 403, 404, 404], // editor
+  'POST /admin/articles/:id': [401, 403, 403, 403, 404, 404], // editor
+  'POST /admin/articles/:id/status': [401, 403, 403, 403, 404, 404], // editor
+  'GET /admin/articles/comments': [IN, 403, 403, 200, 200, 200], // staff
+  'POST /admin/articles/comments/:id': [401, 403, 403, 400, 400, 400], // staff
+  'GET /admin/articles/settings': [IN, 403, 403, 403, 403, 200], // admin
+  'POST /admin/articles/settings': [401, 403, 403, 403, 403, 400], // admin
   'GET /privacy': [200, 200, 200, 200, 200, 200], // public
   'GET /accessibility': [200, 200, 200, 200, 200, 200], // public
   'GET /cookies': [200, 200, 200, 200, 200, 200], // public

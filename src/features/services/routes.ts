@@ -102,7 +102,16 @@ function jsonLd(
 export function servicesRoutes(
   services: ServicesService,
   changes: ServiceChanges,
-  opts: { baseUrl: string; tileUrl: string; tileAttribution: string },
+  opts: {
+    baseUrl: string;
+    tileUrl: string;
+    tileAttribution: string;
+    /** Practice stories about a service or an authority (the articles service, wired in app.ts). */
+    stories?: {
+      forService(slug: string): Promise<{ title: string; href: string }[]>;
+      countsByAuthority(): Promise<Map<string, number>>;
+    };
+  },
 ): FastifyPluginAsync {
   return async (app) => {
     const pub = { access: 'public' as const };
@@ -208,7 +217,11 @@ export function servicesRoutes(
     });
 
     app.get('/services/coverage', { config: { ...pub, pageCache: 30 } }, async (req, reply) => {
-      const [c, shapes] = await Promise.all([services.coverage(), services.mapShapes()]);
+      const [c, shapes, storyCounts] = await Promise.all([
+        services.coverage(),
+        services.mapShapes(),
+        opts.stories?.countsByAuthority() ?? new Map<string, number>(),
+      ]);
       const stateOf = new Map(
         c.rows.map((r) => [
           r.gssCode,
@@ -249,6 +262,7 @@ export function servicesRoutes(
           regionName: regionName(r.regionCode, r.regionName),
           label: authorityName(req, r),
           modelNames: r.models.map((m) => term('model', m, req.locale)),
+          stories: storyCounts.get(r.gssCode) ?? 0,
         })),
         today: formatDate(new Date(), req.locale),
         map: {
@@ -308,7 +322,10 @@ export function servicesRoutes(
       if (!found) return reply.callNotFound();
       const s = found.service;
       const areaNames = found.areas.map((a) => authorityName(req, a));
-      const canEdit = await changes.mayEdit(req.user, s.id);
+      const [canEdit, stories] = await Promise.all([
+        changes.mayEdit(req.user, s.id),
+        opts.stories?.forService(s.slug) ?? [],
+      ]);
       const query = req.query as { saved?: string; checked?: string };
       const place = found.locations.find((l) => l.lat !== null && l.lng !== null);
       return reply.render(`${V}/service.njk`, {
@@ -330,6 +347,7 @@ export function servicesRoutes(
         areaNames,
         banner: query.saved === '1' ? 'saved' : query.checked === '1' ? 'checked' : undefined,
         canEdit,
+        stories,
         isModerator: changes.isModerator(req.user),
         isManager: canEdit && !changes.isModerator(req.user),
         mapPoint: place ? { lat: place.lat, lng: place.lng } : undefined,

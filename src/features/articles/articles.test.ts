@@ -1,0 +1,668 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { DomUtils, parseDocument } from 'htmlparser2';
+import { type TestApp, testApp } from '../../../test/helpers/app.ts';
+import { strictParse } from '../../../test/helpers/atom.ts';
+import { sentMail } from '../../../test/helpers/mail.ts';
+import { signIn, submit } from '../../../test/helpers/session.ts';
+import { enableTwoFactor } from '../../../test/helpers/totp.ts';
+import { DEMO_PASSWORD } from '../accounts/seed.ts';
+import {
+  bodyImageProblems,
+  linkCount,
+  matchesWordList,
+  renderBody,
+  safeguardingConcern,
+} from './service.ts';
+
+const PAYLOADS = [
+  '<script>alert(1)</script>',
+  '<img src=x onerror=alert(1)>',
+  '[click](javascript:alert(1))',
+  '<svg onload=alert(1)><script>alert(2)</script></svg>',
+  '<a href="jav&#x09;ascript:alert(1)">x</a>',
+  '<iframe src="https://example.org"></iframe>',
+  '<details open ontoggle=alert(1)>',
+  '[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)',
+  '<math><a xlink:href="javascript:alert(1)">x</a></math>',
+];
+
+/** Parsed as a browser would: no active element, no handler, no script link. */
+function assertInert(html: string) {
+  const dom = parseDocument(html);
+  for (const el of DomUtils.findAll(() => true, dom.children)) {
+    assert.ok(
+      !['script', 'iframe', 'svg', 'math', 'object', 'embed', 'style'].includes(el.name),
+      `no <${el.name}>`,
+    );
+    for (const [name, value] of Object.entries(el.attribs)) {
+      assert.ok(!/^on/i.test(name), `no ${name} handler`);
+      if (['href', 'src', 'action'].includes(name))
+        assert.ok(
+          /^(https?:|mailto:|\/|#|\?)/i.test([...value].filter((c) => c > ' ').join('')),
+          `a safe ${name}: ${value}`,
+        );
+    }
+  }
+}
+
+describe('rules without a database', () => {
+  test('the safeguarding hold: a date of birth, a school or a case number', () => {
+    assert.ok(safeguardingConcern('Her daughter Amy, born 3/4/2019, goes to Oak Hill Primary'));
+    assert.ok(safeguardingConcern('DOB 12 March 2018'));
+    assert.ok(safeguardingConcern('The case number is LV21C00123'));
+    assert.ok(safeguardingConcern('my son is at St Mary’s Primary School since 4/9/2023'));
+    assert.ok(!safeguardingConcern('A thoughtful piece about pre-birth work. Thank you.'));
+    assert.ok(!safeguardingConcern('The launch is on 3 March 2027 in Cardiff.'));
+  });
+  test('links and the word list', () => {
+    assert.equal(linkCount('see https://a.example.org and www.example.org and example.com'), 3);
+    assert.ok(matchesWordList('Cheap COURSES here', ['cheap courses']));
+    assert.ok(!matchesWordList('cheapest', ['cheap']));
+  });
+  test('images need alt text; a lone image becomes a figure with its caption', () => {
+    assert.deepEqual(
+      bodyImageProblems('![](/a.png)').map((p) => p.key),
+      ['articles.errors.imageAlt'],
+    );
+    assert.deepEqual(
+      bodyImageProblems('![a](javascript:alert(1))').map((p) => p.key),
+      ['articles.errors.imageSrc'],
+    );
+    const html = renderBody('Text\n\n![A map "quoted"](/articles/images/visits.svg "A <caption>")');
+    assert.match(html, /<figure class="sp-figure"><img src="\/articles\/images\/visits.svg"/);
+    assert.match(html, /alt="A map &quot;quoted&quot;"/);
+    assert.match(html, /<figcaption class="govuk-body-s">A &lt;caption&gt;<\/figcaption>/);
+    assertInert(renderBody([...PAYLOADS, '![x](/a"onerror=alert(1).png)'].join('\n\n')));
+  });
+});
+
+describe('articles', () => {
+  let t: TestApp;
+  const jar: Record<string, string> = {};
+  let signIns = 0;
+  let fresh = 0;
+  /** A page as `who` sees it; a visitor's address is made unique, so the page cache (10 s) never answers. */
+  const get = (url: string, who?: string) =>
+    t.app.inject({
+      url: who ? url : `${url}${url.includes('?') ? '&' : '?'}fresh=${++fresh}`,
+      headers: who ? { cookie: jar[who]! } : {},
+    });
+  /** Mail sent since there were `n` (the outbox lists newest first). */
+  const mailSince = async (n: number) => {
+    const all = await sentMail(t.app);
+    return all.slice(0, all.length - n);
+  };
+  const idOf = async (slug: string) =>
+    (await t.database.query<{ id: string }>('SELECT id FROM articles WHERE slug = $1', [slug]))[0]!
+      .id;
+
+  before(async () => {
+    t = await testApp({ seed: true });
+    const addr = () => `10.9.${++signIns}.1`;
+    jar.member = await signIn(t.app, 'member@example.org', DEMO_PASSWORD, undefined, addr());
+    jar.parent = await signIn(t.app, 'parent@example.org', DEMO_PASSWORD, undefined, addr());
+    for (const who of ['editor', 'moderator'] as const) {
+      const secret = await enableTwoFactor(t.app, `${who}@example.org`);
+      jar[who] = await signIn(t.app, `${who}@example.org`, DEMO_PASSWORD, secret, addr());
+    }
+  });
+  after(async () => t.close());
+
+  test('lists, filters, series and pages in English and Welsh', async () => {
+    const news = await get('/news');
+    assert.equal(news.statusCode, 200);
+    assert.match(news.body, /A live national overview of services for parents \(demo\)/);
+    assert.doesNotMatch(
+      news.body,
+      /Coming soon: a webinar/,
+      'a scheduled item is not listed early',
+    );
+    const stories = await get('/stories?region=Wales');
+    assert.match(stories.body, /Newport/);
+    assert.doesNotMatch(stories.body, /County Durham/);
+    assert.doesNotMatch(stories.body, /Peer mentors in Cardiff/, 'a proposal is not public');
+    const topic = await get('/stories?topic=family-court');
+    assert.match(topic.body, /Manchester/);
+    assert.doesNotMatch(topic.body, /Coventry \(demo\)/);
+    const series = await get('/series/seeding-change');
+    assert.match(series.body, /Practice week/);
+    assert.match(series.body, /Bringing children home/);
+    const cy = await get('/stories?lang=cy');
+    assert.match(cy.body, /<html lang="cy"/);
+    assert.match(cy.body, /Straeon ymarfer/);
+    assert.equal((await get('/news/no-such-article')).statusCode, 404);
+    assert.equal((await get('/stories/peer-mentors-in-cardiff-demo')).statusCode, 404);
+    assert.equal((await get('/series/nope')).statusCode, 404);
+  });
+
+  test('an article page: JSON-LD, Open Graph, hreflang, share links, no third-party script', async () => {
+    for (const [path, type] of [
+      ['/news/practice-week-demo', 'NewsArticle'],
+      ['/stories/bringing-children-home-in-coventry-demo', 'Article'],
+    ] as const) {
+      const res = await get(path);
+      assert.equal(res.statusCode, 200);
+      const ld = /<script type="application\/ld\+json"[^>]*>(.*?)<\/script>/s.exec(res.body);
+      assert.ok(ld, 'JSON-LD is there');
+      const data = JSON.parse(ld[1]!) as Record<string, unknown>;
+      assert.equal(data['@type'], type);
+      assert.equal(data.url, `${t.config.baseUrl}${path}`);
+      assert.ok(data.headline && data.datePublished && data.author && data.publisher);
+      for (const prop of ['og:title', 'og:description', 'og:url', 'og:type'])
+        assert.match(res.body, new RegExp(`<meta property="${prop}" content="[^"]+">`));
+      assert.match(res.body, /<meta name="twitter:card" content="summary/);
+      assert.match(res.body, /<link rel="alternate" hreflang="cy" href="[^"]+\?lang=cy">/);
+      assert.match(res.body, /<link rel="canonical"/);
+      assert.match(res.body, /linkedin\.com\/sharing/);
+      assert.match(res.body, /bsky\.app\/intent\/compose/);
+      const scripts = [...res.body.matchAll(/<script[^>]*src="([^"]+)"/g)].map((m) => m[1]!);
+      assert.ok(
+        scripts.every((s) => s.startsWith('/')),
+        `only our own scripts: ${scripts.join(', ')}`,
+      );
+    }
+    const week = await get('/news/practice-week-demo');
+    assert.match(week.body, /<img src="\/articles\/images\/visits.svg" alt="A simple outline map/);
+    const story = await get('/stories/pre-birth-work-in-county-durham-demo');
+    assert.match(story.body, /<figcaption class="govuk-body-s">The team/);
+    const parentStory = await get('/stories/bringing-children-home-in-coventry-demo');
+    assert.match(parentStory.body, /gave their consent/);
+  });
+
+  test('feeds pass strict Atom checks', async () => {
+    for (const path of [
+      '/news/feed.atom',
+      '/stories/feed.atom',
+      '/series/seeding-change/feed.atom',
+    ]) {
+      const res = await get(path);
+      assert.equal(res.statusCode, 200, path);
+      assert.match(String(res.headers['content-type']), /application\/atom\+xml/);
+      const { entries } = strictParse(res.body);
+      assert.ok(entries.length > 0, path);
+    }
+  });
+
+  test('a scheduled article appears at its time and not before, then in its feed', async () => {
+    const articles = t.app.services.articles;
+    const form = await submit(
+      t.app,
+      '/admin/articles/new?kind=news',
+      '/admin/articles/new?kind=news',
+      {
+        title: 'Scheduled for later',
+        standfirst: 'Appears at its time.',
+        body: 'Words.',
+        'publishAt-day': '1',
+        'publishAt-month': '1',
+        'publishAt-year': '2090',
+        'publishAt-time': '10:00',
+        action: 'schedule',
+      },
+      jar.editor,
+    );
+    assert.equal(form.res.statusCode, 303, form.res.body.slice(0, 500));
+    const visible = async () => (await get('/news/scheduled-for-later')).statusCode;
+    const inFeed = async () => (await get('/news/feed.atom')).body.includes('Scheduled for later');
+    assert.equal(await visible(), 404);
+    assert.equal(await inFeed(), false);
+    const at = new Date('2090-01-01T10:00:00Z').getTime();
+    try {
+      articles.setClock(() => new Date(at - 60_000));
+      assert.equal(await visible(), 404, 'a minute before: not yet');
+      articles.setClock(() => new Date(at + 1000));
+      assert.equal(await visible(), 200, 'at its time');
+      assert.equal(await inFeed(), true);
+      const published = await articles.publishDue();
+      assert.ok(
+        published.some((a) => a.slug === 'scheduled-for-later'),
+        'the job marks it published',
+      );
+    } finally {
+      articles.setClock();
+    }
+    const [job] = await t.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM jobs WHERE name = 'articles.publish-due' AND run_at >= '2090-01-01'`,
+    );
+    assert.equal(job!.n, 1, 'a job was queued for its time');
+  });
+
+  test('the editor form: GOV.UK errors, what was typed kept, nothing written', async () => {
+    const { res } = await submit(
+      t.app,
+      '/admin/articles/new?kind=story',
+      '/admin/articles/new?kind=story',
+      {
+        title: '',
+        standfirst: 'Kept as typed <b>',
+        body: 'A picture: \n\n![](/articles/images/visits.svg)',
+        authorities: 'Newport\nAtlantis',
+        featuresParent: 'yes',
+        action: 'publish',
+      },
+      jar.editor,
+    );
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /govuk-error-summary/);
+    assert.match(res.body, /Enter a title/);
+    assert.match(res.body, /Atlantis/);
+    assert.match(res.body, /Kept as typed &lt;b&gt;/);
+    const [n] = await t.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM articles WHERE standfirst LIKE 'Kept as typed%'`,
+    );
+    assert.equal(n!.n, 0);
+    const images = await submit(
+      t.app,
+      '/admin/articles/new?kind=story',
+      '/admin/articles/new?kind=story',
+      { title: 'Pictures', standfirst: 'S', body: '![](/a.png)', action: 'publish' },
+      jar.editor,
+    );
+    assert.equal(images.res.statusCode, 400);
+    assert.match(images.res.body, /Describe every picture/);
+    const consent = await submit(
+      t.app,
+      '/admin/articles/new?kind=story',
+      '/admin/articles/new?kind=story',
+      { title: 'A parent', standfirst: 'S', body: 'B', featuresParent: 'yes', action: 'publish' },
+      jar.editor,
+    );
+    assert.match(consent.res.body, /Enter the date the parent gave consent/);
+    assert.equal((await get('/admin/articles/new', 'member')).statusCode, 403);
+  });
+
+  test('a first comment waits for a moderator; approving it tells the article author', async () => {
+    await t.app.services.accounts.createUserDirect({
+      email: 'first-commenter@example.org',
+      displayName: 'First Commenter',
+      role: 'member',
+      kind: 'practitioner',
+      password: DEMO_PASSWORD,
+      approved: true,
+    });
+    jar.first = await signIn(
+      t.app,
+      'first-commenter@example.org',
+      DEMO_PASSWORD,
+      undefined,
+      '10.9.99.1',
+    );
+    const path = '/stories/fewer-babies-into-care-in-newport-demo';
+    const id = await idOf('fewer-babies-into-care-in-newport-demo');
+    const { res } = await submit(
+      t.app,
+      path,
+      `/articles/${id}/comments`,
+      { body: 'My first comment here.', showBackground: 'yes' },
+      jar.first,
+    );
+    assert.equal(res.statusCode, 303);
+    assert.match(String(res.headers.location), /commented=held/);
+    assert.doesNotMatch(
+      (await get(path)).body,
+      /My first comment here\./,
+      'visitors do not see it',
+    );
+    assert.doesNotMatch((await get(path, 'member')).body, /My first comment here\./);
+    assert.match(
+      (await get(path, 'first')).body,
+      /My first comment here\.[\s\S]*|Waiting for a moderator/,
+    );
+    const queue = await get('/admin/articles/comments', 'moderator');
+    assert.match(queue.body, /My first comment here\./);
+    assert.match(queue.body, /A new member’s first comment/);
+    const [c] = await t.database.query<{ id: string }>(
+      `SELECT id FROM article_comments WHERE body = 'My first comment here.'`,
+    );
+    const before = (await sentMail(t.app)).length;
+    const decided = await submit(
+      t.app,
+      '/admin/articles/comments',
+      `/admin/articles/comments/${c!.id}`,
+      { action: 'approve' },
+      jar.moderator,
+    );
+    assert.equal(decided.res.statusCode, 303);
+    const page = await get(path);
+    assert.match(page.body, /My first comment here\./);
+    assert.match(page.body, /First Commenter/);
+    assert.match(page.body, /Practitioner/, 'the background they chose to show');
+    const mail = await mailSince(before);
+    assert.ok(
+      mail.some(
+        (m) => m.to === 'first-commenter@example.org' && /approved your comment/.test(m.text),
+      ),
+    );
+    assert.ok(
+      mail.some(
+        (m) => m.to === 'editor@example.org' && /First Commenter commented on/.test(m.text),
+      ),
+      'the editor who wrote the story is told',
+    );
+  });
+
+  test('a reply notifies the comment replied to, never oneself; replies stay one level deep', async () => {
+    const path = '/news/national-overview-of-services-launched-demo';
+    const id = await idOf('national-overview-of-services-launched-demo');
+    const [top] = await t.database.query<{ id: string }>(
+      `SELECT c.id FROM article_comments c JOIN users u ON u.id = c.author_id
+       WHERE c.article_id = $1 AND c.parent_id IS NULL AND u.email = 'member@example.org' ORDER BY c.created_at LIMIT 1`,
+      [id],
+    );
+    const [reply] = await t.database.query<{ id: string }>(
+      `SELECT id FROM article_comments WHERE parent_id = $1 LIMIT 1`,
+      [top!.id],
+    );
+    const before = (await sentMail(t.app)).length;
+    const own = await submit(
+      t.app,
+      path,
+      `/articles/${id}/comments`,
+      { body: 'Replying to myself.', parentId: top!.id },
+      jar.member,
+    );
+    assert.equal(own.res.statusCode, 303);
+    let mail = await mailSince(before);
+    assert.ok(!mail.some((m) => m.to === 'member@example.org'), 'not told of their own reply');
+    const b2 = (await sentMail(t.app)).length;
+    const other = await submit(
+      t.app,
+      path,
+      `/articles/${id}/comments`,
+      { body: 'A reply to a reply.', parentId: reply!.id, anonymous: 'yes' },
+      jar.parent,
+    );
+    assert.equal(other.res.statusCode, 303);
+    mail = await mailSince(b2);
+    const toMember = mail.find((m) => m.to === 'member@example.org');
+    assert.ok(toMember, 'the author of the comment replied to is told');
+    assert.match(toMember.text, /A parent replied/);
+    assert.doesNotMatch(
+      toMember.text,
+      /Demo Parent/,
+      'an anonymous reply does not name its writer',
+    );
+    const [row] = await t.database.query<{ parent_id: string; anonymous: boolean }>(
+      `SELECT parent_id, anonymous FROM article_comments WHERE body = 'A reply to a reply.'`,
+    );
+    assert.equal(row!.parent_id, top!.id, 'joined the top comment: one level');
+    assert.equal(row!.anonymous, true);
+    const [mine] = await t.database.query<{ id: string }>(
+      `SELECT id FROM article_comments WHERE body = 'A reply to a reply.'`,
+    );
+    const page = (await get(`${path}?order=newest`)).body;
+    const block = page.slice(page.indexOf(`id="comment-${mine!.id}"`));
+    const shown = block.slice(0, block.indexOf('</article>'));
+    assert.match(shown, /<strong>A parent<\/strong>/);
+    assert.doesNotMatch(shown, /Demo Parent/, 'the parent’s name is not with the comment');
+  });
+
+  test('a date of birth and a school name are held for safeguarding, even for a regular member', async () => {
+    const path = '/stories/bringing-children-home-in-coventry-demo';
+    const id = await idOf('bringing-children-home-in-coventry-demo');
+    const { res } = await submit(
+      t.app,
+      path,
+      `/articles/${id}/comments`,
+      { body: 'My daughter Lily, born 14/02/2019, is at Oakfield Primary School.' },
+      jar.member,
+    );
+    assert.match(String(res.headers.location), /commented=held/);
+    const [c] = await t.database.query<{ status: string; held_reason: string }>(
+      `SELECT status, held_reason FROM article_comments WHERE body LIKE 'My daughter Lily%'`,
+    );
+    assert.deepEqual(c, { status: 'held', held_reason: 'safeguarding' });
+    assert.doesNotMatch((await get(path)).body, /Lily/);
+  });
+
+  test('a report reaches the queue, the reporter hears the outcome and the author the reason', async () => {
+    const [promo] = await t.database.query<{ id: string }>(
+      `SELECT id FROM article_comments WHERE body LIKE 'Visit www.example.org/demo-offer%'`,
+    );
+    const queue = await get('/admin/articles/comments', 'moderator');
+    assert.match(queue.body, /demo-offer/, 'the demo report is in the queue');
+    // Another report, from the parent.
+    const report = await submit(
+      t.app,
+      `/articles/comments/${promo!.id}/report`,
+      `/articles/comments/${promo!.id}/report`,
+      { reason: 'Spam' },
+      jar.member,
+    );
+    assert.equal(report.res.statusCode, 200);
+    assert.match(report.res.body, /Report sent/);
+    const empty = await submit(
+      t.app,
+      '/admin/articles/comments',
+      `/admin/articles/comments/${promo!.id}`,
+      { action: 'hide', reason: '' },
+      jar.moderator,
+    );
+    assert.equal(empty.res.statusCode, 400, 'hiding needs a reason');
+    const before = (await sentMail(t.app)).length;
+    const hide = await submit(
+      t.app,
+      '/admin/articles/comments',
+      `/admin/articles/comments/${promo!.id}`,
+      { action: 'hide', reason: 'Advertising is not allowed.' },
+      jar.moderator,
+    );
+    assert.equal(hide.res.statusCode, 303);
+    const mail = await mailSince(before);
+    assert.ok(
+      mail.some((m) => m.to === 'member@example.org' && /A moderator has hidden it/.test(m.text)),
+      'the reporter is told',
+    );
+    const author = mail.find((m) => m.to === 'parent@example.org');
+    assert.ok(
+      author && /Advertising is not allowed\./.test(author.text),
+      'the author sees the reason',
+    );
+    assert.doesNotMatch(
+      (await get('/news/national-overview-of-services-launched-demo')).body,
+      /demo-offer/,
+    );
+    const parentView = await get('/news/national-overview-of-services-launched-demo', 'parent');
+    assert.match(parentView.body, /A moderator hid this comment: Advertising is not allowed\./);
+    const [audit] = await t.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_log WHERE event = 'article.comment_hide'`,
+    );
+    assert.equal(audit!.n, 1);
+  });
+
+  test('stopping a member commenting; closed comments', async () => {
+    await t.app.services.accounts.createUserDirect({
+      email: 'stopped@example.org',
+      displayName: 'Stopped Member',
+      role: 'member',
+      kind: 'practitioner',
+      password: DEMO_PASSWORD,
+      approved: true,
+    });
+    jar.stopped = await signIn(t.app, 'stopped@example.org', DEMO_PASSWORD, undefined, '10.9.98.1');
+    const path = '/stories/inside-a-family-drug-and-alcohol-court-manchester-demo';
+    const id = await idOf('inside-a-family-drug-and-alcohol-court-manchester-demo');
+    await submit(t.app, path, `/articles/${id}/comments`, { body: 'Rude words.' }, jar.stopped);
+    const [c] = await t.database.query<{ id: string }>(
+      `SELECT id FROM article_comments WHERE body = 'Rude words.'`,
+    );
+    const ban = await submit(
+      t.app,
+      '/admin/articles/comments',
+      `/admin/articles/comments/${c!.id}`,
+      { action: 'ban', reason: 'Repeated abuse.' },
+      jar.moderator,
+    );
+    assert.equal(ban.res.statusCode, 303);
+    const page = await get(path, 'stopped');
+    assert.match(page.body, /You can no longer comment on articles/);
+    const again = await submit(
+      t.app,
+      path,
+      `/articles/${id}/comments`,
+      { body: 'Again.' },
+      jar.stopped,
+    );
+    assert.equal(again.res.statusCode, 403);
+    await t.database.query(`UPDATE articles SET comments_open = false WHERE id = $1`, [id]);
+    const closed = await get(path, 'member');
+    assert.match(closed.body, /Comments are closed on this article/);
+    await t.database.query(`UPDATE articles SET comments_open = true WHERE id = $1`, [id]);
+  });
+
+  test('stored XSS is inert in articles, comments, feeds and emails', async () => {
+    const body = PAYLOADS.join('\n\n');
+    const made = await submit(
+      t.app,
+      '/admin/articles/new?kind=news',
+      '/admin/articles/new?kind=news',
+      {
+        title: '<script>alert("t")</script> & title',
+        standfirst: '<img src=x onerror=alert(1)> standfirst ]]>',
+        body,
+        authors: '<b>Bold</b> | <i>role</i>',
+        action: 'publish',
+      },
+      jar.editor,
+    );
+    assert.equal(made.res.statusCode, 303, made.res.body.slice(0, 400));
+    const [a] = await t.database.query<{ id: string; slug: string }>(
+      `SELECT id, slug FROM articles WHERE title LIKE '<script>%'`,
+    );
+    const page = await get(`/news/${a!.slug}`);
+    const main = page.body.slice(page.body.indexOf('<main'), page.body.indexOf('</main>'));
+    assertInert(main);
+    assert.match(main, /&lt;script&gt;alert/);
+    const ld = /<script type="application\/ld\+json"[^>]*>(.*?)<\/script>/s.exec(page.body)![1]!;
+    assert.doesNotMatch(ld, /<\/?script/i, 'no closing tag inside the JSON-LD');
+    const feed = (await get('/news/feed.atom')).body;
+    strictParse(feed);
+    assert.doesNotMatch(feed, /<script>|<img src=x/, 'feed text is escaped');
+    const before = (await sentMail(t.app)).length;
+    await submit(t.app, `/news/${a!.slug}`, `/articles/${a!.id}/comments`, { body }, jar.member);
+    const after = await get(`/news/${a!.slug}`);
+    const comments = after.body.slice(after.body.indexOf('id="comments"'));
+    assertInert(comments.slice(0, comments.indexOf('</section>')));
+    const mail = await mailSince(before);
+    for (const m of mail) assert.doesNotMatch(m.raw, /text\/html/, 'emails are plain text');
+  });
+
+  test('members propose a story; an editor publishes it and the member is told', async () => {
+    const { res } = await submit(
+      t.app,
+      '/stories/propose',
+      '/stories/propose',
+      {
+        title: 'Our drop-in for fathers',
+        standfirst: 'A weekly drop-in.',
+        body: 'What we learned.',
+        authorities: 'Cardiff',
+        topics: 'fathers',
+      },
+      jar.member,
+    );
+    assert.equal(res.statusCode, 303);
+    assert.equal((await get('/stories/our-drop-in-for-fathers')).statusCode, 404);
+    const list = await get('/admin/articles?status=submitted', 'editor');
+    assert.match(list.body, /Our drop-in for fathers/);
+    const id = await idOf('our-drop-in-for-fathers');
+    const before = (await sentMail(t.app)).length;
+    const pub = await submit(
+      t.app,
+      `/admin/articles/${id}`,
+      `/admin/articles/${id}/status`,
+      { action: 'publish' },
+      jar.editor,
+    );
+    assert.equal(pub.res.statusCode, 303);
+    assert.equal((await get('/stories/our-drop-in-for-fathers')).statusCode, 200);
+    const mail = await mailSince(before);
+    assert.ok(
+      mail.some((m) => m.to === 'member@example.org' && /It is now published/.test(m.text)),
+    );
+    assert.equal((await get('/stories/propose')).statusCode, 303, 'visitors sign in first');
+  });
+
+  test('home page latest news; "practice stories from here" on a service page and the overview', async () => {
+    const home = await get('/');
+    assert.match(home.body, /Latest news/);
+    assert.match(home.body, /href="\/news\/national-overview-of-services-launched-demo"/);
+    const [svc] = await t.database.query<{ slug: string }>(
+      `SELECT slug FROM services WHERE status = 'active' ORDER BY slug LIMIT 1`,
+    );
+    const made = await submit(
+      t.app,
+      '/admin/articles/new?kind=story',
+      '/admin/articles/new?kind=story',
+      {
+        title: 'A story about one service',
+        standfirst: 'Here.',
+        body: 'Words.',
+        services: `https://example.org/services/${svc!.slug}`,
+        authorities: 'Newport',
+        action: 'publish',
+      },
+      jar.editor,
+    );
+    assert.equal(made.res.statusCode, 303, made.res.body.slice(0, 300));
+    const page = await get(`/services/${svc!.slug}`);
+    assert.match(page.body, /Practice stories from here/);
+    assert.match(page.body, /href="\/stories\/a-story-about-one-service"/);
+    const story = await get('/stories/a-story-about-one-service');
+    assert.match(story.body, new RegExp(`href="/services/${svc!.slug}"`));
+    const overview = await get('/services/coverage');
+    assert.match(overview.body, /href="\/stories\?la=W06000022"/);
+    const here = await get('/stories?la=W06000022');
+    assert.match(here.body, /A story about one service/);
+    assert.match(here.body, /Working together to keep babies safely at home in Newport/);
+    assert.doesNotMatch(here.body, /Coventry \(demo\)/);
+  });
+
+  test('comments come 50 threads a page, and a new comment opens its page', async () => {
+    const id = await idOf('pre-birth-work-in-county-durham-demo');
+    await t.database.query(
+      `INSERT INTO article_comments (article_id, author_id, body, body_html, created_at)
+       SELECT $1, (SELECT id FROM users WHERE email = 'parent@example.org'), 'Generated ' || g,
+         '<p class="govuk-body">Generated number ' || g || '.</p>', now() - (200 - g) * interval '1 minute'
+       FROM generate_series(1, 120) AS g`,
+      [id],
+    );
+    const path = '/stories/pre-birth-work-in-county-durham-demo';
+    const first = (await get(path)).body;
+    assert.match(first, /Generated number 50\./);
+    assert.doesNotMatch(first, /Generated number 51\./);
+    assert.match(first, /cpage=3#comments/);
+    const third = (await get(`${path}?cpage=3`)).body;
+    assert.match(third, /Generated number 101\./);
+    assert.doesNotMatch(third, /Generated number 100\./);
+    const newest = (await get(`${path}?order=newest`)).body;
+    assert.match(newest, /Generated number 120\./);
+    const { res } = await submit(
+      t.app,
+      path,
+      `/articles/${id}/comments`,
+      { body: 'Straight to the last page.' },
+      jar.member,
+    );
+    const to = String(res.headers.location);
+    assert.match(to, /commented=yes&c=/);
+    assert.match((await get(to.split('#')[0]!, 'member')).body, /Straight to the last page\./);
+  });
+
+  test("comments are in the member's export and handled on deletion", async () => {
+    const [member] = await t.database.query<{ id: string }>(
+      `SELECT id FROM users WHERE email = 'member@example.org'`,
+    );
+    const data = await t.app.services.articles.personalData.export(member!.id);
+    assert.ok(data.comments.some((c) => /How can I share the overview/.test(c.text)));
+    await t.app.services.articles.personalData.erase(member!.id, true);
+    const [left] = await t.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM article_comments WHERE author_id = $1`,
+      [member!.id],
+    );
+    assert.equal(left!.n, 0);
+    const page = await get('/news/national-overview-of-services-launched-demo');
+    assert.doesNotMatch(page.body, /How can I share the overview/);
+  });
+});

@@ -1,0 +1,498 @@
+import {
+  and,
+  arrayOverlaps,
+  asc,
+  count,
+  desc,
+  eq,
+  inArray,
+  isNull,
+  or,
+  sql,
+  type SQL,
+} from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client.ts';
+import {
+  type ArticleKind,
+  type ArticleStatus,
+  articleCommentBans,
+  articleCommentLikes,
+  articleCommentReports,
+  articleComments,
+  articleLikes,
+  articles,
+  articleSeries,
+  type CommentStatus,
+  type HoldReason,
+} from './schema.ts';
+
+/**
+ * The SQL of articles: news and practice stories, series, likes, comments
+ * and their moderation. Only this module reads or writes these tables.
+ * `in(tx)` gives the same queries inside a service's unit of work.
+ */
+
+export type ArticleRow = typeof articles.$inferSelect;
+export type NewArticle = typeof articles.$inferInsert;
+export type SeriesRow = typeof articleSeries.$inferSelect;
+export type NewSeries = typeof articleSeries.$inferInsert;
+export type CommentRow = typeof articleComments.$inferSelect;
+export type NewComment = typeof articleComments.$inferInsert;
+
+export interface ListFilters {
+  kind?: ArticleKind | undefined;
+  topics?: string[] | undefined;
+  regions?: string[] | undefined;
+  seriesId?: string | undefined;
+  authority?: string | undefined;
+  service?: string | undefined;
+}
+
+/** What a list shows of an article (no body). */
+export const listColumns = {
+  id: articles.id,
+  kind: articles.kind,
+  slug: articles.slug,
+  title: articles.title,
+  standfirst: articles.standfirst,
+  language: articles.language,
+  status: articles.status,
+  publishAt: articles.publishAt,
+  updatedAt: articles.updatedAt,
+  authors: articles.authors,
+  topics: articles.topics,
+  regions: articles.regions,
+  seriesId: articles.seriesId,
+  leadImageUrl: articles.leadImageUrl,
+  leadImageAlt: articles.leadImageAlt,
+  commentCount: articles.commentCount,
+  isDemo: articles.isDemo,
+};
+export type ArticleSummary = Pick<ArticleRow, keyof typeof listColumns>;
+
+/** Public now: published, or scheduled and its time has come. */
+const isPublic = (now: Date) =>
+  and(inArray(articles.status, ['published', 'scheduled']), sql`${articles.publishAt} <= ${now}`);
+
+function where(f: ListFilters, now: Date): SQL | undefined {
+  return and(
+    isPublic(now),
+    f.kind ? eq(articles.kind, f.kind) : undefined,
+    f.topics?.length ? arrayOverlaps(articles.topics, f.topics) : undefined,
+    f.regions?.length ? arrayOverlaps(articles.regions, f.regions) : undefined,
+    f.seriesId ? eq(articles.seriesId, f.seriesId) : undefined,
+    f.authority ? arrayOverlaps(articles.authorities, [f.authority]) : undefined,
+    f.service ? arrayOverlaps(articles.services, [f.service]) : undefined,
+  );
+}
+
+/** A comment as a page shows it, with the viewer's like. */
+export interface CommentView {
+  id: string;
+  parentId: string | null;
+  authorId: string | null;
+  anonymous: boolean;
+  background: string | null;
+  bodyHtml: string;
+  status: CommentStatus;
+  heldReason: string | null;
+  hiddenReason: string | null;
+  likeCount: number;
+  createdAt: Date;
+  liked: boolean;
+}
+
+function queries(db: Db | Tx) {
+  return {
+    async list(
+      f: ListFilters,
+      now: Date,
+      limit: number,
+      offset: number,
+    ): Promise<{ rows: ArticleSummary[]; total: number }> {
+      const w = where(f, now);
+      const [rows, [n]] = await Promise.all([
+        db
+          .select(listColumns)
+          .from(articles)
+          .where(w)
+          .orderBy(desc(articles.publishAt), desc(articles.id))
+          .limit(limit)
+          .offset(offset),
+        db.select({ n: count() }).from(articles).where(w),
+      ]);
+      return { rows, total: Number(n?.n ?? 0) };
+    },
+    async latest(f: ListFilters, now: Date, limit: number): Promise<ArticleSummary[]> {
+      return db
+        .select(listColumns)
+        .from(articles)
+        .where(where(f, now))
+        .orderBy(desc(articles.publishAt), desc(articles.id))
+        .limit(limit);
+    },
+    /** How many public stories name each of these authorities. */
+    async countByAuthority(now: Date): Promise<Map<string, number>> {
+      const rows = await db
+        .select({ authorities: articles.authorities })
+        .from(articles)
+        .where(where({ kind: 'story' }, now));
+      const counts = new Map<string, number>();
+      for (const r of rows) for (const g of r.authorities) counts.set(g, (counts.get(g) ?? 0) + 1);
+      return counts;
+    },
+    async bySlug(kind: ArticleKind, slug: string): Promise<ArticleRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(articles)
+        .where(and(eq(articles.kind, kind), eq(articles.slug, slug)));
+      return row;
+    },
+    async byId(id: string): Promise<ArticleRow | undefined> {
+      const [row] = await db.select().from(articles).where(eq(articles.id, id));
+      return row;
+    },
+    async byIdForUpdate(id: string): Promise<ArticleRow | undefined> {
+      const [row] = await db.select().from(articles).where(eq(articles.id, id)).for('update');
+      return row;
+    },
+    async slugTaken(kind: ArticleKind, slug: string, exceptId?: string): Promise<boolean> {
+      const rows = await db
+        .select({ id: articles.id })
+        .from(articles)
+        .where(and(eq(articles.kind, kind), eq(articles.slug, slug)));
+      return rows.some((r) => r.id !== exceptId);
+    },
+    async insert(values: NewArticle): Promise<ArticleRow> {
+      const [row] = await db.insert(articles).values(values).returning();
+      return row!;
+    },
+    async update(id: string, values: Partial<NewArticle>): Promise<ArticleRow | undefined> {
+      const [row] = await db
+        .update(articles)
+        .set({ ...values, updatedAt: new Date() })
+        .where(eq(articles.id, id))
+        .returning();
+      return row;
+    },
+    /** Scheduled articles whose time has come become published; returns them. */
+    async publishDue(now: Date): Promise<ArticleRow[]> {
+      return db
+        .update(articles)
+        .set({ status: 'published' })
+        .where(and(eq(articles.status, 'scheduled'), sql`${articles.publishAt} <= ${now}`))
+        .returning();
+    },
+    async listByStatus(
+      status: ArticleStatus | undefined,
+      kind: ArticleKind | undefined,
+      limit: number,
+      offset: number,
+    ): Promise<{ rows: ArticleSummary[]; total: number }> {
+      const w = and(
+        status ? eq(articles.status, status) : undefined,
+        kind ? eq(articles.kind, kind) : undefined,
+      );
+      const [rows, [n]] = await Promise.all([
+        db
+          .select(listColumns)
+          .from(articles)
+          .where(w)
+          .orderBy(desc(articles.updatedAt), desc(articles.id))
+          .limit(limit)
+          .offset(offset),
+        db.select({ n: count() }).from(articles).where(w),
+      ]);
+      return { rows, total: Number(n?.n ?? 0) };
+    },
+    async countByStatus(): Promise<Record<string, number>> {
+      const rows = await db
+        .select({ status: articles.status, n: count() })
+        .from(articles)
+        .groupBy(articles.status);
+      return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+    },
+    async submissionsOf(userId: string): Promise<ArticleRow[]> {
+      return db
+        .select()
+        .from(articles)
+        .where(eq(articles.submittedBy, userId))
+        .orderBy(desc(articles.createdAt));
+    },
+    async detachSubmitter(userId: string, removeUnpublished: boolean) {
+      if (removeUnpublished)
+        await db
+          .delete(articles)
+          .where(
+            and(eq(articles.submittedBy, userId), inArray(articles.status, ['submitted', 'draft'])),
+          );
+      await db.update(articles).set({ submittedBy: null }).where(eq(articles.submittedBy, userId));
+    },
+
+    // Series
+    async allSeries(): Promise<SeriesRow[]> {
+      return db.select().from(articleSeries).orderBy(asc(articleSeries.name));
+    },
+    async seriesBySlug(slug: string): Promise<SeriesRow | undefined> {
+      const [row] = await db.select().from(articleSeries).where(eq(articleSeries.slug, slug));
+      return row;
+    },
+    async upsertSeries(values: NewSeries): Promise<SeriesRow> {
+      const [row] = await db
+        .insert(articleSeries)
+        .values(values)
+        .onConflictDoUpdate({
+          target: articleSeries.slug,
+          set: {
+            name: values.name,
+            nameCy: values.nameCy ?? null,
+            description: values.description ?? '',
+            descriptionCy: values.descriptionCy ?? null,
+          },
+        })
+        .returning();
+      return row!;
+    },
+
+    // Likes
+    async toggleArticleLike(articleId: string, userId: string): Promise<boolean> {
+      const removed = await db
+        .delete(articleLikes)
+        .where(and(eq(articleLikes.articleId, articleId), eq(articleLikes.userId, userId)))
+        .returning();
+      if (!removed.length) await db.insert(articleLikes).values({ articleId, userId });
+      await db.execute(
+        sql`UPDATE articles SET like_count = (SELECT count(*) FROM article_likes WHERE article_id = ${articleId}) WHERE id = ${articleId}`,
+      );
+      return !removed.length;
+    },
+    async likesArticle(articleId: string, userId: string): Promise<boolean> {
+      const rows = await db
+        .select({ a: articleLikes.articleId })
+        .from(articleLikes)
+        .where(and(eq(articleLikes.articleId, articleId), eq(articleLikes.userId, userId)));
+      return rows.length > 0;
+    },
+    async toggleCommentLike(commentId: string, userId: string): Promise<boolean> {
+      const removed = await db
+        .delete(articleCommentLikes)
+        .where(
+          and(eq(articleCommentLikes.commentId, commentId), eq(articleCommentLikes.userId, userId)),
+        )
+        .returning();
+      if (!removed.length) await db.insert(articleCommentLikes).values({ commentId, userId });
+      await db.execute(
+        sql`UPDATE article_comments SET like_count = (SELECT count(*) FROM article_comment_likes WHERE comment_id = ${commentId}) WHERE id = ${commentId}`,
+      );
+      return !removed.length;
+    },
+
+    // Comments
+    /**
+     * An article's comments for a page: visible ones, and also held and
+     * hidden ones when `all` (moderators) or written by the viewer. One
+     * query, with the viewer's likes.
+     */
+    async comments(
+      articleId: string,
+      viewerId: string | undefined,
+      all: boolean,
+    ): Promise<CommentView[]> {
+      const viewer = viewerId ?? '00000000-0000-0000-0000-000000000000';
+      const shown = all
+        ? sql`${articleComments.status} <> 'deleted' OR EXISTS (SELECT 1 FROM article_comments r WHERE r.parent_id = ${articleComments.id} AND r.status = 'visible')`
+        : sql`${articleComments.status} = 'visible' OR (${articleComments.status} IN ('held', 'hidden') AND ${articleComments.authorId} = ${viewer}) OR (${articleComments.status} = 'deleted' AND EXISTS (SELECT 1 FROM article_comments r WHERE r.parent_id = ${articleComments.id} AND r.status = 'visible'))`;
+      return db
+        .select({
+          id: articleComments.id,
+          parentId: articleComments.parentId,
+          authorId: articleComments.authorId,
+          anonymous: articleComments.anonymous,
+          background: articleComments.background,
+          bodyHtml: articleComments.bodyHtml,
+          status: articleComments.status,
+          heldReason: articleComments.heldReason,
+          hiddenReason: articleComments.hiddenReason,
+          likeCount: articleComments.likeCount,
+          createdAt: articleComments.createdAt,
+          liked: sql<boolean>`EXISTS (SELECT 1 FROM article_comment_likes l WHERE l.comment_id = ${articleComments.id} AND l.user_id = ${viewer})`,
+        })
+        .from(articleComments)
+        .where(and(eq(articleComments.articleId, articleId), shown))
+        .orderBy(asc(articleComments.createdAt), asc(articleComments.id));
+    },
+    async comment(id: string): Promise<CommentRow | undefined> {
+      const [row] = await db.select().from(articleComments).where(eq(articleComments.id, id));
+      return row;
+    },
+    async insertComment(values: NewComment): Promise<CommentRow> {
+      const [row] = await db.insert(articleComments).values(values).returning();
+      await this.recount(values.articleId);
+      return row!;
+    },
+    async recount(articleId: string) {
+      await db.execute(
+        sql`UPDATE articles SET comment_count = (SELECT count(*) FROM article_comments WHERE article_id = ${articleId} AND status = 'visible') WHERE id = ${articleId}`,
+      );
+    },
+    async setCommentStatus(
+      id: string,
+      status: CommentStatus,
+      hiddenReason: string | null,
+    ): Promise<CommentRow | undefined> {
+      const [row] = await db
+        .update(articleComments)
+        .set({
+          status,
+          hiddenReason,
+          ...(status === 'visible' ? { heldReason: null } : {}),
+          ...(status === 'deleted' ? { body: '', bodyHtml: '' } : {}),
+          updatedAt: new Date(),
+        })
+        .where(eq(articleComments.id, id))
+        .returning();
+      if (row) await this.recount(row.articleId);
+      return row;
+    },
+    /** How many of this member's comments have been shown (approved or never held). */
+    async visibleCommentsBy(userId: string): Promise<number> {
+      const [row] = await db
+        .select({ n: count() })
+        .from(articleComments)
+        .where(and(eq(articleComments.authorId, userId), eq(articleComments.status, 'visible')));
+      return Number(row?.n ?? 0);
+    },
+    async report(commentId: string, reporterId: string, reason: string) {
+      await db.insert(articleCommentReports).values({ commentId, reporterId, reason });
+    },
+    /** Resolve open reports on a comment; returns the reporters to tell. */
+    async resolveReports(commentId: string, outcome: string): Promise<string[]> {
+      const rows = await db
+        .update(articleCommentReports)
+        .set({ resolvedAt: new Date(), outcome })
+        .where(
+          and(
+            eq(articleCommentReports.commentId, commentId),
+            isNull(articleCommentReports.resolvedAt),
+          ),
+        )
+        .returning({ reporterId: articleCommentReports.reporterId });
+      return [...new Set(rows.map((r) => r.reporterId).filter((x): x is string => !!x))];
+    },
+    async openReporters(commentId: string): Promise<string[]> {
+      const rows = await db
+        .select({ reporterId: articleCommentReports.reporterId })
+        .from(articleCommentReports)
+        .where(
+          and(
+            eq(articleCommentReports.commentId, commentId),
+            isNull(articleCommentReports.resolvedAt),
+          ),
+        );
+      return [...new Set(rows.map((r) => r.reporterId).filter((x): x is string => !!x))];
+    },
+    /** The moderation queue: held comments and comments with open reports, oldest first. */
+    async queue(): Promise<
+      (CommentRow & {
+        articleKind: ArticleKind;
+        articleSlug: string;
+        articleTitle: string;
+        reports: { reason: string; at: string }[];
+      })[]
+    > {
+      const reports = sql<
+        { reason: string; at: string }[]
+      >`coalesce((SELECT json_agg(json_build_object('reason', r.reason, 'at', r.created_at) ORDER BY r.created_at) FROM article_comment_reports r WHERE r.comment_id = ${articleComments.id} AND r.resolved_at IS NULL), '[]'::json)`;
+      const rows = await db
+        .select({
+          comment: articleComments,
+          articleKind: articles.kind,
+          articleSlug: articles.slug,
+          articleTitle: articles.title,
+          reports,
+        })
+        .from(articleComments)
+        .innerJoin(articles, eq(articles.id, articleComments.articleId))
+        .where(
+          or(
+            eq(articleComments.status, 'held'),
+            sql`EXISTS (SELECT 1 FROM article_comment_reports r WHERE r.comment_id = ${articleComments.id} AND r.resolved_at IS NULL)`,
+          ),
+        )
+        .orderBy(asc(articleComments.createdAt))
+        .limit(200);
+      return rows.map((r) => ({
+        ...r.comment,
+        articleKind: r.articleKind,
+        articleSlug: r.articleSlug,
+        articleTitle: r.articleTitle,
+        reports: r.reports,
+      }));
+    },
+    async ban(userId: string, reason: string) {
+      await db
+        .insert(articleCommentBans)
+        .values({ userId, reason })
+        .onConflictDoUpdate({ target: articleCommentBans.userId, set: { reason } });
+    },
+    async unban(userId: string) {
+      await db.delete(articleCommentBans).where(eq(articleCommentBans.userId, userId));
+    },
+    async banOf(userId: string): Promise<{ reason: string } | undefined> {
+      const [row] = await db
+        .select({ reason: articleCommentBans.reason })
+        .from(articleCommentBans)
+        .where(eq(articleCommentBans.userId, userId));
+      return row;
+    },
+    async commentsBy(userId: string) {
+      return db
+        .select({
+          id: articleComments.id,
+          body: articleComments.body,
+          status: articleComments.status,
+          createdAt: articleComments.createdAt,
+          articleKind: articles.kind,
+          articleSlug: articles.slug,
+          articleTitle: articles.title,
+        })
+        .from(articleComments)
+        .innerJoin(articles, eq(articles.id, articleComments.articleId))
+        .where(eq(articleComments.authorId, userId))
+        .orderBy(asc(articleComments.createdAt));
+    },
+    /**
+     * A member leaves: their comments lose their author (shown as "Former
+     * member"), or with `remove` their words go too (the place is kept when
+     * others replied to it). Their likes go with the account (cascade).
+     */
+    async eraseCommenter(userId: string, remove: boolean) {
+      const mine = await db
+        .select({ id: articleComments.id, articleId: articleComments.articleId })
+        .from(articleComments)
+        .where(eq(articleComments.authorId, userId));
+      if (remove && mine.length)
+        await db
+          .update(articleComments)
+          .set({ status: 'deleted', body: '', bodyHtml: '', background: null })
+          .where(eq(articleComments.authorId, userId));
+      await db
+        .update(articleComments)
+        .set({ authorId: null })
+        .where(eq(articleComments.authorId, userId));
+      for (const a of new Set(mine.map((m) => m.articleId))) await this.recount(a);
+    },
+    async setHoldReason(id: string, reason: HoldReason) {
+      await db
+        .update(articleComments)
+        .set({ heldReason: reason })
+        .where(eq(articleComments.id, id));
+    },
+  };
+}
+
+export function createArticlesRepository(db: Db) {
+  return { ...queries(db), in: (tx: Tx) => queries(tx) };
+}
+export type ArticlesRepository = ReturnType<typeof createArticlesRepository>;
+export type ArticlesQueries = ReturnType<typeof queries>;
