@@ -658,7 +658,6 @@ export async function buildApp({
   await app.register(communityRoutes(community, { dataDir: config.dataDir, storage }));
   await app.register(communityAdminRoutes(communityAdmin, (u) => community.queueCounts(u)));
   await app.register(guidelinesRoutes(guidelines, plans));
-  await app.register(communityAdminRoutes(communityAdmin));
   await app.register(
     newsletterRoutes(newsletter, {
       baseUrl: config.baseUrl,
