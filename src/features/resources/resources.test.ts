@@ -147,7 +147,12 @@ describe('resources', () => {
       1,
       5,
     );
-    assert.equal(res.rows[0]?.slug, 'farewell-contact-sessions-video');
+    // The two with both words in their titles come first (the webinar's slides, whose title
+    // has the words side by side, then the video), before any with them in the text only.
+    assert.deepEqual(
+      res.rows.slice(0, 2).map((r) => r.slug),
+      ['farewell-contact-webinar-slides', 'farewell-contact-sessions-video'],
+    );
     const page = await t.app.inject('/resources?q=farewell&sort=shortest&topic=maintaining-links');
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /Remove filter: <\/span>Maintaining links/);
