@@ -384,6 +384,13 @@ export function articlesRoutes(
       const regions = [...new Map(places.map((p) => [p.regionName, p.nation])).entries()].map(
         ([name, nation]) => ({ name, nation }),
       );
+      // Region names in the page's language, from the service map's translations.
+      const regionCodes = new Map(places.map((p) => [p.regionName, p.regionCode ?? '']));
+      const regionLabel = (name: string) => {
+        const key = `services.regions.${regionCodes.get(name) ?? ''}`;
+        const label = req.t(key);
+        return label.startsWith('services.regions.') ? name : label;
+      };
       const feed = seriesRow ? `/series/${seriesRow.slug}/feed.atom` : `${path}/feed.atom`;
       const filtered =
         q.topic.length + q.region.length + (q.series && !seriesRow ? 1 : 0) + (q.la ? 1 : 0) > 0;
@@ -437,7 +444,7 @@ export function articlesRoutes(
         })),
         regionItems: regions.map((r) => ({
           value: r.name,
-          text: r.name,
+          text: regionLabel(r.name),
           checked: q.region.includes(r.name),
         })),
         seriesItems: [

@@ -78,6 +78,8 @@ export interface Place {
   name: string;
   nameCy: string | null;
   regionName: string;
+  /** The region's code, for its name in Welsh (services.regions.<code>). */
+  regionCode?: string | null;
   nation: string;
 }
 export interface Topic {
