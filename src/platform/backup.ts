@@ -249,6 +249,35 @@ export async function backup(
   }
 }
 
+/**
+ * The manifest of an archive, read without unpacking the rest (undefined if
+ * it has none): to choose how to open the target before restoring.
+ */
+export async function readManifest(file: string): Promise<Manifest | undefined> {
+  const chunks: Buffer[] = [];
+  try {
+    await tar.t({
+      file,
+      onReadEntry: (entry) => {
+        if (entry.path === 'manifest.json') entry.on('data', (c: Buffer) => chunks.push(c));
+        else entry.resume();
+      },
+    });
+    return manifestSchema.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the archive was made at this version's migrations, no more, no fewer. */
+export function atCurrentMigrations(manifest: Manifest): boolean {
+  const known = readMigrations().map((m) => m.tag);
+  return (
+    known.length === manifest.migrations.length &&
+    known.every((t) => manifest.migrations.includes(t))
+  );
+}
+
 /** Read and check an archive: its manifest, and every table and file against their checksums. */
 async function unpack(file: string, stage: string): Promise<Manifest> {
   try {
