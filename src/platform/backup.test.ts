@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
@@ -157,6 +157,7 @@ before(async () => {
   const made = await backup(source.database, source.storage, archive);
   assert.equal(made.manifest.driver, pgUrl ? 'pg' : 'pglite');
   assert.equal(made.manifest.files.length, Object.keys(sourceFiles).length);
+  assert.equal(statSync(archive).mode & 0o777, 0o600, 'readable by its owner only');
 });
 after(async () => {
   await source?.close();

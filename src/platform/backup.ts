@@ -233,6 +233,8 @@ export async function backup(
     await writeFile(join(stage, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     const partial = join(dirname(file), `.${basename(file)}.${process.pid}.part`);
     try {
+      // Readable by its owner only: it holds every account's data.
+      await writeFile(partial, '', { mode: 0o600 });
       await tar.c({ gzip: true, file: partial, cwd: stage, portable: true }, [
         'manifest.json',
         'db',
