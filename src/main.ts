@@ -408,6 +408,16 @@ commands.restore = {
         const { manifest, rows, removedFiles } = await restore(database, storage, file, {
           force: v.force === true,
         });
+        // `serve` adds the demo content to an embedded database without this
+        // mark (a new one): never to a restored site, such as one from PostgreSQL.
+        if (database.kind === 'pglite') {
+          const seed = await import('./platform/seed.ts');
+          if (!(await seed.demoSeeded(database)))
+            await database.query(
+              `INSERT INTO site_settings (key, value) VALUES ($1, to_jsonb('restored'::text)) ON CONFLICT (key) DO NOTHING`,
+              [seed.DEMO_SEEDED_KEY],
+            );
+        }
         run.say(
           `Restored ${manifest.tables.length} tables (${rows} rows) and ${manifest.files.length} files from ${file} (made ${manifest.created} on ${manifest.driver === 'pg' ? 'PostgreSQL' : 'the embedded database'})${removedFiles ? `; removed ${removedFiles} files not in the archive` : ''}.`,
         );

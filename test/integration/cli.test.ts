@@ -198,3 +198,25 @@ test('backup FILE then restore FILE into a new DATA_DIR; a DATA_DIR with data is
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /does not exist/);
 });
+
+test('a site restored into a new embedded database gets no demo content added by serve', async () => {
+  // A site that was never given the demo content (as one on PostgreSQL).
+  const source = await copyOf('migrated');
+  const made = await cli(['user:create', '--email', 'ops@example.org', '--role', 'admin'], source);
+  assert.equal(made.status, 0, made.stderr);
+  const archive = join(tmp(), 'plain.tar.gz');
+  assert.equal((await cli(['backup', archive], source)).status, 0);
+  const target = tmp();
+  const restored = await cli(['restore', archive], target);
+  assert.equal(restored.status, 0, restored.stderr);
+  const { openDatabase } = await import('../../src/db/client.ts');
+  const { demoSeeded } = await import('../../src/platform/seed.ts');
+  const database = await openDatabase({ dataDir: target });
+  try {
+    assert.equal(await demoSeeded(database), true, 'serve will not seed it');
+    const [users] = await database.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
+    assert.equal(users?.n, 1);
+  } finally {
+    await database.close();
+  }
+});
