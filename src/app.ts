@@ -125,7 +125,7 @@ import { type RouteTable, routeTablePlugin } from './platform/routes.ts';
 import type { Seeder } from './platform/seed.ts';
 import { securityPlugin } from './platform/security.ts';
 import { staticPlugin } from './platform/static.ts';
-import { createLocalStorage, type Storage } from './platform/storage.ts';
+import { openStorage, type Storage } from './platform/storage.ts';
 import { createViewEnvironment, loadAssetManifest, viewsPlugin } from './platform/views/index.ts';
 
 export const SRC_DIR = dirname(fileURLToPath(import.meta.url));
@@ -208,7 +208,7 @@ export async function buildApp({
     jobs,
     log: app.log,
   });
-  const storage = createLocalStorage(join(config.dataDir, 'uploads'));
+  const storage = await openStorage(config);
   const i18n = createI18n(loadLocaleDirs(discoverLocaleDirs(SRC_DIR)));
   const routes: RouteTable = { routes: [] };
   const seeders: Seeder[] = [];
@@ -681,5 +681,6 @@ export async function buildApp({
   await jobs.schedule(ARTICLES_PUBLISH_JOB, 60);
   if (config.runJobs) jobs.start();
   app.addHook('onClose', async () => jobs.stop());
+  app.addHook('onClose', async () => storage.close());
   return app;
 }

@@ -72,3 +72,14 @@ test('a bad value is named', () => {
     /Invalid setting: LOG_LEVEL/,
   );
 });
+
+test('STORAGE_URL: unset or empty is the disk; an S3 one is checked at start-up', () => {
+  assert.equal(loadConfig({ DATA_DIR: dir() }).storageUrl, undefined);
+  assert.equal(loadConfig({ DATA_DIR: dir(), STORAGE_URL: '' }).storageUrl, undefined);
+  const url = 's3://files/site?region=eu-west-2';
+  assert.equal(loadConfig({ DATA_DIR: dir(), STORAGE_URL: url }).storageUrl, url);
+  assert.throws(
+    () => loadConfig({ DATA_DIR: dir(), STORAGE_URL: 's3://files' }),
+    (err) => err instanceof ConfigError && /STORAGE_URL: give region=/.test(err.message),
+  );
+});
