@@ -12,7 +12,7 @@ import { londonParts } from '../../platform/dates.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import { createNewsletterRepository } from './repository.ts';
 import { BASE, headersOf, linkIn, post, signUp } from '../../../test/helpers/newsletter.ts';
-import { createNewsletterService, type DigestItem, SEND_JOB } from './service.ts';
+import { createNewsletterService, type DigestItem, SEND_CONCURRENCY, SEND_JOB } from './service.ts';
 
 /**
  * Issues from the editor's form to the recipients: preview, test, send
@@ -277,13 +277,14 @@ describe('newsletter issues and sending', () => {
       locale: 'en',
     });
     await repo.updateIssue(issue.id, { state: 'scheduled', scheduledAt: new Date() });
+    const before = Date.now();
     assert.equal(await slow.runSend(issue.id), 'more');
     assert.deepEqual(await counts(t, issue.id), { sent: 3, pending: 4 });
     const [next] = await t.database.query<{ run_at: Date }>(
       `SELECT run_at FROM jobs WHERE name = $1 AND status = 'pending' AND payload->>'issueId' = $2`,
       [SEND_JOB, issue.id],
     );
-    assert.ok(next && next.run_at.getTime() > Date.now() + 50_000, 'the next share waits a minute');
+    assert.ok(next && next.run_at.getTime() >= before + 60_000, 'the next share waits a minute');
     assert.equal(await slow.runSend(issue.id), 'more');
     assert.equal(await slow.runSend(issue.id), 'done');
     assert.deepEqual(await counts(t, issue.id), { sent: 7 });
@@ -302,23 +303,34 @@ describe('newsletter issues and sending', () => {
     });
     await repo.updateIssue(issue.id, { state: 'scheduled', scheduledAt: new Date() });
     const mailer = t.app.platform.mailer;
+    // The first worker delivers 900 messages and is then killed: every later delivery it starts
+    // never returns (as after kill -9, its claimed batch stays "sending"). No timer decides when:
+    // the worker is dead once each of its SEND_CONCURRENCY lanes is stuck in a delivery, and a
+    // lane marks the message it delivered before it starts the next one, so by then every one of
+    // the 900 is recorded and the dead worker writes nothing more.
+    const CRASH_AFTER = 900;
     let delivered = 0;
-    // The first worker delivers 900 messages and then never comes back (killed while sending the
-    // next one: its claimed batch stays "sending", as after kill -9).
+    let stuck = 0;
+    let dead!: () => void;
+    const killed = new Promise<void>((resolve) => (dead = resolve));
     const dying: Mailer['deliver'] = async (m) => {
-      if (delivered >= 900) return new Promise<never>(() => {});
+      if (delivered >= CRASH_AFTER) {
+        if (++stuck === SEND_CONCURRENCY) dead();
+        return new Promise<never>(() => {});
+      }
       delivered++;
       return mailer.deliver(m);
     };
-    void t.app.services.newsletter.runSend(issue.id, { deliver: dying });
-    // Wait for the 900 to be recorded (the worker marks each after its delivery).
-    let mid = await counts(t, issue.id);
-    while ((mid.sent ?? 0) < 900) {
-      await new Promise((r) => setTimeout(r, 20));
-      mid = await counts(t, issue.id);
-    }
-    assert.equal(mid.sent, 900);
-    assert.ok(mid.sending! > 0, 'the dead worker holds some recipients');
+    const first = t.app.services.newsletter.runSend(issue.id, { deliver: dying });
+    // If the worker ended instead of dying, the test says so rather than waiting forever.
+    await Promise.race([
+      killed,
+      first.then((r) => assert.fail(`the first worker ended (${r}) before its crash`)),
+    ]);
+    const mid = await counts(t, issue.id);
+    assert.equal(mid.sent, CRASH_AFTER);
+    assert.ok(mid.sending! >= SEND_CONCURRENCY, 'the dead worker holds its claimed batch');
+    assert.equal(mid.sent + mid.sending! + (mid.pending ?? 0), 2000);
     // The restart: its lease has run out.
     await t.database.query(
       `UPDATE newsletter_deliveries SET claimed_at = now() - interval '1 hour' WHERE issue_id = $1 AND state = 'sending'`,
@@ -339,7 +351,9 @@ describe('newsletter issues and sending', () => {
   test('the digest holds exactly what was published since the last one, for each subscriber’s topics; nothing new, no digest', async () => {
     const p = t.app.platform;
     const published: Record<string, DigestItem[]> = { resources: [], events: [] };
-    const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000);
+    // The digests' clock: moved by the test, not by waiting.
+    let clock = new Date();
+    const at = (minutesAgo: number) => new Date(clock.getTime() - minutesAgo * 60_000);
     const digests = createNewsletterService({
       repo: createNewsletterRepository(t.database.db),
       transaction: (w) => t.database.transaction(w),
@@ -355,6 +369,7 @@ describe('newsletter issues and sending', () => {
         { topic: 'resources', publishedBetween: async () => published.resources! },
         { topic: 'events', publishedBetween: async () => published.events! },
       ],
+      now: () => clock,
     });
     await t.database.query(`UPDATE newsletter_subscribers SET state = 'unsubscribed'`);
     await subscribers(t, 1, { prefix: 'digest-res-', topics: ['resources'], frequency: 'digest' });
@@ -389,7 +404,7 @@ describe('newsletter issues and sending', () => {
       ['Demo event one', 'Demo resource one'],
     );
     const repo = createNewsletterRepository(t.database.db);
-    await repo.updateIssue(first.id, { state: 'scheduled', scheduledAt: new Date() });
+    await repo.updateIssue(first.id, { state: 'scheduled', scheduledAt: clock });
     while ((await digests.runSend(first.id)) === 'more');
     const mails = await fresh();
     const byTo = new Map(mails.map((m) => [m.to, m.text]));
@@ -410,9 +425,9 @@ describe('newsletter issues and sending', () => {
     published.resources.push({
       title: 'Demo resource two',
       url: 'https://example.org/r/2',
-      publishedAt: new Date(Date.now() + 1000),
+      publishedAt: new Date(clock.getTime() + 1000),
     });
-    await new Promise((r) => setTimeout(r, 1100));
+    clock = new Date(clock.getTime() + 2000);
     const second = await digests.makeDigest();
     const secondItems = await t.database.query<{ title: string }>(
       'SELECT title FROM newsletter_issue_items WHERE issue_id = $1',
