@@ -459,6 +459,21 @@ export async function buildApp({
               publishedAt: e.createdAt,
             })),
       },
+      {
+        topic: 'news',
+        // `articles` is made below; a digest is only ever made once the app is running.
+        publishedBetween: (from, until) => articles.publishedBetween(from, until),
+      },
+      {
+        topic: 'guidelines',
+        publishedBetween: async (from, until) =>
+          (await guidelines.versionsBetween(from, until)).map((v) => ({
+            title: v.title,
+            url: `${config.baseUrl}${v.path}`,
+            summary: v.summary,
+            publishedAt: v.publishedAt,
+          })),
+      },
     ],
   });
   // One suppression list for every email the site sends.

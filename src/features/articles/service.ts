@@ -500,6 +500,20 @@ export function createArticlesService(deps: ArticlesDeps) {
       return repo.list(f, clock(), pageSize, (page - 1) * pageSize);
     },
     /** The newest public articles (feeds, the home page). */
+    /**
+     * News and stories that became public after `from`, up to `until` (for the newsletter's
+     * digest): title, address, standfirst and time, oldest first.
+     */
+    async publishedBetween(from: Date, until: Date, limit = 200) {
+      const rows = await repo.publishedBetween(from, until, clock(), limit);
+      return rows.map((a) => ({
+        kind: a.kind,
+        title: a.title,
+        url: articleUrl(a),
+        summary: a.standfirst,
+        publishedAt: a.publishAt!,
+      }));
+    },
     async latest(f: ListFilters, limit: number): Promise<ArticleSummary[]> {
       return repo.latest(f, clock(), limit);
     },

@@ -638,3 +638,108 @@ describe('newsletter issues and sending', () => {
     assert.equal(prefs.statusCode, 200);
   });
 });
+
+describe('the digest, made of what each feature published (as wired in app.ts)', () => {
+  let t: TestApp;
+  after(async () => t?.close());
+
+  test('news and stories (not a scheduled one), guideline versions: exactly what is new since the last digest, each subscriber getting their topics', async () => {
+    t = await testApp({ seed: true, config: { baseUrl: BASE, newsletterPerMinute: 100_000 } });
+    const nl = t.app.services.newsletter;
+    const [editor] = await t.database.query<{ id: string }>(
+      `SELECT id FROM users WHERE email = 'editor@example.org'`,
+    );
+    const actor = {
+      id: editor!.id,
+      role: 'editor' as const,
+      displayName: 'Demo Editor',
+      approved: true,
+      totpEnabled: true,
+    };
+    // Whatever the demo content published so far goes into a first digest; the test starts after
+    // it (the clock is past its end, so "since the last one" is unambiguous).
+    const first = await nl.makeDigest();
+    const since = first?.coversUntil ?? new Date();
+    while (Date.now() <= since.getTime()) await new Promise((r) => setImmediate(r));
+
+    const article = (kind: 'news' | 'story', title: string) => ({
+      kind,
+      title,
+      standfirst: `${title}: the standfirst.`,
+      body: 'A demo body.',
+      language: 'en' as const,
+      authors: [{ name: 'Demo Editor', role: 'Editor' }],
+      topics: [],
+      authorities: [],
+      services: [],
+      statements: [],
+      featuresParent: false,
+      commentsOpen: true,
+    });
+    const articles = t.app.services.articles;
+    for (const [kind, title] of [
+      ['news', 'Digest news item (demo)'],
+      ['story', 'Digest practice story (demo)'],
+    ] as const)
+      assert.ok((await articles.save(actor, undefined, article(kind, title), 'publish'))?.ok);
+    const later = await articles.save(
+      actor,
+      undefined,
+      article('news', 'Digest news for tomorrow (demo)'),
+      'schedule',
+      new Date(Date.now() + 24 * 3600 * 1000),
+    );
+    assert.ok(later?.ok);
+    const guidelines = t.app.services.guidelines;
+    const [g] = await guidelines.list();
+    const yaml = (await guidelines.exportYaml(g!.guideline.slug))!;
+    const v2 = yaml.replace(
+      /^version:\n {2}number: \d+\n {2}label: .*$/m,
+      'version:\n  number: 2\n  label: A second version for the digest',
+    );
+    assert.notEqual(v2, yaml);
+    assert.ok((await guidelines.importYaml(v2)).ok);
+
+    const digest = await nl.makeDigest();
+    assert.ok(digest, 'something new: a draft digest');
+    const items = await t.database.query<{ topic: string; title: string; url: string }>(
+      'SELECT topic, title, url FROM newsletter_issue_items WHERE issue_id = $1 ORDER BY title',
+      [digest.id],
+    );
+    assert.deepEqual(
+      items.map((i) => [i.topic, i.title, i.url]),
+      [
+        ['news', 'Digest news item (demo)', `${BASE}/news/digest-news-item-demo`],
+        ['news', 'Digest practice story (demo)', `${BASE}/stories/digest-practice-story-demo`],
+        [
+          'guidelines',
+          `${g!.guideline.title}: A second version for the digest`,
+          `${BASE}/guidelines/${g!.guideline.slug}/changes?from=1&to=2`,
+        ],
+      ].sort((a, b) => a[1]!.localeCompare(b[1]!)),
+    );
+    // Each subscriber gets the items of their topics only.
+    await t.database.query(`UPDATE newsletter_subscribers SET state = 'unsubscribed'`);
+    await subscribers(t, 1, { prefix: 'digest-news-', topics: ['news'], frequency: 'digest' });
+    await subscribers(t, 1, { prefix: 'digest-gl-', topics: ['guidelines'], frequency: 'each' });
+    await subscribers(t, 1, { prefix: 'digest-ev-', topics: ['events'], frequency: 'digest' });
+    await createNewsletterRepository(t.database.db).updateIssue(digest.id, {
+      state: 'scheduled',
+      scheduledAt: new Date(),
+    });
+    while ((await nl.runSend(digest.id)) === 'more');
+    const mails = (await sentMail(t.app)).filter((m) => m.to.startsWith('digest-'));
+    const to = (p: string) => mails.find((m) => m.to.startsWith(p))?.text ?? '';
+    assert.match(to('digest-news-'), /Digest news item \(demo\)/);
+    assert.match(to('digest-news-'), /Digest practice story \(demo\): the standfirst\./);
+    assert.doesNotMatch(to('digest-news-'), /A second version for the digest/);
+    assert.match(to('digest-gl-'), /A second version for the digest/);
+    assert.match(to('digest-gl-'), /\/guidelines\/[a-z0-9-]+\/changes\?from=1&to=2/);
+    assert.doesNotMatch(to('digest-gl-'), /Digest news item/);
+    assert.equal(to('digest-ev-'), '', 'nothing on their topics: no email');
+    assert.deepEqual(await counts(t, digest.id), { sent: 2, skipped: 1 });
+    // Nothing new since: no digest.
+    while (Date.now() <= digest.coversUntil!.getTime()) await new Promise((r) => setImmediate(r));
+    assert.equal(await nl.makeDigest(), undefined);
+  });
+});
