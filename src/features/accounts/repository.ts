@@ -427,20 +427,7 @@ function accountsQueries(db: Db) {
       return Number(r?.n ?? 0);
     },
 
-    // Abuse limits
-    async recordAttempt(key: string): Promise<void> {
-      await db.insert(authAttempts).values({ key });
-    },
-    async attemptsSince(key: string, since: Date): Promise<{ n: number; oldest: Date | null }> {
-      const [r] = await db
-        .select({ n: count(), oldest: sql<string | null>`min(${authAttempts.at})` })
-        .from(authAttempts)
-        .where(and(eq(authAttempts.key, key), gte(authAttempts.at, since)));
-      return { n: Number(r?.n ?? 0), oldest: r?.oldest ? new Date(r.oldest) : null };
-    },
-    async clearAttempts(key: string): Promise<void> {
-      await db.delete(authAttempts).where(eq(authAttempts.key, key));
-    },
+    // The attempts table of the old, database-counted limits (now in platform/rate-limit.ts): emptied.
     async pruneAttempts(before: Date): Promise<void> {
       await db.delete(authAttempts).where(lt(authAttempts.at, before));
     },
