@@ -99,9 +99,9 @@ export function createLimits(opts: LimitsOptions): Limits {
       const { Redis } = await import('ioredis');
       redis = new Redis(opts.redisUrl, {
         connectTimeout: 2000,
+        // A command waits for the connection (at most connectTimeout); when Redis
+        // cannot be reached, this instance's memory answers instead.
         maxRetriesPerRequest: 1,
-        // A command while disconnected fails at once and the memory store answers instead.
-        enableOfflineQueue: false,
       });
       redis.on('error', (err) => opts.log?.warn({ err: err.message }, 'rate-limit store'));
     }
@@ -121,11 +121,11 @@ export function createLimits(opts: LimitsOptions): Limits {
       if (names.has(name)) throw new Error(`rate limit ${name} is defined twice`);
       names.add(name);
       const sorted = [...windows].sort((a, b) => a.seconds - b.seconds);
-      let limiters: RateLimiterAbstract[] | undefined;
-      const build = async (): Promise<RateLimiterAbstract[]> => {
-        if (limiters) return limiters;
+      // Made once, on first use (every caller waits for the same promise).
+      let limiters: Promise<RateLimiterAbstract[]> | undefined;
+      const make = async (): Promise<RateLimiterAbstract[]> => {
         const client = await clientReady;
-        limiters = sorted.map((w) => {
+        return sorted.map((w) => {
           const keyPrefix = `${prefix}:${name}:${w.seconds}`;
           const memory = new RateLimiterMemory({
             keyPrefix,
@@ -142,8 +142,8 @@ export function createLimits(opts: LimitsOptions): Limits {
               })
             : memory;
         });
-        return limiters;
       };
+      const build = () => (limiters ??= make());
       const limit: Limit = {
         name,
         windows: sorted,

@@ -46,6 +46,12 @@ export interface UserFilter {
   role?: Role | undefined;
   approval?: 'pending' | 'approved' | undefined;
   verified?: boolean | undefined;
+  /**
+   * How `q` matches email addresses: any part (admins), or only the whole
+   * address or its domain (moderators: finding by part of an address would
+   * let them read addresses letter by letter).
+   */
+  emailMatch?: 'any' | 'whole-or-domain';
   limit: number;
   offset: number;
 }
@@ -224,13 +230,14 @@ function accountsQueries(db: Db) {
       const where: SQL[] = [];
       if (f.q) {
         const like = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        where.push(
-          or(
-            ilike(users.displayName, like),
-            ilike(sql`${users.email}::text`, like),
-            ilike(users.organisation, like),
-          )!,
-        );
+        const byEmail =
+          f.emailMatch === 'whole-or-domain'
+            ? or(
+                sql`${users.email} = ${f.q}`,
+                ilike(sql`split_part(${users.email}::text, '@', 2)`, like),
+              )!
+            : ilike(sql`${users.email}::text`, like);
+        where.push(or(ilike(users.displayName, like), byEmail, ilike(users.organisation, like))!);
       }
       if (f.status) where.push(eq(users.status, f.status));
       else where.push(sql`${users.status} <> 'deleted'`);

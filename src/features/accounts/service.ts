@@ -157,6 +157,9 @@ type SecretField = 'passwordHash' | 'totpSecret' | 'totpLastStep';
 /** An account as its owner and the admin pages see it: everything but the secrets. */
 export type Account = Omit<UserRow, SecretField>;
 
+/** An account in the admin area: the address is null for those who may see only its domain. */
+export type StaffView = Account & { emailDomain: string | null };
+
 /** Drops the secrets from a row (at run time too, so they are never rendered or logged). */
 function account(row: UserRow): Account;
 function account(row: UserRow | undefined): Account | undefined;
@@ -411,6 +414,13 @@ export function createAccountsService(deps: AccountsDeps) {
     const step = Math.floor(at / 30_000) + delta;
     return repo.claimTotpStep(user.id, step);
   }
+
+  /** An account as a member of staff may see it: the address only for admins, its domain for all. */
+  const forStaff = (actor: CurrentUser, a: Account): StaffView => ({
+    ...a,
+    email: actor.role === 'admin' ? a.email : null,
+    emailDomain: a.email ? (a.email.split('@')[1] ?? null) : null,
+  });
 
   const normaliseCode = (code: string): string => code.toLowerCase().replace(/[^a-z0-9]/g, '');
 
@@ -969,10 +979,19 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     // Administration (moderators approve and suspend; admins also change roles and settings)
+    /**
+     * Members for the admin area, each role seeing what its work needs:
+     * admins the whole account; moderators (who approve, suspend and resend
+     * verification) the email's domain only — enough to judge a work
+     * address — and a search that matches a whole address or a domain.
+     */
     async listUsers(actor: CurrentUser | undefined, filter: UserFilter) {
       requireRole(actor, ['moderator', 'admin']);
-      const found = await repo.searchUsers(filter);
-      return { ...found, rows: found.rows.map((r) => account(r)) };
+      const found = await repo.searchUsers({
+        ...filter,
+        emailMatch: actor.role === 'admin' ? 'any' : 'whole-or-domain',
+      });
+      return { ...found, rows: found.rows.map((r) => forStaff(actor, account(r))) };
     },
     /** The ids of the people who moderate the community: active moderators and admins. */
     moderatorIds(): Promise<string[]> {
@@ -984,7 +1003,8 @@ export function createAccountsService(deps: AccountsDeps) {
     },
     async userForAdmin(actor: CurrentUser | undefined, id: string) {
       requireRole(actor, ['moderator', 'admin']);
-      return account(await repo.userById(id));
+      const row = await repo.userById(id);
+      return row && forStaff(actor, account(row));
     },
     async approve(actor: CurrentUser | undefined, id: string): Promise<void> {
       requireRole(actor, ['moderator', 'admin']);
