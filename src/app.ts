@@ -123,7 +123,7 @@ import {
   loggerOptions,
 } from './platform/logging.ts';
 import { createMailer, type Mailer } from './platform/mail.ts';
-import { rateLimitPlugin } from './platform/rate-limit.ts';
+import { createLimits, rateLimitPlugin } from './platform/rate-limit.ts';
 import { lazySchemaCompilers } from './platform/schema-compilers.ts';
 import { type RouteTable, routeTablePlugin } from './platform/routes.ts';
 import type { Seeder } from './platform/seed.ts';
@@ -197,7 +197,11 @@ export async function buildApp({
     ...(config.logRequests
       ? {}
       : { logController: new ErrorsOnlyRequestLog(), childLoggerFactory: lazyChildLoggerFactory }),
-    trustProxy: config.production,
+    // TRUST_PROXY: a number of hops is "the nearest n addresses are proxies".
+    trustProxy:
+      typeof config.trustProxy === 'number'
+        ? (_addr: string, hop: number) => hop < (config.trustProxy as number)
+        : config.trustProxy,
     return503OnClosing: true,
     schemaController: { compilersFactory: lazySchemaCompilers() },
     bodyLimit: 1024 * 1024,
@@ -206,6 +210,12 @@ export async function buildApp({
 
   // Platform services: plain objects, created once and passed down.
   const jobs = createJobQueue(database, app.log);
+  const limits = createLimits({
+    redisUrl: config.redisUrl,
+    secret: config.sessionSecret,
+    log: app.log,
+  });
+  app.addHook('onClose', async () => limits.close());
   const mailer = createMailer({
     smtpUrl: config.smtpUrl,
     from: config.mailFrom,
@@ -244,11 +254,13 @@ export async function buildApp({
     baseUrl: config.baseUrl,
     secret: config.sessionSecret,
     log: app.log,
+    limits,
   });
   seeders.push(accountsSeeder(accounts));
   const eventsRepo = createEventsRepository(database.db);
   const events = createEventsService({
     repo: eventsRepo,
+    limits,
     transaction,
     mailer,
     jobs,
@@ -565,7 +577,7 @@ export async function buildApp({
   });
   await app.register(csrfPlugin, { secret: config.sessionSecret, secure: config.production });
   await app.register(i18nPlugin, { i18n, secure: config.production });
-  await app.register(rateLimitPlugin, { redisUrl: config.redisUrl });
+  await app.register(rateLimitPlugin, { limits });
   await app.register(pageCachePlugin, { bypass: (req) => Boolean(req.cookies[SESSION_COOKIE]) });
   await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
   await app.register(errorsPlugin);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseStorageUrl, StorageUrlError } from './platform/storage-url.ts';
@@ -37,6 +38,18 @@ const envSchema = z.object({
     .trim()
     .optional()
     .transform((v) => (v === '' ? undefined : v)),
+  /** Reverse proxies whose X-Forwarded-For is believed: a number of hops, or CIDRs; unset: none. */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const parsed = parseTrustProxy(v);
+      if (parsed === null) {
+        ctx.addIssue({ code: 'custom', message: 'a number of hops, or comma-separated CIDRs' });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
   /** Newsletter emails sent per minute, at most. */
   NEWSLETTER_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
   /** The shared secret of the mail providers' webhooks (/hooks/mail/…); unset: they answer 404. */
@@ -59,6 +72,33 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+export type TrustProxy = false | number | string[];
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY: unset, empty or `false` → trust no proxy (the client address
+ * is the socket's); a whole number → that many hops; otherwise
+ * comma-separated addresses, CIDRs or the names `loopback`, `linklocal`,
+ * `uniquelocal`. Null when it is none of these.
+ */
+export function parseTrustProxy(raw: string | undefined): TrustProxy | null {
+  const v = raw?.trim() ?? '';
+  if (v === '' || v === 'false' || v === '0') return false;
+  if (/^\d+$/.test(v)) return Math.min(Number(v), 100);
+  const parts = v.split(',').map((p) => p.trim());
+  const valid = parts.every((p) => {
+    if (PROXY_NAMES.has(p)) return true;
+    const [addr, bits, extra] = p.split('/');
+    const family = isIP(addr ?? '');
+    if (!family || extra !== undefined) return false;
+    if (bits === undefined) return true;
+    const n = /^\d+$/.test(bits) ? Number(bits) : -1;
+    return n >= 0 && n <= (family === 4 ? 32 : 128);
+  });
+  return valid ? parts : null;
+}
+
 export interface Config {
   env: Env['NODE_ENV'];
   production: boolean;
@@ -76,6 +116,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** s3://… for an S3-compatible bucket; unset: files on disk under dataDir (src/platform/storage.ts). */
   storageUrl: string | undefined;
+  /** Fastify's trustProxy: false (the default), a number of hops, or addresses/CIDRs. */
+  trustProxy: TrustProxy;
   newsletterPerMinute: number;
   mailWebhookSecret: string | undefined;
   logLevel: Env['LOG_LEVEL'];
@@ -142,6 +184,7 @@ export function loadConfig(
     tileAttribution: env.TILE_ATTRIBUTION,
     redisUrl: env.REDIS_URL,
     storageUrl: env.STORAGE_URL,
+    trustProxy: env.TRUST_PROXY,
     newsletterPerMinute: env.NEWSLETTER_PER_MINUTE,
     mailWebhookSecret: env.MAIL_WEBHOOK_SECRET?.trim() || undefined,
     logLevel: env.LOG_LEVEL,

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { waitText } from './rate-limit.ts';
 
 /**
  * 404, 403, 429, 500 and friends as pages in the site's style (JSON under
@@ -96,6 +97,7 @@ export const errorsPlugin = fp(
         if (given) reply.header('retry-after', String(given));
         const retry = Number(reply.getHeader('retry-after') ?? 60);
         extra.retryAfter = Math.max(1, Math.ceil(retry / 60));
+        if (req.t) extra.retryWait = waitText(req.t, retry);
       }
       return sendErrorPage(req, reply, kind, status, extra);
     });

@@ -65,6 +65,25 @@ test('no GET route answers 500 to NUL, lone surrogates or non-Latin-1 text in it
   assert.deepEqual(failures, []);
 });
 
+test('no GET route with path parameters answers 500 to awkward text in the path or the query', async () => {
+  const routes = t.app.platform.routes.routes.filter(
+    (r) => r.method === 'GET' && r.url.includes(':') && !r.url.includes('*'),
+  );
+  assert.ok(routes.length > 20, 'the route table is read');
+  const failures: string[] = [];
+  for (const route of routes) {
+    for (const [i, value] of AWKWARD.entries()) {
+      // '%' alone is not a path a client can send; its encoded form is.
+      const inPath = value === '%' ? '%25' : value;
+      const path = route.url.replace(/:[A-Za-z_]+/g, `x${inPath}`);
+      const url = `${path}?${PARAMS.map((p) => `${p}=${value}`).join('&')}`;
+      const res = await t.app.inject({ url, headers: i % 2 ? { cookie: admin } : {} });
+      if (res.statusCode >= 500) failures.push(`${res.statusCode} ${url}`);
+    }
+  }
+  assert.deepEqual(failures, []);
+});
+
 test('the staff search and the searches of resources and the community survive a NUL', async () => {
   for (const url of ['/resources?q=%00', '/community/search?q=%00', '/admin/users?q=%00']) {
     const res = await t.app.inject({ url, headers: { cookie: admin } });

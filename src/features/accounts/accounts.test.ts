@@ -127,7 +127,7 @@ describe('accounts', () => {
     }
     assert.deepEqual(statuses, [400, 400, 400, 400, 400, 429]);
     assert.ok(Number(last!.headers['retry-after']) > 0);
-    assert.match(last!.body, /Too many attempts/);
+    assert.match(last!.body, /too many times\. Wait 1 minute/);
     const right = await submit(t.app, '/account/sign-in', '/account/sign-in', {
       email: 'editor@example.org',
       password: DEMO_PASSWORD,

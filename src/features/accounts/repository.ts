@@ -46,6 +46,12 @@ export interface UserFilter {
   role?: Role | undefined;
   approval?: 'pending' | 'approved' | undefined;
   verified?: boolean | undefined;
+  /**
+   * How `q` matches email addresses: any part (admins), or only the whole
+   * address or its domain (moderators: finding by part of an address would
+   * let them read addresses letter by letter).
+   */
+  emailMatch?: 'any' | 'whole-or-domain';
   limit: number;
   offset: number;
 }
@@ -224,13 +230,14 @@ function accountsQueries(db: Db) {
       const where: SQL[] = [];
       if (f.q) {
         const like = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        where.push(
-          or(
-            ilike(users.displayName, like),
-            ilike(sql`${users.email}::text`, like),
-            ilike(users.organisation, like),
-          )!,
-        );
+        const byEmail =
+          f.emailMatch === 'whole-or-domain'
+            ? or(
+                sql`${users.email} = ${f.q}`,
+                ilike(sql`split_part(${users.email}::text, '@', 2)`, like),
+              )!
+            : ilike(sql`${users.email}::text`, like);
+        where.push(or(ilike(users.displayName, like), byEmail, ilike(users.organisation, like))!);
       }
       if (f.status) where.push(eq(users.status, f.status));
       else where.push(sql`${users.status} <> 'deleted'`);
@@ -427,20 +434,7 @@ function accountsQueries(db: Db) {
       return Number(r?.n ?? 0);
     },
 
-    // Abuse limits
-    async recordAttempt(key: string): Promise<void> {
-      await db.insert(authAttempts).values({ key });
-    },
-    async attemptsSince(key: string, since: Date): Promise<{ n: number; oldest: Date | null }> {
-      const [r] = await db
-        .select({ n: count(), oldest: sql<string | null>`min(${authAttempts.at})` })
-        .from(authAttempts)
-        .where(and(eq(authAttempts.key, key), gte(authAttempts.at, since)));
-      return { n: Number(r?.n ?? 0), oldest: r?.oldest ? new Date(r.oldest) : null };
-    },
-    async clearAttempts(key: string): Promise<void> {
-      await db.delete(authAttempts).where(eq(authAttempts.key, key));
-    },
+    // The attempts table of the old, database-counted limits (now in platform/rate-limit.ts): emptied.
     async pruneAttempts(before: Date): Promise<void> {
       await db.delete(authAttempts).where(lt(authAttempts.at, before));
     },

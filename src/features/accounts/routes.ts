@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SESSION_COOKIE, safeNext as safePath, userOf } from '../../platform/auth.ts';
 import { SIGN_IN_PATH } from './navigation.ts';
 import { fieldError, type FormErrors, parseForm } from '../../platform/forms.ts';
+import { TooMany, waitText } from '../../platform/rate-limit.ts';
 import { MEMBER_KINDS } from './schema.ts';
 import { type AccountsService, passwordProblem, SESSION_ABSOLUTE_SECONDS } from './service.ts';
 
@@ -90,11 +91,38 @@ const MESSAGE_LINKS: Record<string, { href: string; key: string }> = {
 
 const pub = { access: 'public' as const };
 const signedIn = { access: 'signedIn' as const };
-/** Per-address limits for the forms that send email or check passwords. */
-const limited = (max: number, minutes: number) => ({
-  ...pub,
+/**
+ * Ceilings per network address, generous: many people share one (NHS and
+ * council networks). The limits that stop an attack are per account and per
+ * email address, in the accounts service.
+ */
+const ceiling = (max: number, minutes: number) => ({
   rateLimit: { max, timeWindow: minutes * 60_000 },
 });
+/** Forms that check a password or a code: 120 a minute per address. */
+const checks = ceiling(120, 1);
+/** Forms that send an email: 100 in 15 minutes per address. */
+const emails = ceiling(100, 15);
+const limited = (c: ReturnType<typeof ceiling>) => ({ ...pub, ...c });
+
+/**
+ * A limit of the accounts service was reached: the form's error at `field`
+ * saying how long to wait, and the response's Retry-After. Anything else is
+ * thrown on.
+ */
+function tooMany(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  err: unknown,
+  field: string,
+  key: string,
+) {
+  if (!(err instanceof TooMany)) throw err;
+  reply.header('retry-after', String(err.retryAfterSeconds));
+  return fieldError(field, `${E}.tooMany.${key}`, req.t, {
+    wait: waitText(req.t, err.retryAfterSeconds),
+  });
+}
 
 export function accountsRoutes(
   accounts: AccountsService,
@@ -178,19 +206,24 @@ export function accountsRoutes(
             values: {},
           }),
     );
-    app.post('/account/register', { config: limited(10, 15) }, async (req, reply) => {
+    app.post('/account/register', { config: limited(emails) }, async (req, reply) => {
       const form = parseForm(registerSchema, req.body, req.t);
-      const render = (errors: FormErrors, values: Record<string, unknown>) =>
+      const render = (errors: FormErrors, values: Record<string, unknown>, status = 400) =>
         reply.render(
           `${V}/register.njk`,
           { title: req.t('accounts.register.title'), errors, values },
-          400,
+          status,
         );
       if (!form.ok) return render(form.errors, form.values);
       const d = form.data;
       const pwErr = passwordErrors(req, d.password, d);
       if (pwErr) return render(pwErr, { ...d, password: undefined });
-      await accounts.register({ ...d, locale: req.locale });
+      try {
+        await accounts.register({ ...d, locale: req.locale });
+      } catch (err) {
+        const errors = tooMany(req, reply, err, 'email', 'register');
+        return render(errors, { ...d, password: undefined }, 429);
+      }
       return reply.redirect('/account/check-email?for=register', 303);
     });
     app.get('/account/check-email', { config: pub }, async (req, reply) => {
@@ -219,7 +252,7 @@ export function accountsRoutes(
         values: { next },
       });
     });
-    app.post('/account/sign-in', { config: limited(30, 1) }, async (req, reply) => {
+    app.post('/account/sign-in', { config: limited(checks) }, async (req, reply) => {
       const form = parseForm(signInSchema, req.body, req.t);
       const render = (errors: FormErrors, values: Record<string, unknown>, status = 400) =>
         reply.render(
@@ -228,9 +261,14 @@ export function accountsRoutes(
           status,
         );
       if (!form.ok) return render(form.errors, form.values);
-      const result = await accounts.signInWithPassword(form.data.email, form.data.password);
+      const values = { email: form.data.email, next: form.data.next };
+      let result;
+      try {
+        result = await accounts.signInWithPassword(form.data.email, form.data.password);
+      } catch (err) {
+        return render(tooMany(req, reply, err, 'email', 'signIn'), values, 429);
+      }
       if (!result.ok) {
-        const values = { email: form.data.email, next: form.data.next };
         if (result.reason === 'suspended')
           return message(reply, req, 'suspended', 403, { reason: result.statusReason });
         return render(fieldError('email', `${E}.signIn.${result.reason}`, req.t), values);
@@ -243,7 +281,7 @@ export function accountsRoutes(
         values: {},
       }),
     );
-    app.post('/account/sign-in/email', { config: limited(10, 15) }, async (req, reply) => {
+    app.post('/account/sign-in/email', { config: limited(emails) }, async (req, reply) => {
       const form = parseForm(emailOnly, req.body, req.t);
       if (!form.ok)
         return reply.render(
@@ -278,18 +316,23 @@ export function accountsRoutes(
         noindex: true,
       });
     });
-    app.post('/account/sign-in/two-factor', { config: limited(30, 1) }, async (req, reply) => {
+    app.post('/account/sign-in/two-factor', { config: limited(checks) }, async (req, reply) => {
       if (req.session?.stage !== 'mfa') return reply.redirect(SIGN_IN_PATH, 303);
       const next = (req.body as { next?: string } | undefined)?.next;
       const form = parseForm(codeSchema, req.body, req.t);
-      const render = (errors: FormErrors) =>
+      const render = (errors: FormErrors, status = 400) =>
         reply.render(
           `${V}/two-factor-challenge.njk`,
           { title: req.t('accounts.twoFactorChallenge.title'), errors, values: { next } },
-          400,
+          status,
         );
       if (!form.ok) return render(form.errors);
-      const result = await accounts.completeTwoFactor(req.session.id, form.data.code);
+      let result;
+      try {
+        result = await accounts.completeTwoFactor(req.session.id, form.data.code);
+      } catch (err) {
+        return render(tooMany(req, reply, err, 'code', 'code'), 429);
+      }
       if (!result.ok) return render(fieldError('code', `${E}.codeWrong`, req.t));
       setSession(reply, result.token);
       return reply.redirect(safeNext(next), 303);
@@ -316,7 +359,7 @@ export function accountsRoutes(
     app.get('/account/password/forgot', { config: pub }, async (req, reply) =>
       reply.render(`${V}/forgot.njk`, { title: req.t('accounts.forgot.title'), values: {} }),
     );
-    app.post('/account/password/forgot', { config: limited(10, 15) }, async (req, reply) => {
+    app.post('/account/password/forgot', { config: limited(emails) }, async (req, reply) => {
       const form = parseForm(emailOnly, req.body, req.t);
       if (!form.ok)
         return reply.render(
@@ -337,7 +380,7 @@ export function accountsRoutes(
         noindex: true,
       });
     });
-    app.post('/account/password/reset/:token', { config: limited(20, 15) }, async (req, reply) => {
+    app.post('/account/password/reset/:token', { config: limited(emails) }, async (req, reply) => {
       const p = tokenParam.safeParse(req.params);
       if (!p.success) return message(reply, req, 'linkInvalid', 404);
       const render = (errors: FormErrors) =>
@@ -402,30 +445,31 @@ export function accountsRoutes(
         noindex: true,
       }),
     );
-    app.post(
-      '/account/password',
-      { config: { ...signedIn, rateLimit: { max: 10, timeWindow: 15 * 60_000 } } },
-      async (req, reply) => {
-        const render = (errors: FormErrors) =>
-          reply.render(
-            `${V}/change-password.njk`,
-            { title: req.t('accounts.changePassword.title'), errors, noindex: true },
-            400,
-          );
-        const form = parseForm(changePasswordSchema, req.body, req.t);
-        if (!form.ok) return render(form.errors);
-        if (!(await accounts.checkPassword(userOf(req).id, form.data.current)))
-          return render(fieldError('current', `${E}.currentWrong`, req.t));
-        const user = (await accounts.account(userOf(req).id))!;
-        const pwErr = passwordErrors(req, form.data.password, {
-          email: user.email ?? '',
-          displayName: user.displayName,
-        });
-        if (pwErr) return render(pwErr);
-        setSession(reply, await accounts.changePassword(userOf(req), form.data.password));
-        return reply.redirect('/account?done=password', 303);
-      },
-    );
+    app.post('/account/password', { config: { ...signedIn, ...emails } }, async (req, reply) => {
+      const render = (errors: FormErrors, status = 400) =>
+        reply.render(
+          `${V}/change-password.njk`,
+          { title: req.t('accounts.changePassword.title'), errors, noindex: true },
+          status,
+        );
+      const form = parseForm(changePasswordSchema, req.body, req.t);
+      if (!form.ok) return render(form.errors);
+      let right;
+      try {
+        right = await accounts.checkPassword(userOf(req).id, form.data.current);
+      } catch (err) {
+        return render(tooMany(req, reply, err, 'current', 'password'), 429);
+      }
+      if (!right) return render(fieldError('current', `${E}.currentWrong`, req.t));
+      const user = (await accounts.account(userOf(req).id))!;
+      const pwErr = passwordErrors(req, form.data.password, {
+        email: user.email ?? '',
+        displayName: user.displayName,
+      });
+      if (pwErr) return render(pwErr);
+      setSession(reply, await accounts.changePassword(userOf(req), form.data.password));
+      return reply.redirect('/account?done=password', 303);
+    });
     app.get('/account/email', { config: signedIn }, async (req, reply) =>
       reply.render(`${V}/change-email.njk`, {
         title: req.t('accounts.changeEmail.title'),
@@ -433,29 +477,32 @@ export function accountsRoutes(
         noindex: true,
       }),
     );
-    app.post(
-      '/account/email',
-      { config: { ...signedIn, rateLimit: { max: 10, timeWindow: 15 * 60_000 } } },
-      async (req, reply) => {
-        const render = (errors: FormErrors, values: Record<string, unknown>) =>
-          reply.render(
-            `${V}/change-email.njk`,
-            { title: req.t('accounts.changeEmail.title'), errors, values, noindex: true },
-            400,
-          );
-        const form = parseForm(changeEmailSchema, req.body, req.t);
-        if (!form.ok) return render(form.errors, form.values);
-        if (!(await accounts.checkPassword(userOf(req).id, form.data.current))) {
-          return render(fieldError('current', `${E}.currentWrong`, req.t), {
-            email: form.data.email,
-          });
-        }
-        const result = await accounts.requestEmailChange(userOf(req), form.data.email);
-        if (result === 'same')
-          return render(fieldError('email', `${E}.emailSame`, req.t), { email: form.data.email });
-        return reply.redirect('/account/check-email?for=email', 303);
-      },
-    );
+    app.post('/account/email', { config: { ...signedIn, ...emails } }, async (req, reply) => {
+      const render = (errors: FormErrors, values: Record<string, unknown>, status = 400) =>
+        reply.render(
+          `${V}/change-email.njk`,
+          { title: req.t('accounts.changeEmail.title'), errors, values, noindex: true },
+          status,
+        );
+      const form = parseForm(changeEmailSchema, req.body, req.t);
+      if (!form.ok) return render(form.errors, form.values);
+      let right;
+      try {
+        right = await accounts.checkPassword(userOf(req).id, form.data.current);
+      } catch (err) {
+        const errors = tooMany(req, reply, err, 'current', 'password');
+        return render(errors, { email: form.data.email }, 429);
+      }
+      if (!right) {
+        return render(fieldError('current', `${E}.currentWrong`, req.t), {
+          email: form.data.email,
+        });
+      }
+      const result = await accounts.requestEmailChange(userOf(req), form.data.email);
+      if (result === 'same')
+        return render(fieldError('email', `${E}.emailSame`, req.t), { email: form.data.email });
+      return reply.redirect('/account/check-email?for=email', 303);
+    });
     app.get('/account/email/confirm/:token', { config: pub }, async (req, reply) =>
       linkPage(req, reply, 'email-change', 'emailConfirm'),
     );
@@ -501,7 +548,7 @@ export function accountsRoutes(
     });
     app.post(
       '/account/two-factor/setup',
-      { config: { ...signedIn, rateLimit: { max: 20, timeWindow: 15 * 60_000 } } },
+      { config: { ...signedIn, ...emails } },
       async (req, reply) => {
         if (userOf(req).totpEnabled) return reply.redirect('/account/two-factor', 303);
         const form = parseForm(codeSchema, req.body, req.t);
@@ -551,44 +598,46 @@ export function accountsRoutes(
         noindex: true,
       }),
     );
-    app.post(
-      '/account/delete',
-      { config: { ...signedIn, rateLimit: { max: 10, timeWindow: 15 * 60_000 } } },
-      async (req, reply) => {
-        const render = (errors: FormErrors, values: Record<string, unknown>) =>
-          reply.render(
-            `${V}/delete.njk`,
-            { title: req.t('accounts.delete.title'), errors, values, noindex: true },
-            400,
-          );
-        const form = parseForm(deleteSchema, req.body, req.t);
-        if (!form.ok) return render(form.errors, form.values);
-        const remove = form.data.removeContributions === 'yes';
-        if (form.data.method === 'email') {
-          await accounts.requestDeletionLink(userOf(req), remove);
-          return reply.redirect('/account/check-email?for=delete', 303);
-        }
-        if (
-          !form.data.current ||
-          !(await accounts.checkPassword(userOf(req).id, form.data.current))
-        ) {
-          return render(
-            fieldError(
-              'current',
-              form.data.current ? `${E}.currentWrong` : `${E}.currentRequired`,
-              req.t,
-            ),
-            {
-              method: 'password',
-              removeContributions: form.data.removeContributions,
-            },
-          );
-        }
-        await accounts.deleteAccount(userOf(req).id, remove);
-        clearSession(reply);
-        return message(reply, req, 'deleted');
-      },
-    );
+    app.post('/account/delete', { config: { ...signedIn, ...emails } }, async (req, reply) => {
+      const render = (errors: FormErrors, values: Record<string, unknown>, status = 400) =>
+        reply.render(
+          `${V}/delete.njk`,
+          { title: req.t('accounts.delete.title'), errors, values, noindex: true },
+          status,
+        );
+      const form = parseForm(deleteSchema, req.body, req.t);
+      if (!form.ok) return render(form.errors, form.values);
+      const remove = form.data.removeContributions === 'yes';
+      if (form.data.method === 'email') {
+        await accounts.requestDeletionLink(userOf(req), remove);
+        return reply.redirect('/account/check-email?for=delete', 303);
+      }
+      let right: boolean;
+      try {
+        right = Boolean(
+          form.data.current && (await accounts.checkPassword(userOf(req).id, form.data.current)),
+        );
+      } catch (err) {
+        const errors = tooMany(req, reply, err, 'current', 'password');
+        return render(errors, { method: 'password' }, 429);
+      }
+      if (!right) {
+        return render(
+          fieldError(
+            'current',
+            form.data.current ? `${E}.currentWrong` : `${E}.currentRequired`,
+            req.t,
+          ),
+          {
+            method: 'password',
+            removeContributions: form.data.removeContributions,
+          },
+        );
+      }
+      await accounts.deleteAccount(userOf(req).id, remove);
+      clearSession(reply);
+      return message(reply, req, 'deleted');
+    });
     app.get('/account/delete/confirm/:token', { config: pub }, async (req, reply) =>
       linkPage(req, reply, 'delete', 'deleteConfirm'),
     );

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
-import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
+import { type Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import * as OTPAuth from 'otpauth';
 import QRCode from 'qrcode';
@@ -13,6 +13,7 @@ import {
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
+import { createLimits, emailKey, type Limits, TooMany } from '../../platform/rate-limit.ts';
 import type { Database, Tx } from '../../db/client.ts';
 import { isApproved } from './approval.ts';
 import type {
@@ -46,12 +47,8 @@ export type { MemberKind, Role, UserStatus };
 
 export { AccessDenied };
 
-export class TooManyAttempts extends Error {
-  statusCode = 429;
-  constructor(public retryAfterSeconds: number) {
-    super('Too many attempts');
-  }
-}
+/** A limit on attempts was reached (429, with when to try again). */
+export { TooMany as TooManyAttempts };
 
 /** Another feature's personal data about a member, for export and deletion. */
 export interface PersonalDataProvider {
@@ -72,7 +69,40 @@ const TOKEN_LIFETIME: Record<TokenPurpose, number> = {
   delete: 3600,
 };
 export const SIGN_IN_FAILURES_PER_MINUTE = 5;
-const EMAILS_PER_ADDRESS_PER_HOUR = 3;
+/**
+ * Password and two-step code checks per account, counted before the check:
+ * 5 a minute, 10 in 15 minutes, 20 an hour, 50 a day. Each longer window
+ * counts only the attempts the shorter ones let through, so the wait grows
+ * (a minute, a quarter of an hour, an hour, the day) and 50 guesses a day is
+ * the most anyone gets. A successful sign-in starts the count again.
+ */
+export const CHECK_WINDOWS = [
+  { points: SIGN_IN_FAILURES_PER_MINUTE, seconds: 60 },
+  { points: 10, seconds: 15 * 60 },
+  { points: 20, seconds: 3600 },
+  { points: 50, seconds: 24 * 3600 },
+] as const;
+/** Sign-ups per email address. */
+export const SIGN_UPS_PER_ADDRESS_PER_HOUR = 5;
+/** Emails of one kind (sign-in link, reset, …) to one address. */
+export const EMAILS_PER_ADDRESS_PER_HOUR = 3;
+
+/**
+ * The argon2id cost of every password hash (OWASP's: 19 MiB, 2 passes). An
+ * address with no account is checked against a hash made with the same
+ * cost, so both take as long; a stored hash with another cost is replaced at
+ * the next successful sign-in.
+ */
+export const ARGON2 = {
+  algorithm: 2 as Algorithm, // Argon2id (a const enum, not importable as a value here)
+  memoryCost: 19456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+/** The cost part of an encoded hash: `m=19456,t=2,p=1`. */
+export const argonCost = (encoded: string): string | undefined =>
+  /^\$argon2id\$v=\d+\$(m=\d+,t=\d+,p=\d+)\$/.exec(encoded)?.[1];
+const CURRENT_COST = `m=${ARGON2.memoryCost},t=${ARGON2.timeCost},p=${ARGON2.parallelism}`;
 const UNVERIFIED_DAYS = 30;
 export const AUTO_APPROVE_KEY = 'accounts.autoApproveDomains';
 export const DEFAULT_AUTO_APPROVE = ['*.gov.uk', '*.nhs.uk', '*.nhs.net'];
@@ -126,6 +156,9 @@ export interface RegisterInput {
 type SecretField = 'passwordHash' | 'totpSecret' | 'totpLastStep';
 /** An account as its owner and the admin pages see it: everything but the secrets. */
 export type Account = Omit<UserRow, SecretField>;
+
+/** An account in the admin area: the address is null for those who may see only its domain. */
+export type StaffView = Account & { emailDomain: string | null };
 
 /** Drops the secrets from a row (at run time too, so they are never rendered or logged). */
 function account(row: UserRow): Account;
@@ -184,6 +217,13 @@ export interface AccountsDeps {
   baseUrl: string;
   secret: string;
   log: FastifyBaseLogger;
+  /** Attempt counters (the platform's); a private in-memory set by default. */
+  limits?: Limits;
+  /** argon2 (tests watch what is verified); @node-rs/argon2 by default. */
+  argon2?: {
+    hash(password: string, options: typeof ARGON2): Promise<string>;
+    verify(hash: string, password: string): Promise<boolean>;
+  };
   /** The clock (tests move it); the real time by default. */
   now?: () => Date;
 }
@@ -205,8 +245,27 @@ export function createAccountsService(deps: AccountsDeps) {
     deps.transaction((tx) => work({ r: repo.in(tx), tx }));
   const providers: PersonalDataProvider[] = [];
   const totpKey = createHmac('sha256', deps.secret).update('totp-secret-encryption').digest();
-  // A real hash to verify against when the account does not exist, so both take as long.
-  const dummyHash = argonHash('not-a-real-password-0000');
+  const argon2 = deps.argon2 ?? { hash: argon2Hash, verify: argon2Verify };
+  const argonHash = (password: string) => argon2.hash(password, ARGON2);
+  const argonVerify = (hash: string, password: string) =>
+    argon2.verify(hash, password).catch(() => false);
+  // A real hash, made at start-up with the cost of every other, to check
+  // against when there is no account (or no password): both take as long.
+  const dummyHash = argonHash(randomBytes(18).toString('base64url'));
+  dummyHash.catch(() => undefined);
+  const limits = deps.limits ?? createLimits({ secret: deps.secret });
+  const signInLimit = limits.define('signin', CHECK_WINDOWS);
+  const twoFactorLimit = limits.define('two-factor', CHECK_WINDOWS);
+  const passwordLimit = limits.define('password-check', CHECK_WINDOWS);
+  const signUpLimit = limits.define('signup', [
+    { points: SIGN_UPS_PER_ADDRESS_PER_HOUR, seconds: 3600 },
+  ]);
+  const emailLimit = limits.define('account-email', [
+    { points: EMAILS_PER_ADDRESS_PER_HOUR, seconds: 3600 },
+  ]);
+  /** Checks a password against a stored hash, or against the dummy when there is none. */
+  const passwordMatches = async (hash: string | null | undefined, password: string) =>
+    hash ? argonVerify(hash, password) : (await argonVerify(await dummyHash, password)) && false;
 
   function encrypt(plain: string): string {
     const iv = randomBytes(12);
@@ -280,27 +339,9 @@ export function createAccountsService(deps: AccountsDeps) {
     return token;
   }
 
-  /** Counts an event for `key` and says whether it is over `max` in `seconds`. */
-  async function overLimit(
-    key: string,
-    max: number,
-    seconds: number,
-    w: Work = direct,
-  ): Promise<{ over: boolean; retryAfter: number }> {
-    const since = new Date(now().getTime() - seconds * 1000);
-    const { n, oldest } = await w.r.attemptsSince(key, since);
-    const retryAfter = oldest
-      ? Math.max(1, Math.ceil((oldest.getTime() + seconds * 1000 - now().getTime()) / 1000))
-      : seconds;
-    return { over: n >= max, retryAfter };
-  }
-
-  /** At most a few emails an hour to one address, whoever asks: silently no more. */
-  async function mayEmail(address: string, purpose: string, w: Work): Promise<boolean> {
-    const key = `mail:${purpose}:${sha256(address.toLowerCase())}`;
-    const { over } = await overLimit(key, EMAILS_PER_ADDRESS_PER_HOUR, 3600, w);
-    if (!over) await w.r.recordAttempt(key);
-    return !over;
+  /** At most a few emails of a kind an hour to one address, whoever asks: silently no more. */
+  async function mayEmail(address: string, purpose: string): Promise<boolean> {
+    return (await emailLimit.take(`${purpose}:${emailKey(address)}`)).ok;
   }
 
   function currentUser(u: UserRow): CurrentUser {
@@ -374,6 +415,13 @@ export function createAccountsService(deps: AccountsDeps) {
     return repo.claimTotpStep(user.id, step);
   }
 
+  /** An account as a member of staff may see it: the address only for admins, its domain for all. */
+  const forStaff = (actor: CurrentUser, a: Account): StaffView => ({
+    ...a,
+    email: actor.role === 'admin' ? a.email : null,
+    emailDomain: a.email ? (a.email.split('@')[1] ?? null) : null,
+  });
+
   const normaliseCode = (code: string): string => code.toLowerCase().replace(/[^a-z0-9]/g, '');
 
   function requireRole(
@@ -413,23 +461,28 @@ export function createAccountsService(deps: AccountsDeps) {
       await audit('signout.everywhere', { actorId: actor.id, subjectId: actor.id });
     },
 
+    /**
+     * A new account, or a note to the owner of an existing one (the page says
+     * the same either way). At most a few sign-ups an hour per address,
+     * counted whether or not it has an account: TooManyAttempts when over.
+     */
     async register(input: RegisterInput): Promise<void> {
+      await signUpLimit.consume(emailKey(input.email));
       const existing = await repo.userByEmail(input.email);
       if (existing) {
         // Say nothing different on the page; tell the owner of the address instead.
-        if (existing.status !== 'deleted')
+        if (existing.status !== 'deleted' && (await mayEmail(input.email, 'register')))
           await inUnit(async (w) => {
-            if (await mayEmail(input.email, 'register', w))
-              await email(
-                existing,
-                'alreadyRegistered',
-                {
-                  signIn: `${baseUrl}/account/sign-in`,
-                  reset: `${baseUrl}/account/password/forgot`,
-                },
-                undefined,
-                w,
-              );
+            await email(
+              existing,
+              'alreadyRegistered',
+              {
+                signIn: `${baseUrl}/account/sign-in`,
+                reset: `${baseUrl}/account/password/forgot`,
+              },
+              undefined,
+              w,
+            );
           });
         return;
       }
@@ -488,26 +541,33 @@ export function createAccountsService(deps: AccountsDeps) {
       return account(updated);
     },
 
+    /**
+     * The attempt is counted for the account (its address, whether or not it
+     * exists) before the password is checked, atomically: however many
+     * guesses arrive at once, at most the limit are checked. TooMany when
+     * over. Unknown addresses cost the same argon2 work as known ones.
+     */
     async signInWithPassword(emailAddress: string, password: string): Promise<SignInResult> {
-      const key = `signin:${sha256(emailAddress.toLowerCase())}`;
-      const limit = await overLimit(key, SIGN_IN_FAILURES_PER_MINUTE, 60);
-      if (limit.over) {
+      const key = emailKey(emailAddress);
+      const limit = await signInLimit.take(key);
+      if (!limit.ok) {
         await audit('signin.throttled', { detail: { method: 'password' } });
-        throw new TooManyAttempts(limit.retryAfter);
+        throw new TooMany(limit.retryAfterSeconds, 'signin');
       }
       const user = await repo.userByEmail(emailAddress);
-      const ok = user?.passwordHash
-        ? await argonVerify(user.passwordHash, password).catch(() => false)
-        : (await argonVerify(await dummyHash, password).catch(() => false)) && false;
+      const ok = await passwordMatches(user?.passwordHash, password);
       if (!user || !ok) {
-        await repo.recordAttempt(key);
         await audit('signin.failure', {
           subjectId: user?.id ?? null,
           detail: { method: 'password' },
         });
         return { ok: false, reason: 'invalid' };
       }
-      await repo.clearAttempts(key);
+      await signInLimit.reset(key);
+      if (argonCost(user.passwordHash!) !== CURRENT_COST) {
+        // Made with another cost: replaced now that the password is known.
+        await repo.updateUser(user.id, { passwordHash: await argonHash(password) });
+      }
       if (!user.emailVerifiedAt) return { ok: false, reason: 'unverified' };
       return completeSignIn(user, 'password');
     },
@@ -516,8 +576,8 @@ export function createAccountsService(deps: AccountsDeps) {
     async requestSignInLink(emailAddress: string): Promise<void> {
       const user = await repo.userByEmail(emailAddress);
       if (!user || user.status !== 'active' || !user.email) return;
+      if (!(await mayEmail(user.email, 'signin'))) return;
       await inUnit(async (w) => {
-        if (!(await mayEmail(user.email!, 'signin', w))) return;
         const token = await issueToken(user.id, 'signin', {}, w);
         await email(
           user,
@@ -545,9 +605,12 @@ export function createAccountsService(deps: AccountsDeps) {
       const found = await repo.sessionWithUser(sessionId);
       if (!found || found.session.stage !== 'mfa') return { ok: false };
       const { user } = found;
-      const key = `mfa:${user.id}`;
-      const limit = await overLimit(key, SIGN_IN_FAILURES_PER_MINUTE, 60);
-      if (limit.over) throw new TooManyAttempts(limit.retryAfter);
+      // Counted before the code is checked, per account (see signInWithPassword).
+      const limit = await twoFactorLimit.take(user.id);
+      if (!limit.ok) {
+        await audit('signin.throttled', { subjectId: user.id, detail: { method: 'two-factor' } });
+        throw new TooMany(limit.retryAfterSeconds, 'two-factor');
+      }
       let method = 'totp';
       let ok = await checkTotp(user, code);
       if (!ok && normaliseCode(code).length === 10) {
@@ -555,10 +618,10 @@ export function createAccountsService(deps: AccountsDeps) {
         method = 'recovery-code';
       }
       if (!ok) {
-        await repo.recordAttempt(key);
         await audit('signin.failure', { subjectId: user.id, detail: { method: 'two-factor' } });
         return { ok: false };
       }
+      await twoFactorLimit.reset(user.id);
       await repo.deleteSession(sessionId);
       await repo.updateUser(user.id, { lastSignInAt: now() });
       await audit('signin.success', { actorId: user.id, subjectId: user.id, detail: { method } });
@@ -568,8 +631,8 @@ export function createAccountsService(deps: AccountsDeps) {
     async requestPasswordReset(emailAddress: string): Promise<void> {
       const user = await repo.userByEmail(emailAddress);
       if (!user || user.status === 'deleted' || !user.email) return;
+      if (!(await mayEmail(user.email, 'reset'))) return;
       await inUnit(async (w) => {
-        if (!(await mayEmail(user.email!, 'reset', w))) return;
         const token = await issueToken(user.id, 'reset', {}, w);
         await email(
           user,
@@ -665,11 +728,17 @@ export function createAccountsService(deps: AccountsDeps) {
       return (await repo.searchApproved(f)).map(person);
     },
 
+    /**
+     * The signed-in person's password (to change it, their address, or to
+     * delete the account): counted per account before the check, with the
+     * sign-in's windows; TooMany when over.
+     */
     async checkPassword(userId: string, password: string): Promise<boolean> {
+      await passwordLimit.consume(userId);
       const user = await repo.userById(userId);
-      return Boolean(
-        user?.passwordHash && (await argonVerify(user.passwordHash, password).catch(() => false)),
-      );
+      const ok = await passwordMatches(user?.passwordHash, password);
+      if (ok) await passwordLimit.reset(userId);
+      return ok;
     },
 
     /** Change of password: other sessions end; this one is replaced by a new one. */
@@ -910,10 +979,19 @@ export function createAccountsService(deps: AccountsDeps) {
     },
 
     // Administration (moderators approve and suspend; admins also change roles and settings)
+    /**
+     * Members for the admin area, each role seeing what its work needs:
+     * admins the whole account; moderators (who approve, suspend and resend
+     * verification) the email's domain only — enough to judge a work
+     * address — and a search that matches a whole address or a domain.
+     */
     async listUsers(actor: CurrentUser | undefined, filter: UserFilter) {
       requireRole(actor, ['moderator', 'admin']);
-      const found = await repo.searchUsers(filter);
-      return { ...found, rows: found.rows.map((r) => account(r)) };
+      const found = await repo.searchUsers({
+        ...filter,
+        emailMatch: actor.role === 'admin' ? 'any' : 'whole-or-domain',
+      });
+      return { ...found, rows: found.rows.map((r) => forStaff(actor, account(r))) };
     },
     /** The ids of the people who moderate the community: active moderators and admins. */
     moderatorIds(): Promise<string[]> {
@@ -925,7 +1003,8 @@ export function createAccountsService(deps: AccountsDeps) {
     },
     async userForAdmin(actor: CurrentUser | undefined, id: string) {
       requireRole(actor, ['moderator', 'admin']);
-      return account(await repo.userById(id));
+      const row = await repo.userById(id);
+      return row && forStaff(actor, account(row));
     },
     async approve(actor: CurrentUser | undefined, id: string): Promise<void> {
       requireRole(actor, ['moderator', 'admin']);

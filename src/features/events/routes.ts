@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { formatDate, formatRange, formatTime } from '../../platform/dates.ts';
 import { atomFeed } from '../../platform/feeds.ts';
 import { spreadsheetCell } from '../../platform/spreadsheet.ts';
-import { echoValues, errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
+import { echoValues, errorsFrom, fieldError, type FormErrors, text } from '../../platform/forms.ts';
+import { TooMany, waitText } from '../../platform/rate-limit.ts';
 import type { EventRow } from './repository.ts';
 import { EVENT_MODES } from './schema.ts';
 import type { EventsService, Refusal } from './service.ts';
@@ -181,7 +182,9 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
   return async (app) => {
     const pub = { access: 'public' as const };
 
-    app.get('/events', { config: { ...pub, pageCache: 10 } }, async (req, reply) => {
+    // Not page-cached: the list and an event's page say how many places are
+    // left, which must be true the moment after a booking, on every instance.
+    app.get('/events', { config: pub }, async (req, reply) => {
       const q = listQuery.parse(req.query);
       const { rows, total } = await events.list({
         upcoming: q.when === 'upcoming',
@@ -240,7 +243,7 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
         .send(xml);
     });
 
-    app.get('/events/:slug', { config: { ...pub, pageCache: 5 } }, async (req, reply) => {
+    app.get('/events/:slug', { config: pub }, async (req, reply) => {
       const raw = (req.params as { slug: string }).slug;
       if (raw.endsWith('.ics')) {
         const ics = await events.calendar(raw.slice(0, -4));
@@ -323,7 +326,10 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
 
     app.post(
       '/events/:slug/book',
-      { config: { ...pub, rateLimit: { max: 20, timeWindow: 60_000 } } },
+      // A ceiling per network address only, and a high one: a launch's rush comes
+      // from shared NHS and council addresses. The limit that stops a script is
+      // per email address and event, in the service.
+      { config: { ...pub, rateLimit: { max: 300, timeWindow: 60_000 } } },
       async (req, reply) => {
         const p = slugParam.safeParse(req.params);
         if (!p.success) return reply.callNotFound();
@@ -361,12 +367,26 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
             values,
             status: 400,
           });
-        const result = await events.book(p.data.slug, {
-          ...form.data,
-          choice: form.data.choice ?? 'all',
-          locale: req.locale,
-          userId: req.user?.id,
-        });
+        let result;
+        try {
+          result = await events.book(p.data.slug, {
+            ...form.data,
+            choice: form.data.choice ?? 'all',
+            locale: req.locale,
+            userId: req.user?.id,
+          });
+        } catch (err) {
+          if (!(err instanceof TooMany)) throw err;
+          reply.header('retry-after', String(err.retryAfterSeconds));
+          return bookPage(req, reply, p.data.slug, {
+            places,
+            values,
+            errors: fieldError('bookerEmail', 'events.book.tooOften', req.t, {
+              wait: waitText(req.t, err.retryAfterSeconds),
+            }),
+            status: 429,
+          });
+        }
         if (result.kind === 'short') {
           const free = result.free;
           return bookPage(req, reply, p.data.slug, {

@@ -4,6 +4,7 @@ import { formatDate, formatRange, formatTime } from '../../platform/dates.ts';
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
+import { createLimits, emailKey, type Limits } from '../../platform/rate-limit.ts';
 import { icsFor } from '../../platform/calendar.ts';
 import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
 import type { Database, Tx } from '../../db/client.ts';
@@ -124,8 +125,19 @@ export interface EventsDeps {
   jobs: JobQueue;
   i18n: I18n;
   baseUrl: string;
+  /** Attempt counters (the platform's); a private in-memory set by default. */
+  limits?: Limits;
   now?: () => Date;
 }
+
+/**
+ * Bookings per email address and event: a person books once, perhaps
+ * changes their mind a few times; a script filling an event with one
+ * address is stopped. A crowd (many addresses, one network) is not.
+ */
+export const BOOKINGS_PER_ADDRESS_AND_EVENT_PER_HOUR = 6;
+/** Booking emails to one address (as booker or attendee, any event); past that, not sent. */
+export const BOOKING_EMAILS_PER_RECIPIENT_PER_HOUR = 20;
 
 export function availability(event: EventRow, now: Date): Availability {
   if (event.status === 'cancelled') return { state: 'cancelled' };
@@ -165,6 +177,13 @@ function requireEditor(actor: CurrentUser | undefined): asserts actor is Current
 export function createEventsService(deps: EventsDeps) {
   const { repo, mailer, i18n, baseUrl, transaction } = deps;
   const now = deps.now ?? (() => new Date());
+  const limits = deps.limits ?? createLimits({ secret: randomBytes(32).toString('base64url') });
+  const bookingLimit = limits.define('booking', [
+    { points: BOOKINGS_PER_ADDRESS_AND_EVENT_PER_HOUR, seconds: 3600 },
+  ]);
+  const recipientLimit = limits.define('booking-email', [
+    { points: BOOKING_EMAILS_PER_RECIPIENT_PER_HOUR, seconds: 3600 },
+  ]);
 
   const eventUrl = (e: EventRow) => `${baseUrl}/events/${e.slug}`;
   const calendarFor = (e: EventRow, includeJoiningLink: boolean) =>
@@ -362,6 +381,8 @@ export function createEventsService(deps: EventsDeps) {
     async book(slug: string, input: BookingInput): Promise<BookOutcome> {
       const found = await repo.eventBySlug(slug);
       if (!found) return { kind: 'refused', reason: 'unavailable' };
+      // TooMany (429) past the bookings one address may make for this event.
+      await bookingLimit.consume(`${emailKey(input.bookerEmail)}\u0000${found.id}`);
       const token = randomBytes(32).toString('base64url');
       return transaction(async (tx) => {
         const r = repo.in(tx);
@@ -399,22 +420,26 @@ export function createEventsService(deps: EventsDeps) {
         const waitingNames = input.attendees.slice(confirmed).map((a) => a.name);
         const t = i18n.translator(input.locale);
         // Nobody confirmed: the email says they are waiting, not booked.
-        await mail(
-          tx,
-          input.bookerEmail,
-          input.locale,
-          confirmed > 0 ? 'booked' : 'waitlisted',
-          {
-            ...varsFor(fresh, input.locale),
-            manage,
-            confirmed: confirmedNames.length ? confirmedNames.join(', ') : t('events.emails.none'),
-            waiting: waitingNames.length ? waitingNames.join(', ') : t('events.emails.none'),
-          },
-          fresh,
-          confirmed > 0,
-        );
+        if ((await recipientLimit.take(emailKey(input.bookerEmail))).ok)
+          await mail(
+            tx,
+            input.bookerEmail,
+            input.locale,
+            confirmed > 0 ? 'booked' : 'waitlisted',
+            {
+              ...varsFor(fresh, input.locale),
+              manage,
+              confirmed: confirmedNames.length
+                ? confirmedNames.join(', ')
+                : t('events.emails.none'),
+              waiting: waitingNames.length ? waitingNames.join(', ') : t('events.emails.none'),
+            },
+            fresh,
+            confirmed > 0,
+          );
         for (const [i, a] of input.attendees.entries()) {
           if (!a.email || a.email.toLowerCase() === input.bookerEmail.toLowerCase()) continue;
+          if (!(await recipientLimit.take(emailKey(a.email))).ok) continue;
           const key = i < confirmed ? 'attendeeConfirmed' : 'attendeeWaiting';
           await mail(
             tx,
