@@ -37,6 +37,17 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** /metrics only with `Authorization: Bearer <token>`; unset: open, but not served in production. */
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  /** /metrics on a listener of its own at this port (on HOST, or METRICS_HOST), and not on PORT. */
+  METRICS_PORT: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce.number().int().min(1).max(65535).optional(),
+  ),
+  METRICS_HOST: z
+    .string()
+    .optional()
+    .transform((v) => v?.trim() || undefined),
+  /** On SIGTERM: /readyz answers 503 for this long before the server stops taking requests. */
+  DRAIN_SECONDS: z.coerce.number().min(0).max(300).default(0),
   /** Requests worked on at once; more wait their turn (src/platform/admission.ts). */
   MAX_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).max(10_000).default(16),
   /** Requests that may wait their turn; one more is answered 503 with Retry-After. */
@@ -74,6 +85,11 @@ export interface Config {
   logRequests: boolean;
   /** /metrics' bearer token (src/platform/health.ts). */
   metricsToken: string | undefined;
+  /** /metrics on a listener of its own (src/main.ts), instead of on `port`. */
+  metricsPort: number | undefined;
+  metricsHost: string;
+  /** Seconds /readyz says 503 on SIGTERM before the server closes (src/main.ts). */
+  drainSeconds: number;
   /** Admission: requests at once, requests waiting, longest wait (src/platform/admission.ts). */
   admission: { concurrency: number; queue: number; maxWaitMs: number };
   /** Run the job worker in this process (tests turn it off to drive jobs by hand). */
@@ -129,6 +145,9 @@ export function loadConfig(
     logLevel: env.LOG_LEVEL,
     logRequests: env.LOG_REQUESTS === undefined ? !production : env.LOG_REQUESTS === 'true',
     metricsToken: env.METRICS_TOKEN,
+    metricsPort: env.METRICS_PORT,
+    metricsHost: env.METRICS_HOST ?? env.HOST,
+    drainSeconds: env.DRAIN_SECONDS,
     admission: {
       concurrency: env.MAX_CONCURRENT_REQUESTS,
       queue: env.REQUEST_QUEUE,

@@ -1,12 +1,45 @@
 import { timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** A number /metrics reads when it is scraped (queue depth, requests waiting …). */
 export interface MetricGauge {
   name: string;
   help: string;
   read(): number | Promise<number>;
+  /** 'counter' for a number that only grows (its name ends in _total); default 'gauge'. */
+  type?: 'gauge' | 'counter';
+}
+
+/**
+ * `read`, shared by the callers that ask while it is under way: the gauges of
+ * one scrape (collected at once) read one query's answer.
+ */
+export function sharedWhileRunning<T>(read: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined;
+  return () => {
+    running ??= read().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    health: {
+      /** True from drain() (or the server's closing) on: /readyz answers 503. */
+      readonly draining: boolean;
+      /** Stop being ready (the proxy takes this instance out) while requests still get answers. */
+      drain(): void;
+      /** The Prometheus text (for a listener of its own on METRICS_PORT). */
+      metrics(): Promise<{ contentType: string; body: string }>;
+      /** An Authorization header carries METRICS_TOKEN. */
+      tokenMatches(header: string | undefined): boolean;
+    };
+  }
 }
 
 export interface HealthOptions {
@@ -17,6 +50,8 @@ export interface HealthOptions {
    */
   metricsToken?: string | undefined;
   production?: boolean;
+  /** /metrics is served on a port of its own (METRICS_PORT): none here. */
+  metricsElsewhere?: boolean;
   gauges?: MetricGauge[];
 }
 
@@ -28,9 +63,10 @@ function sameSecret(given: string, expected: string): boolean {
 
 /**
  * /healthz (the process answers), /readyz (the database answers: 503 while it
- * does not, and while the server is shutting down) and /metrics (Prometheus
- * text: Node's own metrics, request durations by route pattern, never by raw
- * URL, and the gauges the app passes in), behind METRICS_TOKEN.
+ * does not, and from drain() — on SIGTERM — until the server has closed) and
+ * /metrics (Prometheus text: Node's own metrics, request durations by route
+ * pattern, never by raw URL, and the gauges the app passes in), behind
+ * METRICS_TOKEN, or on a port of its own (METRICS_PORT, src/main.ts).
  */
 export const healthPlugin = fp<HealthOptions>(
   async (app, opts) => {
@@ -44,15 +80,45 @@ export const healthPlugin = fp<HealthOptions>(
       registers: [registry],
     });
     for (const g of opts.gauges ?? []) {
-      new Gauge({
-        name: g.name,
-        help: g.help,
-        registers: [registry],
-        async collect() {
-          this.set(await g.read());
-        },
-      });
+      if (g.type === 'counter')
+        new Counter({
+          name: g.name,
+          help: g.help,
+          registers: [registry],
+          async collect() {
+            this.reset();
+            this.inc(await g.read());
+          },
+        });
+      else
+        new Gauge({
+          name: g.name,
+          help: g.help,
+          registers: [registry],
+          async collect() {
+            this.set(await g.read());
+          },
+        });
     }
+    const tokenMatches = (header: string | undefined): boolean =>
+      Boolean(opts.metricsToken) &&
+      sameSecret(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '', opts.metricsToken!);
+    let draining = false;
+    app.decorate('health', {
+      get draining() {
+        return draining;
+      },
+      drain() {
+        draining = true;
+      },
+      async metrics() {
+        return { contentType: registry.contentType, body: await registry.metrics() };
+      },
+      tokenMatches,
+    });
+    app.addHook('preClose', async () => {
+      draining = true;
+    });
     app.addHook('onResponse', async (req, reply) => {
       duration.observe(
         {
@@ -73,6 +139,10 @@ export const healthPlugin = fp<HealthOptions>(
     });
     app.get('/readyz', plain, async (_req, reply) => {
       reply.header('cache-control', 'no-store');
+      if (draining) {
+        reply.code(503);
+        return { status: 'draining' };
+      }
       const ok = await Promise.race([
         opts.ping(),
         new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref()),
@@ -82,9 +152,9 @@ export const healthPlugin = fp<HealthOptions>(
     });
     app.get('/metrics', plain, async (req, reply) => {
       reply.header('cache-control', 'no-store');
+      if (opts.metricsElsewhere) return reply.code(404).send({ error: 'not found' });
       if (opts.metricsToken) {
-        const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-        if (!sameSecret(given, opts.metricsToken))
+        if (!tokenMatches(req.headers.authorization))
           return reply
             .code(401)
             .header('www-authenticate', 'Bearer')
@@ -98,3 +168,48 @@ export const healthPlugin = fp<HealthOptions>(
   },
   { name: 'health' },
 );
+
+/**
+ * METRICS_PORT: /metrics alone on a listener of its own, on a port the
+ * outside cannot reach (with METRICS_TOKEN set, the token is asked here too).
+ * Resolves once listening, with its port and a close().
+ */
+export async function listenForMetrics(
+  app: FastifyInstance,
+  port: number,
+  host: string,
+  token?: string,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+      return;
+    }
+    if (token && !app.health.tokenMatches(req.headers.authorization)) {
+      res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
+      return;
+    }
+    app.health.metrics().then(
+      ({ contentType, body }) =>
+        res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(body),
+      (err: unknown) => {
+        app.log.error({ err }, 'metrics failed');
+        res.writeHead(500).end();
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const bound = (server.address() as { port: number }).port;
+  app.log.info(`metrics at http://${host}:${bound}/metrics`);
+  return {
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
