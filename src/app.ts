@@ -567,6 +567,7 @@ export async function buildApp({
     ping: () => database.ping(),
     metricsToken: config.metricsToken,
     metricsElsewhere: config.metricsPort !== undefined,
+    only: !config.roles.web,
     production: config.production,
     gauges: [
       {

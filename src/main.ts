@@ -400,7 +400,13 @@ async function serve(config: Config, io: Run['io']): Promise<void> {
         config.metricsToken,
       );
     }
-    app.log.info({ ms: Date.now() - started }, `Supporting Parents is ready at ${config.baseUrl}`);
+    const roles = (['web', 'worker'] as const).filter((r) => config.roles[r]).join(',');
+    app.log.info(
+      { ms: Date.now() - started, roles },
+      config.roles.web
+        ? `Supporting Parents is ready at ${config.baseUrl}`
+        : `Supporting Parents is running jobs (health checks on port ${config.port})`,
+    );
   } catch (err) {
     await metrics?.close().catch(() => undefined);
     await app?.close().catch(() => undefined);

@@ -52,6 +52,8 @@ export interface HealthOptions {
   production?: boolean;
   /** /metrics is served on a port of its own (METRICS_PORT): none here. */
   metricsElsewhere?: boolean;
+  /** An instance without the web role (ROLES=worker): every other path answers 404. */
+  only?: boolean;
   gauges?: MetricGauge[];
 }
 
@@ -119,6 +121,13 @@ export const healthPlugin = fp<HealthOptions>(
     app.addHook('preClose', async () => {
       draining = true;
     });
+    if (opts.only) {
+      const own = new Set(['/healthz', '/readyz', '/metrics']);
+      app.addHook('onRequest', async (req, reply) => {
+        if (!own.has(req.url.split('?')[0]!))
+          return reply.code(404).header('cache-control', 'no-store').send({ error: 'not found' });
+      });
+    }
     app.addHook('onResponse', async (req, reply) => {
       duration.observe(
         {
