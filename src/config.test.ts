@@ -122,6 +122,11 @@ test('NAME_FILE: a setting read from a file (container secrets), its final line 
       err instanceof ConfigError &&
       /^SESSION_SECRET_FILE: cannot read .*missing \(ENOENT\)$/.test(err.message),
   );
+  const empty = join(d, 'empty');
+  writeFileSync(empty, '\n');
+  const unset = loadConfig({ DATA_DIR: d, SMTP_URL_FILE: empty, METRICS_TOKEN_FILE: empty });
+  assert.equal(unset.smtpUrl, undefined, 'an empty file: unset');
+  assert.equal(unset.metricsToken, undefined);
   // An empty value is unset; a _FILE of an unknown setting is left alone.
   assert.equal(loadConfig({ DATA_DIR: d, SESSION_SECRET_FILE: '' }).databaseUrl, undefined);
   assert.doesNotThrow(() => loadConfig({ DATA_DIR: d, NOT_OURS_FILE: '/nowhere' }));

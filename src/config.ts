@@ -47,7 +47,10 @@ const envSchema = z.object({
     ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** /metrics only with `Authorization: Bearer <token>`; unset: open, but not served in production. */
-  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  METRICS_TOKEN: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.string().min(16, 'at least 16 characters').optional(),
+  ),
   /** /metrics on a listener of its own at this port (on HOST, or METRICS_HOST), and not on PORT. */
   METRICS_PORT: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
@@ -120,7 +123,8 @@ const REQUIRED_IN_PRODUCTION = ['SESSION_SECRET', 'BASE_URL'] as const;
 /**
  * `NAME_FILE=/run/secrets/name` for any setting NAME: its value is read from
  * that file (container secrets), without the file's final line break. Giving
- * both NAME and NAME_FILE, or a file that cannot be read, stops start-up.
+ * both NAME and NAME_FILE, or a file that cannot be read, stops start-up;
+ * an empty file leaves the setting unset.
  */
 export function withSecretFiles(
   source: Record<string, string | undefined>,
@@ -132,13 +136,17 @@ export function withSecretFiles(
     const name = key.slice(0, -'_FILE'.length);
     if (!names.has(name)) continue;
     if (source[name]?.trim()) throw new ConfigError(`Give ${name} or ${key}, not both`);
+    let value: string;
     try {
-      out[name] = readFileSync(path.trim(), 'utf8').replace(/\r?\n$/, '');
+      value = readFileSync(path.trim(), 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
       throw new ConfigError(
         `${key}: cannot read ${path.trim()} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
       );
     }
+    // An empty file leaves the setting unset (its default), as an empty value does.
+    if (value.trim() === '') delete out[name];
+    else out[name] = value;
     delete out[key];
   }
   return out;
