@@ -583,6 +583,7 @@ export async function buildApp({
       {
         name: 'sp_requests_refused_total',
         help: 'Requests refused with 503 (queue full or waited too long)',
+        type: 'counter',
         read: () => app.admission.refused,
       },
       {

@@ -36,8 +36,6 @@ declare module 'fastify' {
       drain(): void;
       /** The Prometheus text (for a listener of its own on METRICS_PORT). */
       metrics(): Promise<{ contentType: string; body: string }>;
-      /** An Authorization header carries METRICS_TOKEN. */
-      tokenMatches(header: string | undefined): boolean;
     };
   }
 }
@@ -61,6 +59,11 @@ function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** `Authorization: Bearer <token>` with this token (compared in constant time). */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  return sameSecret(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '', token);
 }
 
 /**
@@ -102,9 +105,6 @@ export const healthPlugin = fp<HealthOptions>(
           },
         });
     }
-    const tokenMatches = (header: string | undefined): boolean =>
-      Boolean(opts.metricsToken) &&
-      sameSecret(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '', opts.metricsToken!);
     let draining = false;
     app.decorate('health', {
       get draining() {
@@ -116,7 +116,6 @@ export const healthPlugin = fp<HealthOptions>(
       async metrics() {
         return { contentType: registry.contentType, body: await registry.metrics() };
       },
-      tokenMatches,
     });
     app.addHook('preClose', async () => {
       draining = true;
@@ -163,7 +162,7 @@ export const healthPlugin = fp<HealthOptions>(
       reply.header('cache-control', 'no-store');
       if (opts.metricsElsewhere) return reply.code(404).send({ error: 'not found' });
       if (opts.metricsToken) {
-        if (!tokenMatches(req.headers.authorization))
+        if (!bearerMatches(req.headers.authorization, opts.metricsToken))
           return reply
             .code(401)
             .header('www-authenticate', 'Bearer')
@@ -194,7 +193,7 @@ export async function listenForMetrics(
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
       return;
     }
-    if (token && !app.health.tokenMatches(req.headers.authorization)) {
+    if (token && !bearerMatches(req.headers.authorization, token)) {
       res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
       return;
     }

@@ -114,4 +114,22 @@ describe('/metrics on a port of its own (METRICS_PORT)', () => {
     assert.match(await res.text(), /http_request_duration_seconds_bucket\{.*route="\/healthz"/);
     assert.equal((await fetch(`http://127.0.0.1:${listener.port}/`)).status, 404);
   });
+
+  test('with METRICS_TOKEN set, the port asks for it too', async () => {
+    const token = 'y'.repeat(20);
+    const guarded = await listenForMetrics(t.app, 0, '127.0.0.1', token);
+    try {
+      const url = `http://127.0.0.1:${guarded.port}/metrics`;
+      const none = await fetch(url);
+      assert.equal(none.status, 401);
+      assert.equal(none.headers.get('www-authenticate'), 'Bearer');
+      const wrong = await fetch(url, { headers: { authorization: `Bearer ${'z'.repeat(20)}` } });
+      assert.equal(wrong.status, 401);
+      const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(ok.status, 200);
+      assert.match(await ok.text(), /^sp_requests_active \d+$/m);
+    } finally {
+      await guarded.close();
+    }
+  });
 });
