@@ -110,7 +110,7 @@ const seededDataDir = join(runDir, 'seeded-data');
 /** Only seed when a chosen file asks for the demo content (testApp seeds itself otherwise). */
 const wantsSeed = files.some((f) => {
   try {
-    return /seed: true|liveServer\(|a11yPart\(/.test(readFileSync(f, 'utf8'));
+    return /seed: true|seededCopy\(|liveServer\(|a11yPart\(/.test(readFileSync(f, 'utf8'));
   } catch {
     return false;
   }

@@ -105,7 +105,7 @@ import { accessAllows, authPlugin, SESSION_COOKIE } from './platform/auth.ts';
 import { createNavigation, type Navigation } from './platform/navigation.ts';
 import { csrfPlugin } from './platform/csrf.ts';
 import { errorsPlugin } from './platform/errors.ts';
-import { healthPlugin } from './platform/health.ts';
+import { healthPlugin, sharedWhileRunning } from './platform/health.ts';
 import { pageCachePlugin } from './platform/page-cache.ts';
 import {
   createI18n,
@@ -122,7 +122,7 @@ import {
   lazyChildLoggerFactory,
   loggerOptions,
 } from './platform/logging.ts';
-import { createMailer, type Mailer } from './platform/mail.ts';
+import { createMailer, MAIL_JOB, type Mailer } from './platform/mail.ts';
 import { createLimits, rateLimitPlugin } from './platform/rate-limit.ts';
 import { lazySchemaCompilers } from './platform/schema-compilers.ts';
 import { type RouteTable, routeTablePlugin } from './platform/routes.ts';
@@ -587,9 +587,13 @@ export async function buildApp({
     twoFactorSetupPath: TWO_FACTOR_SETUP_PATH,
   });
   await app.register(staticPlugin, { publicDir: PUBLIC_DIR, rootDir: ROOT_DIR });
+  // The gauges of one scrape read one query's answer.
+  const jobStats = sharedWhileRunning(() => jobs.stats());
   await app.register(healthPlugin, {
     ping: () => database.ping(),
     metricsToken: config.metricsToken,
+    metricsElsewhere: config.metricsPort !== undefined,
+    only: !config.roles.web,
     production: config.production,
     gauges: [
       {
@@ -605,23 +609,60 @@ export async function buildApp({
       {
         name: 'sp_requests_refused_total',
         help: 'Requests refused with 503 (queue full or waited too long)',
+        type: 'counter',
         read: () => app.admission.refused,
       },
       {
         name: 'sp_jobs_pending',
         help: 'Jobs waiting to run',
-        read: async () => (await jobs.stats()).pending,
+        read: async () => (await jobStats()).pending,
       },
-      { name: 'sp_jobs_due', help: 'Jobs due now', read: async () => (await jobs.stats()).due },
+      { name: 'sp_jobs_due', help: 'Jobs due now', read: async () => (await jobStats()).due },
       {
         name: 'sp_jobs_oldest_due_seconds',
         help: 'How long the oldest due job has waited',
-        read: async () => (await jobs.stats()).oldestDueSeconds,
+        read: async () => (await jobStats()).oldestDueSeconds,
       },
       {
         name: 'sp_jobs_failed',
         help: 'Jobs that failed for good (mail among them)',
-        read: async () => (await jobs.stats()).failed,
+        read: async () => (await jobStats()).failed,
+      },
+      {
+        name: 'sp_mail_failed',
+        help: 'Emails that failed for good (every attempt), kept a week',
+        read: async () => (await jobStats()).failedByName[MAIL_JOB] ?? 0,
+      },
+      {
+        name: 'sp_mail_retrying',
+        help: 'Emails whose delivery failed and that wait to be tried again',
+        read: async () => (await jobStats()).retryingByName[MAIL_JOB] ?? 0,
+      },
+      {
+        name: 'sp_mail_send_failures_total',
+        help: 'Failed delivery attempts in this process since it started',
+        type: 'counter',
+        read: () => mailer.failures,
+      },
+      {
+        name: 'sp_db_pool_connections',
+        help: 'Database connections open (PGlite: one)',
+        read: () => database.poolStats().total,
+      },
+      {
+        name: 'sp_db_pool_idle',
+        help: 'Database connections open and idle',
+        read: () => database.poolStats().idle,
+      },
+      {
+        name: 'sp_db_pool_max',
+        help: 'The most database connections this instance opens',
+        read: () => database.poolStats().max,
+      },
+      {
+        name: 'sp_db_pool_waiting',
+        help: 'Queries waiting for a database connection',
+        read: () => database.poolStats().waiting,
       },
     ],
   });

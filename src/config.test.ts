@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -82,4 +82,66 @@ test('STORAGE_URL: unset or empty is the disk; an S3 one is checked at start-up'
     () => loadConfig({ DATA_DIR: dir(), STORAGE_URL: 's3://files' }),
     (err) => err instanceof ConfigError && /STORAGE_URL: give region=/.test(err.message),
   );
+});
+
+test('ROLES: web and worker by default; either alone; anything else is named', () => {
+  const both = loadConfig({ DATA_DIR: dir() });
+  assert.deepEqual(both.roles, { web: true, worker: true });
+  assert.equal(both.runJobs, true);
+  const web = loadConfig({ DATA_DIR: dir(), ROLES: 'web' });
+  assert.deepEqual(web.roles, { web: true, worker: false });
+  assert.equal(web.runJobs, false, 'a web instance runs no jobs');
+  const worker = loadConfig({ DATA_DIR: dir(), ROLES: ' Worker ' });
+  assert.deepEqual(worker.roles, { web: false, worker: true });
+  assert.equal(worker.runJobs, true);
+  assert.deepEqual(loadConfig({ DATA_DIR: dir(), ROLES: 'worker, web' }).roles, {
+    web: true,
+    worker: true,
+  });
+  for (const bad of ['', 'cron', 'web,,worker'])
+    assert.throws(() => loadConfig({ DATA_DIR: dir(), ROLES: bad }), /Invalid setting: ROLES/);
+});
+
+test('NAME_FILE: a setting read from a file (container secrets), its final line break dropped', () => {
+  const d = dir();
+  const secretFile = join(d, 'session_secret');
+  writeFileSync(secretFile, `${'s'.repeat(40)}\n`);
+  const urlFile = join(d, 'database_url');
+  writeFileSync(urlFile, 'postgres://app:pa%24s@db:5432/sp\n');
+  const c = loadConfig({
+    NODE_ENV: 'production',
+    DATA_DIR: d,
+    BASE_URL: 'https://x.example.org',
+    SESSION_SECRET_FILE: secretFile,
+    DATABASE_URL_FILE: urlFile,
+  });
+  assert.equal(c.sessionSecret, 's'.repeat(40));
+  assert.equal(c.databaseUrl, 'postgres://app:pa%24s@db:5432/sp');
+  // Required in production: a _FILE counts as given.
+  assert.throws(
+    () => loadConfig({ NODE_ENV: 'production', DATA_DIR: d, SESSION_SECRET_FILE: secretFile }),
+    /Missing required setting for production: BASE_URL$/,
+  );
+  assert.throws(
+    () =>
+      loadConfig({ DATA_DIR: d, SESSION_SECRET: 'x'.repeat(40), SESSION_SECRET_FILE: secretFile }),
+    /Give SESSION_SECRET or SESSION_SECRET_FILE, not both/,
+  );
+  assert.throws(
+    () => loadConfig({ DATA_DIR: d, SESSION_SECRET_FILE: join(d, 'missing') }),
+    (err: Error) =>
+      err instanceof ConfigError &&
+      /^SESSION_SECRET_FILE: cannot read .*missing \(ENOENT\)$/.test(err.message),
+  );
+  const empty = join(d, 'empty');
+  writeFileSync(empty, '\n');
+  const unset = loadConfig({ DATA_DIR: d, SMTP_URL_FILE: empty, METRICS_TOKEN_FILE: empty });
+  assert.equal(unset.smtpUrl, undefined, 'an empty file: unset');
+  assert.equal(unset.metricsToken, undefined);
+  // An empty value is unset; a _FILE of an unknown setting is left alone.
+  assert.equal(loadConfig({ DATA_DIR: d, SESSION_SECRET_FILE: '' }).databaseUrl, undefined);
+  assert.doesNotThrow(() => loadConfig({ DATA_DIR: d, NOT_OURS_FILE: '/nowhere' }));
+  const bad = join(d, 'bad_port');
+  writeFileSync(bad, 'eighty');
+  assert.throws(() => loadConfig({ DATA_DIR: d, PORT_FILE: bad }), /Invalid setting: PORT/);
 });

@@ -54,9 +54,34 @@ const envSchema = z.object({
   NEWSLETTER_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
   /** The shared secret of the mail providers' webhooks (/hooks/mail/…); unset: they answer 404. */
   MAIL_WEBHOOK_SECRET: z.string().optional(),
+  /** What this instance runs: `web` (HTTP requests), `worker` (the job queue and schedules), or both. */
+  ROLES: z
+    .string()
+    .default('web,worker')
+    .transform((v) => v.split(',').map((r) => r.trim().toLowerCase()))
+    .pipe(
+      z
+        .array(z.enum(['web', 'worker']))
+        .min(1)
+        .transform((list) => ({ web: list.includes('web'), worker: list.includes('worker') })),
+    ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** /metrics only with `Authorization: Bearer <token>`; unset: open, but not served in production. */
-  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  METRICS_TOKEN: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.string().min(16, 'at least 16 characters').optional(),
+  ),
+  /** /metrics on a listener of its own at this port (on HOST, or METRICS_HOST), and not on PORT. */
+  METRICS_PORT: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce.number().int().min(1).max(65535).optional(),
+  ),
+  METRICS_HOST: z
+    .string()
+    .optional()
+    .transform((v) => v?.trim() || undefined),
+  /** On SIGTERM: /readyz answers 503 for this long before the server stops taking requests. */
+  DRAIN_SECONDS: z.coerce.number().min(0).max(300).default(0),
   /** Requests worked on at once; more wait their turn (src/platform/admission.ts). */
   MAX_CONCURRENT_REQUESTS: z.coerce.number().int().min(1).max(10_000).default(16),
   /** Requests that may wait their turn; one more is answered 503 with Retry-After. */
@@ -125,9 +150,19 @@ export interface Config {
   logRequests: boolean;
   /** /metrics' bearer token (src/platform/health.ts). */
   metricsToken: string | undefined;
+  /** /metrics on a listener of its own (src/main.ts), instead of on `port`. */
+  metricsPort: number | undefined;
+  metricsHost: string;
+  /** Seconds /readyz says 503 on SIGTERM before the server closes (src/main.ts). */
+  drainSeconds: number;
   /** Admission: requests at once, requests waiting, longest wait (src/platform/admission.ts). */
   admission: { concurrency: number; queue: number; maxWaitMs: number };
-  /** Run the job worker in this process (tests turn it off to drive jobs by hand). */
+  /**
+   * ROLES: `web` serves pages (without it, only /healthz, /readyz and
+   * /metrics answer); `worker` runs the job queue and the schedules.
+   */
+  roles: { web: boolean; worker: boolean };
+  /** Run the job worker in this process: the worker role (tests turn it off to drive jobs by hand). */
   runJobs: boolean;
 }
 
@@ -136,10 +171,43 @@ export class ConfigError extends Error {}
 /** Settings that must be given explicitly when NODE_ENV=production. */
 const REQUIRED_IN_PRODUCTION = ['SESSION_SECRET', 'BASE_URL'] as const;
 
+/**
+ * `NAME_FILE=/run/secrets/name` for any setting NAME: its value is read from
+ * that file (container secrets), without the file's final line break. Giving
+ * both NAME and NAME_FILE, or a file that cannot be read, stops start-up;
+ * an empty file leaves the setting unset.
+ */
+export function withSecretFiles(
+  source: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  const names = new Set(Object.keys(envSchema.shape));
+  const out = { ...source };
+  for (const [key, path] of Object.entries(source)) {
+    if (!key.endsWith('_FILE') || !path?.trim()) continue;
+    const name = key.slice(0, -'_FILE'.length);
+    if (!names.has(name)) continue;
+    if (source[name]?.trim()) throw new ConfigError(`Give ${name} or ${key}, not both`);
+    let value: string;
+    try {
+      value = readFileSync(path.trim(), 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ConfigError(
+        `${key}: cannot read ${path.trim()} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+    // An empty file leaves the setting unset (its default), as an empty value does.
+    if (value.trim() === '') delete out[name];
+    else out[name] = value;
+    delete out[key];
+  }
+  return out;
+}
+
 export function loadConfig(
-  source: Record<string, string | undefined> = process.env,
+  given: Record<string, string | undefined> = process.env,
   overrides: Partial<Config> = {},
 ): Config {
+  const source = withSecretFiles(given);
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
     const names = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
@@ -190,12 +258,16 @@ export function loadConfig(
     logLevel: env.LOG_LEVEL,
     logRequests: env.LOG_REQUESTS === undefined ? !production : env.LOG_REQUESTS === 'true',
     metricsToken: env.METRICS_TOKEN,
+    metricsPort: env.METRICS_PORT,
+    metricsHost: env.METRICS_HOST ?? env.HOST,
+    drainSeconds: env.DRAIN_SECONDS,
     admission: {
       concurrency: env.MAX_CONCURRENT_REQUESTS,
       queue: env.REQUEST_QUEUE,
       maxWaitMs: env.REQUEST_QUEUE_WAIT_MS,
     },
-    runJobs: true,
+    roles: env.ROLES,
+    runJobs: env.ROLES.worker,
     ...overrides,
   };
 }

@@ -487,6 +487,7 @@ async function serve(config: Config, io: Run['io']): Promise<void> {
   const [{ buildApp }, { migrate }, seed] = modules;
   const database = await opening;
   let app: FastifyInstance | undefined;
+  let metrics: { close(): Promise<void> } | undefined;
   try {
     await migrate(database);
     app = await buildApp({
@@ -505,8 +506,24 @@ async function serve(config: Config, io: Run['io']): Promise<void> {
       });
     }
     await app.listen({ port: config.port, host: config.host });
-    app.log.info({ ms: Date.now() - started }, `Supporting Parents is ready at ${config.baseUrl}`);
+    if (config.metricsPort !== undefined) {
+      const { listenForMetrics } = await import('./platform/health.ts');
+      metrics = await listenForMetrics(
+        app,
+        config.metricsPort,
+        config.metricsHost,
+        config.metricsToken,
+      );
+    }
+    const roles = (['web', 'worker'] as const).filter((r) => config.roles[r]).join(',');
+    app.log.info(
+      { ms: Date.now() - started, roles },
+      config.roles.web
+        ? `Supporting Parents is ready at ${config.baseUrl}`
+        : `Supporting Parents is running jobs (health checks on port ${config.port})`,
+    );
   } catch (err) {
+    await metrics?.close().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw err;
@@ -524,16 +541,24 @@ async function serve(config: Config, io: Run['io']): Promise<void> {
       if (stopping) process.exit(1); // a second Ctrl-C: stop now
       stopping = true;
       // If shutting down hangs, do not hang with it.
-      setTimeout(() => process.exit(1), 10_000).unref();
+      setTimeout(() => process.exit(1), 10_000 + config.drainSeconds * 1000).unref();
       resolve(signal);
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
   const signal = await stopped;
+  // Draining: /readyz answers 503 so the proxy stops sending new requests
+  // here, while those it still sends are answered; then close.
+  server.health.drain();
+  if (config.drainSeconds > 0) {
+    server.log.info({ signal, seconds: config.drainSeconds }, 'draining: /readyz now says 503');
+    await new Promise((resolve) => setTimeout(resolve, config.drainSeconds * 1000));
+  }
   server.log.info({ signal }, 'shutting down: finishing requests in flight');
   try {
     await server.close();
+    await metrics?.close();
   } finally {
     await database.close();
   }

@@ -39,11 +39,23 @@ export interface Database {
   withLock<T>(key: number, fn: () => Promise<T>): Promise<T>;
   /** True when the database answers. */
   ping(): Promise<boolean>;
+  /**
+   * The connection pool's use, for /metrics: connections open, idle, the
+   * most it may open, and queries waiting for one. PGlite is one connection.
+   */
+  poolStats(): PoolStats;
   close(): Promise<void>;
   /** Set when this process created a new embedded database. */
   created: boolean;
   /** The embedded engine, for snapshots in tests. */
   pglite?: PGlite;
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  max: number;
+  waiting: number;
 }
 
 export interface OpenOptions {
@@ -183,6 +195,9 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
       const res = await client.query<T>(sqlText, params);
       return res.rows;
     },
+    poolStats() {
+      return { total: closed ? 0 : 1, idle: closed ? 0 : 1, max: 1, waiting: 0 };
+    },
     async withLock(_key, fn) {
       // PGlite is one connection in one process: the directory lock already
       // excludes other processes, and statements are serialised by the engine.
@@ -252,6 +267,14 @@ async function openPg(url: string, max: number): Promise<Database> {
     async query<T>(sqlText: string, params: unknown[] = []) {
       const res = await pool.query(sqlText, params);
       return res.rows as T[];
+    },
+    poolStats() {
+      return {
+        total: pool.totalCount,
+        idle: pool.idleCount,
+        max,
+        waiting: pool.waitingCount,
+      };
     },
     async withLock(key, fn) {
       // A connection of its own, outside the pool, so fn can use the pool freely.

@@ -46,6 +46,8 @@ export interface Mailer {
   suppressWith(isSuppressed: (address: string) => Promise<boolean>): void;
   /** Where .eml files go when there is no SMTP server. */
   outbox: string | undefined;
+  /** Deliveries that failed in this process since it started (each is retried by the queue): /metrics. */
+  readonly failures: number;
 }
 
 export const MAIL_JOB = 'mail.send';
@@ -69,8 +71,12 @@ export function createMailer(opts: {
     opts.log?.warn({ err: err.message }, 'SMTP transport error'),
   );
   let isSuppressed: (address: string) => Promise<boolean> = async () => false;
+  let failures = 0;
   const mailer: Mailer = {
     outbox,
+    get failures() {
+      return failures;
+    },
     suppressWith(check) {
       isSuppressed = check;
     },
@@ -92,7 +98,12 @@ export function createMailer(opts: {
     },
   };
   opts.jobs.register(MAIL_JOB, async (payload) => {
-    await mailer.deliver(mailMessageSchema.parse(payload));
+    try {
+      await mailer.deliver(mailMessageSchema.parse(payload));
+    } catch (err) {
+      failures++;
+      throw err;
+    }
   });
   return mailer;
 }

@@ -44,6 +44,9 @@ export interface JobStats {
   due: number;
   oldestDueSeconds: number;
   failed: number;
+  /** By job name: failed for good, and waiting to be tried again after a failure. */
+  failedByName: Record<string, number>;
+  retryingByName: Record<string, number>;
 }
 
 /** Seconds to wait before attempt n+1: 15 s, 30 s, 1 min … capped at an hour. */
@@ -67,13 +70,20 @@ export function createJobQueue(database: Database, log: FastifyBaseLogger): JobQ
   let running: Promise<unknown> | undefined;
   let stopping = false;
 
+  /**
+   * Each due schedule's slot is claimed by one instance (the row is locked,
+   * and moved on, by whoever gets it first; the others skip it), and its job
+   * is written in the same statement: a crash between the two cannot lose a
+   * run, and no two instances enqueue the same one.
+   */
   async function enqueueSchedules(): Promise<void> {
-    const due = await database.query<{ name: string }>(
-      `UPDATE job_schedules SET next_run_at = now() + every_seconds * interval '1 second'
-       WHERE name IN (SELECT name FROM job_schedules WHERE next_run_at <= now() FOR UPDATE SKIP LOCKED)
-       RETURNING name`,
+    await database.query(
+      `WITH due AS (
+         UPDATE job_schedules SET next_run_at = now() + every_seconds * interval '1 second'
+          WHERE name IN (SELECT name FROM job_schedules WHERE next_run_at <= now() FOR UPDATE SKIP LOCKED)
+          RETURNING name)
+       INSERT INTO jobs (name, payload) SELECT name, '{}'::jsonb FROM due`,
     );
-    for (const { name } of due) await queue.enqueue(name, {});
   }
 
   async function claim(): Promise<ClaimedJob | undefined> {
@@ -161,11 +171,19 @@ export function createJobQueue(database: Database, log: FastifyBaseLogger): JobQ
                 count(*) FILTER (WHERE status = 'failed')::int AS failed
            FROM jobs`,
       );
+      const byName = await database.query<{ name: string; failed: number; retrying: number }>(
+        `SELECT name, count(*) FILTER (WHERE status = 'failed')::int AS failed,
+                count(*) FILTER (WHERE status = 'pending')::int AS retrying
+           FROM jobs WHERE status = 'failed' OR (status = 'pending' AND last_error IS NOT NULL)
+          GROUP BY name`,
+      );
       return {
         pending: row?.pending ?? 0,
         due: row?.due ?? 0,
         oldestDueSeconds: row?.oldest ?? 0,
         failed: row?.failed ?? 0,
+        failedByName: Object.fromEntries(byName.map((r) => [r.name, r.failed])),
+        retryingByName: Object.fromEntries(byName.map((r) => [r.name, r.retrying])),
       };
     },
     start(pollMs = 1000) {

@@ -176,3 +176,16 @@ test('on PGlite a query outside the unit of work from inside it throws instead o
   );
   assert.deepEqual(await db.query('SELECT 1 AS one'), [{ one: 1 }], 'the database still answers');
 });
+
+test('one due schedule claimed by five instances at once: one job, run once', async () => {
+  let ran = 0;
+  const queues = Array.from({ length: 5 }, () => createJobQueue(db, log));
+  for (const q of queues) {
+    q.register('rush', async () => void ran++);
+    await q.schedule('rush', 60);
+  }
+  await db.query(`UPDATE job_schedules SET next_run_at = now() WHERE name = 'rush'`);
+  await Promise.all(queues.map((q) => q.runDue()));
+  assert.equal(ran, 1);
+  assert.equal((await rows('rush')).length, 1, 'one job row for the one slot');
+});
