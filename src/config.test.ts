@@ -145,3 +145,16 @@ test('NAME_FILE: a setting read from a file (container secrets), its final line 
   writeFileSync(bad, 'eighty');
   assert.throws(() => loadConfig({ DATA_DIR: d, PORT_FILE: bad }), /Invalid setting: PORT/);
 });
+
+test('TRUST_PROXY: off by default; hops or CIDRs; anything else stops start-up naming it', () => {
+  assert.equal(loadConfig({ DATA_DIR: dir() }).trustProxy, false);
+  assert.equal(loadConfig({ DATA_DIR: dir(), TRUST_PROXY: '1' }).trustProxy, 1);
+  assert.deepEqual(loadConfig({ DATA_DIR: dir(), TRUST_PROXY: '10.0.0.0/8,loopback' }).trustProxy, [
+    '10.0.0.0/8',
+    'loopback',
+  ]);
+  assert.throws(
+    () => loadConfig({ DATA_DIR: dir(), TRUST_PROXY: 'everyone' }),
+    (err: Error) => err instanceof ConfigError && /TRUST_PROXY/.test(err.message),
+  );
+});
