@@ -27,9 +27,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../src/db/client.ts';
+import { compileTests } from './compile-tests.mjs';
 import { migrate } from '../src/db/migrate.ts';
 import { seedDemo } from '../test/helpers/app.ts';
 import { SEEDED_DB, TEMPLATE_DB, templateUrl } from '../test/helpers/database.ts';
@@ -86,6 +87,24 @@ else if (!browserTests) {
 } else files = [...unit, ...e2e];
 
 const runDir = join(root, 'var', 'test', `run-${process.pid}`);
+/**
+ * The test files run compiled (scripts/compile-tests.mjs), without tsx:
+ * its loader hooks cost each file's process about a second of CPU time.
+ * TEST_COMPILED_DIR names a tree compiled already (.ci/run compiles once for
+ * both legs); TEST_TSX=yes runs the sources through tsx instead.
+ */
+const viaTsx = process.env.TEST_TSX === 'yes';
+const buildDir = process.env.TEST_COMPILED_DIR
+  ? resolve(process.env.TEST_COMPILED_DIR)
+  : join(runDir, 'build');
+/** A test file as the runner is given it: its compiled copy, or itself through tsx. */
+const runnable = (f: string) =>
+  viaTsx ? relative(root, f) : join(buildDir, relative(root, f)).replace(/\.ts$/, '.js');
+/** A file the runner reports, as the source file it came from (relative to the checkout). */
+const sourceOf = (f: string) =>
+  !viaTsx && f.startsWith(buildDir + sep)
+    ? relative(buildDir, f).replace(/\.js$/, '.ts')
+    : relative(root, f);
 const seededDataDir = join(runDir, 'seeded-data');
 
 /** Only seed when a chosen file asks for the demo content (testApp seeds itself otherwise). */
@@ -201,7 +220,7 @@ function cpuOf(file: string): { file: string; cpuMs: number; wallMs: number }[] 
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as { file: string; cpuMs: number; wallMs: number })
-      .map((c) => ({ ...c, file: relative(root, c.file) }));
+      .map((c) => ({ ...c, file: sourceOf(c.file) }));
   } catch {
     return [];
   }
@@ -231,12 +250,16 @@ try {
   );
   const countsFile = join(runDir, 'counts.json');
   const cpuFile = join(runDir, 'cpu.jsonl');
+  if (!viaTsx && !process.env.TEST_COMPILED_DIR) {
+    const at = Date.now();
+    const count = compileTests(root, buildDir);
+    console.log(`Compiled ${count} files of src/ and test/ in ${Date.now() - at} ms`);
+  }
   const result = spawnSync(
     process.execPath,
     [
       ...nodeFlags,
-      '--import',
-      'tsx',
+      ...(viaTsx ? ['--import', 'tsx'] : ['--enable-source-maps']),
       '--import',
       './scripts/test-cpu.mjs',
       '--test',
@@ -245,7 +268,7 @@ try {
       '--test-reporter-destination=stdout',
       '--test-reporter=./scripts/test-counts.mjs',
       `--test-reporter-destination=${countsFile}`,
-      ...slowestFirst(files).map((f) => relative(root, f)),
+      ...slowestFirst(files).map(runnable),
     ],
     { cwd: root, env: { ...env, TEST_CPU_FILE: cpuFile }, stdio: 'inherit' },
   );
@@ -258,7 +281,19 @@ try {
     summary.push('(no test counts: the test runner stopped before its report)');
     status ||= 1;
   }
-  const entries = Object.entries(counts).map(([f, c]) => [relative(root, f), c] as const);
+  // One entry a source file: with source maps, a compiled file's tests are reported under its source.
+  const merged = new Map<string, FileCounts>();
+  for (const [f, c] of Object.entries(counts)) {
+    const m = merged.get(sourceOf(f)) ?? { tests: 0, pass: 0, fail: 0, skipped: 0, ms: 0 };
+    merged.set(sourceOf(f), {
+      tests: m.tests + c.tests,
+      pass: m.pass + c.pass,
+      fail: m.fail + c.fail,
+      skipped: m.skipped + c.skipped,
+      ms: Math.max(m.ms, c.ms),
+    });
+  }
+  const entries = [...merged];
   const total = (which: (f: string) => boolean) => {
     const t = { files: 0, tests: 0, pass: 0, fail: 0, skipped: 0 };
     for (const [f, c] of entries) {

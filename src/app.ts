@@ -32,7 +32,11 @@ import { communityRoutes } from './features/community/routes.ts';
 import { createMentions } from './features/community/mentions.ts';
 import { createMentionsRepository } from './features/community/mentions-repository.ts';
 import { mentionsRoutes } from './features/community/mentions-routes.ts';
-import { createNotifications, DIGEST_JOB } from './features/community/notifications.ts';
+import {
+  type CommunityNotifications,
+  createNotifications,
+  DIGEST_JOB,
+} from './features/community/notifications.ts';
 import { createNotificationsRepository } from './features/community/notifications-repository.ts';
 import { notificationsRoutes } from './features/community/notifications-routes.ts';
 import { communitySeeder, demoNotificationsSeeder } from './features/community/seed.ts';
@@ -125,7 +129,7 @@ import { type RouteTable, routeTablePlugin } from './platform/routes.ts';
 import type { Seeder } from './platform/seed.ts';
 import { securityPlugin } from './platform/security.ts';
 import { staticPlugin } from './platform/static.ts';
-import { createLocalStorage, type Storage } from './platform/storage.ts';
+import { openStorage, type Storage } from './platform/storage.ts';
 import { createViewEnvironment, loadAssetManifest, viewsPlugin } from './platform/views/index.ts';
 
 export const SRC_DIR = dirname(fileURLToPath(import.meta.url));
@@ -154,6 +158,7 @@ export interface Services {
   serviceChanges: ServiceChanges;
   oruk: OrukApi;
   community: CommunityService;
+  notifications: CommunityNotifications;
   guidelines: GuidelinesService;
   plans: PlansService;
   newsletter: NewsletterService;
@@ -208,7 +213,7 @@ export async function buildApp({
     jobs,
     log: app.log,
   });
-  const storage = createLocalStorage(join(config.dataDir, 'uploads'));
+  const storage = await openStorage(config);
   const i18n = createI18n(loadLocaleDirs(discoverLocaleDirs(SRC_DIR)));
   const routes: RouteTable = { routes: [] };
   const seeders: Seeder[] = [];
@@ -454,6 +459,21 @@ export async function buildApp({
               publishedAt: e.createdAt,
             })),
       },
+      {
+        topic: 'news',
+        // `articles` is made below; a digest is only ever made once the app is running.
+        publishedBetween: (from, until) => articles.publishedBetween(from, until),
+      },
+      {
+        topic: 'guidelines',
+        publishedBetween: async (from, until) =>
+          (await guidelines.versionsBetween(from, until)).map((v) => ({
+            title: v.title,
+            url: `${config.baseUrl}${v.path}`,
+            summary: v.summary,
+            publishedAt: v.publishedAt,
+          })),
+      },
     ],
   });
   // One suppression list for every email the site sends.
@@ -494,15 +514,8 @@ export async function buildApp({
       putSetting: (key, value) => accounts.putSetting(key, value),
       audit: accounts.audit,
     },
-    // The community's email choice (never / daily / at once) also covers article comments.
-    emailChoice: (id) =>
-      notifications.settings({
-        id,
-        displayName: '',
-        role: 'member',
-        approved: true,
-        totpEnabled: false,
-      }),
+    // Comments are told through the community's notifications (page, email choices, digest).
+    notify: (notices) => notifications.elsewhere(notices),
   });
   seeders.push(articlesSeeder(articlesRepo, articles, demoPeople));
   accounts.addDataProvider(articles.personalData);
@@ -526,6 +539,7 @@ export async function buildApp({
     serviceChanges,
     oruk,
     community,
+    notifications,
     guidelines,
     plans,
     newsletter,
@@ -722,5 +736,6 @@ export async function buildApp({
   await jobs.schedule(ARTICLES_PUBLISH_JOB, 60);
   if (config.runJobs) jobs.start();
   app.addHook('onClose', async () => jobs.stop());
+  app.addHook('onClose', async () => storage.close());
   return app;
 }

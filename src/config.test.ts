@@ -134,3 +134,14 @@ test('NAME_FILE: a setting read from a file (container secrets), its final line 
   writeFileSync(bad, 'eighty');
   assert.throws(() => loadConfig({ DATA_DIR: d, PORT_FILE: bad }), /Invalid setting: PORT/);
 });
+
+test('STORAGE_URL: unset or empty is the disk; an S3 one is checked at start-up', () => {
+  assert.equal(loadConfig({ DATA_DIR: dir() }).storageUrl, undefined);
+  assert.equal(loadConfig({ DATA_DIR: dir(), STORAGE_URL: '' }).storageUrl, undefined);
+  const url = 's3://files/site?region=eu-west-2';
+  assert.equal(loadConfig({ DATA_DIR: dir(), STORAGE_URL: url }).storageUrl, url);
+  assert.throws(
+    () => loadConfig({ DATA_DIR: dir(), STORAGE_URL: 's3://files' }),
+    (err) => err instanceof ConfigError && /STORAGE_URL: give region=/.test(err.message),
+  );
+});

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseStorageUrl, StorageUrlError } from './platform/storage-url.ts';
 
 /**
  * Environment → typed, validated configuration.
@@ -30,6 +31,12 @@ const envSchema = z.object({
   TILE_URL: z.string().default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
   TILE_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
   REDIS_URL: optionalUrl,
+  /** Stored files in an S3-compatible bucket (src/platform/storage-url.ts); unset: $DATA_DIR/uploads. */
+  STORAGE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v)),
   /** Newsletter emails sent per minute, at most. */
   NEWSLETTER_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(600),
   /** The shared secret of the mail providers' webhooks (/hooks/mail/…); unset: they answer 404. */
@@ -92,6 +99,8 @@ export interface Config {
   tileUrl: string;
   tileAttribution: string;
   redisUrl: string | undefined;
+  /** s3://… for an S3-compatible bucket; unset: files on disk under dataDir (src/platform/storage.ts). */
+  storageUrl: string | undefined;
   newsletterPerMinute: number;
   mailWebhookSecret: string | undefined;
   logLevel: Env['LOG_LEVEL'];
@@ -175,6 +184,14 @@ export function loadConfig(
       throw new ConfigError('SESSION_SECRET must be at least 32 characters in production');
     }
   }
+  if (env.STORAGE_URL) {
+    try {
+      parseStorageUrl(env.STORAGE_URL);
+    } catch (err) {
+      if (err instanceof StorageUrlError) throw new ConfigError(err.message);
+      throw err;
+    }
+  }
   const dataDir = resolve(env.DATA_DIR);
   const sessionSecret = env.SESSION_SECRET ?? overrides.sessionSecret ?? generatedSecret(dataDir);
   return {
@@ -192,6 +209,7 @@ export function loadConfig(
     tileUrl: env.TILE_URL,
     tileAttribution: env.TILE_ATTRIBUTION,
     redisUrl: env.REDIS_URL,
+    storageUrl: env.STORAGE_URL,
     newsletterPerMinute: env.NEWSLETTER_PER_MINUTE,
     mailWebhookSecret: env.MAIL_WEBHOOK_SECRET?.trim() || undefined,
     logLevel: env.LOG_LEVEL,

@@ -64,14 +64,24 @@ interface Command {
 /** The migrated, empty embedded database the build makes (scripts/build.mjs), from src/ or dist/. */
 const DB_TEMPLATE = fileURLToPath(new URL('../dist/db-template.tar', import.meta.url));
 
-/** The database; `serve` starts a new embedded one from the build's template, others migrate. */
-async function openFor(config: Config, { fromTemplate = false } = {}): Promise<Database> {
+/**
+ * The database; `serve` (and `restore`) start a new embedded one from the
+ * build's template, others migrate.
+ */
+async function openFor(
+  config: Config,
+  {
+    fromTemplate = false,
+    worker = fromTemplate,
+  }: { fromTemplate?: boolean; worker?: boolean } = {},
+): Promise<Database> {
   const { openDatabase } = await import('./db/client.ts');
   return openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    ...(fromTemplate ? { template: DB_TEMPLATE } : {}),
     // `serve` runs the embedded database in a thread of its own (db/pglite-thread.ts).
-    ...(fromTemplate ? { template: DB_TEMPLATE, worker: true } : {}),
+    ...(worker ? { worker: true } : {}),
   });
 }
 
@@ -327,6 +337,111 @@ commands['user:create'] = {
     });
   },
 };
+
+commands.backup = {
+  summary:
+    'Write one archive (.tar.gz) of the whole site: a consistent dump of the database, every stored file, and a manifest with checksums. On the embedded database, stop the server first.',
+  usage: 'backup FILE.tar.gz [--force]',
+  options: { file: { type: 'string' }, force: { type: 'boolean' } },
+  takesFile: true,
+  async run(v, run) {
+    const file = String(v.file ?? '');
+    if (!file) throw new UsageError('give the archive to write');
+    if (existsSync(file) && v.force !== true)
+      throw new UsageError(`${file} already exists (give --force to replace it)`);
+    const config = await run.config();
+    const [{ backup, BackupArchiveError }, { openStorage }] = await Promise.all([
+      import('./platform/backup.ts'),
+      import('./platform/storage.ts'),
+    ]);
+    const started = Date.now();
+    const storage = await openStorage(config);
+    try {
+      const database = await openFor(config);
+      try {
+        const { manifest, bytes } = await backup(database, storage, file);
+        const rows = manifest.tables.reduce((n, t) => n + t.rows, 0);
+        run.say(
+          `Backed up ${manifest.tables.length} tables (${rows} rows) and ${manifest.files.length} files to ${file} (${megabytes(bytes)}) in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+        );
+        return 0;
+      } catch (e) {
+        if (e instanceof BackupArchiveError) {
+          run.warn(e.message);
+          return 1;
+        }
+        throw e;
+      } finally {
+        await database.close();
+      }
+    } finally {
+      await storage.close();
+    }
+  },
+};
+
+commands.restore = {
+  summary:
+    'Restore an archive written by backup: every checksum is checked first; a database or file store that holds anything is replaced only with --force. Works from the embedded database to PostgreSQL too. Stop the site first.',
+  usage: 'restore FILE.tar.gz [--force]',
+  options: { file: { type: 'string' }, force: { type: 'boolean' } },
+  takesFile: true,
+  async run(v, run) {
+    const file = fileArgument(v, 'give the archive to restore');
+    const config = await run.config();
+    const [backupModule, { openStorage }] = await Promise.all([
+      import('./platform/backup.ts'),
+      import('./platform/storage.ts'),
+    ]);
+    const { restore, BackupArchiveError, RestoreRefusedError } = backupModule;
+    // A new embedded database starts from the build's migrated template (seconds
+    // and hundreds of megabytes less than initdb and every migration) when the
+    // archive is at this version's migrations.
+    const manifest = await backupModule.readManifest(file);
+    const storage = await openStorage(config);
+    try {
+      const database = await openFor(config, {
+        fromTemplate: manifest !== undefined && backupModule.atCurrentMigrations(manifest),
+        worker: false,
+      });
+      try {
+        const { manifest, rows, removedFiles } = await restore(database, storage, file, {
+          force: v.force === true,
+        });
+        // `serve` adds the demo content to an embedded database without this
+        // mark (a new one): never to a restored site, such as one from PostgreSQL.
+        if (database.kind === 'pglite') {
+          const seed = await import('./platform/seed.ts');
+          if (!(await seed.demoSeeded(database)))
+            await database.query(
+              `INSERT INTO site_settings (key, value) VALUES ($1, to_jsonb('restored'::text)) ON CONFLICT (key) DO NOTHING`,
+              [seed.DEMO_SEEDED_KEY],
+            );
+        }
+        run.say(
+          `Restored ${manifest.tables.length} tables (${rows} rows) and ${manifest.files.length} files from ${file} (made ${manifest.created} on ${manifest.driver === 'pg' ? 'PostgreSQL' : 'the embedded database'})${removedFiles ? `; removed ${removedFiles} files not in the archive` : ''}.`,
+        );
+        return 0;
+      } catch (e) {
+        if (e instanceof RestoreRefusedError) {
+          run.warn(e.message);
+          return 2;
+        }
+        if (e instanceof BackupArchiveError) {
+          run.warn(e.message);
+          return 1;
+        }
+        throw e;
+      } finally {
+        await database.close();
+      }
+    } finally {
+      await storage.close();
+    }
+  },
+};
+
+const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 function help(): string {
   const lines = ['Usage: supporting-parents <command> [options]', '', 'Commands:'];

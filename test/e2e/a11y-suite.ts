@@ -34,7 +34,7 @@ import { ROLE_EMAIL } from './sign-in.ts';
 const PAGES_AT_ONCE = 2;
 const LANGUAGES = ['en', 'cy'] as const;
 
-const PART_FILE = /^a11y-(\d+)\.test\.ts$/;
+const PART_FILE = /^a11y-(\d+)\.test\.[jt]s$/;
 
 export interface A11yPart {
   name: string;

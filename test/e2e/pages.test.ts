@@ -65,15 +65,19 @@ const measure = (page: Page, withText: boolean) =>
     const root = document.documentElement;
     const over = root.scrollWidth - root.clientWidth;
     const culprits = [];
-    if (over > 0)
-      for (const el of document.body.querySelectorAll('*')) {
+    if (over > 0) {
+      // The innermost things that stick out: none of their children does.
+      const out = (el) => {
         const r = el.getBoundingClientRect();
         const spills = el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === 'visible' && el.clientWidth > 0;
-        if ((r.right > root.clientWidth + 1 || spills) && r.width > 0 && culprits.length < 3)
+        return (r.right > root.clientWidth + 1 || spills) && r.width > 0;
+      };
+      for (const el of document.body.querySelectorAll('*'))
+        if (culprits.length < 3 && out(el) && ![...el.children].some(out))
           culprits.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
             (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') +
-            ' (' + Math.round(r.right) + 'px)');
-      }
+            ' (' + Math.round(el.getBoundingClientRect().right) + 'px)');
+    }
     let text = '';
     if (${withText}) {
       const skip = (el) => el.closest('script, style, noscript, template, [lang^="en"]');
@@ -117,6 +121,11 @@ describe(
       }
       for (const e of extraPages) visits.push({ path: e.path, as: e.as ?? 'visitor' });
       assert.ok(visits.length > 50);
+      // PAGES_ONLY=<regex> checks only the pages whose path matches (while mending one).
+      if (process.env.PAGES_ONLY) {
+        const only = new RegExp(process.env.PAGES_ONLY);
+        visits.splice(0, visits.length, ...visits.filter((v) => only.test(v.path)));
+      }
     });
 
     test('375 and 320 px, in Welsh; nothing of the interface left in English', async () => {

@@ -16,7 +16,8 @@ import { cli, cliEnv, copyOf, freePort, keep, tmp } from '../helpers/cli.ts';
 test('--help lists the commands; every command answers --help', async () => {
   const res = await cli(['--help']);
   assert.equal(res.status, 0);
-  for (const c of ['serve', 'migrate', 'seed']) assert.match(res.stdout, new RegExp(`\\b${c}\\b`));
+  for (const c of ['serve', 'migrate', 'seed', 'backup', 'restore'])
+    assert.match(res.stdout, new RegExp(`\\b${c}\\b`));
   const seed = await cli(['seed', '--help']);
   assert.equal(seed.status, 0);
   assert.match(seed.stdout, /Usage: supporting-parents seed/);
@@ -164,4 +165,58 @@ test('import:boundaries FILE: loads a good file, and a bad one loads nothing and
   assert.equal(refused.status, 1);
   assert.match(refused.stderr, /^Feature 1, /m);
   assert.match(refused.stderr, /Nothing was loaded/);
+});
+
+test('backup FILE then restore FILE into a new DATA_DIR; a DATA_DIR with data is refused (exit 2) without --force', async () => {
+  const source = await copyOf('seeded');
+  const archive = join(tmp(), 'site.tar.gz');
+  const made = await cli(['backup', archive], source);
+  assert.equal(made.status, 0, made.stderr);
+  assert.match(made.stdout, /^Backed up \d+ tables \(\d+ rows\) and \d+ files to .*site\.tar\.gz/);
+  const again = await cli(['backup', archive], source);
+  assert.equal(again.status, 2);
+  assert.match(again.stderr, /already exists \(give --force to replace it\)/);
+
+  const target = tmp();
+  const restored = await cli(['restore', archive], target);
+  assert.equal(restored.status, 0, restored.stderr);
+  assert.match(
+    restored.stdout,
+    /^Restored \d+ tables \(\d+ rows\) and \d+ files from .* on the embedded database/,
+  );
+  const rows = (text: string) => /\((\d+) rows\) and (\d+) files/.exec(text)?.slice(1);
+  assert.deepEqual(rows(restored.stdout), rows(made.stdout), 'as many rows and files');
+
+  const refused = await cli(['restore', archive], target);
+  assert.equal(refused.status, 2);
+  assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+  assert.match(refused.stderr, /Nothing was restored: the database has rows .*--force/);
+  const forced = await cli(['restore', archive, '--force'], target);
+  assert.equal(forced.status, 0, forced.stderr);
+
+  const missing = await cli(['restore', join(target, 'nothing.tar.gz')], target);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /does not exist/);
+});
+
+test('a site restored into a new embedded database gets no demo content added by serve', async () => {
+  // A site that was never given the demo content (as one on PostgreSQL).
+  const source = await copyOf('migrated');
+  const made = await cli(['user:create', '--email', 'ops@example.org', '--role', 'admin'], source);
+  assert.equal(made.status, 0, made.stderr);
+  const archive = join(tmp(), 'plain.tar.gz');
+  assert.equal((await cli(['backup', archive], source)).status, 0);
+  const target = tmp();
+  const restored = await cli(['restore', archive], target);
+  assert.equal(restored.status, 0, restored.stderr);
+  const { openDatabase } = await import('../../src/db/client.ts');
+  const { demoSeeded } = await import('../../src/platform/seed.ts');
+  const database = await openDatabase({ dataDir: target });
+  try {
+    assert.equal(await demoSeeded(database), true, 'serve will not seed it');
+    const [users] = await database.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
+    assert.equal(users?.n, 1);
+  } finally {
+    await database.close();
+  }
 });

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { DomUtils, parseDocument } from 'htmlparser2';
 import { type TestApp, testApp } from '../../../test/helpers/app.ts';
 import { strictParse } from '../../../test/helpers/atom.ts';
+import { post } from '../../../test/helpers/newsletter.ts';
 import { sentMail } from '../../../test/helpers/mail.ts';
 import { signIn, submit } from '../../../test/helpers/session.ts';
 import { enableTwoFactor } from '../../../test/helpers/totp.ts';
@@ -648,6 +649,114 @@ describe('articles', () => {
     const to = String(res.headers.location);
     assert.match(to, /commented=yes&c=/);
     assert.match((await get(to.split('#')[0]!, 'member')).body, /Straight to the last page\./);
+  });
+
+  test('comments are told through the community’s notifications: the page and its link, each kind’s email choice, the daily summary, never about one’s own', async () => {
+    const path = '/stories/bringing-children-home-in-coventry-demo';
+    const id = await idOf('bringing-children-home-in-coventry-demo');
+    const kinds = ['mention', 'reply', 'followed', 'new_thread', 'moderation', 'comment'];
+    // The editor who wrote the story wants one summary a day; the member wants emails at once,
+    // but not about replies to their comments.
+    const choose = async (who: string, email: string, on: string[]) =>
+      (
+        await post(
+          t,
+          '/community/notifications/settings',
+          '/community/notifications/settings',
+          { email, kinds: on },
+          { cookie: jar[who]! },
+        )
+      ).res.statusCode;
+    assert.equal(await choose('editor', 'daily', [...kinds, 'comment_reply']), 303);
+    assert.equal(await choose('member', 'immediately', kinds), 303);
+    const settings = await get('/community/notifications/settings', 'member');
+    assert.match(settings.body, /Comments on news and stories you wrote/);
+    assert.match(settings.body, /Replies to your comments on news and stories/);
+
+    const comment = async (who: string, body: string, extra: Record<string, string> = {}) => {
+      const { res } = await submit(
+        t.app,
+        path,
+        `/articles/${id}/comments`,
+        { body, ...extra },
+        jar[who],
+      );
+      assert.match(String(res.headers.location), /commented=yes/, `${who}'s comment is shown`);
+      const [row] = await t.database.query<{ id: string }>(
+        'SELECT id FROM article_comments WHERE body = $1',
+        [body],
+      );
+      return row!.id;
+    };
+    const noticesOf = (email: string) =>
+      t.database.query<{ id: string; kind: string; link: string; emailed_at: Date | null }>(
+        `SELECT n.id, n.kind, n.link, n.emailed_at FROM community_notifications n
+         JOIN users u ON u.id = n.user_id WHERE u.email = $1 AND n.link LIKE $2 ORDER BY n.created_at`,
+        [email, `${path}#%`],
+      );
+
+    const before = (await sentMail(t.app)).length;
+    const top = await comment('member', 'Notified through the notifications page.');
+    const [toEditor] = await noticesOf('editor@example.org');
+    assert.ok(toEditor, 'the author of the story is notified');
+    assert.equal(toEditor.kind, 'comment');
+    assert.equal(toEditor.link, `${path}#comment-${top}`);
+    assert.equal(toEditor.emailed_at, null, 'not emailed: they chose the daily summary');
+    assert.ok(!(await mailSince(before)).some((m) => m.to === 'editor@example.org'));
+    // On their notifications page, marked unread, leading to the comment.
+    const page = await get('/community/notifications', 'editor');
+    assert.match(
+      page.body,
+      /Demo Practitioner commented on ‘Bringing children home: reunification in Coventry/,
+    );
+    assert.match(page.body, /News and stories/);
+    assert.match(page.body, new RegExp(`href="/community/notifications/${toEditor.id}"`));
+    const open = await get(`/community/notifications/${toEditor.id}`, 'editor');
+    assert.equal(open.statusCode, 303);
+    assert.equal(open.headers.location, `${path}#comment-${top}`);
+    // Not another member's notification.
+    assert.equal((await get(`/community/notifications/${toEditor.id}`, 'member')).statusCode, 404);
+
+    // A reply: its author is never told of their own; the member has turned replies' emails off,
+    // so the notification is on their page only.
+    const b2 = (await sentMail(t.app)).length;
+    await comment('member', 'Replying in my own thread.', { parentId: top });
+    assert.equal((await noticesOf('member@example.org')).length, 0, 'never about one’s own');
+    await comment('parent', 'A parent’s answer to you.', { parentId: top, anonymous: 'yes' });
+    const toMember = await noticesOf('member@example.org');
+    assert.deepEqual(
+      toMember.map((n) => [n.kind, n.emailed_at]),
+      [['comment_reply', null]],
+    );
+    assert.match(
+      (await get('/community/notifications', 'member')).body,
+      /A parent replied to your comment/,
+    );
+    assert.ok(!(await mailSince(b2)).some((m) => m.to === 'member@example.org'));
+    // The member turns them back on: the next reply is emailed at once, with its link.
+    assert.equal(await choose('member', 'immediately', [...kinds, 'comment_reply']), 303);
+    const b3 = (await sentMail(t.app)).length;
+    await comment('parent', 'Another answer, by name.', { parentId: top });
+    const [mail] = (await mailSince(b3)).filter((m) => m.to === 'member@example.org');
+    assert.ok(mail, 'emailed at once');
+    assert.match(
+      mail.text,
+      /Demo Parent \(pseudonym\) replied to your comment on .{1,3}Bringing children home/,
+    );
+    assert.match(mail.text, new RegExp(`${path}#comment-`));
+    assert.match(mail.raw, /List-Unsubscribe-Post: List-Unsubscribe=One-Click/);
+
+    // The editor's daily summary: the story's comments under their own heading, with links.
+    const b4 = (await sentMail(t.app)).length;
+    await t.app.platform.jobs.enqueue('community.daily-digest', {});
+    const [digest] = (await mailSince(b4)).filter((m) => m.to === 'editor@example.org');
+    assert.ok(digest, 'the daily summary');
+    assert.match(
+      digest.text,
+      /News and stories\n=+\n- Demo Practitioner commented on .{1,3}Bringing children home/,
+    );
+    assert.match(digest.text, new RegExp(`${path}#comment-${top}`));
+    assert.equal(await choose('editor', 'immediately', [...kinds, 'comment_reply']), 303);
   });
 
   test("comments are in the member's export and handled on deletion", async () => {

@@ -131,6 +131,21 @@ function queries(db: Db | Tx) {
         .orderBy(desc(articles.publishAt), desc(articles.id))
         .limit(limit);
     },
+    /** Public articles (as of `now`) whose publication time is after `from`, up to `until`. */
+    async publishedBetween(from: Date, until: Date, now: Date, limit: number) {
+      return db
+        .select({ ...listColumns, kind: articles.kind })
+        .from(articles)
+        .where(
+          and(
+            isPublic(now),
+            sql`${articles.publishAt} > ${from}`,
+            sql`${articles.publishAt} <= ${until}`,
+          ),
+        )
+        .orderBy(articles.publishAt, articles.id)
+        .limit(limit);
+    },
     /** How many public stories name each of these authorities. */
     async countByAuthority(now: Date): Promise<Map<string, number>> {
       const rows = await db

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   accessAllows,
   AccessDenied,
@@ -129,8 +130,23 @@ export interface ArticlesDeps {
     putSetting(key: string, value: unknown): Promise<void>;
     audit: AuditLog;
   };
-  /** The member's email choice from the community's notification settings ('never' sends nothing). */
-  emailChoice?: (userId: string) => Promise<{ email: string; emailOff: string[] } | undefined>;
+  /**
+   * The site's notifications (the community's `elsewhere`, wired in app.ts): the people told of a
+   * comment, on their notifications page and by email as their choices say (at once, in the daily
+   * summary, or not by email). Returns the writes for the comment's own unit of work.
+   */
+  notify?: (notices: CommentNotice[]) => Promise<((tx: Tx) => Promise<void>) | undefined>;
+}
+
+/** Someone to tell about a comment now shown: on what they wrote, or a reply to their comment. */
+export interface CommentNotice {
+  userId: string;
+  kind: 'comment' | 'comment_reply';
+  /** The commenter's name; null when they wrote as "A parent". */
+  actorLabel: string | null;
+  title: string;
+  /** The comment's path on this site. */
+  link: string;
 }
 
 const isEditor = (u: CurrentUser | undefined) => accessAllows('editor', u);
@@ -317,11 +333,6 @@ export function createArticlesService(deps: ArticlesDeps) {
     );
     void kind;
   }
-  /** Whether this person wants emails about comments (the community's email choice). */
-  async function wantsEmail(userId: string): Promise<boolean> {
-    const prefs = await deps.emailChoice?.(userId);
-    return !prefs || (prefs.email !== 'never' && !prefs.emailOff.includes('reply'));
-  }
 
   async function validate(input: ArticleInput, id: string | undefined) {
     const problems: Problem[] = [];
@@ -456,20 +467,20 @@ export function createArticlesService(deps: ArticlesDeps) {
    */
   async function recipientsOf(
     article: ArticleRow,
-    comment: { authorId: string | null; parentId: string | null },
-  ) {
+    comment: { id: string; authorId: string | null; parentId: string | null },
+    actorLabel: string | null,
+  ): Promise<((tx: Tx) => Promise<void>) | undefined> {
+    if (!deps.notify) return undefined;
     const parent = comment.parentId ? await repo.comment(comment.parentId) : undefined;
-    const ids = new Map<string, 'commentOnArticle' | 'replyToComment'>();
+    const ids = new Map<string, CommentNotice['kind']>();
     const articleAuthor = article.submittedBy ?? article.createdBy;
-    if (articleAuthor) ids.set(articleAuthor, 'commentOnArticle');
-    if (parent?.authorId && parent.status === 'visible') ids.set(parent.authorId, 'replyToComment');
+    if (articleAuthor) ids.set(articleAuthor, 'comment');
+    if (parent?.authorId && parent.status === 'visible') ids.set(parent.authorId, 'comment_reply');
     if (comment.authorId) ids.delete(comment.authorId);
-    const wanted: [string, 'commentOnArticle' | 'replyToComment'][] = [];
-    for (const [id, why] of ids) if (await wantsEmail(id)) wanted.push([id, why]);
-    const contacts = await people.contacts(wanted.map(([id]) => id));
-    return wanted
-      .map(([id, why]) => ({ contact: contacts.get(id), why }))
-      .filter((r): r is { contact: Contact; why: typeof r.why } => !!r.contact);
+    const link = `/${kindPath(article.kind)}/${article.slug}#comment-${comment.id}`;
+    return deps.notify(
+      [...ids].map(([userId, kind]) => ({ userId, kind, actorLabel, title: article.title, link })),
+    );
   }
 
   const service = {
@@ -489,6 +500,20 @@ export function createArticlesService(deps: ArticlesDeps) {
       return repo.list(f, clock(), pageSize, (page - 1) * pageSize);
     },
     /** The newest public articles (feeds, the home page). */
+    /**
+     * News and stories that became public after `from`, up to `until` (for the newsletter's
+     * digest): title, address, standfirst and time, oldest first.
+     */
+    async publishedBetween(from: Date, until: Date, limit = 200) {
+      const rows = await repo.publishedBetween(from, until, clock(), limit);
+      return rows.map((a) => ({
+        kind: a.kind,
+        title: a.title,
+        url: articleUrl(a),
+        summary: a.standfirst,
+        publishedAt: a.publishAt!,
+      }));
+    },
     async latest(f: ListFilters, limit: number): Promise<ArticleSummary[]> {
       return repo.latest(f, clock(), limit);
     },
@@ -778,9 +803,17 @@ export function createArticlesService(deps: ArticlesDeps) {
           ? (me.kind as Background)
           : null;
       const held = await holdFor(viewer, input.body);
-      const recipients = held ? [] : await recipientsOf(article, { authorId: viewer.id, parentId });
+      const commentId = randomUUID();
+      const notify = held
+        ? undefined
+        : await recipientsOf(
+            article,
+            { id: commentId, authorId: viewer.id, parentId },
+            anonymous ? null : viewer.displayName,
+          );
       const row = await deps.transaction(async (tx) => {
         const c = await repo.in(tx).insertComment({
+          id: commentId,
           articleId: article.id,
           parentId,
           authorId: viewer.id,
@@ -791,14 +824,7 @@ export function createArticlesService(deps: ArticlesDeps) {
           status: held ? 'held' : 'visible',
           heldReason: held ?? null,
         });
-        for (const r of recipients)
-          await tell(tx, r.contact, r.why, {
-            title: article.title,
-            link: `${articleUrl(article)}#comment-${c.id}`,
-            who: anonymous
-              ? translator(r.contact.locale)('articles.comments.aParent')
-              : viewer.displayName,
-          });
+        await notify?.(tx);
         return c;
       });
       await people.audit('article.comment_created', {
@@ -870,9 +896,12 @@ export function createArticlesService(deps: ArticlesDeps) {
       if ((action === 'hide' || action === 'ban') && !reason)
         return { ok: false, problems: [{ field: `reason-${id}`, key: 'articles.errors.reason' }] };
       const shows = (action === 'approve' || action === 'restore') && c.status !== 'visible';
-      const recipients = shows && c.status === 'held' ? await recipientsOf(article, c) : [];
       const author = c.authorId ? (await people.contacts([c.authorId])).get(c.authorId) : undefined;
       const authorName = c.authorId ? (await people.person(c.authorId))?.displayName : undefined;
+      const notify =
+        shows && c.status === 'held'
+          ? await recipientsOf(article, c, c.anonymous ? null : (authorName ?? null))
+          : undefined;
       const outcome = action === 'hide' || action === 'ban' ? 'hidden' : 'kept';
       // Addresses first (another feature's data), then one unit of work.
       const reporterContacts = await contactsOutside(await repo.openReporters(id));
@@ -902,14 +931,7 @@ export function createArticlesService(deps: ArticlesDeps) {
           });
         if (action === 'approve' && c.status === 'held' && author)
           await tell(tx, author, 'commentApproved', { title: article.title, link });
-        for (const rc of recipients)
-          await tell(tx, rc.contact, rc.why, {
-            title: article.title,
-            link,
-            who: c.anonymous
-              ? translator(rc.contact.locale)('articles.comments.aParent')
-              : (authorName ?? ''),
-          });
+        await notify?.(tx);
       });
       await people.audit(`article.comment_${action}`, {
         actorId: viewer.id,
@@ -976,12 +998,12 @@ export function createArticlesService(deps: ArticlesDeps) {
     } satisfies PersonalDataProvider,
   };
 
-  /** Reporters' addresses: looked up through accounts (outside our tables). */
+  /**
+   * Reporters' addresses: looked up through accounts (outside our tables). A reporter asked for
+   * an answer, so they are told the outcome whatever their notification emails.
+   */
   async function contactsOutside(ids: string[]): Promise<Map<string, Contact>> {
-    const all = await people.contacts(ids);
-    const out = new Map<string, Contact>();
-    for (const id of ids) if (all.get(id) && (await wantsEmail(id))) out.set(id, all.get(id)!);
-    return out;
+    return people.contacts(ids);
   }
 
   jobs.register(PUBLISH_JOB, async () => {

@@ -71,7 +71,10 @@ function notificationQueries(db: Db) {
         .set({ digestedAt: new Date() })
         .where(inArray(communityNotifications.id, ids));
     },
-    /** A member's notifications, newest first, with what the page needs to show and check them. */
+    /**
+     * A member's notifications, newest first, with what the page needs to show and check them
+     * (a notification about something elsewhere on the site has no space, thread or post).
+     */
     async list(userId: string, opts: { kind?: NotificationKind; limit: number }) {
       return db
         .select({
@@ -82,9 +85,9 @@ function notificationQueries(db: Db) {
           space: communitySpaces,
         })
         .from(communityNotifications)
-        .innerJoin(threads, eq(threads.id, communityNotifications.threadId))
-        .innerJoin(posts, eq(posts.id, communityNotifications.postId))
-        .innerJoin(communitySpaces, eq(communitySpaces.id, communityNotifications.spaceId))
+        .leftJoin(threads, eq(threads.id, communityNotifications.threadId))
+        .leftJoin(posts, eq(posts.id, communityNotifications.postId))
+        .leftJoin(communitySpaces, eq(communitySpaces.id, communityNotifications.spaceId))
         .where(
           and(
             eq(communityNotifications.userId, userId),
@@ -99,14 +102,17 @@ function notificationQueries(db: Db) {
       const [row] = await unreadQuery.execute({ userId });
       return Number(row?.n ?? 0);
     },
-    /** Mark one of a member's notifications read; its post, or nothing if it is not theirs. */
-    async markOneRead(userId: string, id: string): Promise<string | undefined> {
+    /** Mark one of a member's notifications read; its post or link, or nothing if it is not theirs. */
+    async markOneRead(
+      userId: string,
+      id: string,
+    ): Promise<{ postId: string | null; link: string | null } | undefined> {
       const [row] = await db
         .update(communityNotifications)
         .set({ readAt: sql`coalesce(${communityNotifications.readAt}, now())` })
         .where(and(eq(communityNotifications.id, id), eq(communityNotifications.userId, userId)))
-        .returning({ postId: communityNotifications.postId });
-      return row?.postId;
+        .returning({ postId: communityNotifications.postId, link: communityNotifications.link });
+      return row;
     },
     async markAllRead(userId: string) {
       await db
@@ -131,8 +137,8 @@ function notificationQueries(db: Db) {
         })
         .from(communityNotifications)
         .innerJoin(notificationPrefs, eq(notificationPrefs.userId, communityNotifications.userId))
-        .innerJoin(threads, eq(threads.id, communityNotifications.threadId))
-        .innerJoin(communitySpaces, eq(communitySpaces.id, communityNotifications.spaceId))
+        .leftJoin(threads, eq(threads.id, communityNotifications.threadId))
+        .leftJoin(communitySpaces, eq(communitySpaces.id, communityNotifications.spaceId))
         .where(
           and(
             eq(notificationPrefs.email, 'daily'),
@@ -245,6 +251,8 @@ function notificationQueries(db: Db) {
         db
           .select({
             kind: communityNotifications.kind,
+            title: communityNotifications.title,
+            link: communityNotifications.link,
             createdAt: communityNotifications.createdAt,
             readAt: communityNotifications.readAt,
           })

@@ -80,7 +80,7 @@ export function notificationsRoutes(notifications: CommunityNotifications) {
           items: found.items.map((n) => ({
             ...n,
             text: notifications.describe(req.t, n, n.threadTitle),
-            spaceName: spaceName(req, n.space),
+            spaceName: n.space ? spaceName(req, n.space) : undefined,
             when: formatDate(n.createdAt, req.locale),
           })),
         });
@@ -91,9 +91,9 @@ export function notificationsRoutes(notifications: CommunityNotifications) {
         { config: { access: 'member', a11y: false } },
         async (req, reply) => {
           const id = z.uuid().safeParse((req.params as { id?: string }).id);
-          const postId = id.success ? await notifications.openOne(userOf(req), id.data) : undefined;
-          if (!postId) return reply.callNotFound();
-          return reply.redirect(`/community/posts/${postId}`, 303);
+          const to = id.success ? await notifications.openOne(userOf(req), id.data) : undefined;
+          if (!to) return reply.callNotFound();
+          return reply.redirect(to, 303);
         },
       );
       app.post(

@@ -81,7 +81,15 @@ describe('community notifications', () => {
       '/community/notifications/settings',
       {
         email,
-        kinds: kinds ?? ['mention', 'reply', 'followed', 'new_thread', 'moderation'],
+        kinds: kinds ?? [
+          'mention',
+          'reply',
+          'followed',
+          'new_thread',
+          'moderation',
+          'comment',
+          'comment_reply',
+        ],
       },
       jar[who]!,
     );
@@ -471,5 +479,43 @@ describe('community notifications', () => {
     const replies = await fresh('member@example.org');
     assert.equal(replies.length, 1);
     assert.match(replies[0]!.text, /Demo Moderator replied to your thread/);
+  });
+
+  test('elsewhere on the site: links only to this site, only active people, nothing written until the caller’s unit of work', async () => {
+    const notices = t.app.services.notifications;
+    const base = {
+      userId: id.member!,
+      kind: 'comment' as const,
+      actorLabel: 'Somebody',
+      title: 'A demo article',
+    };
+    for (const link of ['https://example.org/x', '//example.org/x', '/\\example.org', 'news/x'])
+      await assert.rejects(() => notices.elsewhere([{ ...base, link }]), /this site only/);
+    assert.equal(
+      await notices.elsewhere([
+        { ...base, userId: '00000000-0000-4000-8000-000000000000', link: '/news/x' },
+      ]),
+      undefined,
+      'nobody to tell',
+    );
+    const write = await notices.elsewhere([{ ...base, link: '/news/a-demo#comment-1' }]);
+    assert.ok(write);
+    const count = async () =>
+      (
+        await t.database.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM community_notifications WHERE user_id = $1 AND link = '/news/a-demo#comment-1'`,
+          [id.member!],
+        )
+      )[0]!.n;
+    assert.equal(await count(), 0, 'nothing before the unit of work runs');
+    await t.database.transaction(write);
+    assert.equal(await count(), 1);
+    // The database refuses a notification that is about nothing.
+    await assert.rejects(() =>
+      t.database.query(
+        `INSERT INTO community_notifications (user_id, kind, title) VALUES ($1, 'comment', 'x')`,
+        [id.member!],
+      ),
+    );
   });
 });

@@ -4,7 +4,11 @@ import type { I18n, Locale, Translate } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer, MailMessage } from '../../platform/mail.ts';
 import type { Database, Tx } from '../../db/client.ts';
-import type { NotificationsRepository, Prefs } from './notifications-repository.ts';
+import type {
+  NotificationRow,
+  NotificationsRepository,
+  Prefs,
+} from './notifications-repository.ts';
 import type { CommunityRepository, PostRow, SpaceRow, ThreadRow } from './repository.ts';
 import {
   EMAIL_CHOICES,
@@ -39,6 +43,23 @@ export const kindsFor = (user: CurrentUser | undefined): NotificationKind[] =>
 /** What an unsubscribe link can turn off: one kind of notification email, or the daily digest. */
 export const UNSUBSCRIBE_KINDS = [...NOTIFICATION_KINDS, 'digest'] as const;
 export type UnsubscribeKind = (typeof UNSUBSCRIBE_KINDS)[number];
+
+/**
+ * Something elsewhere on the site that concerns a member (a comment on a news item or story they
+ * wrote, a reply to their comment): told through the same notifications page, email choices,
+ * daily digest and unsubscribe links as the community's own. The feature that asks has decided
+ * the person may see it; only active people are told.
+ */
+export interface ElsewhereNotice {
+  userId: string;
+  kind: Extract<NotificationKind, 'comment' | 'comment_reply'>;
+  /** The writer's display name; null for an anonymous writer ("A parent"). */
+  actorLabel: string | null;
+  /** What it is about (e.g. the article's title). */
+  title: string;
+  /** Its path on this site, e.g. `/news/{slug}#comment-{id}`. */
+  link: string;
+}
 
 export interface NotificationsDeps {
   repo: NotificationsRepository;
@@ -280,11 +301,41 @@ export function createNotifications(deps: NotificationsDeps) {
         const person = allowed.find((p) => p.id === row.userId)!;
         if (pref.email !== 'immediately' || pref.emailOff.includes(row.kind) || !person.email)
           continue;
-        await emailNow(person, row, what.threadTitle, what.space, tx);
+        await emailNow(person, { ...row, postId: what.postId }, what.threadTitle, what.space, tx);
         emailed.push(row.id);
       }
       await repo.markEmailed(emailed);
     };
+  }
+
+  /** An email at once about something elsewhere on the site (no post text: only its title). */
+  async function emailElsewhere(person: Person, row: NotificationRow & { link: string }, tx: Tx) {
+    const t = translator(person.locale);
+    const unsubscribe = unsubscribeUrl(person.id, row.kind);
+    const line = describe(t, row, row.title ?? '');
+    const parts = [
+      line,
+      t('community.notifications.email.openElsewhere', { link: `${baseUrl}${row.link}` }),
+      t('community.notifications.email.footer', {
+        settings: `${baseUrl}/community/notifications/settings`,
+      }),
+      t('community.notifications.email.unsubscribe', {
+        kind: t(`community.notifications.kinds.${row.kind}`),
+        link: unsubscribe,
+      }),
+    ];
+    await mailer.send(
+      {
+        to: person.email,
+        subject: line,
+        text: `${parts.join('\n\n')}\n`,
+        headers: {
+          'List-Unsubscribe': `<${unsubscribe}>`,
+          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+        },
+      },
+      { tx },
+    );
   }
 
   /** Never let a notification problem undo a post that is already saved. */
@@ -392,6 +443,44 @@ export function createNotifications(deps: NotificationsDeps) {
     DIGEST_JOB,
     unsubscribeToken,
 
+    /**
+     * Notifications about things elsewhere on the site (`ElsewhereNotice`): the people are looked
+     * up now, and the writes (the notifications, the emails of those who want them at once, the
+     * mark that they were emailed) are returned for the caller's own unit of work, so they commit
+     * with the comment that causes them. Nothing to write: undefined.
+     */
+    async elsewhere(notices: ElsewhereNotice[]): Promise<((tx: Tx) => Promise<void>) | undefined> {
+      for (const n of notices)
+        if (!/^\/(?![/\\])/.test(n.link)) throw new Error('A notification links to this site only');
+      if (!notices.length) return undefined;
+      const people = await deps.people.contacts([...new Set(notices.map((n) => n.userId))]);
+      const told = notices.filter((n) => people.has(n.userId));
+      if (!told.length) return undefined;
+      return async (tx: Tx) => {
+        const r = deps.repo.in(tx);
+        const rows = await r.add(
+          told.map((n) => ({
+            userId: n.userId,
+            kind: n.kind,
+            title: n.title,
+            link: n.link,
+            actorLabel: n.actorLabel,
+          })),
+        );
+        const prefs = await r.prefsOf([...new Set(rows.map((row) => row.userId))]);
+        const emailed: string[] = [];
+        for (const row of rows) {
+          const pref = prefs.get(row.userId) ?? { email: 'immediately', emailOff: [] };
+          const person = people.get(row.userId)!;
+          if (pref.email !== 'immediately' || pref.emailOff.includes(row.kind) || !person.email)
+            continue;
+          await emailElsewhere(person, { ...row, link: row.link! }, tx);
+          emailed.push(row.id);
+        }
+        await r.markEmailed(emailed);
+      };
+    },
+
     /** A member's notifications, newest first, only those they may still read. */
     async page(viewer: CurrentUser, kind?: NotificationKind) {
       const [rows, memberships] = await Promise.all([
@@ -399,10 +488,13 @@ export function createNotifications(deps: NotificationsDeps) {
         community.memberships(viewer.id),
       ]);
       const items = rows.filter((r) => {
+        // Elsewhere on the site: the feature that asked decided who may see it.
+        if (!r.space) return r.n.link !== null;
+        const space = r.space;
         const access = accessTo(
-          r.space,
+          space,
           viewer,
-          memberships.find((m) => m.spaceId === r.space.id),
+          memberships.find((m) => m.spaceId === space.id),
         );
         if (!access.read) return false;
         if (access.moderate) return true;
@@ -417,7 +509,8 @@ export function createNotifications(deps: NotificationsDeps) {
           action: r.n.action,
           reason: r.n.reason,
           postId: r.n.postId,
-          threadTitle: r.threadTitle,
+          link: r.n.link,
+          threadTitle: r.threadTitle ?? r.n.title ?? '',
           space: r.space,
           createdAt: r.n.createdAt,
           unread: !r.n.readAt,
@@ -428,8 +521,15 @@ export function createNotifications(deps: NotificationsDeps) {
     describe,
     unreadCount: (viewer: CurrentUser) => repo.unreadCount(viewer.id),
     markAllRead: (viewer: CurrentUser) => repo.markAllRead(viewer.id),
-    /** Opening a notification marks it read; the post it is about, if it is the viewer's. */
-    openOne: (viewer: CurrentUser, id: string) => repo.markOneRead(viewer.id, id),
+    /**
+     * Opening a notification marks it read; where to go: the post it is about, or the page
+     * elsewhere on the site; nothing if it is not the viewer's.
+     */
+    async openOne(viewer: CurrentUser, id: string): Promise<string | undefined> {
+      const row = await repo.markOneRead(viewer.id, id);
+      if (row?.postId) return `/community/posts/${row.postId}`;
+      return row?.link && /^\/(?![/\\])/.test(row.link) ? row.link : undefined;
+    },
     settings: (viewer: CurrentUser): Promise<Prefs> => repo.prefs(viewer.id),
     async saveSettings(viewer: CurrentUser, choice: EmailChoice, kinds: NotificationKind[]) {
       if (!(EMAIL_CHOICES as readonly string[]).includes(choice)) throw new Error('Bad choice');
@@ -489,21 +589,34 @@ export function createNotifications(deps: NotificationsDeps) {
         let digest: MailMessage | undefined;
         if (person?.email)
           for (const r of list)
-            if (!r.emailOff.includes(r.n.kind) && (await mayRead(person, r.space, false)))
+            if (
+              !r.emailOff.includes(r.n.kind) &&
+              (r.space ? await mayRead(person, r.space, false) : r.n.link !== null)
+            )
               include.push(r);
         if (person?.email && include.length) {
           const t = translator(person.locale);
+          // Space by space; what is elsewhere on the site comes last, under its own heading.
           const spaces = new Map<string, typeof rows>();
-          for (const r of include) spaces.set(r.space.id, [...(spaces.get(r.space.id) ?? []), r]);
-          const sections = [...spaces.values()].map((items) => {
-            const heading = spaceName(person.locale, items[0]!.space);
+          for (const r of include) {
+            const key = r.space?.id ?? '';
+            spaces.set(key, [...(spaces.get(key) ?? []), r]);
+          }
+          const ordered = [...spaces.entries()].sort(([a], [b]) =>
+            a === '' ? 1 : b === '' ? -1 : 0,
+          );
+          const sections = ordered.map(([, items]) => {
+            const first = items[0]!.space;
+            const heading = first
+              ? spaceName(person.locale, first)
+              : t('community.notifications.elsewhere');
             const lines = items.map(
               (r) =>
-                `- ${describe(t, r.n, r.threadTitle)}${
+                `- ${describe(t, r.n, r.threadTitle ?? r.n.title ?? '')}${
                   r.n.kind === 'moderation' && r.n.reason
                     ? ` (${t('community.notifications.reason', { reason: r.n.reason })})`
                     : ''
-                }\n  ${baseUrl}/community/posts/${r.n.postId}`,
+                }\n  ${r.n.postId ? `${baseUrl}/community/posts/${r.n.postId}` : `${baseUrl}${r.n.link ?? '/'}`}`,
             );
             return `${heading}\n${'='.repeat(Math.min(60, heading.length))}\n${lines.join('\n')}`;
           });

@@ -201,6 +201,9 @@ export const NOTIFICATION_KINDS = [
   'moderation',
   // A post was reported: for the site's moderators only.
   'report',
+  // Elsewhere on the site (`elsewhere`): a comment on something one wrote, a reply to one's comment.
+  'comment',
+  'comment_reply',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 export const EMAIL_CHOICES = ['immediately', 'daily', 'never'] as const;
@@ -216,15 +219,12 @@ export const communityNotifications = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     kind: text('kind', { enum: NOTIFICATION_KINDS }).notNull(),
-    spaceId: uuid('space_id')
-      .notNull()
-      .references(() => communitySpaces.id, { onDelete: 'cascade' }),
-    threadId: uuid('thread_id')
-      .notNull()
-      .references(() => threads.id, { onDelete: 'cascade' }),
-    postId: uuid('post_id')
-      .notNull()
-      .references(() => posts.id, { onDelete: 'cascade' }),
+    spaceId: uuid('space_id').references(() => communitySpaces.id, { onDelete: 'cascade' }),
+    threadId: uuid('thread_id').references(() => threads.id, { onDelete: 'cascade' }),
+    postId: uuid('post_id').references(() => posts.id, { onDelete: 'cascade' }),
+    /** Elsewhere on the site (no space, thread or post): what it is about, and its path here. */
+    title: text('title'),
+    link: text('link'),
     /** The writer's display name; NULL for an anonymous post (or a moderator's decision). */
     actorLabel: text('actor_label'),
     /** For moderation decisions: hide or restore, and the reason given. */

@@ -195,6 +195,34 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
       };
     },
 
+    /**
+     * Versions published or opened for consultation after `from`, up to `until` (for the
+     * newsletter's digest), each with the address of what changed (or of the guideline, for its
+     * first version), oldest first.
+     */
+    async versionsBetween(from: Date, until: Date) {
+      const rows = await repo.listGuidelines();
+      const versions = await repo.versions(rows.map((g) => g.id));
+      const out: { title: string; path: string; summary: string; publishedAt: Date }[] = [];
+      for (const v of versions) {
+        if (v.status !== 'published' && v.status !== 'consultation') continue;
+        if (v.createdAt <= from || v.createdAt > until) continue;
+        const g = rows.find((x) => x.id === v.guidelineId)!;
+        const previous = versions
+          .filter((p) => p.guidelineId === g.id && p.number < v.number)
+          .at(-1);
+        out.push({
+          title: `${g.title}: ${v.label}`,
+          path: previous
+            ? `/guidelines/${g.slug}/changes?from=${previous.number}&to=${v.number}`
+            : `/guidelines/${g.slug}`,
+          summary: g.summary,
+          publishedAt: v.createdAt,
+        });
+      }
+      return out.sort((a, b) => a.publishedAt.getTime() - b.publishedAt.getTime());
+    },
+
     /** Statement by statement, what version `to` changed from version `from`. */
     async changes(slug: string, from?: number, to?: number) {
       const guideline = await repo.guidelineBySlug(slug);

@@ -12,7 +12,7 @@ import { londonParts } from '../../platform/dates.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import { createNewsletterRepository } from './repository.ts';
 import { BASE, headersOf, linkIn, post, signUp } from '../../../test/helpers/newsletter.ts';
-import { createNewsletterService, type DigestItem, SEND_JOB } from './service.ts';
+import { createNewsletterService, type DigestItem, SEND_CONCURRENCY, SEND_JOB } from './service.ts';
 
 /**
  * Issues from the editor's form to the recipients: preview, test, send
@@ -277,13 +277,14 @@ describe('newsletter issues and sending', () => {
       locale: 'en',
     });
     await repo.updateIssue(issue.id, { state: 'scheduled', scheduledAt: new Date() });
+    const before = Date.now();
     assert.equal(await slow.runSend(issue.id), 'more');
     assert.deepEqual(await counts(t, issue.id), { sent: 3, pending: 4 });
     const [next] = await t.database.query<{ run_at: Date }>(
       `SELECT run_at FROM jobs WHERE name = $1 AND status = 'pending' AND payload->>'issueId' = $2`,
       [SEND_JOB, issue.id],
     );
-    assert.ok(next && next.run_at.getTime() > Date.now() + 50_000, 'the next share waits a minute');
+    assert.ok(next && next.run_at.getTime() >= before + 60_000, 'the next share waits a minute');
     assert.equal(await slow.runSend(issue.id), 'more');
     assert.equal(await slow.runSend(issue.id), 'done');
     assert.deepEqual(await counts(t, issue.id), { sent: 7 });
@@ -302,23 +303,34 @@ describe('newsletter issues and sending', () => {
     });
     await repo.updateIssue(issue.id, { state: 'scheduled', scheduledAt: new Date() });
     const mailer = t.app.platform.mailer;
+    // The first worker delivers 900 messages and is then killed: every later delivery it starts
+    // never returns (as after kill -9, its claimed batch stays "sending"). No timer decides when:
+    // the worker is dead once each of its SEND_CONCURRENCY lanes is stuck in a delivery, and a
+    // lane marks the message it delivered before it starts the next one, so by then every one of
+    // the 900 is recorded and the dead worker writes nothing more.
+    const CRASH_AFTER = 900;
     let delivered = 0;
-    // The first worker delivers 900 messages and then never comes back (killed while sending the
-    // next one: its claimed batch stays "sending", as after kill -9).
+    let stuck = 0;
+    let dead!: () => void;
+    const killed = new Promise<void>((resolve) => (dead = resolve));
     const dying: Mailer['deliver'] = async (m) => {
-      if (delivered >= 900) return new Promise<never>(() => {});
+      if (delivered >= CRASH_AFTER) {
+        if (++stuck === SEND_CONCURRENCY) dead();
+        return new Promise<never>(() => {});
+      }
       delivered++;
       return mailer.deliver(m);
     };
-    void t.app.services.newsletter.runSend(issue.id, { deliver: dying });
-    // Wait for the 900 to be recorded (the worker marks each after its delivery).
-    let mid = await counts(t, issue.id);
-    while ((mid.sent ?? 0) < 900) {
-      await new Promise((r) => setTimeout(r, 20));
-      mid = await counts(t, issue.id);
-    }
-    assert.equal(mid.sent, 900);
-    assert.ok(mid.sending! > 0, 'the dead worker holds some recipients');
+    const first = t.app.services.newsletter.runSend(issue.id, { deliver: dying });
+    // If the worker ended instead of dying, the test says so rather than waiting forever.
+    await Promise.race([
+      killed,
+      first.then((r) => assert.fail(`the first worker ended (${r}) before its crash`)),
+    ]);
+    const mid = await counts(t, issue.id);
+    assert.equal(mid.sent, CRASH_AFTER);
+    assert.ok(mid.sending! >= SEND_CONCURRENCY, 'the dead worker holds its claimed batch');
+    assert.equal(mid.sent + mid.sending! + (mid.pending ?? 0), 2000);
     // The restart: its lease has run out.
     await t.database.query(
       `UPDATE newsletter_deliveries SET claimed_at = now() - interval '1 hour' WHERE issue_id = $1 AND state = 'sending'`,
@@ -339,7 +351,9 @@ describe('newsletter issues and sending', () => {
   test('the digest holds exactly what was published since the last one, for each subscriber’s topics; nothing new, no digest', async () => {
     const p = t.app.platform;
     const published: Record<string, DigestItem[]> = { resources: [], events: [] };
-    const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000);
+    // The digests' clock: moved by the test, not by waiting.
+    let clock = new Date();
+    const at = (minutesAgo: number) => new Date(clock.getTime() - minutesAgo * 60_000);
     const digests = createNewsletterService({
       repo: createNewsletterRepository(t.database.db),
       transaction: (w) => t.database.transaction(w),
@@ -355,6 +369,7 @@ describe('newsletter issues and sending', () => {
         { topic: 'resources', publishedBetween: async () => published.resources! },
         { topic: 'events', publishedBetween: async () => published.events! },
       ],
+      now: () => clock,
     });
     await t.database.query(`UPDATE newsletter_subscribers SET state = 'unsubscribed'`);
     await subscribers(t, 1, { prefix: 'digest-res-', topics: ['resources'], frequency: 'digest' });
@@ -389,7 +404,7 @@ describe('newsletter issues and sending', () => {
       ['Demo event one', 'Demo resource one'],
     );
     const repo = createNewsletterRepository(t.database.db);
-    await repo.updateIssue(first.id, { state: 'scheduled', scheduledAt: new Date() });
+    await repo.updateIssue(first.id, { state: 'scheduled', scheduledAt: clock });
     while ((await digests.runSend(first.id)) === 'more');
     const mails = await fresh();
     const byTo = new Map(mails.map((m) => [m.to, m.text]));
@@ -410,9 +425,9 @@ describe('newsletter issues and sending', () => {
     published.resources.push({
       title: 'Demo resource two',
       url: 'https://example.org/r/2',
-      publishedAt: new Date(Date.now() + 1000),
+      publishedAt: new Date(clock.getTime() + 1000),
     });
-    await new Promise((r) => setTimeout(r, 1100));
+    clock = new Date(clock.getTime() + 2000);
     const second = await digests.makeDigest();
     const secondItems = await t.database.query<{ title: string }>(
       'SELECT title FROM newsletter_issue_items WHERE issue_id = $1',
@@ -621,5 +636,110 @@ describe('newsletter issues and sending', () => {
     const [w] = await fresh('welcome.me@example.org');
     const prefs = await t.app.inject({ url: linkIn(w!, '/newsletter/preferences/') });
     assert.equal(prefs.statusCode, 200);
+  });
+});
+
+describe('the digest, made of what each feature published (as wired in app.ts)', () => {
+  let t: TestApp;
+  after(async () => t?.close());
+
+  test('news and stories (not a scheduled one), guideline versions: exactly what is new since the last digest, each subscriber getting their topics', async () => {
+    t = await testApp({ seed: true, config: { baseUrl: BASE, newsletterPerMinute: 100_000 } });
+    const nl = t.app.services.newsletter;
+    const [editor] = await t.database.query<{ id: string }>(
+      `SELECT id FROM users WHERE email = 'editor@example.org'`,
+    );
+    const actor = {
+      id: editor!.id,
+      role: 'editor' as const,
+      displayName: 'Demo Editor',
+      approved: true,
+      totpEnabled: true,
+    };
+    // Whatever the demo content published so far goes into a first digest; the test starts after
+    // it (the clock is past its end, so "since the last one" is unambiguous).
+    const first = await nl.makeDigest();
+    const since = first?.coversUntil ?? new Date();
+    while (Date.now() <= since.getTime()) await new Promise((r) => setImmediate(r));
+
+    const article = (kind: 'news' | 'story', title: string) => ({
+      kind,
+      title,
+      standfirst: `${title}: the standfirst.`,
+      body: 'A demo body.',
+      language: 'en' as const,
+      authors: [{ name: 'Demo Editor', role: 'Editor' }],
+      topics: [],
+      authorities: [],
+      services: [],
+      statements: [],
+      featuresParent: false,
+      commentsOpen: true,
+    });
+    const articles = t.app.services.articles;
+    for (const [kind, title] of [
+      ['news', 'Digest news item (demo)'],
+      ['story', 'Digest practice story (demo)'],
+    ] as const)
+      assert.ok((await articles.save(actor, undefined, article(kind, title), 'publish'))?.ok);
+    const later = await articles.save(
+      actor,
+      undefined,
+      article('news', 'Digest news for tomorrow (demo)'),
+      'schedule',
+      new Date(Date.now() + 24 * 3600 * 1000),
+    );
+    assert.ok(later?.ok);
+    const guidelines = t.app.services.guidelines;
+    const [g] = await guidelines.list();
+    const yaml = (await guidelines.exportYaml(g!.guideline.slug))!;
+    const v2 = yaml.replace(
+      /^version:\n {2}number: \d+\n {2}label: .*$/m,
+      'version:\n  number: 2\n  label: A second version for the digest',
+    );
+    assert.notEqual(v2, yaml);
+    assert.ok((await guidelines.importYaml(v2)).ok);
+
+    const digest = await nl.makeDigest();
+    assert.ok(digest, 'something new: a draft digest');
+    const items = await t.database.query<{ topic: string; title: string; url: string }>(
+      'SELECT topic, title, url FROM newsletter_issue_items WHERE issue_id = $1 ORDER BY title',
+      [digest.id],
+    );
+    assert.deepEqual(
+      items.map((i) => [i.topic, i.title, i.url]),
+      [
+        ['news', 'Digest news item (demo)', `${BASE}/news/digest-news-item-demo`],
+        ['news', 'Digest practice story (demo)', `${BASE}/stories/digest-practice-story-demo`],
+        [
+          'guidelines',
+          `${g!.guideline.title}: A second version for the digest`,
+          `${BASE}/guidelines/${g!.guideline.slug}/changes?from=1&to=2`,
+        ],
+      ].sort((a, b) => a[1]!.localeCompare(b[1]!)),
+    );
+    // Each subscriber gets the items of their topics only.
+    await t.database.query(`UPDATE newsletter_subscribers SET state = 'unsubscribed'`);
+    await subscribers(t, 1, { prefix: 'digest-news-', topics: ['news'], frequency: 'digest' });
+    await subscribers(t, 1, { prefix: 'digest-gl-', topics: ['guidelines'], frequency: 'each' });
+    await subscribers(t, 1, { prefix: 'digest-ev-', topics: ['events'], frequency: 'digest' });
+    await createNewsletterRepository(t.database.db).updateIssue(digest.id, {
+      state: 'scheduled',
+      scheduledAt: new Date(),
+    });
+    while ((await nl.runSend(digest.id)) === 'more');
+    const mails = (await sentMail(t.app)).filter((m) => m.to.startsWith('digest-'));
+    const to = (p: string) => mails.find((m) => m.to.startsWith(p))?.text ?? '';
+    assert.match(to('digest-news-'), /Digest news item \(demo\)/);
+    assert.match(to('digest-news-'), /Digest practice story \(demo\): the standfirst\./);
+    assert.doesNotMatch(to('digest-news-'), /A second version for the digest/);
+    assert.match(to('digest-gl-'), /A second version for the digest/);
+    assert.match(to('digest-gl-'), /\/guidelines\/[a-z0-9-]+\/changes\?from=1&to=2/);
+    assert.doesNotMatch(to('digest-gl-'), /Digest news item/);
+    assert.equal(to('digest-ev-'), '', 'nothing on their topics: no email');
+    assert.deepEqual(await counts(t, digest.id), { sent: 2, skipped: 1 });
+    // Nothing new since: no digest.
+    while (Date.now() <= digest.coversUntil!.getTime()) await new Promise((r) => setImmediate(r));
+    assert.equal(await nl.makeDigest(), undefined);
   });
 });

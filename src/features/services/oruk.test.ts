@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -17,7 +17,11 @@ import { type TestApp, testApp } from '../../../test/helpers/app.ts';
  */
 const SCHEMA_DIR =
   process.env.ORUK_SCHEMA_DIR ??
-  join(import.meta.dirname, '../../../../shared/reference/oruk/schema');
+  // Beside the checkout (its real place: the tests may run from a compiled copy, scripts/compile-tests.mjs).
+  join(
+    dirname(realpathSync(join(import.meta.dirname, '../../../package.json'))),
+    '../shared/reference/oruk/schema',
+  );
 const haveSchemas = existsSync(join(SCHEMA_DIR, 'compiled', 'service.json'));
 const inCi = process.env.CI === 'true' || process.env.CI === '1';
 const noSchemas = `no ORUK schemas at ${SCHEMA_DIR} (the shared reference folder, or ORUK_SCHEMA_DIR)`;

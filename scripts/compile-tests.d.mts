@@ -1,0 +1,2 @@
+/** Compiles src/ and test/ into `out` (see compile-tests.mjs); the number of files compiled. */
+export function compileTests(root: string, out: string): number;
