@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, ne, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../../db/client.ts';
 import {
   AUDIENCES,
@@ -90,6 +91,49 @@ function facetPredicates(f: SearchFilters): Record<FacetName, SQL> {
     parents: f.byParents ? sql`by_parents` : sql`true`,
     language: f.languages.length ? sql`language IN (${list(f.languages)})` : sql`true`,
   };
+}
+
+/** A lower-case UUID, as the database writes them (anything else is never one of our ids). */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Ids after `after` in the order of their text (a UUID's order is its text's):
+ * the primary key's index for a UUID, the text byte by byte for anything else.
+ */
+const idAfter = (column: PgColumn, after: string): SQL =>
+  UUID_PATTERN.test(after) ? gt(column, after) : sql`${column}::text COLLATE "C" > ${after}`;
+
+/** What the site search needs of a resource. */
+export interface ResourceSearchRow {
+  id: string;
+  slug: string;
+  title: string;
+  summary: string;
+  body: string;
+  type: ResourceType;
+  authors: string;
+  organisation: string;
+  language: 'en' | 'cy';
+  publishedOn: string | null;
+  firstPublishedAt: Date | null;
+  updatedAt: Date;
+}
+
+/** A row's id and when it last changed. */
+export interface Changed {
+  id: string;
+  updatedAt: Date;
+}
+
+/** What the site search needs of a topic page: its introduction and its sections' words. */
+export interface TopicSearchRow {
+  id: string;
+  slug: string;
+  name: string;
+  nameCy: string | null;
+  intro: string;
+  sections: string;
+  updatedAt: Date;
 }
 
 export const FACETS: FacetName[] = ['type', 'topic', 'audience', 'length', 'parents', 'language'];
@@ -372,21 +416,24 @@ function resourcesQueries(db: Db) {
     },
 
     /** A member leaves: their unpublished submissions go if they ask; the link to them goes always. */
-    async detachSubmitter(userId: string, removeUnpublished: boolean): Promise<void> {
-      await db.transaction(async (tx) => {
-        if (removeUnpublished)
-          await tx
-            .delete(resources)
-            .where(
-              and(
-                eq(resources.submittedBy, userId),
-                inArray(resources.status, ['draft', 'submitted']),
-              ),
-            );
+    async detachSubmitter(userId: string, removeUnpublished: boolean): Promise<string[]> {
+      return db.transaction(async (tx) => {
+        const removed = removeUnpublished
+          ? await tx
+              .delete(resources)
+              .where(
+                and(
+                  eq(resources.submittedBy, userId),
+                  inArray(resources.status, ['draft', 'submitted']),
+                ),
+              )
+              .returning({ id: resources.id })
+          : [];
         await tx
           .update(resources)
           .set({ submittedBy: null })
           .where(eq(resources.submittedBy, userId));
+        return removed.map((r) => r.id);
       });
     },
 
@@ -442,6 +489,108 @@ function resourcesQueries(db: Db) {
           ON CONFLICT (slug) DO NOTHING`);
       }
       await db.execute(sql`ANALYZE resources`);
+    },
+
+    // The site search: published resources and topic pages, in id order.
+    /** Published resources after `after` or among `ids` (valid ids only), in id order. */
+    async searchResources(q: {
+      after?: string | undefined;
+      ids?: readonly string[] | undefined;
+      limit: number;
+    }): Promise<ResourceSearchRow[]> {
+      if (q.ids && !q.ids.length) return [];
+      return db
+        .select({
+          id: resources.id,
+          slug: resources.slug,
+          title: resources.title,
+          summary: resources.summary,
+          body: resources.body,
+          type: resources.type,
+          authors: resources.authors,
+          organisation: resources.organisation,
+          language: resources.language,
+          publishedOn: resources.publishedOn,
+          firstPublishedAt: resources.firstPublishedAt,
+          updatedAt: resources.updatedAt,
+        })
+        .from(resources)
+        .where(
+          and(
+            eq(resources.status, 'published'),
+            q.after !== undefined ? idAfter(resources.id, q.after) : undefined,
+            q.ids ? inArray(resources.id, [...q.ids]) : undefined,
+          ),
+        )
+        .orderBy(asc(resources.id))
+        .limit(q.limit);
+    },
+    /** Topics (every topic has a page) after `after` or among `ids`, in id order. */
+    async searchTopics(q: {
+      after?: string | undefined;
+      ids?: readonly string[] | undefined;
+      limit: number;
+    }): Promise<TopicSearchRow[]> {
+      if (q.ids && !q.ids.length) return [];
+      return db
+        .select({
+          id: topics.id,
+          slug: topics.slug,
+          name: topics.name,
+          nameCy: topics.nameCy,
+          intro: topics.intro,
+          // Written out: in a one-table select Drizzle leaves column names unqualified.
+          sections: sql<string>`coalesce((SELECT string_agg(s.heading || ' ' || s.note, ' ' ORDER BY s.position) FROM topic_sections s WHERE s.topic_id = topics.id), '')`,
+          updatedAt: topics.updatedAt,
+        })
+        .from(topics)
+        .where(
+          and(
+            q.after !== undefined ? idAfter(topics.id, q.after) : undefined,
+            q.ids ? inArray(topics.id, [...q.ids]) : undefined,
+          ),
+        )
+        .orderBy(asc(topics.id))
+        .limit(q.limit);
+    },
+    /** Of these resource ids, the published ones. */
+    async publishedIds(ids: readonly string[]): Promise<string[]> {
+      if (!ids.length) return [];
+      const rows = await db
+        .select({ id: resources.id })
+        .from(resources)
+        .where(and(inArray(resources.id, [...ids]), eq(resources.status, 'published')));
+      return rows.map((r) => r.id);
+    },
+    /** Of these topic ids, the ones that exist. */
+    async topicIds(ids: readonly string[]): Promise<string[]> {
+      if (!ids.length) return [];
+      const rows = await db
+        .select({ id: topics.id })
+        .from(topics)
+        .where(inArray(topics.id, [...ids]));
+      return rows.map((r) => r.id);
+    },
+    /** Resources (any status: one may have left) and topics changed since then, oldest change first. */
+    async changedSince(
+      since: Date,
+      limit: number,
+    ): Promise<{ resources: Changed[]; topics: Changed[] }> {
+      const [r, t] = await Promise.all([
+        db
+          .select({ id: resources.id, updatedAt: resources.updatedAt })
+          .from(resources)
+          .where(gt(resources.updatedAt, since))
+          .orderBy(asc(resources.updatedAt))
+          .limit(limit),
+        db
+          .select({ id: topics.id, updatedAt: topics.updatedAt })
+          .from(topics)
+          .where(gt(topics.updatedAt, since))
+          .orderBy(asc(topics.updatedAt))
+          .limit(limit),
+      ]);
+      return { resources: r, topics: t };
     },
 
     // Topics

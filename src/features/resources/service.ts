@@ -5,6 +5,12 @@ import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { Database } from '../../db/client.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import { plainText, renderMarkdown } from '../../platform/rich-text.ts';
+import {
+  noSearchChanges,
+  type SearchChanged,
+  type SearchDocument,
+  type SearchSource,
+} from '../../platform/search.ts';
 import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
 import type { Storage } from '../../platform/storage.ts';
 import type { PersonalDataProvider } from '../accounts/service.ts';
@@ -18,10 +24,13 @@ import {
   type NewResource,
   type NewResourceFile,
   type ResourceRow,
+  type ResourceSearchRow,
   type ResourcesRepository,
   type SearchFilters,
   type SortOrder,
   type TopicRow,
+  type TopicSearchRow,
+  UUID_PATTERN,
 } from './repository.ts';
 import type { Audience, FileKind, ResourceStatus, ResourceType } from './schema.ts';
 
@@ -84,6 +93,31 @@ export interface ResourcesDeps {
     ): Promise<{ email: string; locale: string; displayName: string } | undefined>;
     audit: AuditLog;
   };
+  /** Tells the site search what changed, after it commits (none by default). */
+  searchChanged?: SearchChanged;
+}
+
+/** The site search's name for this feature's documents. */
+export const SEARCH_SOURCE = 'resources';
+/** Topic pages' ids in the search, kept apart from resources' (both are UUIDs). */
+const TOPIC_PREFIX = 'topic:';
+
+/** Words as plain text for the search: Markdown and tags gone, and the entities they left decoded. */
+export function searchText(markdown: string): string {
+  return plainText(markdown)
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#0*39;/g, "'")
+    .replace(/&amp;/g, '&');
+}
+
+/** The first words of a text, up to about `max` characters, ending at a word. */
+function firstWords(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:.–-]+$/, '')}…`;
 }
 
 const EDITORS = new Set(['editor', 'admin']);
@@ -190,6 +224,16 @@ export function createResourcesService(deps: ResourcesDeps) {
     return groups;
   };
   const changed = () => facetCache.clear();
+  /** After a commit: the search looks at these again. Never lets the search fail a request. */
+  const searchChanged = deps.searchChanged ?? noSearchChanges;
+  const tellSearch = (ids: readonly string[]) => {
+    if (!ids.length) return;
+    try {
+      searchChanged(SEARCH_SOURCE, ids);
+    } catch {
+      // The index catches up through changedSince.
+    }
+  };
 
   const canSee = (r: ResourceRow, actor: CurrentUser | undefined): boolean =>
     r.status === 'published' ||
@@ -314,6 +358,7 @@ export function createResourcesService(deps: ResourcesDeps) {
       changed();
       if (status === 'published' && !resource.firstPublishedAt)
         await repo.setStatus(resource.id, 'published');
+      tellSearch([resource.id]);
       await people.audit(id ? 'resource.updated' : 'resource.created', {
         actorId: actor.id,
         detail: { resource: resource.id, status: resource.status },
@@ -448,6 +493,7 @@ export function createResourcesService(deps: ResourcesDeps) {
         { title: before.title, link: `${baseUrl}/resources/${before.slug}` },
       );
       changed();
+      tellSearch([id]);
       await people.audit('resource.published', { actorId: actor.id, detail: { resource: id } });
       return row;
     },
@@ -464,6 +510,7 @@ export function createResourcesService(deps: ResourcesDeps) {
         reason,
       });
       changed();
+      tellSearch([id]);
       await people.audit('resource.declined', { actorId: actor.id, detail: { resource: id } });
       return row;
     },
@@ -471,6 +518,7 @@ export function createResourcesService(deps: ResourcesDeps) {
       requireEditor(actor);
       const row = await repo.setStatus(id, archived ? 'archived' : 'published');
       changed();
+      if (row) tellSearch([id]);
       await people.audit(archived ? 'resource.archived' : 'resource.restored', {
         actorId: actor.id,
         detail: { resource: id },
@@ -595,8 +643,110 @@ export function createResourcesService(deps: ResourcesDeps) {
           })),
       );
       topicCache = undefined;
+      tellSearch([`${TOPIC_PREFIX}${topic.id}`]);
       await people.audit('topic.updated', { actorId: actor.id, detail: { topic: slug } });
       return { ok: true };
+    },
+
+    /**
+     * The site search's view of the repository: every published resource
+     * (kind `resource`, its type as the label) and every topic page (kind
+     * `topic`, id `topic:<id>`). All of it is public; drafts, submissions and
+     * archived resources are neither documents nor openable.
+     */
+    searchSource(): SearchSource {
+      const en = i18n.translator('en');
+      const cy = i18n.translator('cy');
+      const resourceDoc = (r: ResourceSearchRow): SearchDocument => {
+        const date =
+          r.firstPublishedAt ?? (r.publishedOn ? new Date(`${r.publishedOn}T00:00:00Z`) : null);
+        return {
+          id: r.id,
+          kind: 'resource',
+          typeLabel: en(`resources.types.${r.type}.one`),
+          typeLabelCy: cy(`resources.types.${r.type}.one`),
+          url: `/resources/${r.slug}`,
+          language: r.language,
+          title: r.title,
+          summary: r.summary,
+          body: [searchText(r.body), r.authors, r.organisation].filter(Boolean).join('\n'),
+          ...(date ? { date } : {}),
+          access: 'public',
+          updatedAt: r.updatedAt,
+        };
+      };
+      const topicDoc = (t: TopicSearchRow): SearchDocument => {
+        const intro = searchText(t.intro);
+        return {
+          id: `${TOPIC_PREFIX}${t.id}`,
+          kind: 'topic',
+          url: `/topics/${t.slug}`,
+          language: 'en',
+          title: t.name,
+          ...(t.nameCy ? { titleCy: t.nameCy } : {}),
+          ...(intro ? { summary: firstWords(intro, 200) } : {}),
+          body: [intro, searchText(t.sections)].filter(Boolean).join('\n'),
+          access: 'public',
+          updatedAt: t.updatedAt,
+        };
+      };
+      const split = (ids: readonly string[]) => ({
+        resources: ids.filter((i) => UUID_PATTERN.test(i)),
+        topics: ids
+          .filter((i) => i.startsWith(TOPIC_PREFIX))
+          .map((i) => i.slice(TOPIC_PREFIX.length))
+          .filter((i) => UUID_PATTERN.test(i)),
+      });
+      return {
+        name: SEARCH_SOURCE,
+        kinds: ['resource', 'topic'],
+        async documents({ after, ids, limit }) {
+          if (limit <= 0) return [];
+          if (ids) {
+            const wanted = split(after === undefined ? ids : ids.filter((i) => i > after));
+            const [rs, ts] = await Promise.all([
+              repo.searchResources({ ids: wanted.resources, limit }),
+              repo.searchTopics({ ids: wanted.topics, limit }),
+            ]);
+            return [...rs.map(resourceDoc), ...ts.map(topicDoc)].slice(0, limit);
+          }
+          // In id order every resource (a UUID) comes before every topic ("topic:…").
+          const rs =
+            after !== undefined && after >= TOPIC_PREFIX
+              ? []
+              : await repo.searchResources({ after, limit });
+          if (rs.length >= limit) return rs.map(resourceDoc);
+          const topicsAfter =
+            after === undefined || after < TOPIC_PREFIX
+              ? { after: undefined }
+              : after.startsWith(TOPIC_PREFIX)
+                ? { after: after.slice(TOPIC_PREFIX.length) }
+                : undefined;
+          const ts = topicsAfter
+            ? await repo.searchTopics({ ...topicsAfter, limit: limit - rs.length })
+            : [];
+          return [...rs.map(resourceDoc), ...ts.map(topicDoc)];
+        },
+        async openable(ids) {
+          // Everything published here is public: who is asking does not matter.
+          const wanted = split(ids);
+          const [rs, ts] = await Promise.all([
+            repo.publishedIds(wanted.resources),
+            repo.topicIds(wanted.topics),
+          ]);
+          return new Set([...rs, ...ts.map((id) => `${TOPIC_PREFIX}${id}`)]);
+        },
+        async changedSince(since, limit) {
+          const found = await repo.changedSince(since, limit);
+          return [
+            ...found.resources,
+            ...found.topics.map((t) => ({ ...t, id: `${TOPIC_PREFIX}${t.id}` })),
+          ]
+            .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime())
+            .slice(0, limit)
+            .map((c) => c.id);
+        },
+      };
     },
 
     personalData: {
@@ -612,8 +762,9 @@ export function createResourcesService(deps: ResourcesDeps) {
       async erase(userId: string, removeContributions: boolean) {
         // Published resources belong to the repository (their authors are named
         // in them); the member's link to them is removed either way.
-        await repo.detachSubmitter(userId, removeContributions);
+        const removed = await repo.detachSubmitter(userId, removeContributions);
         changed();
+        tellSearch(removed);
       },
     } satisfies PersonalDataProvider,
   };
