@@ -5,6 +5,7 @@ import {
   count,
   desc,
   eq,
+  gt,
   inArray,
   isNull,
   or,
@@ -496,6 +497,77 @@ function queries(db: Db | Tx) {
         .set({ authorId: null })
         .where(eq(articleComments.authorId, userId));
       for (const a of new Set(mine.map((m) => m.articleId))) await this.recount(a);
+    },
+    // The site search (service.ts `searchSource`): what is public now, in id order.
+    /** Public articles (as of `now`) in id order: after `after`, or among `ids`. */
+    async searchDocuments(
+      q: { after?: string | undefined; ids?: readonly string[] | undefined; limit: number },
+      now: Date,
+    ) {
+      if (q.ids && !q.ids.length) return [];
+      return db
+        .select({
+          id: articles.id,
+          kind: articles.kind,
+          slug: articles.slug,
+          title: articles.title,
+          standfirst: articles.standfirst,
+          body: articles.body,
+          language: articles.language,
+          publishAt: articles.publishAt,
+          updatedAt: articles.updatedAt,
+          authorities: articles.authorities,
+          regions: articles.regions,
+        })
+        .from(articles)
+        .where(
+          and(
+            isPublic(now),
+            q.after ? gt(articles.id, q.after) : undefined,
+            q.ids ? inArray(articles.id, [...q.ids]) : undefined,
+          ),
+        )
+        .orderBy(asc(articles.id))
+        .limit(q.limit);
+    },
+    /** Of these ids, those public now. */
+    async publicAmong(ids: readonly string[], now: Date): Promise<string[]> {
+      if (!ids.length) return [];
+      const rows = await db
+        .select({ id: articles.id })
+        .from(articles)
+        .where(and(isPublic(now), inArray(articles.id, [...ids])));
+      return rows.map((r) => r.id);
+    },
+    /**
+     * Articles changed since then (any status: one unpublished since is
+     * changed too), or whose publication time came since (a scheduled one
+     * is public from then, before the job marks it published); oldest first.
+     */
+    async changedSince(since: Date, now: Date, limit: number): Promise<string[]> {
+      const rows = await db
+        .select({ id: articles.id })
+        .from(articles)
+        .where(
+          or(
+            sql`${articles.updatedAt} > ${since}`,
+            and(sql`${articles.publishAt} > ${since}`, sql`${articles.publishAt} <= ${now}`),
+          ),
+        )
+        .orderBy(
+          sql`greatest(${articles.updatedAt}, least(${articles.publishAt}, ${now}))`,
+          asc(articles.id),
+        )
+        .limit(limit);
+      return rows.map((r) => r.id);
+    },
+    /** The ids of a person's proposed stories (before they are erased). */
+    async submittedIds(userId: string): Promise<string[]> {
+      const rows = await db
+        .select({ id: articles.id })
+        .from(articles)
+        .where(eq(articles.submittedBy, userId));
+      return rows.map((r) => r.id);
     },
     async setHoldReason(id: string, reason: HoldReason) {
       await db

@@ -9,7 +9,13 @@ import type { Database, Tx } from '../../db/client.ts';
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
-import { renderMarkdown } from '../../platform/rich-text.ts';
+import { plainText, renderMarkdown } from '../../platform/rich-text.ts';
+import {
+  noSearchChanges,
+  type SearchChanged,
+  type SearchDocument,
+  type SearchSource,
+} from '../../platform/search.ts';
 import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
 import type { PersonalDataProvider } from '../accounts/service.ts';
 import type {
@@ -136,6 +142,8 @@ export interface ArticlesDeps {
    * summary, or not by email). Returns the writes for the comment's own unit of work.
    */
   notify?: (notices: CommentNotice[]) => Promise<((tx: Tx) => Promise<void>) | undefined>;
+  /** The site search, told (after the change commits) which articles to look at again. */
+  searchChanged?: SearchChanged;
 }
 
 /** Someone to tell about a comment now shown: on what they wrote, or a reply to their comment. */
@@ -275,8 +283,46 @@ export function matchesWordList(text: string, words: string[]): boolean {
 
 export const kindPath = (kind: ArticleKind) => (kind === 'news' ? 'news' : 'stories');
 
+/** The site search's name for articles (the first half of their keys in its index). */
+export const SEARCH_SOURCE = 'articles';
+/** How much of a body the search keeps (SearchDocument.body). */
+const SEARCH_BODY_MAX = 20_000;
+const ENTITIES: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+};
+/** Markdown as plain words for the search: no markup, no HTML entities. */
+export function searchText(markdown: string, max = SEARCH_BODY_MAX): string {
+  return plainText(markdown)
+    .replace(
+      /&(?:#(\d+)|#x([0-9a-f]+)|([a-z]+));/gi,
+      (all, dec?: string, hex?: string, name?: string) =>
+        dec
+          ? String.fromCodePoint(Number(dec))
+          : hex
+            ? String.fromCodePoint(parseInt(hex, 16))
+            : (ENTITIES[name!.toLowerCase()] ?? all),
+    )
+    .slice(0, max);
+}
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function createArticlesService(deps: ArticlesDeps) {
   const { repo, mailer, jobs, i18n, baseUrl, people } = deps;
+  const searchChanged = deps.searchChanged ?? noSearchChanges;
+  /** Tell the search these articles changed: after the commit, and never a failure of the request. */
+  const changed = (ids: readonly string[]) => {
+    if (!ids.length) return;
+    try {
+      searchChanged(SEARCH_SOURCE, ids);
+    } catch {
+      // The search's safety net (changedSince) finds it later.
+    }
+  };
   let clock = deps.clock ?? (() => new Date());
   const articleUrl = (a: { kind: ArticleKind; slug: string }) =>
     `${baseUrl}/${kindPath(a.kind)}/${a.slug}`;
@@ -654,6 +700,7 @@ export function createArticlesService(deps: ArticlesDeps) {
         return row;
       });
       seriesCache = undefined;
+      changed([article.id]);
       await people.audit(before ? 'article.updated' : 'article.created', {
         actorId: actor.id,
         detail: { article: article.id, status: article.status },
@@ -720,12 +767,14 @@ export function createArticlesService(deps: ArticlesDeps) {
           });
         return row!;
       });
+      changed([id]);
       await people.audit(`article.${action}`, { actorId: actor.id, detail: { article: id } });
       return { ok: true, article };
     },
     /** Publish every scheduled article whose time has come (the job). */
     async publishDue(): Promise<ArticleRow[]> {
       const rows = await repo.publishDue(clock());
+      changed(rows.map((a) => a.id));
       for (const a of rows)
         await people.audit('article.published_on_schedule', { detail: { article: a.id } });
       return rows;
@@ -749,6 +798,55 @@ export function createArticlesService(deps: ArticlesDeps) {
         detail: { article: article.id },
       });
       return { ok: true, article };
+    },
+
+    /**
+     * The site search's source: news and practice stories public now (as the
+     * lists decide: published, or scheduled and its time has come), for
+     * anyone. Comments are not indexed.
+     */
+    searchSource(): SearchSource {
+      const label = (kind: ArticleKind, locale: Locale) =>
+        translator(locale)(`articles.kinds.${kind}`);
+      const toDocument = (a: Awaited<ReturnType<typeof repo.searchDocuments>>[number]) =>
+        ({
+          id: a.id,
+          kind: a.kind,
+          typeLabel: label(a.kind, 'en'),
+          typeLabelCy: label(a.kind, 'cy'),
+          url: `/${kindPath(a.kind)}/${a.slug}`,
+          language: a.language,
+          title: a.title,
+          summary: a.standfirst,
+          body: searchText(a.body),
+          authorities: a.authorities,
+          regions: a.regions,
+          ...(a.publishAt ? { date: a.publishAt } : {}),
+          access: 'public',
+          updatedAt: a.updatedAt,
+        }) satisfies SearchDocument;
+      const uuids = (ids: readonly string[]) => ids.filter((id) => UUID.test(id));
+      return {
+        name: SEARCH_SOURCE,
+        kinds: ['news', 'story'],
+        async documents(q) {
+          const rows = await repo.searchDocuments(
+            {
+              after: q.after === undefined ? undefined : q.after.toLowerCase(),
+              ids: q.ids && uuids(q.ids),
+              limit: q.limit,
+            },
+            clock(),
+          );
+          return rows.map(toDocument);
+        },
+        async openable(ids) {
+          return new Set(await repo.publicAmong(uuids(ids), clock()));
+        },
+        async changedSince(since, limit) {
+          return repo.changedSince(since, clock(), limit);
+        },
+      };
     },
 
     // Likes
@@ -992,8 +1090,11 @@ export function createArticlesService(deps: ArticlesDeps) {
         };
       },
       async erase(userId: string, removeContributions: boolean) {
+        // Only unpublished proposals are removed (never indexed); told all the same.
+        const proposed = removeContributions ? await repo.submittedIds(userId) : [];
         await repo.eraseCommenter(userId, removeContributions);
         await repo.detachSubmitter(userId, removeContributions);
+        changed(proposed);
       },
     } satisfies PersonalDataProvider,
   };
