@@ -242,6 +242,71 @@ function queries(db: Db) {
       return rows.length > 0;
     },
 
+    /** Touch a guideline's time of change (its content changed on the web). */
+    async touchGuideline(id: string): Promise<void> {
+      await db.update(guidelines).set({ updatedAt: new Date() }).where(eq(guidelines.id, id));
+    },
+
+    // The site search (service.ts `searchSource`): the statements of each guideline's
+    // current published version, keyed `<guideline slug>/<statement ref>` (stable across
+    // versions), in that key's byte order.
+    async searchStatements(q: {
+      after?: string | undefined;
+      ids?: readonly string[] | undefined;
+      slug?: string | undefined;
+      limit: number;
+    }) {
+      if (q.ids && !q.ids.length) return [];
+      const key = sql<string>`(${guidelines.slug} || '/' || ${guidelineStatements.ref})`;
+      return db
+        .select({
+          id: key,
+          slug: guidelines.slug,
+          ref: guidelineStatements.ref,
+          text: guidelineStatements.text,
+          textCy: guidelineStatements.textCy,
+          stageTitle: guidelineStages.title,
+          stageTitleCy: guidelineStages.titleCy,
+          guidelineTitle: guidelines.title,
+          guidelineTitleCy: guidelines.titleCy,
+          issuedOn: guidelineVersions.issuedOn,
+          updatedAt: guidelines.updatedAt,
+          examples: sql<string[] | null>`(SELECT array_agg(e.text ORDER BY e.position)
+            FROM guideline_examples e WHERE e.statement_id = ${guidelineStatements.id})`,
+        })
+        .from(guidelineStatements)
+        .innerJoin(guidelineVersions, eq(guidelineVersions.id, guidelineStatements.versionId))
+        .innerJoin(guidelines, eq(guidelines.id, guidelineVersions.guidelineId))
+        .innerJoin(guidelineStages, eq(guidelineStages.id, guidelineStatements.stageId))
+        .where(
+          and(
+            eq(guidelineVersions.status, 'published'),
+            sql`${guidelineVersions.number} = (SELECT max(v.number) FROM guideline_versions v
+              WHERE v.guideline_id = ${guidelineVersions.guidelineId} AND v.status = 'published')`,
+            q.after === undefined ? undefined : sql`${key} COLLATE "C" > ${q.after}`,
+            q.ids ? inArray(key, [...q.ids]) : undefined,
+            q.slug === undefined ? undefined : eq(guidelines.slug, q.slug),
+          ),
+        )
+        .orderBy(sql`${key} COLLATE "C"`)
+        .limit(q.limit);
+    },
+    /** Keys of the statements (any version) of guidelines changed since then. */
+    async statementsChangedSince(since: Date, limit: number): Promise<string[]> {
+      const rows = await db
+        .selectDistinct({
+          id: sql<string>`(${guidelines.slug} || '/' || ${guidelineStatements.ref})`,
+          at: guidelines.updatedAt,
+        })
+        .from(guidelineStatements)
+        .innerJoin(guidelineVersions, eq(guidelineVersions.id, guidelineStatements.versionId))
+        .innerJoin(guidelines, eq(guidelines.id, guidelineVersions.guidelineId))
+        .where(sql`${guidelines.updatedAt} > ${since}`)
+        .orderBy(guidelines.updatedAt, sql`1`)
+        .limit(limit);
+      return rows.map((r) => r.id);
+    },
+
     // Feedback to the publisher
     async insertFeedback(values: {
       guidelineId: string;

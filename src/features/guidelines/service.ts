@@ -1,5 +1,11 @@
 import type { Database } from '../../db/client.ts';
 import { AccessDenied, type AuditLog, type CurrentUser } from '../../platform/auth.ts';
+import {
+  noSearchChanges,
+  type SearchChanged,
+  type SearchDocument,
+  type SearchSource,
+} from '../../platform/search.ts';
 import { type GuidelineFile, parseGuidelineYaml, type Problem, toGuidelineYaml } from './format.ts';
 import type {
   ExampleRow,
@@ -45,7 +51,12 @@ export interface GuidelinesDeps {
     service(slug: string): Promise<LinkedItem | undefined>;
     resource(slug: string): Promise<LinkedItem | undefined>;
   };
+  /** The site search, told (after the change commits) which statements to look at again. */
+  searchChanged?: SearchChanged;
 }
+
+/** The site search's name for guidelines (the first half of their keys in its index). */
+export const SEARCH_SOURCE = 'guidelines';
 
 export interface StatementView extends StatementRow {
   examples: ExampleRow[];
@@ -106,6 +117,19 @@ export function assemble(
 
 export function createGuidelinesService(deps: GuidelinesDeps) {
   const { repo } = deps;
+  const searchChanged = deps.searchChanged ?? noSearchChanges;
+  /** Tell the search these statements changed: after the commit, never failing the request. */
+  const changed = (ids: readonly string[]) => {
+    if (!ids.length) return;
+    try {
+      searchChanged(SEARCH_SOURCE, [...new Set(ids)]);
+    } catch {
+      // The search's safety net (changedSince) finds it later.
+    }
+  };
+  /** The search keys of a guideline's current published statements (before and after a change). */
+  const statementKeys = async (slug: string) =>
+    (await repo.searchStatements({ slug, limit: 100_000 })).map((r) => r.id);
 
   async function load(slug: string, number?: number): Promise<GuidelineView | undefined> {
     const guideline = await repo.guidelineBySlug(slug);
@@ -131,6 +155,48 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
 
   const service = {
     load,
+    /**
+     * The site search's source: one document per statement of each
+     * guideline's current published version (id `<slug>/<ref>`, stable across
+     * versions), the statement as its title and its examples of practice and
+     * innovations as its body, for anyone. Plans are never indexed.
+     */
+    searchSource(): SearchSource {
+      const toDocument = (
+        s: Awaited<ReturnType<typeof repo.searchStatements>>[number],
+      ): SearchDocument => ({
+        id: s.id,
+        kind: 'guideline',
+        typeLabel: s.stageTitle,
+        ...(s.stageTitleCy ? { typeLabelCy: s.stageTitleCy } : {}),
+        url: `/guidelines/${s.slug}/${s.ref}`,
+        language: 'en',
+        title: s.text,
+        ...(s.textCy ? { titleCy: s.textCy } : {}),
+        summary: s.guidelineTitle,
+        ...(s.guidelineTitleCy ? { summaryCy: s.guidelineTitleCy } : {}),
+        body: (s.examples ?? []).join('\n\n').slice(0, 20_000),
+        date: new Date(`${s.issuedOn}T00:00:00Z`),
+        access: 'public',
+        updatedAt: s.updatedAt,
+      });
+      return {
+        name: SEARCH_SOURCE,
+        kinds: ['guideline'],
+        async documents(q) {
+          return (await repo.searchStatements({ after: q.after, ids: q.ids, limit: q.limit })).map(
+            toDocument,
+          );
+        },
+        async openable(ids) {
+          const rows = await repo.searchStatements({ ids, limit: ids.length });
+          return new Set(rows.map((r) => r.id));
+        },
+        async changedSince(since, limit) {
+          return repo.statementsChangedSince(since, limit);
+        },
+      };
+    },
     /** Plans changed: the next national picture is counted afresh. */
     plansChanged: () => nationalCache.clear(),
 
@@ -255,7 +321,10 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
       const parsed = parseGuidelineYaml(source);
       if (!parsed.ok) return parsed;
       const g = parsed.data;
+      const before = await statementKeys(g.slug);
       const saved = await deps.transaction((tx) => repo.in(tx).saveFile(g));
+      // Statements the new file removed, changed or added (a newer published version, or new words).
+      changed([...before, ...(await statementKeys(g.slug))]);
       await deps.audit('guideline.imported', {
         actorId: actor?.id ?? null,
         detail: { slug: g.slug, version: g.version.number, created: saved.created },
@@ -335,7 +404,13 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
       if (!isEditor(actor)) throw new AccessDenied('Editors only');
       const view = await load(slug, number);
       if (!view) return false;
-      const ok = await repo.updateStatement(view.version.id, ref, values);
+      const ok = await deps.transaction(async (tx) => {
+        const r = repo.in(tx);
+        const updated = await r.updateStatement(view.version.id, ref, values);
+        if (updated) await r.touchGuideline(view.guideline.id);
+        return updated;
+      });
+      if (ok) changed([`${slug}/${ref}`]);
       if (ok)
         await deps.audit('guideline.statement-edited', {
           actorId: actor!.id,
