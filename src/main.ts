@@ -295,6 +295,24 @@ commands['export:guideline'] = {
   },
 };
 
+commands['search:rebuild'] = {
+  summary:
+    'Make the site search\'s index again from everything the features publish (what is gone is removed), and its "did you mean" word list. Safe while the site runs.',
+  usage: 'search:rebuild',
+  options: {},
+  async run(_v, run) {
+    return run.withApp(async (app) => {
+      const started = Date.now();
+      const done = await app.services.search.rebuild();
+      const parts = Object.entries(done.indexed).map(([source, n]) => `${source} ${n}`);
+      run.say(
+        `Indexed ${parts.join(', ')}; removed ${done.removed}; ${done.words} words for "did you mean"; ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+      );
+      return 0;
+    });
+  },
+};
+
 commands['user:create'] = {
   summary:
     'Create a verified, approved account with a role (prints a one-time sign-in link if no password).',

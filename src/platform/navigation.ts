@@ -36,9 +36,10 @@ export interface NavLink {
 /**
  * A piece of a page that a feature puts in one of the layout's slots: its
  * template (a feature's view), included with the page's context. `footer`
- * is at the foot of every page, `account` on the signed-in person's account page.
+ * is at the foot of every page, `header` in every page's header (e.g. the site search box),
+ * `account` on the signed-in person's account page.
  */
-export type PanelSlot = 'footer' | 'account';
+export type PanelSlot = 'header' | 'footer' | 'account';
 
 export interface Panel {
   slot: PanelSlot;

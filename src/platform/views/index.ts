@@ -145,7 +145,11 @@ export const viewsPlugin = fp<ViewsOptions>(
         const path = base.currentPath as string;
         const nav = opts.navigation;
         const items: NavLink[] = [...nav.visible('main', req), ...nav.visible('account', req)];
-        base.panels = { footer: nav.panels('footer', req), account: nav.panels('account', req) };
+        base.panels = {
+          header: nav.panels('header', req),
+          footer: nav.panels('footer', req),
+          account: nav.panels('account', req),
+        };
         base.footerNavigation = nav
           .visible('footer', req)
           .map((item) => ({ href: item.href, text: req.t(item.key) }));

@@ -1,0 +1,460 @@
+import { and, asc, desc, eq, gt, inArray, notInArray, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import {
+  searchBestBets,
+  searchClickStats,
+  searchDocuments,
+  searchQueryStats,
+  searchSync,
+  searchSynonyms,
+  searchWords,
+} from './schema.ts';
+
+/**
+ * All SQL of the site search, and only SQL: what to index, how to rank and
+ * who may see what are the service's.
+ */
+
+export type DocumentRow = typeof searchDocuments.$inferSelect;
+export type BestBetRow = typeof searchBestBets.$inferSelect;
+export type SynonymRow = typeof searchSynonyms.$inferSelect;
+
+/** A document ready to write: its words already folded by the service. */
+export interface IndexedDocument {
+  key: string;
+  source: string;
+  sourceId: string;
+  kind: string;
+  typeLabel: string | null;
+  typeLabelCy: string | null;
+  url: string;
+  language: string;
+  title: string;
+  titleCy: string | null;
+  summary: string | null;
+  summaryCy: string | null;
+  body: string;
+  bodyCy: string | null;
+  authorities: string[];
+  regions: string[];
+  date: Date | null;
+  access: string;
+  /** Text for the `english` config (accents removed), by weight. */
+  english: { a: string; b: string; c: string };
+  /** Welsh text folded (mutations, accents), for the `simple` config, by weight. */
+  welsh: { a: string; b: string; c: string };
+}
+
+/** The question, as the service made it. */
+export interface Question {
+  /** Queries for `websearch_to_tsquery('english', …)`: the words and each synonym's variant. */
+  english: string[];
+  /** The same, Welsh-folded, for `websearch_to_tsquery('simple', …)`. */
+  welsh: string[];
+  access: string[];
+  kinds?: string[] | undefined;
+  /** A GSS code or a region name. */
+  area?: string | undefined;
+  from?: Date | undefined;
+  until?: Date | undefined;
+}
+
+export type Hit = Pick<
+  DocumentRow,
+  | 'key'
+  | 'source'
+  | 'sourceId'
+  | 'kind'
+  | 'typeLabel'
+  | 'typeLabelCy'
+  | 'url'
+  | 'language'
+  | 'title'
+  | 'titleCy'
+  | 'summary'
+  | 'summaryCy'
+  | 'date'
+> & { snippet: string | null; snippetCy: string | null; welshBody: string | null };
+
+/** Markers ts_headline puts around a matched word: control characters no text of ours holds. */
+export const MARK_START = '\u0002';
+export const MARK_END = '\u0003';
+
+/** The most matches ranked for one query: beyond it, the rest are counted, not ranked. */
+export const RANK_LIMIT = 5000;
+
+function tsquery(q: Pick<Question, 'english' | 'welsh'>): SQL {
+  const parts = [
+    ...q.english.map((e) => sql`websearch_to_tsquery('english', ${e})`),
+    ...q.welsh.map((w) => sql`websearch_to_tsquery('simple', ${w})`),
+  ];
+  return sql.join(parts, sql` || `);
+}
+
+function filters(q: Question, withKinds: boolean): SQL | undefined {
+  const d = searchDocuments;
+  return and(
+    sql`${d.access} = ANY(${sql.param(q.access)}::text[])`,
+    withKinds && q.kinds?.length ? inArray(d.kind, q.kinds) : undefined,
+    q.area ? sql`(${q.area} = ANY(${d.authorities}) OR ${q.area} = ANY(${d.regions}))` : undefined,
+    q.from ? sql`${d.date} >= ${q.from}` : undefined,
+    q.until ? sql`${d.date} < ${q.until}` : undefined,
+  );
+}
+
+export function createSearchRepository(db: Db) {
+  const d = searchDocuments;
+  return {
+    async upsert(docs: IndexedDocument[]): Promise<void> {
+      if (!docs.length) return;
+      const words = (x: IndexedDocument) =>
+        sql`setweight(to_tsvector('english', ${x.english.a}), 'A') || setweight(to_tsvector('english', ${x.english.b}), 'B') || setweight(to_tsvector('english', ${x.english.c}), 'C') || setweight(to_tsvector('simple', ${x.welsh.a}), 'A') || setweight(to_tsvector('simple', ${x.welsh.b}), 'B') || setweight(to_tsvector('simple', ${x.welsh.c}), 'C')`;
+      await db
+        .insert(d)
+        .values(
+          docs.map((x) => ({
+            key: x.key,
+            source: x.source,
+            sourceId: x.sourceId,
+            kind: x.kind,
+            typeLabel: x.typeLabel,
+            typeLabelCy: x.typeLabelCy,
+            url: x.url,
+            language: x.language,
+            title: x.title,
+            titleCy: x.titleCy,
+            summary: x.summary,
+            summaryCy: x.summaryCy,
+            body: x.body,
+            bodyCy: x.bodyCy,
+            authorities: x.authorities,
+            regions: x.regions,
+            date: x.date,
+            access: x.access,
+            words: words(x),
+          })),
+        )
+        .onConflictDoUpdate({
+          target: d.key,
+          set: {
+            kind: sql`excluded.kind`,
+            typeLabel: sql`excluded.type_label`,
+            typeLabelCy: sql`excluded.type_label_cy`,
+            url: sql`excluded.url`,
+            language: sql`excluded.language`,
+            title: sql`excluded.title`,
+            titleCy: sql`excluded.title_cy`,
+            summary: sql`excluded.summary`,
+            summaryCy: sql`excluded.summary_cy`,
+            body: sql`excluded.body`,
+            bodyCy: sql`excluded.body_cy`,
+            authorities: sql`excluded.authorities`,
+            regions: sql`excluded.regions`,
+            date: sql`excluded.date`,
+            access: sql`excluded.access`,
+            words: sql`excluded.words`,
+            indexedAt: sql`now()`,
+          },
+        });
+    },
+
+    async remove(source: string, ids: readonly string[]): Promise<number> {
+      if (!ids.length) return 0;
+      const gone = await db
+        .delete(d)
+        .where(and(eq(d.source, source), inArray(d.sourceId, [...ids])))
+        .returning({ key: d.key });
+      return gone.length;
+    },
+
+    /** Remove a source's documents between two ids (exclusive, inclusive) that are not among `keep`. */
+    async removeMissing(
+      source: string,
+      after: string | undefined,
+      upTo: string | undefined,
+      keep: readonly string[],
+    ): Promise<number> {
+      const gone = await db
+        .delete(d)
+        .where(
+          and(
+            eq(d.source, source),
+            after === undefined ? undefined : gt(d.sourceId, after),
+            upTo === undefined ? undefined : sql`${d.sourceId} <= ${upTo}`,
+            keep.length ? notInArray(d.sourceId, [...keep]) : undefined,
+          ),
+        )
+        .returning({ key: d.key });
+      return gone.length;
+    },
+
+    /** Sources in the index that are not among these (a feature taken away). */
+    async removeSourcesOtherThan(sources: readonly string[]): Promise<number> {
+      const gone = await db
+        .delete(d)
+        .where(notInArray(d.source, [...sources]))
+        .returning({ key: d.key });
+      return gone.length;
+    },
+
+    async count(): Promise<Record<string, number>> {
+      const rows = await db
+        .select({ kind: d.kind, n: sql<number>`count(*)::int` })
+        .from(d)
+        .groupBy(d.kind);
+      return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
+    },
+
+    /** A page of the best matches, best first (of at most RANK_LIMIT matches). */
+    async search(q: Question, limit: number, offset: number) {
+      const tq = tsquery(q);
+      const where = filters(q, true);
+      // Rank what matched; the title's own words are worth most (weights A–C), and
+      // shorter documents are not out-ranked by long ones for a passing mention (normalisation 1).
+      const rows = await db.execute<{ key: string; rank: number }>(sql`
+        SELECT m.key, m.rank FROM (
+          SELECT ${d.key} AS key, ts_rank(${d.words}, tq, 1) AS rank, ${d.date} AS date
+          FROM ${d}, (SELECT ${tq} AS tq) q
+          WHERE ${d.words} @@ tq AND ${where}
+          LIMIT ${RANK_LIMIT}
+        ) m
+        ORDER BY m.rank DESC, m.date DESC NULLS LAST, m.key
+        LIMIT ${limit} OFFSET ${offset}`);
+      return rowsOf<{ key: string; rank: number }>(rows).map((r) => ({
+        key: r.key,
+        rank: Number(r.rank),
+      }));
+    },
+
+    /** The matches by kind, over every other filter (the kind filter's own counts). */
+    async countByKind(q: Question): Promise<Record<string, number>> {
+      const tq = tsquery(q);
+      const rows = await db.execute<{ kind: string; n: number }>(sql`
+        SELECT ${d.kind} AS kind, count(*)::int AS n
+        FROM ${d}, (SELECT ${tq} AS tq) q
+        WHERE ${d.words} @@ tq AND ${filters(q, false)}
+        GROUP BY ${d.kind}`);
+      return Object.fromEntries(
+        rowsOf<{ kind: string; n: number }>(rows).map((r) => [r.kind, Number(r.n)]),
+      );
+    },
+
+    /** The chosen documents with a snippet of their words around the matches. */
+    async hits(keys: string[], q: Pick<Question, 'english' | 'welsh'>): Promise<Hit[]> {
+      if (!keys.length) return [];
+      const tq = tsquery(q);
+      const opts = `StartSel=${MARK_START}, StopSel=${MARK_END}, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "`;
+      const rows = await db
+        .select({
+          key: d.key,
+          source: d.source,
+          sourceId: d.sourceId,
+          kind: d.kind,
+          typeLabel: d.typeLabel,
+          typeLabelCy: d.typeLabelCy,
+          url: d.url,
+          language: d.language,
+          title: d.title,
+          titleCy: d.titleCy,
+          summary: d.summary,
+          summaryCy: d.summaryCy,
+          date: d.date,
+          snippet: sql<
+            string | null
+          >`CASE WHEN ${d.body} = '' THEN NULL ELSE ts_headline(CASE WHEN ${d.language} = 'cy' THEN 'simple'::regconfig ELSE 'english'::regconfig END, ${d.body}, ${tq}, ${opts}) END`,
+          welshBody: sql<
+            string | null
+          >`CASE WHEN ${d.language} = 'cy' THEN left(${d.body}, 5000) ELSE NULL END`,
+          snippetCy: sql<
+            string | null
+          >`CASE WHEN ${d.bodyCy} IS NULL OR ${d.bodyCy} = '' THEN NULL ELSE ts_headline('simple', ${d.bodyCy}, ${tq}, ${opts}) END`,
+        })
+        .from(d)
+        .where(inArray(d.key, keys));
+      const byKey = new Map(rows.map((r) => [r.key, r]));
+      return keys.map((k) => byKey.get(k)).filter((r): r is Hit => r !== undefined);
+    },
+
+    /** The areas documents are about, for the filter. */
+    async areas(): Promise<{ regions: string[]; authorities: string[] }> {
+      const rows = await db.execute<{ region: string | null; authority: string | null }>(sql`
+        SELECT DISTINCT unnest(${d.regions}) AS region, NULL AS authority FROM ${d}
+        UNION SELECT DISTINCT NULL, unnest(${d.authorities}) FROM ${d}`);
+      const list = rowsOf<{ region: string | null; authority: string | null }>(rows);
+      return {
+        regions: list.flatMap((r) => (r.region ? [r.region] : [])).sort(),
+        authorities: list.flatMap((r) => (r.authority ? [r.authority] : [])),
+      };
+    },
+
+    async urlIndexed(url: string): Promise<boolean> {
+      const [row] = await db.select({ key: d.key }).from(d).where(eq(d.url, url)).limit(1);
+      return row !== undefined;
+    },
+
+    // --- did you mean
+
+    /** Remake the word list from titles and summaries (words of 4 letters or more). */
+    async refreshWords(): Promise<number> {
+      await db.execute(sql`DELETE FROM ${searchWords}`);
+      const rows = await db.execute<{ n: number }>(sql`
+        WITH w AS (
+          INSERT INTO ${searchWords} (word, documents)
+          SELECT word, count(DISTINCT key)::int FROM (
+            SELECT ${d.key} AS key, regexp_split_to_table(lower(${d.title} || ' ' || coalesce(${d.summary}, '') || ' ' || coalesce(${d.titleCy}, '')), '[^[:alnum:]]+') AS word
+            FROM ${d} WHERE ${d.access} = 'public'
+          ) s
+          WHERE length(word) BETWEEN 4 AND 30 AND word !~ '^[0-9]+$'
+          GROUP BY word
+          RETURNING 1)
+        SELECT count(*)::int AS n FROM w`);
+      return Number(rowsOf<{ n: number }>(rows)[0]?.n ?? 0);
+    },
+
+    /** Of these words, those in the word list. */
+    async knownWords(words: string[]): Promise<Set<string>> {
+      if (!words.length) return new Set();
+      const rows = await db
+        .select({ word: searchWords.word })
+        .from(searchWords)
+        .where(inArray(searchWords.word, words));
+      return new Set(rows.map((r) => r.word));
+    },
+
+    /** The nearest listed word by spelling (trigrams), most used first among equals. */
+    async nearestWord(word: string): Promise<string | undefined> {
+      const rows = await db.execute<{ word: string }>(sql`
+        SELECT word FROM ${searchWords}
+        WHERE word % ${word} AND word <> ${word} AND similarity(word, ${word}) >= 0.4
+        ORDER BY similarity(word, ${word}) DESC, documents DESC, word
+        LIMIT 1`);
+      return rowsOf<{ word: string }>(rows)[0]?.word;
+    },
+
+    // --- synonyms and best bets
+
+    synonyms: () => db.select().from(searchSynonyms).orderBy(asc(searchSynonyms.id)),
+    async addSynonyms(terms: string[]): Promise<void> {
+      await db.insert(searchSynonyms).values({ terms });
+    },
+    async removeSynonyms(id: number): Promise<boolean> {
+      const gone = await db
+        .delete(searchSynonyms)
+        .where(eq(searchSynonyms.id, id))
+        .returning({ id: searchSynonyms.id });
+      return gone.length > 0;
+    },
+    bestBets: () => db.select().from(searchBestBets).orderBy(asc(searchBestBets.query)),
+    async bestBet(query: string): Promise<BestBetRow | undefined> {
+      const [row] = await db.select().from(searchBestBets).where(eq(searchBestBets.query, query));
+      return row;
+    },
+    /** False when that query already has a best bet. */
+    async addBestBet(b: {
+      query: string;
+      url: string;
+      title: string;
+      titleCy: string | null;
+    }): Promise<boolean> {
+      const made = await db
+        .insert(searchBestBets)
+        .values(b)
+        .onConflictDoNothing()
+        .returning({ id: searchBestBets.id });
+      return made.length > 0;
+    },
+    async removeBestBet(id: number): Promise<boolean> {
+      const gone = await db
+        .delete(searchBestBets)
+        .where(eq(searchBestBets.id, id))
+        .returning({ id: searchBestBets.id });
+      return gone.length > 0;
+    },
+    async documentTitleAt(
+      url: string,
+    ): Promise<{ title: string; titleCy: string | null } | undefined> {
+      const [row] = await db
+        .select({ title: d.title, titleCy: d.titleCy })
+        .from(d)
+        .where(eq(d.url, url))
+        .limit(1);
+      return row;
+    },
+
+    // --- learning from use
+
+    async countSearch(day: string, query: string, empty: boolean): Promise<void> {
+      await db
+        .insert(searchQueryStats)
+        .values({ day, query, searches: 1, empty: empty ? 1 : 0 })
+        .onConflictDoUpdate({
+          target: [searchQueryStats.day, searchQueryStats.query],
+          set: {
+            searches: sql`${searchQueryStats.searches} + 1`,
+            empty: sql`${searchQueryStats.empty} + ${empty ? 1 : 0}`,
+          },
+        });
+    },
+    async countClick(day: string, query: string, url: string): Promise<void> {
+      await db
+        .insert(searchClickStats)
+        .values({ day, query, url, clicks: 1 })
+        .onConflictDoUpdate({
+          target: [searchClickStats.day, searchClickStats.query, searchClickStats.url],
+          set: { clicks: sql`${searchClickStats.clicks} + 1` },
+        });
+    },
+    /** The most searched queries since a day, with how often they found nothing and were opened. */
+    async topQueries(since: string, limit: number, emptyOnly: boolean) {
+      const s = searchQueryStats;
+      const rows = await db
+        .select({
+          query: s.query,
+          searches: sql<number>`sum(${s.searches})::int`,
+          empty: sql<number>`sum(${s.empty})::int`,
+          clicks: sql<number>`coalesce((SELECT sum(c.clicks) FROM ${searchClickStats} c WHERE c.query = ${s.query} AND c.day >= ${since}), 0)::int`,
+        })
+        .from(s)
+        .where(sql`${s.day} >= ${since}`)
+        .groupBy(s.query)
+        .having(emptyOnly ? sql`sum(${s.empty}) > 0` : undefined)
+        .orderBy(desc(sql`sum(${emptyOnly ? s.empty : s.searches})`), asc(s.query))
+        .limit(limit);
+      return rows;
+    },
+    async topClicks(since: string, limit: number) {
+      const c = searchClickStats;
+      return db
+        .select({ query: c.query, url: c.url, clicks: sql<number>`sum(${c.clicks})::int` })
+        .from(c)
+        .where(sql`${c.day} >= ${since}`)
+        .groupBy(c.query, c.url)
+        .orderBy(desc(sql`sum(${c.clicks})`), asc(c.query), asc(c.url))
+        .limit(limit);
+    },
+    /** Forget counts older than a day (kept a year). */
+    async purgeStats(before: string): Promise<void> {
+      await db.delete(searchQueryStats).where(sql`${searchQueryStats.day} < ${before}`);
+      await db.delete(searchClickStats).where(sql`${searchClickStats.day} < ${before}`);
+    },
+
+    // --- catching up
+
+    async checkedAt(source: string): Promise<Date | undefined> {
+      const [row] = await db.select().from(searchSync).where(eq(searchSync.source, source));
+      return row?.checkedAt;
+    },
+    async setCheckedAt(source: string, at: Date): Promise<void> {
+      await db
+        .insert(searchSync)
+        .values({ source, checkedAt: at })
+        .onConflictDoUpdate({ target: searchSync.source, set: { checkedAt: at } });
+    },
+  };
+}
+
+function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+export type SearchRepository = ReturnType<typeof createSearchRepository>;
