@@ -17,14 +17,7 @@ import type { CurrentUser } from './auth.ts';
 
 /** What kind of thing a result is: shown on the result and used as a filter. */
 export type SearchKind =
-  | 'service'
-  | 'resource'
-  | 'topic'
-  | 'event'
-  | 'news'
-  | 'story'
-  | 'guideline'
-  | 'thread';
+  'service' | 'resource' | 'topic' | 'event' | 'news' | 'story' | 'guideline' | 'thread';
 
 export const SEARCH_KINDS: readonly SearchKind[] = [
   'service',
@@ -89,7 +82,11 @@ export interface SearchSource {
    * through them), or those among `ids` (a change). A document it may not show
    * anyone (a draft, a deleted thread) is simply not returned.
    */
-  documents(q: { after?: string; ids?: readonly string[]; limit: number }): Promise<SearchDocument[]>;
+  documents(q: {
+    after?: string;
+    ids?: readonly string[];
+    limit: number;
+  }): Promise<SearchDocument[]>;
   /** Of these ids, the ones this person may open now. */
   openable(ids: readonly string[], viewer: CurrentUser | undefined): Promise<Set<string>>;
   /** Access keys beyond `public` and `members` this person holds (e.g. their private groups). */
@@ -109,7 +106,10 @@ export const noSearchChanges: SearchChanged = () => {};
 
 /** Lower case, accents removed (â → a, ŵ → w, é → e). */
 export function foldAccents(text: string): string {
-  return text.normalize('NFD').replace(/\p{M}+/gu, '').toLowerCase();
+  return text
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase();
 }
 
 /**
