@@ -1,7 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import type { NewSpace, SpaceRow } from './repository.ts';
-import { communitySpaces, spaceMembers } from './schema.ts';
+import { communitySpaces, spaceMembers, threads } from './schema.ts';
 
 /**
  * SQL for the community's administration (admins only; the rules are in
@@ -73,6 +73,15 @@ export function createCommunityAdminRepository(db: Db) {
         .where(eq(communitySpaces.id, id))
         .returning();
       return row;
+    },
+    /** The ids of a space's threads (the search looks at them again when who may read them changes). */
+    async threadIds(spaceId: string): Promise<string[]> {
+      const rows = await db
+        .select({ id: threads.id })
+        .from(threads)
+        .where(eq(threads.spaceId, spaceId))
+        .orderBy(asc(threads.id));
+      return rows.map((r) => r.id);
     },
     /** The ids of a space's own moderators (members of it with the moderator role). */
     async moderatorIds(spaceId: string): Promise<string[]> {

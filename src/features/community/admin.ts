@@ -4,11 +4,12 @@ import {
   type AuditLog,
   type CurrentUser,
 } from '../../platform/auth.ts';
+import { noSearchChanges, type SearchChanged } from '../../platform/search.ts';
 import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
 import type { CommunityAdminRepository, SpaceFields } from './admin-repository.ts';
 import type { SpaceRow } from './repository.ts';
 import type { SpaceKind, SpaceVisibility } from './schema.ts';
-import { DEFAULT_HELD_POSTS, HELD_POSTS_SETTING } from './service.ts';
+import { DEFAULT_HELD_POSTS, HELD_POSTS_SETTING, SEARCH_SOURCE } from './service.ts';
 
 /**
  * The community's administration (admins only, checked here as well as on
@@ -59,7 +60,12 @@ export interface CommunityAdminDeps {
     putSetting(key: string, value: unknown): Promise<void>;
     audit: AuditLog;
   };
+  /** The site search, told (after the change) of threads whose readers changed. */
+  searchChanged?: SearchChanged;
 }
+
+/** How many thread ids the search is told of at once. */
+const SEARCH_CHUNK = 1_000;
 
 const E = 'community.admin.errors';
 
@@ -92,6 +98,18 @@ const fieldsOf = (input: SpaceInput): SpaceFields => ({
 
 export function createCommunityAdmin(deps: CommunityAdminDeps) {
   const { repo, people } = deps;
+
+  /** Tell the search all of a space's threads changed; a failure is the search's, not the request's. */
+  async function threadsChanged(spaceId: string) {
+    const searchChanged = deps.searchChanged ?? noSearchChanges;
+    try {
+      const ids = await repo.threadIds(spaceId);
+      for (let i = 0; i < ids.length; i += SEARCH_CHUNK)
+        searchChanged(SEARCH_SOURCE, ids.slice(i, i + SEARCH_CHUNK));
+    } catch {
+      // The change is saved all the same; the search's next rebuild puts its index right.
+    }
+  }
 
   async function heldPosts(): Promise<number> {
     const n = await people.setting<number>(HELD_POSTS_SETTING);
@@ -196,6 +214,8 @@ export function createCommunityAdmin(deps: CommunityAdminDeps) {
       if (!Object.keys(changes).length) return { ok: true, value: space };
       const row = await repo.updateSpace(space.id, fields);
       if (!row) return undefined;
+      // Who may find its threads changed (a private group, or every member): all of them again.
+      if (changes.visibility) await threadsChanged(space.id);
       await people.audit('community.space_changed', {
         actorId: actor.id,
         subjectId: space.id,

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import {
   communitySpaces,
@@ -37,6 +37,9 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /** Matches no row: stands in for the viewer's id when nobody is signed in. */
 const NOBODY = '00000000-0000-0000-0000-000000000000';
+
+/** How many of a thread's posts the search reads (their text is cut to its limit anyway). */
+const SEARCH_POSTS = 500;
 
 /** Threads in a space are counted up to this many; beyond it the list pages by "next". */
 export const THREAD_COUNT_CAP = 1_000;
@@ -693,17 +696,25 @@ export function createCommunityRepository(db: Db) {
         .from(posts)
         .where(eq(posts.authorId, userId));
     },
-    /** Returns the storage keys of the files that went with the member's posts. */
-    async eraseMember(userId: string, removeContributions: boolean): Promise<string[]> {
+    /**
+     * Returns the storage keys of the files that went with the member's posts,
+     * and the threads whose posts were removed.
+     */
+    async eraseMember(
+      userId: string,
+      removeContributions: boolean,
+    ): Promise<{ keys: string[]; threadIds: string[] }> {
       return db.transaction(async (tx) => {
         let keys: string[] = [];
+        let threadIds: string[] = [];
         if (removeContributions) {
           const gone = await tx
             .update(posts)
             .set({ status: 'deleted', body: '', bodyHtml: '' })
             .where(eq(posts.authorId, userId))
             .returning({ id: posts.id, threadId: posts.threadId });
-          for (const id of new Set(gone.map((g) => g.threadId))) await recount(tx, id);
+          threadIds = [...new Set(gone.map((g) => g.threadId))];
+          for (const id of threadIds) await recount(tx, id);
           if (gone.length)
             keys = (
               await tx
@@ -720,8 +731,98 @@ export function createCommunityRepository(db: Db) {
         await tx.update(posts).set({ authorId: null }).where(eq(posts.authorId, userId));
         await tx.update(threads).set({ authorId: null }).where(eq(threads.authorId, userId));
         await tx.delete(spaceMembers).where(eq(spaceMembers.userId, userId));
-        return keys;
+        return { keys, threadIds };
       });
+    },
+
+    // The site search (service.ts `searchSource`).
+    /**
+     * Threads shown to their space's readers (not hidden: a thread held for a
+     * moderator is hidden too), in id order: after `after`, or among `ids`;
+     * with their space, the text of their visible posts in order (the first
+     * SEARCH_POSTS of them, cut to `textMax` characters of Markdown) and the
+     * opening post's. No author is read.
+     */
+    async searchThreads(q: {
+      after?: string | undefined;
+      ids?: readonly string[] | undefined;
+      limit: number;
+      textMax: number;
+    }) {
+      if (q.ids && !q.ids.length) return [];
+      const threadId = sql`${threads.id}`;
+      return db
+        .select({
+          id: threads.id,
+          title: threads.title,
+          createdAt: threads.createdAt,
+          lastPostAt: threads.lastPostAt,
+          spaceId: communitySpaces.id,
+          spaceSlug: communitySpaces.slug,
+          visibility: communitySpaces.visibility,
+          first: sql<string | null>`(SELECT p.body FROM posts p
+            WHERE p.thread_id = ${threadId} AND p.number = 1 AND p.status = 'visible')`,
+          text: sql<
+            string | null
+          >`(SELECT left(string_agg(x.body, E'\n\n' ORDER BY x.number), ${q.textMax})
+            FROM (SELECT p.body, p.number FROM posts p
+                  WHERE p.thread_id = ${threadId} AND p.status = 'visible'
+                  ORDER BY p.number LIMIT ${SEARCH_POSTS}) x)`,
+          editedAt: sql<Date | null>`(SELECT max(p.edited_at) FROM posts p
+            WHERE p.thread_id = ${threadId} AND p.status = 'visible')`,
+        })
+        .from(threads)
+        .innerJoin(communitySpaces, eq(communitySpaces.id, threads.spaceId))
+        .where(
+          and(
+            eq(threads.hidden, false),
+            q.after === undefined ? undefined : gt(threads.id, q.after),
+            q.ids ? inArray(threads.id, [...q.ids]) : undefined,
+          ),
+        )
+        .orderBy(asc(threads.id))
+        .limit(q.limit);
+    },
+    /** These threads with their space and the reader's membership of it (for who may read them). */
+    async threadsWithSpaces(ids: readonly string[], viewerId: string | undefined) {
+      if (!ids.length) return [];
+      return db
+        .select({
+          thread: { id: threads.id, hidden: threads.hidden },
+          space: communitySpaces,
+          membership: spaceMembers,
+        })
+        .from(threads)
+        .innerJoin(communitySpaces, eq(communitySpaces.id, threads.spaceId))
+        .leftJoin(
+          spaceMembers,
+          and(
+            eq(spaceMembers.spaceId, communitySpaces.id),
+            eq(spaceMembers.userId, viewerId ?? NOBODY),
+          ),
+        )
+        .where(inArray(threads.id, [...ids]));
+    },
+    /**
+     * Threads with a post, a change of a post, or a start since then (oldest
+     * first). Hiding, moving and deleting change no time: the service tells
+     * the search of those as they happen.
+     */
+    async threadsChangedSince(since: Date, limit: number): Promise<string[]> {
+      const rows = await db
+        .select({ id: threads.id })
+        .from(threads)
+        .where(
+          or(
+            gt(threads.lastPostAt, since),
+            gt(threads.createdAt, since),
+            sql`EXISTS (SELECT 1 FROM posts p WHERE p.thread_id = ${sql`${threads.id}`}
+              AND p.edited_at > ${since})`,
+          ),
+        )
+        .orderBy(asc(threads.lastPostAt), asc(threads.id))
+        .limit(limit);
+      return rows.map((r) => r.id);
     },
 
     /**

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { accessAllows, type AuditLog, type CurrentUser } from '../../platform/auth.ts';
-import { renderMarkdown } from '../../platform/rich-text.ts';
+import { plainText, renderMarkdown } from '../../platform/rich-text.ts';
+import {
+  noSearchChanges,
+  type SearchChanged,
+  type SearchDocument,
+  type SearchSource,
+} from '../../platform/search.ts';
 import type { Storage } from '../../platform/storage.ts';
 import type { Tx } from '../../db/client.ts';
 import { type CheckedAttachment, MAX_ATTACHMENTS } from './attachments.ts';
@@ -29,6 +35,33 @@ export const POSTS_PER_PAGE = 20;
 /** How many of a new member's posts wait for a moderator unless a setting says otherwise. */
 export const DEFAULT_HELD_POSTS = 2;
 export const HELD_POSTS_SETTING = 'community.held_first_posts';
+
+/** The site search's name for the community (the first half of its keys in the index). */
+export const SEARCH_SOURCE = 'community';
+/** How much of a thread's text the search keeps (SearchDocument.body). */
+const SEARCH_BODY_MAX = 20_000;
+const SEARCH_SUMMARY_MAX = 200;
+const ENTITIES: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+};
+/** Markdown as plain words for the search: no markup, no HTML entities. */
+function searchText(markdown: string): string {
+  return plainText(markdown).replace(
+    /&(?:#(\d+)|#x([0-9a-f]+)|([a-z]+));/gi,
+    (all, dec?: string, hex?: string, name?: string) =>
+      dec
+        ? String.fromCodePoint(Number(dec))
+        : hex
+          ? String.fromCodePoint(parseInt(hex, 16))
+          : (ENTITIES[name!.toLowerCase()] ?? all),
+  );
+}
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Why someone may not do what they asked: a visitor signs in; others are told why. */
 export type Refusal = 'signIn' | 'approval' | 'group' | 'locked' | 'notYours';
@@ -74,6 +107,11 @@ export function accessTo(
         ? 'approval'
         : 'group';
   return { read, post, moderate, ...(refusal ? { refusal } : {}), membership };
+}
+
+/** May a person with this access to its space read the thread: a hidden one is for moderators. */
+export function mayReadThread(access: Access, thread: { hidden: boolean }): boolean {
+  return access.read && (!thread.hidden || access.moderate);
 }
 
 /** What happened, for whoever listens (notifications). Authors of anonymous posts are not passed on. */
@@ -131,6 +169,8 @@ export interface CommunityDeps {
     setting<T>(key: string): Promise<T | undefined>;
     audit: AuditLog;
   };
+  /** The site search, told (after the change commits) which threads to look at again. */
+  searchChanged?: SearchChanged;
 }
 
 /** What the community shows of a person. */
@@ -142,6 +182,16 @@ export interface CommunityPerson {
 
 export function createCommunityService(deps: CommunityDeps) {
   const { repo, people } = deps;
+  const searchChanged = deps.searchChanged ?? noSearchChanges;
+  /** Tell the search these threads changed: after the commit, never failing the request. */
+  const changed = (ids: readonly string[]) => {
+    if (!ids.length) return;
+    try {
+      searchChanged(SEARCH_SOURCE, ids);
+    } catch {
+      // The search's safety net (changedSince) finds it later.
+    }
+  };
 
   async function spaceFor(viewer: CurrentUser | undefined, slug: string) {
     const row = await repo.spaceContext(slug, viewer?.id);
@@ -166,7 +216,7 @@ export function createCommunityService(deps: CommunityDeps) {
     const access = accessTo(row.space, viewer, row.membership ?? undefined);
     if (!access.read) throw new CommunityRefusal(access.refusal!);
     const thread = row.thread;
-    if (!thread || (thread.hidden && !access.moderate)) return undefined;
+    if (!thread || !mayReadThread(access, thread)) return undefined;
     return {
       space: row.space,
       access,
@@ -187,7 +237,7 @@ export function createCommunityService(deps: CommunityDeps) {
     const access = accessTo(space, viewer, membership);
     if (!access.read) throw new CommunityRefusal(access.refusal!);
     const seen = post.status === 'visible' || access.moderate || post.authorId === viewer?.id;
-    if (!seen || (thread.hidden && !access.moderate)) return undefined;
+    if (!seen || !mayReadThread(access, thread)) return undefined;
     return { post, thread, space, access };
   }
   /** Only parents may post as "A parent", and only where the space allows it. */
@@ -415,6 +465,7 @@ export function createCommunityService(deps: CommunityDeps) {
         actorId: viewer.id,
         detail: { thread: created.thread.id, held: status === 'pending' },
       });
+      if (status === 'visible') changed([created.thread.id]);
       if (status === 'visible') await tell(viewer, created.post, created.thread, found.space);
       return { ...created, held: status === 'pending' };
     },
@@ -450,6 +501,7 @@ export function createCommunityService(deps: CommunityDeps) {
           await discard(files.map((f) => f.storageKey));
           throw err;
         });
+      if (status === 'visible') changed([threadId]);
       if (status === 'visible') await tell(viewer, post, found.thread, found.space);
       return { post, held: status === 'pending' };
     },
@@ -503,6 +555,7 @@ export function createCommunityService(deps: CommunityDeps) {
         return undefined;
       }
       await discard(saved.removedKeys);
+      changed([found.thread.id]);
       const row = saved.post;
       await people.audit('community.post_edited', {
         actorId: viewer.id,
@@ -541,6 +594,7 @@ export function createCommunityService(deps: CommunityDeps) {
       const row = await repo.deletePost(postId);
       // The rows went with the post; now the files.
       if (row) await discard(files.map((f) => f.storageKey));
+      if (row) changed([found.thread.id]);
       await people.audit('community.post_deleted', {
         actorId: viewer.id,
         detail: { post: postId, byModerator: found.post.authorId !== viewer.id },
@@ -600,6 +654,7 @@ export function createCommunityService(deps: CommunityDeps) {
       // The opening post of a held thread shows the thread too.
       if (action === 'restore' && found.post.number === 1 && found.thread.hidden)
         await repo.setThread(found.thread.id, { hidden: false });
+      if (action === 'hide' || action === 'restore') changed([found.thread.id]);
       await repo.resolveReports(postId, viewer.id, action);
       // Restoring a held post approves it: the author is told it was approved, not "restored".
       const approved = action === 'restore' && found.post.status === 'pending';
@@ -643,6 +698,7 @@ export function createCommunityService(deps: CommunityDeps) {
         ...(change.hidden === undefined ? {} : { hidden: change.hidden }),
         ...(spaceId ? { spaceId } : {}),
       });
+      if (row) changed([threadId]);
       await people.audit('community.thread_moderated', {
         actorId: viewer.id,
         detail: { thread: threadId, ...change },
@@ -716,12 +772,99 @@ export function createCommunityService(deps: CommunityDeps) {
         spaces.filter((s) => s.access.read).map((s) => s.space.id),
       );
     },
+    /**
+     * The site search's source: one document per thread its space's readers
+     * see (not hidden, not held for a moderator), the text of its visible
+     * posts as its body (never an author's name: posts may be anonymous).
+     * Never public, even where a space is public to read: `members` for spaces
+     * every approved member reads, `space:<id>` for a private group's.
+     */
+    searchSource(): SearchSource {
+      /** The community's own rule for reading, and the search's: approved members only. */
+      const searchable = (access: Access, viewer: CurrentUser | undefined) =>
+        isApproved(viewer) && access.read;
+      const uuids = (ids: readonly string[]) => ids.filter((id) => UUID.test(id));
+      const toDocument = (
+        t: Awaited<ReturnType<typeof repo.searchThreads>>[number],
+      ): SearchDocument => {
+        const first = t.first ? searchText(t.first) : '';
+        const summary =
+          first.length > SEARCH_SUMMARY_MAX
+            ? `${first.slice(0, SEARCH_SUMMARY_MAX).replace(/\s+\S*$/, '')}…`
+            : first;
+        return {
+          id: t.id,
+          kind: 'thread',
+          typeLabel: 'Discussion',
+          typeLabelCy: 'Trafodaeth',
+          url: `/community/${t.spaceSlug}/${t.id}`,
+          language: 'en',
+          title: t.title,
+          ...(summary ? { summary } : {}),
+          body: t.text ? searchText(t.text).slice(0, SEARCH_BODY_MAX) : '',
+          date: t.lastPostAt,
+          access: t.visibility === 'group' ? `space:${t.spaceId}` : 'members',
+          updatedAt: t.editedAt && t.editedAt > t.lastPostAt ? t.editedAt : t.lastPostAt,
+        };
+      };
+      return {
+        name: SEARCH_SOURCE,
+        kinds: ['thread'],
+        async documents(q) {
+          const rows = await repo.searchThreads({
+            after: q.after === undefined ? undefined : q.after.toLowerCase(),
+            ids: q.ids && uuids(q.ids),
+            limit: q.limit,
+            // Markdown is longer than its words: read more of it than is kept.
+            textMax: SEARCH_BODY_MAX * 3,
+          });
+          return rows.map(toDocument);
+        },
+        async openable(ids, viewer) {
+          if (!viewer || !isApproved(viewer)) return new Set();
+          const rows = await repo.threadsWithSpaces(uuids(ids), viewer.id);
+          return new Set(
+            rows
+              .filter((r) => {
+                const access = accessTo(r.space, viewer, r.membership ?? undefined);
+                return searchable(access, viewer) && mayReadThread(access, r.thread);
+              })
+              .map((r) => r.thread.id),
+          );
+        },
+        async accessFor(viewer) {
+          if (!isApproved(viewer)) return [];
+          const [all, memberships] = await Promise.all([
+            repo.spaces(),
+            repo.memberships(viewer.id),
+          ]);
+          return all
+            .filter(({ space }) => space.visibility === 'group')
+            .filter(({ space }) =>
+              searchable(
+                accessTo(
+                  space,
+                  viewer,
+                  memberships.find((m) => m.spaceId === space.id),
+                ),
+                viewer,
+              ),
+            )
+            .map(({ space }) => `space:${space.id}`);
+        },
+        async changedSince(since, limit) {
+          return repo.threadsChangedSince(since, limit);
+        },
+      };
+    },
     personalData: {
       name: 'community',
       export: (userId: string) => repo.postsBy(userId),
       erase: async (userId: string, removeContributions: boolean) => {
         // Removed posts take their files with them.
-        await discard(await repo.eraseMember(userId, removeContributions));
+        const { keys, threadIds } = await repo.eraseMember(userId, removeContributions);
+        changed(threadIds);
+        await discard(keys);
       },
     },
   };
