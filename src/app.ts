@@ -68,6 +68,16 @@ import {
   type NewsletterService,
   PURGE_JOB as NEWSLETTER_PURGE_JOB,
 } from './features/newsletter/service.ts';
+import { searchPanels } from './features/search/navigation.ts';
+import { createSearchRepository } from './features/search/repository.ts';
+import { searchRoutes } from './features/search/routes.ts';
+import { searchSeeder } from './features/search/seed.ts';
+import {
+  createSearchService,
+  type SearchService,
+  SWEEP_JOB as SEARCH_SWEEP_JOB,
+  SYNC_JOB as SEARCH_SYNC_JOB,
+} from './features/search/service.ts';
 import { membersRoutes } from './features/members/routes.ts';
 import { membersSeeder } from './features/members/seed.ts';
 import { createMembersService } from './features/members/service.ts';
@@ -126,6 +136,7 @@ import { createMailer, MAIL_JOB, type Mailer } from './platform/mail.ts';
 import { createLimits, rateLimitPlugin } from './platform/rate-limit.ts';
 import { lazySchemaCompilers } from './platform/schema-compilers.ts';
 import { type RouteTable, routeTablePlugin } from './platform/routes.ts';
+import type { SearchChanged } from './platform/search.ts';
 import type { Seeder } from './platform/seed.ts';
 import { securityPlugin } from './platform/security.ts';
 import { staticPlugin } from './platform/static.ts';
@@ -163,6 +174,7 @@ export interface Services {
   plans: PlansService;
   newsletter: NewsletterService;
   articles: ArticlesService;
+  search: SearchService;
 }
 
 declare module 'fastify' {
@@ -241,10 +253,41 @@ export async function buildApp({
     ...newsletterNavigation,
     ...articlesNavigation,
   );
-  navigation.addPanel(...newsletterPanels);
+  navigation.addPanel(...searchPanels, ...newsletterPanels);
   // Feature services.
   // A service's unit of work: one transaction for a change and the jobs (emails) it causes.
   const transaction: Database['transaction'] = (work) => database.transaction(work);
+  // The site search first: every feature tells it what changed (`searchChanged`), and
+  // gives it a source of its things (added below, once the features exist).
+  const searchRepo = createSearchRepository(database.db);
+  const search = createSearchService({
+    repo: searchRepo,
+    jobs,
+    log: app.log,
+    places: {
+      // `services` is made below; a search only runs once the app is.
+      authorities: async () =>
+        (await services.currentAuthorities()).map((a) => ({
+          gssCode: a.gssCode,
+          name: a.name,
+          nameCy: a.nameCy,
+        })),
+      near: async (where) => {
+        const found = await services.search({ near: where, models: [], offers: [], serves: [] });
+        if (!('near' in found) || !found.near) return undefined;
+        return {
+          label: found.near,
+          href: `/services?${new URLSearchParams({ near: where }).toString()}`,
+          services: found.rows.slice(0, 3).map((r) => ({
+            title: r.name,
+            href: `/services/${r.slug}`,
+            miles: r.miles,
+          })),
+        };
+      },
+    },
+  });
+  const searchChanged: SearchChanged = (source, ids) => search.changed(source, ids);
   const accounts = createAccountsService({
     repo: createAccountsRepository(database.db),
     transaction,
@@ -276,6 +319,7 @@ export async function buildApp({
   accounts.addDataProvider(events.personalData);
   const resourcesRepo = createResourcesRepository(database.db);
   const resources = createResourcesService({
+    searchChanged,
     repo: resourcesRepo,
     transaction,
     storage,
@@ -297,6 +341,7 @@ export async function buildApp({
   });
   const directory = createDirectory(servicesRepo);
   const services = createServicesService({
+    searchChanged,
     repo: servicesRepo,
     directory,
     geocoder,
@@ -304,6 +349,7 @@ export async function buildApp({
   });
   const oruk = createOrukApi({ repo: servicesRepo, directory, geocoder, baseUrl: config.baseUrl });
   const serviceChanges = createServiceChanges({
+    searchChanged,
     repo: servicesRepo,
     transaction,
     directory,
@@ -338,6 +384,7 @@ export async function buildApp({
     },
   });
   const community = createCommunityService({
+    searchChanged,
     events: notifications,
     repo: communityRepo,
     storage,
@@ -358,6 +405,7 @@ export async function buildApp({
   );
   accounts.addDataProvider(community.personalData);
   const communityAdmin = createCommunityAdmin({
+    searchChanged,
     repo: createCommunityAdminRepository(database.db),
     people: {
       contact: (id) => accounts.contact(id),
@@ -388,6 +436,7 @@ export async function buildApp({
   seeders.push(servicesSeeder(servicesRepo, services));
   const guidelinesRepo = createGuidelinesRepository(database.db);
   const guidelines = createGuidelinesService({
+    searchChanged,
     repo: guidelinesRepo,
     transaction,
     audit: accounts.audit,
@@ -494,6 +543,7 @@ export async function buildApp({
   seeders.push(newsletterSeeder(newsletterRepo));
   const articlesRepo = createArticlesRepository(database.db);
   const articles = createArticlesService({
+    searchChanged,
     repo: articlesRepo,
     transaction,
     mailer,
@@ -530,6 +580,17 @@ export async function buildApp({
     notify: (notices) => notifications.elsewhere(notices),
   });
   seeders.push(articlesSeeder(articlesRepo, articles, demoPeople));
+  // What the site search finds: each feature's own things, described and checked by it.
+  for (const source of [
+    services.searchSource(),
+    resources.searchSource(),
+    articles.searchSource(),
+    guidelines.searchSource(),
+    community.searchSource(),
+  ])
+    search.addSource(source);
+  // Last of all: the index made from what the other seeders wrote.
+  seeders.push(searchSeeder(searchRepo, search));
   accounts.addDataProvider(articles.personalData);
 
   app.decorate('platform', {
@@ -556,6 +617,7 @@ export async function buildApp({
     plans,
     newsletter,
     articles,
+    search,
   });
 
   // Platform plugins.
@@ -733,6 +795,7 @@ export async function buildApp({
   );
   await app.register(newsletterAdminRoutes(newsletter, { dataDir: config.dataDir }));
   await app.register(articlesRoutes(articles, { baseUrl: config.baseUrl }));
+  await app.register(searchRoutes(search));
   await app.register(pagesRoutes());
 
   await jobs.schedule('jobs.cleanup', 24 * 3600);
@@ -746,6 +809,8 @@ export async function buildApp({
   await jobs.schedule(NEWSLETTER_PURGE_JOB, 24 * 3600);
   await jobs.schedule(NEWSLETTER_DIGEST_JOB, 7 * 24 * 3600);
   await jobs.schedule(ARTICLES_PUBLISH_JOB, 60);
+  await jobs.schedule(SEARCH_SYNC_JOB, 60);
+  await jobs.schedule(SEARCH_SWEEP_JOB, 24 * 3600);
   if (config.runJobs) jobs.start();
   app.addHook('onClose', async () => jobs.stop());
   app.addHook('onClose', async () => storage.close());
