@@ -59,8 +59,8 @@ describe('words, without a database', () => {
       new Set(['cofal', 'pamau']),
     );
     assert.ok(s);
-    assert.match(s, /\u0002famau\u0003/);
-    assert.match(s, /\u0002gofal\u0003/);
+    assert.ok(s.includes('\u0002famau\u0003'));
+    assert.ok(s.includes('\u0002gofal\u0003'));
     assert.equal(welshSnippet('Dim byd yma', new Set(['cofal'])), null);
   });
 });
