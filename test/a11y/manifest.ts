@@ -389,6 +389,7 @@ export const pages: Record<string, PageSample> = {
       ).map((r) => `/newsletter/archive/${r.id}`),
   },
   '/admin/newsletter': { paths: ['/admin/newsletter'], as: 'editor' },
+  '/admin/search': { paths: ['/admin/search'], as: 'editor' },
   '/admin/newsletter/issues/new': { paths: ['/admin/newsletter/issues/new'], as: 'editor' },
   '/admin/newsletter/issues/:id': {
     paths: async (ctx) => [`/admin/newsletter/issues/${await newsletterDraft(ctx)}`],
@@ -518,6 +519,15 @@ export const pages: Record<string, PageSample> = {
     as: 'member',
   },
   // News and practice stories
+  '/search': {
+    paths: [
+      '/search',
+      '/search?q=contact',
+      '/search?q=contact&kind=resource&date=year',
+      '/search?q=LS1+4AP',
+      '/search?q=zzqqxx',
+    ],
+  },
   '/news': { paths: ['/news', '/news?topic=commissioning&region=Wales'] },
   '/stories': {
     paths: [

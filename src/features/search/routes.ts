@@ -100,7 +100,7 @@ export function searchRoutes(search: SearchService): FastifyPluginAsync {
     });
 
     // A result opened: counted for its query (never with the person), then on to it.
-    app.get('/search/open', { config: open }, async (req, reply) => {
+    app.get('/search/open', { config: { ...open, a11y: false } }, async (req, reply) => {
       const q = z
         .object({ q: z.string().max(200).catch(''), to: z.string().max(500).catch('') })
         .parse(req.query ?? {});
