@@ -5,6 +5,7 @@ import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Database, Tx } from '../../db/client.ts';
 import type { Mailer } from '../../platform/mail.ts';
+import { noSearchChanges, type SearchChanged } from '../../platform/search.ts';
 import { slugify } from '../../platform/slug.ts';
 import type { DirectoryCache } from './directory.ts';
 import { diffFields, type FieldChange, type ServiceFields } from './fields.ts';
@@ -61,6 +62,8 @@ export interface ChangesDeps {
     memberByEmail(email: string): Promise<{ id: string } | undefined>;
     audit: AuditLog;
   };
+  /** Tells the site search what changed, after it commits (none by default). */
+  searchChanged?: SearchChanged;
 }
 
 const isModerator = (u: CurrentUser | undefined): u is CurrentUser => accessAllows('moderator', u);
@@ -102,6 +105,15 @@ export function createServiceChanges(deps: ChangesDeps) {
   const { repo, directory, mailer, i18n, baseUrl, people } = deps;
 
   const { transaction } = deps;
+  const searchChanged = deps.searchChanged ?? noSearchChanges;
+  /** After a commit: the search looks at this service again. Never lets the search fail a change. */
+  const tellSearch = (id: string) => {
+    try {
+      searchChanged('services', [id]);
+    } catch {
+      // The index catches up through changedSince.
+    }
+  };
   /** Queue an email inside the unit of work `tx` that causes it. */
   async function send(
     tx: Tx,
@@ -212,7 +224,10 @@ export function createServiceChanges(deps: ChangesDeps) {
       change,
       opts.settle,
     );
-    if (row) directory.invalidate();
+    if (row) {
+      directory.invalidate();
+      tellSearch(row.id);
+    }
     return row;
   }
 
@@ -326,6 +341,7 @@ export function createServiceChanges(deps: ChangesDeps) {
       });
       if (!row) return undefined;
       directory.invalidate();
+      tellSearch(row.id);
       await people.audit('service.suggestion_approved', {
         actorId: actor.id,
         detail: { suggestion: id, service: row.id },

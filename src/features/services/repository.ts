@@ -1,4 +1,19 @@
-import { and, asc, desc, eq, inArray, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  gt,
+  inArray,
+  isNull,
+  lt,
+  ne,
+  notInArray,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { FieldChange } from './fields.ts';
 import type { Db, Tx } from '../../db/client.ts';
 import {
@@ -70,6 +85,31 @@ async function writeService(tx: Tx, r: ServiceRecord): Promise<ServiceRow> {
   if (r.contacts.length)
     await tx.insert(serviceContacts).values(r.contacts.map((c) => ({ ...c, serviceId })));
   return row!;
+}
+
+/** A lower-case UUID, as the database writes them (anything else is never one of our ids). */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Ids after `after` in the order of their text (a UUID's order is its text's). */
+const idAfter = (column: PgColumn, after: string): SQL =>
+  UUID_PATTERN.test(after) ? gt(column, after) : sql`${column}::text COLLATE "C" > ${after}`;
+
+/** A listed service as the site search reads it: its words, and the places it is in and serves. */
+export interface ServiceSearchRow {
+  id: string;
+  slug: string;
+  name: string;
+  nameCy: string | null;
+  description: string;
+  descriptionCy: string | null;
+  model: ServiceRow['model'];
+  offers: string[];
+  serves: string[];
+  referralRoute: string;
+  organisationName: string;
+  updatedAt: Date;
+  areas: { gssCode: string; name: string; nameCy: string | null; regionName: string }[];
+  places: { name: string; city: string }[];
 }
 
 /** Entries not checked since `cutoff`, with a manager, not reminded since `remindedBefore`. */
@@ -197,9 +237,10 @@ function servicesQueries(db: Db) {
      */
     async importServices(
       rows: (ServiceRecord & { organisationName: string })[],
-    ): Promise<{ created: number; updated: number }> {
+    ): Promise<{ created: number; updated: number; ids: string[] }> {
       return db.transaction(async (tx) => {
         let created = 0;
+        const ids: string[] = [];
         const orgIds = new Map<string, string>();
         for (const r of rows) {
           let organisationId = orgIds.get(r.organisationName);
@@ -224,11 +265,12 @@ function servicesQueries(db: Db) {
             .where(eq(services.slug, r.values.slug));
           if (!existing) created++;
           const row = await writeService(tx, { ...r, values: { ...r.values, organisationId } });
+          ids.push(row.id);
           await tx
             .insert(serviceChanges)
             .values({ serviceId: row.id, source: 'import', actorId: null });
         }
-        return { created, updated: rows.length - created };
+        return { created, updated: rows.length - created, ids };
       });
     },
     /** Every service with all it needs for an export row. */
@@ -344,6 +386,94 @@ function servicesQueries(db: Db) {
         organisationName: r.organisationName,
         areas: r.areas,
       }));
+    },
+    /**
+     * The site search's services: the listed ones (as `listedServices`: not
+     * closed) after `after` or among `ids` (valid ids only), in id order, with
+     * the authorities they cover and the places they work from.
+     */
+    async searchServices(q: {
+      after?: string | undefined;
+      ids?: readonly string[] | undefined;
+      limit: number;
+    }): Promise<ServiceSearchRow[]> {
+      if (q.ids && !q.ids.length) return [];
+      const rows = await db
+        .select({
+          id: services.id,
+          slug: services.slug,
+          name: services.name,
+          nameCy: services.nameCy,
+          description: services.description,
+          descriptionCy: services.descriptionCy,
+          model: services.model,
+          offers: services.offers,
+          serves: services.serves,
+          referralRoute: services.referralRoute,
+          organisationName: organisations.name,
+          updatedAt: services.updatedAt,
+        })
+        .from(services)
+        .innerJoin(organisations, eq(organisations.id, services.organisationId))
+        .where(
+          and(
+            ne(services.status, 'closed'),
+            q.after !== undefined ? idAfter(services.id, q.after) : undefined,
+            q.ids ? inArray(services.id, [...q.ids]) : undefined,
+          ),
+        )
+        .orderBy(asc(services.id))
+        .limit(q.limit);
+      if (!rows.length) return [];
+      const ids = rows.map((r) => r.id);
+      const [areas, places] = await Promise.all([
+        db
+          .select({
+            serviceId: serviceAreas.serviceId,
+            gssCode: localAuthorities.gssCode,
+            name: localAuthorities.name,
+            nameCy: localAuthorities.nameCy,
+            regionName: localAuthorities.regionName,
+          })
+          .from(serviceAreas)
+          .innerJoin(localAuthorities, eq(localAuthorities.gssCode, serviceAreas.gssCode))
+          .where(inArray(serviceAreas.serviceId, ids))
+          .orderBy(asc(localAuthorities.name)),
+        db
+          .select({
+            serviceId: serviceAtLocations.serviceId,
+            name: locations.name,
+            city: locations.city,
+          })
+          .from(serviceAtLocations)
+          .innerJoin(locations, eq(locations.id, serviceAtLocations.locationId))
+          .where(inArray(serviceAtLocations.serviceId, ids))
+          .orderBy(asc(locations.name)),
+      ]);
+      return rows.map((r) => ({
+        ...r,
+        areas: areas.filter((a) => a.serviceId === r.id).map(({ serviceId: _s, ...a }) => a),
+        places: places.filter((p) => p.serviceId === r.id).map(({ serviceId: _s, ...p }) => p),
+      }));
+    },
+    /** Of these ids, the services listed in the directory (not closed). */
+    async listedIds(ids: readonly string[]): Promise<string[]> {
+      if (!ids.length) return [];
+      const rows = await db
+        .select({ id: services.id })
+        .from(services)
+        .where(and(inArray(services.id, [...ids]), ne(services.status, 'closed')));
+      return rows.map((r) => r.id);
+    },
+    /** Services (closed ones too: one may have left the directory) changed since then, oldest first. */
+    async changedSince(since: Date, limit: number): Promise<string[]> {
+      const rows = await db
+        .select({ id: services.id })
+        .from(services)
+        .where(gt(services.updatedAt, since))
+        .orderBy(asc(services.updatedAt))
+        .limit(limit);
+      return rows.map((r) => r.id);
     },
     async allTerms() {
       return db

@@ -1,5 +1,11 @@
 import { parse } from 'csv-parse/sync';
 import { type Geocoder, milesBetween, normalisePostcode } from '../../platform/geocoder.ts';
+import {
+  noSearchChanges,
+  type SearchChanged,
+  type SearchDocument,
+  type SearchSource,
+} from '../../platform/search.ts';
 import { fromCsv, toCsv } from './csv.ts';
 import { stringify } from 'csv-stringify/sync';
 import {
@@ -12,12 +18,15 @@ import {
 } from './directory.ts';
 import { dot, readBoundaries } from './map-svg.ts';
 import { fromOrukJson } from './oruk-import.ts';
-import type {
-  AuthorityRow,
-  NewAuthority,
-  ServiceListItem,
-  ServicesRepository,
+import {
+  type AuthorityRow,
+  type NewAuthority,
+  type ServiceListItem,
+  type ServiceSearchRow,
+  type ServicesRepository,
+  UUID_PATTERN,
 } from './repository.ts';
+import { termName } from './seed.ts';
 import { SERVICE_MODELS, SERVICE_OFFERS, SERVICE_SERVES, type ServiceModel } from './schema.ts';
 
 /**
@@ -107,6 +116,69 @@ export function readAuthoritiesCsv(
   return problems.length ? { ok: false, problems } : { ok: true, rows };
 }
 
+/** The site search's name for the directory's documents. */
+export const SEARCH_SOURCE = 'services';
+
+/** The first words of a text, up to about `max` characters, ending at a word. */
+function firstWords(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:.–-]+$/, '')}…`;
+}
+
+/**
+ * A listed service as a document of the site search: its name, description,
+ * organisation, model, what it offers and whom it serves, and the places it
+ * works from and covers (town and authority names, so "FDAC Leeds" finds
+ * the Leeds FDAC), in English and, when it has them, Welsh.
+ */
+export function serviceDocument(s: ServiceSearchRow): SearchDocument {
+  const words = (locale: 'en' | 'cy') => {
+    const model = termName('model', s.model, locale);
+    return [
+      // The model's name, and the short name everyone uses for a Family Drug and Alcohol Court.
+      s.model === 'fdac' ? `${model} (FDAC)` : model,
+      s.organisationName,
+      s.offers.map((o) => termName('offer', o, locale)).join(', '),
+      s.serves.map((o) => termName('serves', o, locale)).join(', '),
+      [
+        ...new Set([
+          ...s.places.flatMap((p) => [p.name, p.city]),
+          ...s.areas.map((a) => (locale === 'cy' ? (a.nameCy ?? a.name) : a.name)),
+        ]),
+      ]
+        .filter(Boolean)
+        .join(', '),
+      [...new Set(s.areas.map((a) => a.regionName))].join(', '),
+    ].filter(Boolean);
+  };
+  const summary = s.description.replace(/\s+/g, ' ').trim();
+  const summaryCy = s.descriptionCy?.replace(/\s+/g, ' ').trim();
+  return {
+    id: s.id,
+    kind: 'service',
+    typeLabel: termName('model', s.model, 'en'),
+    typeLabelCy: termName('model', s.model, 'cy'),
+    url: `/services/${s.slug}`,
+    language: 'en',
+    title: s.name,
+    ...(summary ? { summary: firstWords(summary, 240) } : {}),
+    body: [s.description, ...words('en')].join('\n'),
+    ...(s.nameCy ? { titleCy: s.nameCy } : {}),
+    ...(summaryCy
+      ? {
+          summaryCy: firstWords(summaryCy, 240),
+          bodyCy: [s.descriptionCy, ...words('cy')].join('\n'),
+        }
+      : {}),
+    authorities: [...new Set(s.areas.map((a) => a.gssCode))],
+    regions: [...new Set(s.areas.map((a) => a.regionName))],
+    access: 'public',
+    updatedAt: s.updatedAt,
+  };
+}
+
 export type NearProblem = 'postcodeNotFound' | 'geocoderDown' | 'placeNotFound';
 
 /** Results on one page of /services. */
@@ -120,8 +192,20 @@ export function createServicesService(deps: {
   geocoder?: Geocoder | undefined;
   /** For recognising our own pages in imported ORUK records. */
   baseUrl?: string;
+  /** Tells the site search what changed, after it commits (none by default). */
+  searchChanged?: SearchChanged;
 }) {
   const { repo, directory } = deps;
+  const searchChanged = deps.searchChanged ?? noSearchChanges;
+  /** After a commit: the search looks at these again. Never lets the search fail a change. */
+  const tellSearch = (ids: readonly string[]) => {
+    if (!ids.length) return;
+    try {
+      searchChanged(SEARCH_SOURCE, ids);
+    } catch {
+      // The index catches up through changedSince.
+    }
+  };
   let boundaryCache: Promise<Map<string, string>> | undefined;
   /** Called after anything this process writes to the directory. */
   const changed = () => directory.invalidate();
@@ -323,6 +407,8 @@ export function createServicesService(deps: {
         };
       const done = await repo.loadAuthorities(read.rows, listDate);
       changed();
+      // Names and regions of places are in every service's words: all are looked at again.
+      tellSearch((await directory.get()).entries.map((e) => e.id));
       return { ok: true as const, ...done };
     },
     /**
@@ -352,8 +438,9 @@ export function createServicesService(deps: {
         : fromCsv(file, current);
       const unit = json ? ('record' as const) : ('row' as const);
       if (!read.ok) return { ...read, unit };
-      const done = await repo.importServices(read.records);
+      const { ids, ...done } = await repo.importServices(read.records);
       changed();
+      tellSearch(ids);
       return { ok: true as const, unit, ...done };
     },
     /**
@@ -439,6 +526,32 @@ export function createServicesService(deps: {
     },
     async service(slug: string) {
       return repo.serviceBySlug(slug);
+    },
+
+    /**
+     * The site search's view of the directory: every listed service (the
+     * directory's own rule: not closed), public. Closed ones are neither
+     * documents nor openable.
+     */
+    searchSource(): SearchSource {
+      return {
+        name: SEARCH_SOURCE,
+        kinds: ['service'],
+        async documents({ after, ids, limit }) {
+          if (limit <= 0) return [];
+          const rows = await repo.searchServices({
+            after,
+            ids: ids?.filter((i) => UUID_PATTERN.test(i)),
+            limit,
+          });
+          return rows.map(serviceDocument);
+        },
+        async openable(ids) {
+          // The directory is public: who is asking does not matter.
+          return new Set(await repo.listedIds(ids.filter((i) => UUID_PATTERN.test(i))));
+        },
+        changedSince: (since, limit) => repo.changedSince(since, limit),
+      };
     },
 
     /**
