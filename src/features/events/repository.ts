@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, gte, inArray, lt, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, ne, type SQL, sql } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../../db/client.ts';
 import {
   type AttendeeStatus,
@@ -46,6 +47,34 @@ export interface Speaker {
   name: string;
   role?: string | undefined;
   bio?: string | undefined;
+}
+
+/** A lower-case UUID, as the database writes them (anything else is never one of our ids). */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Ids after `after` in the order of their text (a UUID's order is its text's). */
+const idAfter = (column: PgColumn, after: string): SQL =>
+  UUID_PATTERN.test(after) ? gt(column, after) : sql`${column}::text COLLATE "C" > ${after}`;
+
+/** Events the site search finds: published ones and postponed ones (their page says so); not drafts or cancelled. */
+const FINDABLE = ['published', 'postponed'] as const;
+
+/** An event as the site search reads it, with its programme's words. */
+export interface EventSearchRow {
+  id: string;
+  slug: string;
+  title: string;
+  summary: string;
+  body: string;
+  startsAt: Date;
+  mode: EventMode;
+  venueName: string | null;
+  venueAddress: string | null;
+  audience: string | null;
+  organiserName: string;
+  updatedAt: Date;
+  speakers: { name: string; role: string | null }[];
+  agenda: string[];
 }
 
 /** The repository over `db`, and `in(tx)`: the same queries inside a unit of work. */
@@ -107,6 +136,83 @@ function queries(db: Db) {
           .where(where),
       ]);
       return { rows, total: Number(total?.n ?? 0) };
+    },
+    /** Findable events (published or postponed) after `after` or among `ids`, in id order, with their programme. */
+    async searchEvents(q: {
+      after?: string | undefined;
+      ids?: readonly string[] | undefined;
+      limit: number;
+    }): Promise<EventSearchRow[]> {
+      if (q.ids && !q.ids.length) return [];
+      const rows = await db
+        .select({
+          id: events.id,
+          slug: events.slug,
+          title: events.title,
+          summary: events.summary,
+          body: events.body,
+          startsAt: events.startsAt,
+          mode: events.mode,
+          venueName: events.venueName,
+          venueAddress: events.venueAddress,
+          audience: events.audience,
+          organiserName: events.organiserName,
+          updatedAt: events.updatedAt,
+        })
+        .from(events)
+        .where(
+          and(
+            inArray(events.status, [...FINDABLE]),
+            q.after !== undefined ? idAfter(events.id, q.after) : undefined,
+            q.ids ? inArray(events.id, [...q.ids]) : undefined,
+          ),
+        )
+        .orderBy(asc(events.id))
+        .limit(q.limit);
+      if (!rows.length) return [];
+      const ids = rows.map((r) => r.id);
+      const [speakers, agenda] = await Promise.all([
+        db
+          .select({
+            eventId: eventSpeakers.eventId,
+            name: eventSpeakers.name,
+            role: eventSpeakers.role,
+          })
+          .from(eventSpeakers)
+          .where(inArray(eventSpeakers.eventId, ids))
+          .orderBy(asc(eventSpeakers.position)),
+        db
+          .select({ eventId: eventAgendaItems.eventId, title: eventAgendaItems.title })
+          .from(eventAgendaItems)
+          .where(inArray(eventAgendaItems.eventId, ids))
+          .orderBy(asc(eventAgendaItems.position)),
+      ]);
+      return rows.map((r) => ({
+        ...r,
+        speakers: speakers
+          .filter((x) => x.eventId === r.id)
+          .map(({ name, role }) => ({ name, role })),
+        agenda: agenda.filter((x) => x.eventId === r.id).map((x) => x.title),
+      }));
+    },
+    /** Of these ids, the findable events (published or postponed). */
+    async findableIds(ids: readonly string[]): Promise<string[]> {
+      if (!ids.length) return [];
+      const rows = await db
+        .select({ id: events.id })
+        .from(events)
+        .where(and(inArray(events.id, [...ids]), inArray(events.status, [...FINDABLE])));
+      return rows.map((r) => r.id);
+    },
+    /** Events (any status: one may have been cancelled) changed since then, oldest change first. */
+    async changedSince(since: Date, limit: number): Promise<string[]> {
+      const rows = await db
+        .select({ id: events.id })
+        .from(events)
+        .where(gt(events.updatedAt, since))
+        .orderBy(asc(events.updatedAt))
+        .limit(limit);
+      return rows.map((r) => r.id);
     },
     async eventBySlug(slug: string): Promise<EventRow | undefined> {
       const [row] = await db.select().from(events).where(eq(events.slug, slug));

@@ -5,15 +5,23 @@ import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import { createLimits, emailKey, type Limits } from '../../platform/rate-limit.ts';
+import {
+  noSearchChanges,
+  type SearchChanged,
+  type SearchDocument,
+  type SearchSource,
+} from '../../platform/search.ts';
 import { icsFor } from '../../platform/calendar.ts';
 import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
 import type { Database, Tx } from '../../db/client.ts';
-import type {
-  EventRow,
-  EventsQueries,
-  EventsRepository,
-  NewAttendee,
-  NewBooking,
+import {
+  type EventRow,
+  type EventSearchRow,
+  type EventsQueries,
+  type EventsRepository,
+  type NewAttendee,
+  type NewBooking,
+  UUID_PATTERN,
 } from './repository.ts';
 import type { EventMode, EventStatus } from './schema.ts';
 
@@ -128,7 +136,12 @@ export interface EventsDeps {
   /** Attempt counters (the platform's); a private in-memory set by default. */
   limits?: Limits;
   now?: () => Date;
+  /** Tells the site search what changed, after it commits (none by default). */
+  searchChanged?: SearchChanged;
 }
+
+/** The site search's name for events. */
+export const SEARCH_SOURCE = 'events';
 
 /**
  * Bookings per email address and event: a person books once, perhaps
@@ -184,6 +197,16 @@ export function createEventsService(deps: EventsDeps) {
   const recipientLimit = limits.define('booking-email', [
     { points: BOOKING_EMAILS_PER_RECIPIENT_PER_HOUR, seconds: 3600 },
   ]);
+
+  const searchChanged = deps.searchChanged ?? noSearchChanges;
+  /** After a commit: the search looks at this event again. Never lets the search fail a change. */
+  const tellSearch = (id: string) => {
+    try {
+      searchChanged(SEARCH_SOURCE, [id]);
+    } catch {
+      // The index catches up through changedSince.
+    }
+  };
 
   const eventUrl = (e: EventRow) => `${baseUrl}/events/${e.slug}`;
   const calendarFor = (e: EventRow, includeJoiningLink: boolean) =>
@@ -731,6 +754,7 @@ export function createEventsService(deps: EventsDeps) {
             },
           ],
         };
+      tellSearch(saved.row.id);
       await deps.people?.audit(id ? 'event.updated' : 'event.created', {
         actorId: actor.id,
         detail: {
@@ -833,11 +857,62 @@ ${eventUrl(view.event)}
         const updated = (await repo.in(tx).setStatus(view.event.id, status))!;
         return { updated, told: await tellEveryone(tx, updated, status, message) };
       });
+      tellSearch(updated.id);
       await deps.people?.audit(`event.${status}`, {
         actorId: actor?.id ?? null,
         detail: { event: updated.id },
       });
       return told;
+    },
+    /**
+     * The site search's view of events: published and postponed ones, past
+     * ones too (the date is the start, so the search can filter by it); not
+     * drafts or cancelled ones. Every event page is public.
+     */
+    searchSource(): SearchSource {
+      const en = i18n.translator('en');
+      const cy = i18n.translator('cy');
+      const doc = (e: EventSearchRow): SearchDocument => ({
+        id: e.id,
+        kind: 'event',
+        typeLabel: en(`events.searchType.${e.mode}`),
+        typeLabelCy: cy(`events.searchType.${e.mode}`),
+        url: `/events/${e.slug}`,
+        language: 'en',
+        title: e.title,
+        summary: e.summary,
+        body: [
+          e.body,
+          [e.venueName, e.venueAddress].filter(Boolean).join(', '),
+          e.speakers.map((s) => [s.name, s.role].filter(Boolean).join(', ')).join('; '),
+          e.agenda.join('; '),
+          e.audience,
+          e.organiserName,
+        ]
+          .filter(Boolean)
+          .join('\n'),
+        date: e.startsAt,
+        access: 'public',
+        updatedAt: e.updatedAt,
+      });
+      return {
+        name: SEARCH_SOURCE,
+        kinds: ['event'],
+        async documents({ after, ids, limit }) {
+          if (limit <= 0) return [];
+          const rows = await repo.searchEvents({
+            after,
+            ids: ids?.filter((i) => UUID_PATTERN.test(i)),
+            limit,
+          });
+          return rows.map(doc);
+        },
+        async openable(ids) {
+          // Every findable event's page is public: who is asking does not matter.
+          return new Set(await repo.findableIds(ids.filter((i) => UUID_PATTERN.test(i))));
+        },
+        changedSince: (since, limit) => repo.changedSince(since, limit),
+      };
     },
     /** The day before: a reminder with the calendar entry (and joining link) to everyone with a place. */
     async sendReminders(): Promise<number> {
