@@ -302,6 +302,7 @@ export async function buildApp({
   seeders.push(accountsSeeder(accounts));
   const eventsRepo = createEventsRepository(database.db);
   const events = createEventsService({
+    searchChanged,
     repo: eventsRepo,
     limits,
     transaction,
@@ -584,6 +585,7 @@ export async function buildApp({
   for (const source of [
     services.searchSource(),
     resources.searchSource(),
+    events.searchSource(),
     articles.searchSource(),
     guidelines.searchSource(),
     community.searchSource(),
