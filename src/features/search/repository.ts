@@ -52,6 +52,8 @@ export interface Question {
   /** The same, Welsh-folded, for `websearch_to_tsquery('simple', …)`. */
   welsh: string[];
   access: string[];
+  /** Kinds the query named ("services in Leeds"): ranked higher, not filtered. */
+  prefer?: string[] | undefined;
   kinds?: string[] | undefined;
   /** A GSS code or a region name. */
   area?: string | undefined;
@@ -210,10 +212,13 @@ export function createSearchRepository(db: Db) {
       const tq = tsquery(q);
       const where = filters(q, true);
       // Rank what matched; the title's own words are worth most (weights A–C), and
-      // shorter documents are not out-ranked by long ones for a passing mention (normalisation 1).
+      // shorter documents are not out-ranked by long ones for a passing mention (normalisation 1);
+      // a kind the query named ("services in Leeds", "guidelines") counts three times over.
       const rows = await db.execute<{ key: string; rank: number }>(sql`
         SELECT m.key, m.rank FROM (
-          SELECT ${d.key} AS key, ts_rank(${d.words}, tq, 1) AS rank, ${d.date} AS date
+          SELECT ${d.key} AS key,
+            ts_rank(${d.words}, tq, 1) * CASE WHEN ${d.kind} = ANY(${sql.param(q.prefer ?? [])}::text[]) THEN 3 ELSE 1 END AS rank,
+            ${d.date} AS date
           FROM ${d}, (SELECT ${tq} AS tq) q
           WHERE ${d.words} @@ tq AND ${where}
           LIMIT ${RANK_LIMIT}

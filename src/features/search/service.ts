@@ -182,6 +182,51 @@ export function welshQuery(q: string): string {
   return q.replace(/[\p{L}\p{N}]+/gu, (w) => (/^or$/i.test(w) ? w : foldWelshWord(w)));
 }
 
+/**
+ * Words that name a kind of result, in English and Welsh ("services in Leeds",
+ * "guidelines", "digwyddiadau"): a query using one ranks that kind higher.
+ */
+const KIND_WORDS: Record<string, SearchKind> = {
+  service: 'service',
+  services: 'service',
+  gwasanaeth: 'service',
+  gwasanaethau: 'service',
+  resource: 'resource',
+  resources: 'resource',
+  adnodd: 'resource',
+  adnoddau: 'resource',
+  topic: 'topic',
+  topics: 'topic',
+  event: 'event',
+  events: 'event',
+  digwyddiad: 'event',
+  digwyddiadau: 'event',
+  news: 'news',
+  newyddion: 'news',
+  story: 'story',
+  stories: 'story',
+  stori: 'story',
+  straeon: 'story',
+  guideline: 'guideline',
+  guidelines: 'guideline',
+  canllawiau: 'guideline',
+  discussion: 'thread',
+  discussions: 'thread',
+  thread: 'thread',
+  threads: 'thread',
+  trafodaeth: 'thread',
+  trafodaethau: 'thread',
+};
+
+/** The kinds a query names (outside quotes, not after a minus sign). */
+export function kindsNamed(q: string): SearchKind[] {
+  const unquoted = normaliseQuery(q)
+    .replace(/"[^"]*("|$)/g, ' ')
+    .replace(/(^|\s)-\S*/g, ' ');
+  const words = unquoted.match(/[\p{L}\p{N}]+/gu) ?? [];
+  return [...new Set(words.flatMap((w) => (KIND_WORDS[w] ? [KIND_WORDS[w]] : [])))];
+}
+
 /** A day as YYYY-MM-DD (UTC). */
 const dayOf = (d: Date) => d.toISOString().slice(0, 10);
 
@@ -329,7 +374,7 @@ export function createSearchService(deps: SearchDeps) {
     }
   }
 
-  async function didYouMean(q: string): Promise<string | undefined> {
+  async function didYouMean(q: string, viewer?: CurrentUser): Promise<string | undefined> {
     const words = [...new Set(normaliseQuery(q).match(/[\p{L}\p{N}]+/gu) ?? [])].filter(
       (w) => w.length >= 4 && !/^\d+$/.test(w),
     );
@@ -345,6 +390,10 @@ export function createSearchService(deps: SearchDeps) {
     let out = normaliseQuery(q);
     for (const w of words) {
       if (known.has(w)) continue;
+      // A word the index finds for this person is no misspelling: a mutated Welsh word
+      // ("gysylltiad"), a stemmed form, a word only members' discussions hold.
+      const found = await repo.countByKind(await service.question(w, viewer));
+      if (Object.values(found).some((n) => n > 0)) continue;
       const near = await repo.nearestWord(w);
       if (near) {
         out = out.replace(
@@ -376,6 +425,7 @@ export function createSearchService(deps: SearchDeps) {
         english: variants,
         welsh: variants.map(welshQuery),
         access: await accessOf(viewer),
+        prefer: kindsNamed(q),
         kinds: f.kinds,
         area: f.area,
         ...dateRange(f.date ?? 'any'),
@@ -436,7 +486,7 @@ export function createSearchService(deps: SearchDeps) {
         pages: Math.min(MAX_PAGE, Math.ceil(total / PAGE_SIZE)),
         bestBet: bet ? { url: bet.url, title: bet.title } : undefined,
         anyWords,
-        didYouMean: total < 3 ? await didYouMean(q) : undefined,
+        didYouMean: total < 3 ? await didYouMean(q, viewer) : undefined,
         near: where && deps.places ? await deps.places.near(where) : undefined,
       };
       if (p.page === 1) {
