@@ -456,4 +456,11 @@ const EXPECTED: Record<string, Row> = {
   'GET /contact': [200, 200, 200, 200, 200, 200], // public
   'GET /terms': [200, 200, 200, 200, 200, 200], // public
   'GET /code-of-conduct': [200, 200, 200, 200, 200, 200], // public
+  'GET /search': [200, 200, 200, 200, 200, 200], // public (each result checked with its owner)
+  'GET /search/open': [303, 303, 303, 303, 303, 303], // public (an unknown target goes back to /search)
+  'GET /admin/search': [IN, 403, 403, 403, 200, 200], // editor
+  'POST /admin/search/synonyms': [401, 403, 403, 403, 400, 400], // editor
+  'POST /admin/search/synonyms/:id/delete': [401, 403, 403, 403, 404, 404], // editor
+  'POST /admin/search/best-bets': [401, 403, 403, 403, 400, 400], // editor
+  'POST /admin/search/best-bets/:id/delete': [401, 403, 403, 403, 404, 404], // editor
 };

@@ -18,6 +18,7 @@ CREATE TABLE "search_documents" (
 	"date" timestamp with time zone,
 	"access" text NOT NULL,
 	"words" tsvector NOT NULL,
+	"rank_words" tsvector NOT NULL,
 	"indexed_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint

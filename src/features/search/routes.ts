@@ -6,6 +6,7 @@ import { errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
 import { pageLinks } from '../../platform/pagination.ts';
 import { SEARCH_KINDS, type SearchKind } from '../../platform/search.ts';
 import {
+  COUNT_CAP,
   DATE_RANGES,
   isDateRange,
   MAX_PAGE,
@@ -64,6 +65,12 @@ function queryOf(p: SearchParams, change: Partial<SearchParams> = {}): URLSearch
   return s;
 }
 
+/** A count as shown: "1,000+" above the cap. */
+const countText = (req: FastifyRequest, n: number) =>
+  n > COUNT_CAP
+    ? `${COUNT_CAP.toLocaleString(req.locale === 'cy' ? 'cy-GB' : 'en-GB')}+`
+    : String(n);
+
 export function searchRoutes(search: SearchService): FastifyPluginAsync {
   return async (app) => {
     // Results depend on who is asking: never kept in a shared cache.
@@ -79,7 +86,7 @@ export function searchRoutes(search: SearchService): FastifyPluginAsync {
         ...present(req, p, outcome),
         kindItems: SEARCH_KINDS.map((k) => ({
           value: k,
-          text: `${req.t(`search.kinds.${k}.other`)} (${outcome.counts[k] ?? 0})`,
+          text: `${req.t(`search.kinds.${k}.other`)} (${countText(req, outcome.counts[k] ?? 0)})`,
           checked: p.kinds.includes(k),
         })),
         areaItems: [

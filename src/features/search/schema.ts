@@ -41,6 +41,8 @@ export const searchDocuments = pgTable(
     date: timestamp('date', { withTimezone: true }),
     access: text('access').notNull(),
     words: tsvector('words').notNull(),
+    /** Title and summary only (A, B): ranking reads these, not the whole text. */
+    rankWords: tsvector('rank_words').notNull(),
     indexedAt: timestamp('indexed_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

@@ -10,6 +10,7 @@ import {
   type SearchSource,
 } from '../../platform/search.ts';
 import {
+  COUNT_CAP,
   type IndexedDocument,
   MARK_END,
   MARK_START,
@@ -38,7 +39,7 @@ const DATE_RANGES = ['any', 'upcoming', 'week', 'month', 'year'] as const;
 export type DateRange = (typeof DATE_RANGES)[number];
 export const isDateRange = (v: string): v is DateRange =>
   (DATE_RANGES as readonly string[]).includes(v);
-export { DATE_RANGES, SEARCH_KINDS };
+export { COUNT_CAP, DATE_RANGES, SEARCH_KINDS };
 
 export interface Place {
   gssCode: string;
@@ -91,6 +92,9 @@ export interface SearchOutcome {
   q: string;
   results: Result[];
   total: number;
+  /** Some kind had more matches than were counted: the total is "more than". */
+  capped?: boolean;
+  /** Matches of each kind; above COUNT_CAP means "more than COUNT_CAP". */
   counts: Partial<Record<SearchKind, number>>;
   pages: number;
   bestBet?: { url: string; title: string } | undefined;
@@ -453,9 +457,12 @@ export function createSearchService(deps: SearchDeps) {
         repo.bestBet(normaliseQuery(q)),
         placeIn(q),
       ]);
-      const total = Object.entries(counts)
-        .filter(([k]) => !p.kinds.length || p.kinds.includes(k as SearchKind))
-        .reduce((n, [, c]) => n + c, 0);
+      const chosen = Object.entries(counts).filter(
+        ([k]) => !p.kinds.length || p.kinds.includes(k as SearchKind),
+      );
+      // Each kind is counted up to COUNT_CAP: above it, "more than".
+      const capped = chosen.some(([, c]) => c > COUNT_CAP);
+      const total = chosen.reduce((n, [, c]) => n + Math.min(c, COUNT_CAP), 0);
       const hits = await repo.hits(
         ranked.map((r) => r.key),
         question,
@@ -482,6 +489,7 @@ export function createSearchService(deps: SearchDeps) {
         q,
         results,
         total,
+        capped,
         counts,
         pages: Math.min(MAX_PAGE, Math.ceil(total / PAGE_SIZE)),
         bestBet: bet ? { url: bet.url, title: bet.title } : undefined,
