@@ -271,6 +271,8 @@ export async function buildApp({
           gssCode: a.gssCode,
           name: a.name,
           nameCy: a.nameCy,
+          regionName: a.regionName,
+          regionCode: a.regionCode,
         })),
       near: async (where) => {
         const found = await services.search({ near: where, models: [], offers: [], serves: [] });

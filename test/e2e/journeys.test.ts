@@ -246,7 +246,7 @@ describe(
       assert.match(page.url(), /\/account\/check-email/);
       const link = await linkFromMail(server.app, 'journey-new@example.org', '/account/verify/');
       await go(link);
-      await tabTo(page, (f) => f.tag === 'BUTTON', 'Confirm');
+      await tabTo(page, byText(t('en', 'accounts.verify.button')), 'Confirm');
       await pressAndWait(page, 'Enter');
       assert.equal(
         (

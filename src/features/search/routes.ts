@@ -79,11 +79,24 @@ export function searchRoutes(search: SearchService): FastifyPluginAsync {
       const p: SearchParams = { ...rest, kinds: kind };
       const outcome = await search.search(req.user, p);
       const areas = await search.areas();
+      // Regions by their name in the reader's language (the service map's names of them).
+      const regionLabel = (r: { name: string; code: string | null }) => {
+        const key = `services.regions.${r.code ?? ''}`;
+        const label = req.t(key);
+        return label === key ? r.name : label;
+      };
+      const areaLabels = new Map<string, string>([
+        ...areas.regions.map((r) => [r.name, regionLabel(r)] as [string, string]),
+        ...areas.authorities.map(
+          (a) =>
+            [a.gssCode, req.locale === 'cy' && a.nameCy ? a.nameCy : a.name] as [string, string],
+        ),
+      ]);
       reply.header('cache-control', 'private, no-store');
       return reply.render(`${V}/search.njk`, {
         title: p.q ? req.t('search.titleFor', { q: p.q }) : req.t('search.title'),
         noindex: true,
-        ...present(req, p, outcome),
+        ...present(req, p, outcome, areaLabels),
         kindItems: SEARCH_KINDS.map((k) => ({
           value: k,
           text: `${req.t(`search.kinds.${k}.other`)} (${countText(req, outcome.counts[k] ?? 0)})`,
@@ -91,12 +104,7 @@ export function searchRoutes(search: SearchService): FastifyPluginAsync {
         })),
         areaItems: [
           { value: '', text: req.t('search.filters.anyArea') },
-          ...areas.regions.map((r) => ({ value: r, text: r, selected: p.area === r })),
-          ...areas.authorities.map((a) => ({
-            value: a.gssCode,
-            text: req.locale === 'cy' && a.nameCy ? a.nameCy : a.name,
-            selected: p.area === a.gssCode,
-          })),
+          ...[...areaLabels].map(([value, text]) => ({ value, text, selected: p.area === value })),
         ],
         dateItems: DATE_RANGES.map((d) => ({
           value: d,
@@ -192,7 +200,12 @@ export function searchRoutes(search: SearchService): FastifyPluginAsync {
 }
 
 /** The search page's words, links and results, in the reader's language. */
-function present(req: FastifyRequest, p: SearchParams, o: SearchOutcome) {
+function present(
+  req: FastifyRequest,
+  p: SearchParams,
+  o: SearchOutcome,
+  areaLabels: ReadonlyMap<string, string>,
+) {
   const base = queryOf(p);
   const openHref = (url: string) =>
     `/search/open?${new URLSearchParams({ q: p.q, to: url }).toString()}`;
@@ -202,7 +215,12 @@ function present(req: FastifyRequest, p: SearchParams, o: SearchOutcome) {
       href: `/search?${queryOf(p, { kinds: p.kinds.filter((x) => x !== k), page: 1 }).toString()}`,
     })),
     ...(p.area
-      ? [{ label: p.area, href: `/search?${queryOf(p, { area: undefined, page: 1 }).toString()}` }]
+      ? [
+          {
+            label: areaLabels.get(p.area) ?? p.area,
+            href: `/search?${queryOf(p, { area: undefined, page: 1 }).toString()}`,
+          },
+        ]
       : []),
     ...(p.date !== 'any'
       ? [

@@ -45,6 +45,15 @@ export interface Place {
   gssCode: string;
   name: string;
   nameCy: string | null;
+  /** The region it is in (its English name, as the index holds it) and the region's code. */
+  regionName?: string | undefined;
+  regionCode?: string | null | undefined;
+}
+
+/** A region to filter by: its name as the index holds it, and its code (for its Welsh name). */
+export interface Region {
+  name: string;
+  code: string | null;
 }
 
 export interface NearServices {
@@ -600,11 +609,13 @@ export function createSearchService(deps: SearchDeps) {
     size: () => repo.count(),
 
     /** The areas to filter by: regions, then authorities by name. */
-    async areas(): Promise<{ regions: string[]; authorities: Place[] }> {
+    async areas(): Promise<{ regions: Region[]; authorities: Place[] }> {
       const found = await repo.areas();
-      const known = new Map((await places()).map((p) => [p.gssCode, p]));
+      const all = await places();
+      const known = new Map(all.map((p) => [p.gssCode, p]));
+      const regionCodes = new Map(all.map((p) => [p.regionName, p.regionCode ?? null]));
       return {
-        regions: found.regions,
+        regions: found.regions.map((name) => ({ name, code: regionCodes.get(name) ?? null })),
         authorities: found.authorities
           .map((g) => known.get(g))
           .filter((p): p is Place => p !== undefined)
