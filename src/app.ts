@@ -323,6 +323,7 @@ export async function buildApp({
   const resourcesRepo = createResourcesRepository(database.db);
   const resources = createResourcesService({
     searchChanged,
+    searchMatches: (text, viewer) => search.matching(viewer, 'resources', ['resource'], text),
     repo: resourcesRepo,
     transaction,
     storage,
@@ -345,6 +346,7 @@ export async function buildApp({
   const directory = createDirectory(servicesRepo);
   const services = createServicesService({
     searchChanged,
+    searchMatches: (text, viewer) => search.matching(viewer, 'services', ['service'], text),
     repo: servicesRepo,
     directory,
     geocoder,
@@ -388,6 +390,7 @@ export async function buildApp({
   });
   const community = createCommunityService({
     searchChanged,
+    searchMatches: (text, viewer) => search.matching(viewer, 'community', ['thread'], text),
     events: notifications,
     repo: communityRepo,
     storage,

@@ -98,6 +98,15 @@ export interface SearchSource {
 /** What a feature calls after a change commits: "look at these again". Never throws. */
 export type SearchChanged = (source: string, ids: readonly string[]) => void;
 
+/**
+ * The site search's matches for a feature's own search box: the ids of the
+ * feature's documents that match the words, best first, for this person. So
+ * that "contact" finds on /resources what it finds on /search (synonyms,
+ * stemming, Welsh mutations). Wired in app.ts; without it a feature uses its
+ * own text match.
+ */
+export type SearchMatches = (text: string, viewer?: CurrentUser) => Promise<string[]>;
+
 /** The default for a feature built without the search (tests, the CLI). */
 export const noSearchChanges: SearchChanged = () => {};
 

@@ -22,7 +22,14 @@ CREATE TABLE "search_documents" (
 	"indexed_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX "search_documents_words" ON "search_documents" USING gin ("words");--> statement-breakpoint
+CREATE INDEX "search_documents_words_service" ON "search_documents" USING gin ("words") WHERE kind = 'service';--> statement-breakpoint
+CREATE INDEX "search_documents_words_resource" ON "search_documents" USING gin ("words") WHERE kind = 'resource';--> statement-breakpoint
+CREATE INDEX "search_documents_words_topic" ON "search_documents" USING gin ("words") WHERE kind = 'topic';--> statement-breakpoint
+CREATE INDEX "search_documents_words_event" ON "search_documents" USING gin ("words") WHERE kind = 'event';--> statement-breakpoint
+CREATE INDEX "search_documents_words_news" ON "search_documents" USING gin ("words") WHERE kind = 'news';--> statement-breakpoint
+CREATE INDEX "search_documents_words_story" ON "search_documents" USING gin ("words") WHERE kind = 'story';--> statement-breakpoint
+CREATE INDEX "search_documents_words_guideline" ON "search_documents" USING gin ("words") WHERE kind = 'guideline';--> statement-breakpoint
+CREATE INDEX "search_documents_words_thread" ON "search_documents" USING gin ("words") WHERE kind = 'thread';--> statement-breakpoint
 CREATE INDEX "search_documents_source" ON "search_documents" USING btree ("source","source_id");--> statement-breakpoint
 CREATE INDEX "search_documents_url" ON "search_documents" USING btree ("url");--> statement-breakpoint
 CREATE TABLE "search_words" (

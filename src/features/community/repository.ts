@@ -661,8 +661,20 @@ export function createCommunityRepository(db: Db) {
     },
 
     /** Search posts a reader may see: in `spaceIds`, visible, in visible threads. */
-    async search(q: string, spaceIds: string[], limit = 50) {
+    /**
+     * Posts matching the words, newest first; or, given the site search's
+     * matching threads (best first), each thread's first visible post in that order.
+     */
+    async search(q: string, spaceIds: string[], limit = 50, threadIds?: readonly string[]) {
       if (!spaceIds.length) return [];
+      const threadId = sql`${threads.id}`;
+      const text = threadIds
+        ? and(
+            inArray(threads.id, [...threadIds]),
+            sql`${posts.number} = (SELECT min(p2.number) FROM posts p2
+              WHERE p2.thread_id = ${threadId} AND p2.status = 'visible')`,
+          )
+        : sql`to_tsvector('english', ${threads.title} || ' ' || ${posts.body}) @@ websearch_to_tsquery('english', ${q})`;
       return db
         .select({
           postId: posts.id,
@@ -682,10 +694,15 @@ export function createCommunityRepository(db: Db) {
             inArray(threads.spaceId, spaceIds),
             eq(threads.hidden, false),
             eq(posts.status, 'visible'),
-            sql`to_tsvector('english', ${threads.title} || ' ' || ${posts.body}) @@ websearch_to_tsquery('english', ${q})`,
+            text,
           ),
         )
-        .orderBy(desc(posts.createdAt))
+        .orderBy(
+          ...(threadIds?.length
+            ? [sql`array_position(${sql.param([...threadIds])}::uuid[], ${threadId})`]
+            : []),
+          desc(posts.createdAt),
+        )
         .limit(limit);
     },
 

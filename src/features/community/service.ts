@@ -5,6 +5,7 @@ import {
   noSearchChanges,
   type SearchChanged,
   type SearchDocument,
+  type SearchMatches,
   type SearchSource,
 } from '../../platform/search.ts';
 import type { Storage } from '../../platform/storage.ts';
@@ -171,6 +172,8 @@ export interface CommunityDeps {
   };
   /** The site search, told (after the change commits) which threads to look at again. */
   searchChanged?: SearchChanged;
+  /** The site search's matching threads for a viewer: the community search's words (its own match when absent). */
+  searchMatches?: SearchMatches;
 }
 
 /** What the community shows of a person. */
@@ -767,10 +770,16 @@ export function createCommunityService(deps: CommunityDeps) {
     /** Search posts, only in spaces the viewer may read. */
     async search(viewer: CurrentUser | undefined, q: string) {
       const spaces = await this.spaces(viewer);
-      return repo.search(
-        q,
-        spaces.filter((s) => s.access.read).map((s) => s.space.id),
-      );
+      const readable = spaces.filter((s) => s.access.read).map((s) => s.space.id);
+      // Words go through the site search (synonyms, stemming, Welsh mutations), best
+      // thread first; what is shown is still only what the viewer's spaces allow.
+      const ranked =
+        readable.length && q.trim() && deps.searchMatches
+          ? await deps.searchMatches(q, viewer)
+          : undefined;
+      // Nothing there (or a visitor reading a public space: threads are never public in
+      // the site search): the community's own match of the words.
+      return repo.search(q, readable, 50, ranked?.length ? ranked : undefined);
     },
     /**
      * The site search's source: one document per thread its space's readers

@@ -23,6 +23,8 @@ export type TopicRow = typeof topics.$inferSelect;
 
 export interface SearchFilters {
   q?: string | undefined;
+  /** The site search's matches for `q`, best first: when given, they stand for the text match. */
+  ids?: string[] | undefined;
   types: ResourceType[];
   topics: string[];
   audiences: Audience[];
@@ -74,6 +76,12 @@ const list = (values: string[]): SQL =>
   );
 
 /** English stemming for English words, and the words as they are (for Welsh). */
+/** The text part of a search: the site search's matches when given, else the words here. */
+function textMatch(f: Pick<SearchFilters, 'q' | 'ids'>): SQL {
+  if (f.ids) return sql`id = ANY(${sql.param(f.ids)}::uuid[])`;
+  return f.q ? sql`search @@ ${tsQuery(f.q)}` : sql`true`;
+}
+
 const tsQuery = (q: string): SQL =>
   sql`(CASE WHEN websearch_to_tsquery('english', ${q}) = websearch_to_tsquery('simple', ${q})
         THEN websearch_to_tsquery('english', ${q})
@@ -159,13 +167,15 @@ function resourcesQueries(db: Db) {
       offset: number,
     ): Promise<{ rows: ResourceSummary[] }> {
       const p = facetPredicates(f);
-      const text = f.q ? sql`search @@ ${tsQuery(f.q)}` : sql`true`;
+      const text = textMatch(f);
       const order =
-        sort === 'relevant' && f.q
-          ? sql`ts_rank_cd(search, ${tsQuery(f.q)}, 1) DESC, published_on DESC NULLS LAST, id`
-          : sort === 'shortest'
-            ? sql`length_minutes ASC NULLS LAST, title, id`
-            : sql`published_on DESC NULLS LAST, id`;
+        sort === 'relevant' && f.ids
+          ? sql`array_position(${sql.param(f.ids)}::uuid[], id), id`
+          : sort === 'relevant' && f.q
+            ? sql`ts_rank_cd(search, ${tsQuery(f.q)}, 1) DESC, published_on DESC NULLS LAST, id`
+            : sort === 'shortest'
+              ? sql`length_minutes ASC NULLS LAST, title, id`
+              : sql`published_on DESC NULLS LAST, id`;
       const rows = await rowsOf<Record<string, unknown>>(sql`
         SELECT id, slug, title, summary, type, topics, audiences, length_minutes, published_on::text AS published_date,
                by_parents, language, organisation, authors, external_url, status, is_demo
@@ -201,8 +211,8 @@ function resourcesQueries(db: Db) {
      * every facet value they carry: a few thousand groups at most, from which
      * the service counts any combination of filters without another query.
      */
-    async facetGroups(q: string | undefined): Promise<FacetGroup[]> {
-      const text = q ? sql`search @@ ${tsQuery(q)}` : sql`true`;
+    async facetGroups(f: Pick<SearchFilters, 'q' | 'ids'>): Promise<FacetGroup[]> {
+      const text = textMatch(f);
       const rows = await rowsOf<Record<string, unknown>>(sql`
         SELECT type, length_band, by_parents, language, topics, audiences, count(*)::int AS n
         FROM resources

@@ -8,6 +8,7 @@ import { plainText, renderMarkdown } from '../../platform/rich-text.ts';
 import {
   noSearchChanges,
   type SearchChanged,
+  type SearchMatches,
   type SearchDocument,
   type SearchSource,
 } from '../../platform/search.ts';
@@ -95,6 +96,8 @@ export interface ResourcesDeps {
   };
   /** Tells the site search what changed, after it commits (none by default). */
   searchChanged?: SearchChanged;
+  /** The site search's matches among published resources: the text search here (its own match when absent). */
+  searchMatches?: SearchMatches;
 }
 
 /** The site search's name for this feature's documents. */
@@ -209,15 +212,15 @@ export function createResourcesService(deps: ResourcesDeps) {
 
   // Facet groups per text query, newest use last; cleared on every change made here.
   const facetCache = new Map<string, { at: number; groups: Promise<FacetGroup[]> }>();
-  const facetGroups = (q: string | undefined): Promise<FacetGroup[]> => {
-    const key = (q ?? '').toLowerCase();
+  const facetGroups = (f: Pick<SearchFilters, 'q' | 'ids'>): Promise<FacetGroup[]> => {
+    const key = (f.q ?? '').toLowerCase();
     const hit = facetCache.get(key);
     if (hit && Date.now() - hit.at < FACET_CACHE_MS) {
       facetCache.delete(key);
       facetCache.set(key, hit);
       return hit.groups;
     }
-    const groups = repo.facetGroups(q);
+    const groups = repo.facetGroups(f);
     groups.catch(() => facetCache.delete(key));
     facetCache.set(key, { at: Date.now(), groups });
     if (facetCache.size > FACET_CACHE_SIZE) facetCache.delete(facetCache.keys().next().value!);
@@ -413,9 +416,14 @@ export function createResourcesService(deps: ResourcesDeps) {
       total: number;
       facets: FacetCounts;
     }> {
+      // Words go through the site search, so they find here what they find there.
+      const matched =
+        filters.q?.trim() && deps.searchMatches
+          ? { ...filters, ids: await deps.searchMatches(filters.q) }
+          : filters;
       const [{ rows }, groups] = await Promise.all([
-        repo.search(filters, sort, pageSize, (page - 1) * pageSize),
-        facetGroups(filters.q),
+        repo.search(matched, sort, pageSize, (page - 1) * pageSize),
+        facetGroups(matched),
       ]);
       return { rows, ...countFacets(groups, filters) };
     },
@@ -573,7 +581,7 @@ export function createResourcesService(deps: ResourcesDeps) {
       };
       const [{ rows }, groups] = await Promise.all([
         repo.search(filters, 'newest', 10, 0),
-        facetGroups(undefined),
+        facetGroups({}),
       ]);
       return { topic, sections, latest: rows, total: countFacets(groups, filters).total };
     },

@@ -58,6 +58,8 @@ export interface Question {
   kinds?: string[] | undefined;
   /** A GSS code or a region name. */
   area?: string | undefined;
+  /** Only one source's documents (a feature's own search). */
+  source?: string | undefined;
   from?: Date | undefined;
   until?: Date | undefined;
 }
@@ -88,17 +90,6 @@ export const RANK_LIMIT = 2000;
 /** Matches of one kind counted up to this, then shown as "more than". */
 export const COUNT_CAP = 1000;
 
-/**
- * Lexemes of their own in each document's words for its kind and its access
- * (`zzkind_resource`, `zzacc_public`): a filter by kind or access is then part
- * of the text query, and the GIN index intersects it instead of the table
- * being read for every match of a common word.
- */
-const marker = (prefix: 'kind' | 'acc', value: string) =>
-  `zz${prefix}_${value.toLowerCase().replace(/[^a-z0-9_-]/g, '')}`;
-const markerQuery = (prefix: 'kind' | 'acc', values: readonly string[]): string =>
-  values.map((v) => `'${marker(prefix, v)}'`).join(' | ') || `'zz${prefix}_none'`;
-
 function tsquery(q: Pick<Question, 'english' | 'welsh'>): SQL {
   const parts = [
     ...q.english.map((e) => sql`websearch_to_tsquery('english', ${e})`),
@@ -107,12 +98,27 @@ function tsquery(q: Pick<Question, 'english' | 'welsh'>): SQL {
   return sql.join(parts, sql` || `);
 }
 
-/** The words asked for, with the access (and kinds) the person may see, as one tsquery. */
-function matchQuery(q: Question, kinds: readonly string[] | undefined): SQL {
-  const access = markerQuery('acc', q.access);
-  return kinds?.length
-    ? sql`((${tsquery(q)}) && ${access}::tsquery && ${markerQuery('kind', kinds)}::tsquery)`
-    : sql`((${tsquery(q)}) && ${access}::tsquery)`;
+/**
+ * The words asked for, within these kinds (all when none), written kind by
+ * kind: `(kind = 'resource' AND words @@ …) OR (kind = 'service' AND …)`.
+ * Each kind has a GIN index of its own (`search_documents_words_<kind>`,
+ * partial on the kind), so a common word costs each kind only its own
+ * matches, and the planner joins the kinds' bitmaps (BitmapOr). The kind is
+ * written as a literal (from the fixed list) so that the planner can match
+ * the partial index.
+ */
+function matchQuery(
+  q: Pick<Question, 'english' | 'welsh'>,
+  kinds: readonly string[] | undefined,
+): SQL {
+  const d = searchDocuments;
+  const tq = tsquery(q);
+  const chosen = SEARCH_KINDS.filter((k) => !kinds?.length || kinds.includes(k));
+  if (!chosen.length) return sql`false`;
+  return sql`(${sql.join(
+    chosen.map((k) => sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND ${d.words} @@ (${tq}))`),
+    sql` OR `,
+  )})`;
 }
 
 function filters(q: Question, withKinds: boolean): SQL | undefined {
@@ -120,6 +126,7 @@ function filters(q: Question, withKinds: boolean): SQL | undefined {
   return and(
     sql`${d.access} = ANY(${sql.param(q.access)}::text[])`,
     withKinds && q.kinds?.length ? inArray(d.kind, q.kinds) : undefined,
+    q.source ? eq(d.source, q.source) : undefined,
     q.area ? sql`(${q.area} = ANY(${d.authorities}) OR ${q.area} = ANY(${d.regions}))` : undefined,
     q.from ? sql`${d.date} >= ${q.from}` : undefined,
     q.until ? sql`${d.date} < ${q.until}` : undefined,
@@ -142,7 +149,7 @@ export function createSearchRepository(db: Db) {
     async upsert(docs: IndexedDocument[]): Promise<void> {
       if (!docs.length) return;
       const words = (x: IndexedDocument) =>
-        sql`setweight(to_tsvector('english', ${x.english.a}), 'A') || setweight(to_tsvector('english', ${x.english.b}), 'B') || setweight(to_tsvector('english', ${x.english.c}), 'C') || setweight(to_tsvector('simple', ${x.welsh.a}), 'A') || setweight(to_tsvector('simple', ${x.welsh.b}), 'B') || setweight(to_tsvector('simple', ${x.welsh.c}), 'C') || array_to_tsvector(${sql.param([marker('kind', x.kind), marker('acc', x.access)])}::text[])`;
+        sql`setweight(to_tsvector('english', ${x.english.a}), 'A') || setweight(to_tsvector('english', ${x.english.b}), 'B') || setweight(to_tsvector('english', ${x.english.c}), 'C') || setweight(to_tsvector('simple', ${x.welsh.a}), 'A') || setweight(to_tsvector('simple', ${x.welsh.b}), 'B') || setweight(to_tsvector('simple', ${x.welsh.c}), 'C')`;
       // Titles and summaries only, small enough to stay in the row: what ranking reads.
       const rankWords = (x: IndexedDocument) =>
         sql`setweight(to_tsvector('english', ${x.english.a}), 'A') || setweight(to_tsvector('english', ${x.english.b}), 'B') || setweight(to_tsvector('simple', ${x.welsh.a}), 'A') || setweight(to_tsvector('simple', ${x.welsh.b}), 'B')`;
@@ -258,7 +265,7 @@ export function createSearchRepository(db: Db) {
             (ts_rank(${d.rankWords}, tq, 1) + CASE WHEN ${d.rankWords} @@ tq THEN 0.1 ELSE 0 END) * CASE WHEN ${d.kind} = ANY(${sql.param(q.prefer ?? [])}::text[]) THEN 3 ELSE 1 END AS rank,
             ${d.date} AS date
           FROM ${d}, (SELECT ${tq} AS tq) q
-          WHERE ${d.words} @@ ${matchQuery(q, q.kinds)} AND ${where}
+          WHERE ${matchQuery(q, q.kinds)} AND ${where}
           LIMIT ${RANK_LIMIT}
         ) m
         ORDER BY m.rank DESC, m.date DESC NULLS LAST, m.key
@@ -279,7 +286,7 @@ export function createSearchRepository(db: Db) {
       const where = filters(q, false);
       const parts = SEARCH_KINDS.map(
         (k) => sql`SELECT ${k}::text AS kind, (SELECT count(*)::int FROM (
-            SELECT 1 FROM ${d} WHERE ${d.words} @@ ${matchQuery(q, [k])} AND ${where}
+            SELECT 1 FROM ${d} WHERE ${matchQuery(q, [k])} AND ${where}
             LIMIT ${COUNT_CAP + 1}) x) AS n`,
       );
       const rows = await throughIndex((tx) =>

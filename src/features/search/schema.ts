@@ -9,6 +9,8 @@ import {
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { SEARCH_KINDS } from '../../platform/search.ts';
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
@@ -46,7 +48,12 @@ export const searchDocuments = pgTable(
     indexedAt: timestamp('indexed_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    index('search_documents_words').using('gin', t.words),
+    // One GIN index of the words per kind (partial): see matchQuery in repository.ts.
+    ...SEARCH_KINDS.map((k) =>
+      index(`search_documents_words_${k}`)
+        .using('gin', t.words)
+        .where(sql.raw(`kind = '${k}'`)),
+    ),
     index('search_documents_source').on(t.source, t.sourceId),
     index('search_documents_url').on(t.url),
   ],

@@ -227,6 +227,57 @@ describe('the search pages', () => {
     assert.ok(resultLinks((await get(q)).body).includes(`/resources/${r!.slug}`), 'back');
   });
 
+  test('the resources, services and community searches find what the site search finds', async () => {
+    // Every result link of a page under a prefix (a slug after it, not the list itself).
+    const linksUnder = (html: string, prefix: RegExp) =>
+      new Set(
+        DomUtils.findAll(
+          (el) => el.name === 'a' && prefix.test(el.attribs.href ?? ''),
+          parseDocument(DomUtils.getOuterHTML(mainOf(html))).children,
+        ).map((a) => a.attribs.href!.split(/[?#]/)[0]!),
+      );
+    const mainOf = (html: string) =>
+      DomUtils.findOne((el) => el.name === 'main', parseDocument(html).children)!;
+    const site = async (q: string, kind: string, who?: string) =>
+      new Set(
+        resultLinks((await get(`/search?q=${encodeURIComponent(q)}&kind=${kind}`, who)).body).map(
+          (u) => u.split('#')[0]!,
+        ),
+      );
+    // A synonym (FDAC), a Welsh mutation (ofal → gofal), a stem (removals → removal).
+    for (const q of ['family drug and alcohol court', 'repeat removals', 'farewell contact']) {
+      const there = await site(q, 'resource');
+      const here = linksUnder(
+        (await get(`/resources?q=${encodeURIComponent(q)}&sort=relevant`)).body,
+        /^\/resources\/(?!topics\/|submit|mine)[\w-]+$/,
+      );
+      if (there.size < 10) assert.deepEqual([...here].sort(), [...there].sort(), `resources: ${q}`);
+      else for (const u of here) assert.ok(there.size >= 10 || there.has(u), `${q}: ${u}`);
+    }
+    const fdacServices = await site('family drug and alcohol court', 'service');
+    assert.ok(fdacServices.size > 0, 'the synonym finds FDAC services');
+    const finder = linksUnder(
+      (await get('/services?q=family+drug+and+alcohol+court')).body,
+      /^\/services\/(?!coverage|map|changes|suggest)[\w-]+$/,
+    );
+    for (const u of fdacServices) assert.ok(finder.has(u), `the finder has ${u} too`);
+    const threads = await site('letterbox', 'thread', 'member');
+    assert.ok(threads.size > 0, 'a member finds threads');
+    const posts = linksUnder(
+      (await get('/community/search?q=letterbox', 'member')).body,
+      /^\/community\/posts\/[0-9a-f-]{36}$/,
+    );
+    const threadsOfPosts = await t.database.query<{ id: string }>(
+      `SELECT DISTINCT thread_id AS id FROM posts WHERE id = ANY($1::uuid[])`,
+      [[...posts].map((u) => u.split('/').pop()!)],
+    );
+    assert.deepEqual(
+      threadsOfPosts.map((r) => r.id).sort(),
+      [...threads].map((u) => u.split('/').pop()!).sort(),
+      'the community search: the same threads',
+    );
+  });
+
   test('editors see what people search for, and add synonyms and best bets', async () => {
     assert.equal((await get('/admin/search')).statusCode, 303, 'visitors are sent to sign in');
     assert.equal((await get('/admin/search', 'member')).statusCode, 403);

@@ -15,6 +15,7 @@ import {
   MARK_END,
   MARK_START,
   type Question,
+  RANK_LIMIT,
   type SearchRepository,
 } from './repository.ts';
 
@@ -513,6 +514,28 @@ export function createSearchService(deps: SearchDeps) {
           .catch((e: unknown) => log.warn({ err: e }, 'search: counting a search failed'));
       }
       return outcome;
+    },
+
+    /**
+     * The engine behind a feature's own search (resources, services, the
+     * community): the ids of one source's documents of these kinds that match
+     * the words, best first, at most RANK_LIMIT, with the same synonyms,
+     * stemming and Welsh folding as the site search. Changes told so far are
+     * indexed first, so a feature finds what it has just published. The
+     * feature still applies its own rules to what it shows.
+     */
+    async matching(
+      viewer: CurrentUser | undefined,
+      source: string,
+      kinds: SearchKind[],
+      text: string,
+    ): Promise<string[]> {
+      const q = text.trim().slice(0, 200);
+      if (!q) return [];
+      await pending;
+      const question = { ...(await service.question(q, viewer, { kinds })), source };
+      const prefix = `${source}:`;
+      return (await repo.search(question, RANK_LIMIT, 0)).map((r) => r.key.slice(prefix.length));
     },
 
     /** Of these hits, those the owning features say this person may open now; the rest looked at again. */

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { type Geocoder, milesBetween, normalisePostcode } from '../../platform/geocoder.ts';
 import {
   noSearchChanges,
   type SearchChanged,
   type SearchDocument,
+  type SearchMatches,
   type SearchSource,
 } from '../../platform/search.ts';
 import { fromCsv, toCsv } from './csv.ts';
@@ -194,6 +196,8 @@ export function createServicesService(deps: {
   baseUrl?: string;
   /** Tells the site search what changed, after it commits (none by default). */
   searchChanged?: SearchChanged;
+  /** The site search's matches among listed services: the finder's words (its own match when absent). */
+  searchMatches?: SearchMatches;
 }) {
   const { repo, directory } = deps;
   const searchChanged = deps.searchChanged ?? noSearchChanges;
@@ -292,18 +296,35 @@ export function createServicesService(deps: {
   async function find(f: ServiceFilters) {
     const near = f.near ? await resolveNear(f.near) : undefined;
     const dir = await directory.get();
-    const key = JSON.stringify([f.q, f.la, f.models, f.offers, f.serves, near]);
-    return findMemo(dir, key, () => runSearch(dir, f, near));
+    // Words go through the site search (synonyms, stemming, Welsh mutations), best first;
+    // when it finds nothing, the directory's own match of the letters typed ("Bedf").
+    const ranked = f.q?.trim() && deps.searchMatches ? await deps.searchMatches(f.q) : [];
+    const matched = ranked.length ? ranked : undefined;
+    const key = JSON.stringify([
+      f.q,
+      matched ? createHash('sha1').update(matched.join(',')).digest('base64') : null,
+      f.la,
+      f.models,
+      f.offers,
+      f.serves,
+      near,
+    ]);
+    return findMemo(dir, key, () => runSearch(dir, f, near, matched));
   }
 
   function runSearch(
     dir: Directory,
     f: ServiceFilters,
     near: Awaited<ReturnType<typeof resolveNear>> | undefined,
+    matched: string[] | undefined,
   ) {
-    const all = dir.entries.filter(
-      (s) => matchesWords(s, f.q) && (!f.la || s.areas.includes(f.la)),
-    );
+    const inArea = (s: DirectoryEntry) => !f.la || s.areas.includes(f.la);
+    const all = matched
+      ? matched.flatMap((id) => {
+          const s = dir.byId.get(id);
+          return s && inArea(s) ? [s] : [];
+        })
+      : dir.entries.filter((s) => matchesWords(s, f.q) && inArea(s));
     // One pass: each facet is counted over the results of the other filters.
     const facets: Record<ServiceFacet, Record<string, number>> = {
       model: {},
