@@ -145,6 +145,16 @@ export function createSearchRepository(db: Db) {
       await tx.execute(sql`SET LOCAL enable_seqscan = off`);
       return work(tx as unknown as Db);
     });
+  /**
+   * A count of use: its commit need not wait for the disk (a crash may lose
+   * the last fraction of a second of counts, never anything else), so the
+   * search answering does not wait on a flush.
+   */
+  const unhurried = (work: (tx: Db) => Promise<unknown>): Promise<void> =>
+    db.transaction(async (tx) => {
+      await tx.execute(sql`SET LOCAL synchronous_commit = off`);
+      await work(tx as unknown as Db);
+    });
   return {
     async upsert(docs: IndexedDocument[]): Promise<void> {
       if (!docs.length) return;
@@ -444,25 +454,29 @@ export function createSearchRepository(db: Db) {
     // --- learning from use
 
     async countSearch(day: string, query: string, empty: boolean): Promise<void> {
-      await db
-        .insert(searchQueryStats)
-        .values({ day, query, searches: 1, empty: empty ? 1 : 0 })
-        .onConflictDoUpdate({
-          target: [searchQueryStats.day, searchQueryStats.query],
-          set: {
-            searches: sql`${searchQueryStats.searches} + 1`,
-            empty: sql`${searchQueryStats.empty} + ${empty ? 1 : 0}`,
-          },
-        });
+      await unhurried((tx) =>
+        tx
+          .insert(searchQueryStats)
+          .values({ day, query, searches: 1, empty: empty ? 1 : 0 })
+          .onConflictDoUpdate({
+            target: [searchQueryStats.day, searchQueryStats.query],
+            set: {
+              searches: sql`${searchQueryStats.searches} + 1`,
+              empty: sql`${searchQueryStats.empty} + ${empty ? 1 : 0}`,
+            },
+          }),
+      );
     },
     async countClick(day: string, query: string, url: string): Promise<void> {
-      await db
-        .insert(searchClickStats)
-        .values({ day, query, url, clicks: 1 })
-        .onConflictDoUpdate({
-          target: [searchClickStats.day, searchClickStats.query, searchClickStats.url],
-          set: { clicks: sql`${searchClickStats.clicks} + 1` },
-        });
+      await unhurried((tx) =>
+        tx
+          .insert(searchClickStats)
+          .values({ day, query, url, clicks: 1 })
+          .onConflictDoUpdate({
+            target: [searchClickStats.day, searchClickStats.query, searchClickStats.url],
+            set: { clicks: sql`${searchClickStats.clicks} + 1` },
+          }),
+      );
     },
     /** The most searched queries since a day, with how often they found nothing and were opened. */
     async topQueries(since: string, limit: number, emptyOnly: boolean) {

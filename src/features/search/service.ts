@@ -452,17 +452,19 @@ export function createSearchService(deps: SearchDeps) {
       if (!q) return empty;
       let question = await service.question(q, viewer, p);
       let anyWords = false;
+      let counted: Record<string, number> | undefined;
       // Nothing has every word: then what has any of them (not for a phrase in quotes or a "-word").
       const words = normaliseQuery(q).match(/[\p{L}\p{N}]+/gu) ?? [];
       if (words.length > 1 && !/["-]/.test(q)) {
-        const all = await repo.countByKind(question);
-        if (Object.values(all).every((n) => n === 0)) {
+        counted = await repo.countByKind(question);
+        if (Object.values(counted).every((n) => n === 0)) {
           question = await service.question(words.join(' or '), viewer, p);
           anyWords = true;
+          counted = undefined;
         }
       }
       const [counts, ranked, bet, where] = await Promise.all([
-        repo.countByKind(question),
+        counted ?? repo.countByKind(question),
         repo.search(question, PAGE_SIZE, (Math.min(p.page, MAX_PAGE) - 1) * PAGE_SIZE),
         repo.bestBet(normaliseQuery(q)),
         placeIn(q),
