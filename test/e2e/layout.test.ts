@@ -79,4 +79,44 @@ describe('the layout in a real browser', { skip: noBrowser }, () => {
     assert.equal(await navLink.isVisible(), true);
     await context.close();
   });
+  test('on a phone nothing jumps when the script arrives (the navigation is drawn folded), and without JavaScript its links show', async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 667 } });
+    const page = await context.newPage();
+    // Every layout shift of the page, from its first paint (buffered), by where it happened.
+    await page.addInitScript(() => {
+      const w = window as unknown as { shifts: { value: number; what: string[] }[] };
+      w.shifts = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries() as unknown as {
+          value: number;
+          sources?: { node?: Node }[];
+        }[])
+          w.shifts.push({
+            value: e.value,
+            what: (e.sources ?? []).map((s) => (s.node as Element | undefined)?.className ?? '?'),
+          });
+      }).observe({ type: 'layout-shift', buffered: true });
+    });
+    for (const path of ['/', '/resources', '/events']) {
+      await page.goto(`${server.baseUrl}${path}`, { waitUntil: 'load' });
+      await page.getByRole('button', { name: 'Menu' }).waitFor({ state: 'visible' });
+      const shifts = await page.evaluate(
+        () => (window as unknown as { shifts: { value: number; what: string[] }[] }).shifts,
+      );
+      const total = shifts.reduce((n, s) => n + s.value, 0);
+      assert.ok(total < 0.01, `${path} moved by ${total.toFixed(3)}: ${JSON.stringify(shifts)}`);
+    }
+    await context.close();
+
+    const noJs = await browser.newContext({
+      viewport: { width: 375, height: 667 },
+      javaScriptEnabled: false,
+    });
+    const plain = await noJs.newPage();
+    await plain.goto(`${server.baseUrl}/`);
+    const nav = plain.locator('#navigation');
+    assert.ok(await nav.getByRole('link', { name: 'Resources' }).isVisible());
+    assert.ok(await nav.getByRole('link', { name: 'Events' }).isVisible());
+    await noJs.close();
+  });
 });
