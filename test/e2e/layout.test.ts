@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, type LiveServer, liveServer, noBrowser } from './browser.ts';
+import { signIn } from './sign-in.ts';
 
 describe('the layout in a real browser', { skip: noBrowser }, () => {
   let server: LiveServer;
@@ -118,5 +119,49 @@ describe('the layout in a real browser', { skip: noBrowser }, () => {
     assert.ok(await nav.getByRole('link', { name: 'Resources' }).isVisible());
     assert.ok(await nav.getByRole('link', { name: 'Events' }).isVisible());
     await noJs.close();
+  });
+  test("at 1280 px the sections sit on one row and the person's own links on another, for a visitor, a member and an admin, in English and Welsh", async () => {
+    for (const who of ['visitor', 'member', 'admin'] as const) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      if (who !== 'visitor') await signIn(context, server, who);
+      const page = await context.newPage();
+      for (const lang of ['en', 'cy']) {
+        await page.goto(`${server.baseUrl}/?lang=${lang}`);
+        const rows = async (selector: string) => {
+          const tops = await page
+            .locator(selector)
+            .evaluateAll((els) =>
+              els
+                .filter((e) => e.getClientRects().length > 0)
+                .map((e) => Math.round(e.getBoundingClientRect().top)),
+            );
+          return { count: tops.length, rows: new Set(tops).size };
+        };
+        const sections = await rows('#navigation > li');
+        const own = await rows('.sp-account-bar__item');
+        assert.ok(sections.count >= 6, `${who} ${lang}: ${sections.count} sections`);
+        assert.equal(sections.rows, 1, `${who} ${lang}: the sections on one row`);
+        assert.ok(own.count >= (who === 'admin' ? 4 : who === 'member' ? 3 : 1));
+        assert.equal(own.rows, 1, `${who} ${lang}: the account links on one row`);
+        const bar = page.getByRole('navigation', {
+          name: lang === 'cy' ? 'Eich cyfrif' : 'Your account',
+        });
+        const signInOrOut = who === 'visitor' ? /Sign in|Mewngofnodi/ : /Sign out|Allgofnodi/;
+        assert.ok(await bar.getByRole('link', { name: signInOrOut }).isVisible());
+      }
+      // On a phone the same links fold behind "Menu", after the sections.
+      await page.setViewportSize({ width: 375, height: 667 });
+      await page.goto(`${server.baseUrl}/?lang=en`);
+      assert.equal(await page.locator('.sp-account-bar').isVisible(), false);
+      await page.getByRole('button', { name: 'Menu' }).click();
+      const inMenu = page.locator('#navigation');
+      assert.ok(
+        await inMenu
+          .getByRole('link', { name: who === 'visitor' ? 'Sign in' : 'Sign out' })
+          .isVisible(),
+        `${who}: the account links are in the phone's menu`,
+      );
+      await context.close();
+    }
   });
 });

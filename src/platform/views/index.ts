@@ -144,7 +144,17 @@ export const viewsPlugin = fp<ViewsOptions>(
         for (const p of providers) Object.assign(base, p(req, this));
         const path = base.currentPath as string;
         const nav = opts.navigation;
-        const items: NavLink[] = [...nav.visible('main', req), ...nav.visible('account', req)];
+        // The sections in the service navigation; the person's own links (account, sign
+        // out, admin…) in a bar of their own above the header, as GOV.UK One Login does:
+        // together they were up to 11 links, two rows at 1280 px (in Welsh, signed in).
+        const links = (list: NavLink[]) =>
+          list.map((item) => ({
+            href: item.href,
+            ...(item.count
+              ? { html: navWithCount(req.t(item.key), item.count, req.t('common.nav.unread')) }
+              : { text: req.t(item.key) }),
+            active: path === item.href || path.startsWith(`${item.href}/`),
+          }));
         base.panels = {
           header: nav.panels('header', req),
           footer: nav.panels('footer', req),
@@ -153,13 +163,8 @@ export const viewsPlugin = fp<ViewsOptions>(
         base.footerNavigation = nav
           .visible('footer', req)
           .map((item) => ({ href: item.href, text: req.t(item.key) }));
-        base.serviceNavigation = items.map((item) => ({
-          href: item.href,
-          ...(item.count
-            ? { html: navWithCount(req.t(item.key), item.count, req.t('common.nav.unread')) }
-            : { text: req.t(item.key) }),
-          active: path === item.href || path.startsWith(`${item.href}/`),
-        }));
+        base.serviceNavigation = links(nav.visible('main', req));
+        base.accountNavigation = links(nav.visible('account', req));
         const html = tidyWhitespace(opts.env.render(template, { ...base, ...context }));
         if (status) this.code(status);
         this.header('content-type', 'text/html; charset=utf-8');
