@@ -273,6 +273,79 @@ describe('articles', () => {
     assert.equal((await get('/admin/articles/new', 'member')).statusCode, 403);
   });
 
+  test('a story shows its guideline statements as links; an unknown statement is refused, naming it', async () => {
+    const G = 'demo-born-into-care-illustrative';
+    const durham = await get('/stories/pre-birth-work-in-county-durham-demo');
+    assert.match(
+      durham.body,
+      new RegExp(
+        `<a class="govuk-link" href="/guidelines/${G}/1\\.2">1\\.2 Each parent has one named social worker`,
+      ),
+      'a demo story links the statement it shows',
+    );
+    assert.equal((await get(`/guidelines/${G}/1.2`)).statusCode, 200, 'the link leads to it');
+    const cy = await get('/stories/pre-birth-work-in-county-durham-demo?lang=cy');
+    assert.match(cy.body, new RegExp(`href="/guidelines/${G}/1\\.1">1\\.1 Caiff pryderon`));
+
+    const fields = {
+      title: 'A story tied to the guideline',
+      standfirst: 'Practice that shows two statements.',
+      body: 'Words.',
+      action: 'publish',
+    };
+    const refused = await submit(
+      t.app,
+      '/admin/articles/new?kind=story',
+      '/admin/articles/new?kind=story',
+      { ...fields, statements: `${G}/1.3\nno-such-guideline/1.1\n${G}/9.9\nnot a statement` },
+      jar.editor,
+    );
+    assert.equal(refused.res.statusCode, 400);
+    assert.match(refused.res.body, /govuk-error-summary/);
+    assert.match(
+      refused.res.body,
+      new RegExp(
+        `href="#statements">These are not statements of a guideline on this site: no-such-guideline/1\\.1, ${G}/9\\.9, not a statement`,
+      ),
+    );
+    assert.match(refused.res.body, /id="statements-error"/, 'the message is by the field');
+    assert.match(
+      refused.res.body,
+      new RegExp(`${G}/1\\.3\nno-such-guideline/1\\.1`),
+      'kept as typed',
+    );
+    const [none] = await t.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM articles WHERE title = $1`,
+      [fields.title],
+    );
+    assert.equal(none!.n, 0, 'nothing saved');
+
+    const saved = await submit(
+      t.app,
+      '/admin/articles/new?kind=story',
+      '/admin/articles/new?kind=story',
+      {
+        ...fields,
+        statements: `${G}/1.3\nhttps://example.org/guidelines/${G}/2.2?version=1\n${G} 1.3`,
+      },
+      jar.editor,
+    );
+    assert.equal(saved.res.statusCode, 303, saved.res.body.slice(0, 400));
+    const [row] = await t.database.query<{ statements: string[] }>(
+      `SELECT statements FROM articles WHERE title = $1`,
+      [fields.title],
+    );
+    assert.deepEqual(row!.statements, [`${G}/1.3`, `${G}/2.2`], 'stored as slug/ref, once each');
+    const page = await get('/stories/a-story-tied-to-the-guideline');
+    assert.match(page.body, new RegExp(`href="/guidelines/${G}/1\\.3">1\\.3 Fathers and partners`));
+    assert.match(page.body, new RegExp(`href="/guidelines/${G}/2\\.2">2\\.2 Hospital staff`));
+    const citing = await t.app.services.articles.storiesForStatement(G, '1.1');
+    assert.deepEqual(citing.map((s) => s.slug).sort(), [
+      'fewer-babies-into-care-in-newport-demo',
+      'pre-birth-work-in-county-durham-demo',
+    ]);
+  });
+
   test('a first comment waits for a moderator; approving it tells the article author', async () => {
     await t.app.services.accounts.createUserDirect({
       email: 'first-commenter@example.org',

@@ -47,6 +47,8 @@ export interface ListFilters {
   seriesId?: string | undefined;
   authority?: string | undefined;
   service?: string | undefined;
+  /** A guideline statement, stored as `slug/ref`. */
+  statement?: string | undefined;
 }
 
 /** What a list shows of an article (no body). */
@@ -84,6 +86,7 @@ function where(f: ListFilters, now: Date): SQL | undefined {
     f.seriesId ? eq(articles.seriesId, f.seriesId) : undefined,
     f.authority ? arrayOverlaps(articles.authorities, [f.authority]) : undefined,
     f.service ? arrayOverlaps(articles.services, [f.service]) : undefined,
+    f.statement ? arrayOverlaps(articles.statements, [f.statement]) : undefined,
   );
 }
 

@@ -625,6 +625,12 @@ export function articlesRoutes(
             code: p.gssCode,
           })),
           services: found.services.map((s) => ({ slug: s.slug, name: nameIn(req.locale, s) })),
+          statements: found.statements.map((s) => ({
+            href: s.href,
+            ref: s.ref,
+            text: (req.locale === 'cy' && s.textCy) || s.text || s.id,
+            guideline: (req.locale === 'cy' && s.guidelineCy) || s.guideline,
+          })),
           threads,
           commentCount: found.comments.filter((c) => c.status === 'visible').length,
           order,

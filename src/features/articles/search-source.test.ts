@@ -46,6 +46,7 @@ describe('articles: the site search source', () => {
       baseUrl: 'http://localhost',
       topics: async () => [],
       places: { authorities: async () => [], service: async () => undefined },
+      guidelineStatements: async () => [],
       people: {
         person: async () => undefined,
         people: async () => new Map(),

@@ -32,11 +32,17 @@ interface DemoStory {
   topics: string[];
   parent?: boolean;
   language?: 'en' | 'cy';
+  /** Statements of the demo guideline the story shows (kept only if the guideline has them). */
+  statements: string[];
 }
+
+/** The demo guideline (loaded by the guidelines feature's demo content). */
+const GUIDELINE = 'demo-born-into-care-illustrative';
 
 const STORIES: DemoStory[] = [
   {
     slug: 'pre-birth-work-in-county-durham-demo',
+    statements: [`${GUIDELINE}/1.1`, `${GUIDELINE}/1.2`, `${GUIDELINE}/2.1`],
     title: 'Starting early: pre-birth work in County Durham (demo)',
     standfirst:
       'An invented pre-birth team shows how meeting parents months before a birth changes what happens on the day.',
@@ -59,6 +65,7 @@ ${DEMO_NOTE}`,
   },
   {
     slug: 'bringing-children-home-in-coventry-demo',
+    statements: [`${GUIDELINE}/3.3`],
     title: 'Bringing children home: reunification in Coventry (demo)',
     standfirst:
       'A demo reunification team describes the small, steady steps that help children return to live with their families.',
@@ -82,6 +89,7 @@ ${DEMO_NOTE}`,
   },
   {
     slug: 'fewer-babies-into-care-in-newport-demo',
+    statements: [`${GUIDELINE}/1.1`],
     title: 'Working together to keep babies safely at home in Newport (demo)',
     standfirst:
       'An invented partnership between a charity and a council in South Wales shows what joint working before birth can do.',
@@ -100,6 +108,7 @@ ${DEMO_NOTE}`,
   },
   {
     slug: 'inside-a-family-drug-and-alcohol-court-manchester-demo',
+    statements: [`${GUIDELINE}/2.5`],
     title: 'Inside a family drug and alcohol court in Manchester (demo)',
     standfirst:
       'Observing an invented FDAC hearing: judges, parents and a specialist team working side by side.',
@@ -175,7 +184,7 @@ export function articlesSeeder(
             authorities: code ? [code] : [],
             regions: code && region(code) ? [region(code)!] : [],
             services: services.slice(0, 2),
-            statements: [],
+            statements: await articles.knownStatements(s.statements),
             featuresParent: !!s.parent,
             consentRecordedOn: s.parent
               ? new Date(now - 40 * day).toISOString().slice(0, 10)

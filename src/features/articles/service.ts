@@ -142,9 +142,50 @@ export interface ArticlesDeps {
    * summary, or not by email). Returns the writes for the comment's own unit of work.
    */
   notify?: (notices: CommentNotice[]) => Promise<((tx: Tx) => Promise<void>) | undefined>;
+  /**
+   * The guidelines feature (wired in app.ts): the statements of a guideline's current version that
+   * exist, with their words and their page's address; unknown ones are left out.
+   */
+  guidelineStatements: (keys: StatementKey[]) => Promise<GuidelineStatement[]>;
   /** The site search, told (after the change commits) which articles to look at again. */
   searchChanged?: SearchChanged;
 }
+
+/** A guideline statement as stored on a story: the guideline's slug and the statement's reference. */
+export interface StatementKey {
+  slug: string;
+  ref: string;
+}
+/** A statement as the guidelines feature describes it, for a story's page. */
+export interface GuidelineStatement extends StatementKey {
+  text: string;
+  textCy: string | null;
+  guideline: string;
+  guidelineCy: string | null;
+  /** Its page on this site. */
+  href: string;
+}
+
+/**
+ * A statement as an editor types it: `slug/ref` (`demo-born-into-care-illustrative/1.2`), the
+ * same with a space, or the statement page's address (`…/guidelines/slug/ref`).
+ */
+export function statementKey(line: string): StatementKey | undefined {
+  const s = line
+    .trim()
+    .toLowerCase()
+    .replace(/^.*?\/guidelines\//, '')
+    .replace(/[?#].*$/, '')
+    .replace(/\/+$/, '');
+  const m = /^([a-z0-9]+(?:-[a-z0-9]+)*)\s*[/\s]\s*(\d{1,3}(?:\.\d{1,3}){0,3})$/.exec(s);
+  return m ? { slug: m[1]!, ref: m[2]! } : undefined;
+}
+/** How a statement is stored (`slug/ref`), and back. */
+export const statementId = (k: StatementKey) => `${k.slug}/${k.ref}`;
+const keyOf = (stored: string): StatementKey | undefined => {
+  const i = stored.lastIndexOf('/');
+  return i > 0 ? { slug: stored.slice(0, i), ref: stored.slice(i + 1) } : undefined;
+};
 
 /** Someone to tell about a comment now shown: on what they wrote, or a reply to their comment. */
 export interface CommentNotice {
@@ -408,6 +449,22 @@ export function createArticlesService(deps: ArticlesDeps) {
       if (!s) problems.push({ field: 'series', key: 'articles.errors.seriesUnknown' });
       else seriesId = s.id;
     }
+    // Guideline statements: each must be one of a guideline's (asked of the guidelines feature).
+    const typed = input.statements.map((line) => ({ line: line.trim(), key: statementKey(line) }));
+    const found = await deps.guidelineStatements(typed.flatMap((x) => (x.key ? [x.key] : [])));
+    const foundIds = new Set(found.map(statementId));
+    const unknownStatements = typed
+      .filter((x) => !x.key || !foundIds.has(statementId(x.key)))
+      .map((x) => x.line);
+    if (unknownStatements.length)
+      problems.push({
+        field: 'statements',
+        key: 'articles.errors.statementUnknown',
+        vars: { statements: unknownStatements.join(', ') },
+      });
+    const statements = [
+      ...new Set(typed.flatMap((x) => (x.key ? [statementId(x.key)] : []))),
+    ].filter((id) => foundIds.has(id));
     problems.push(...bodyImageProblems(input.body));
     if (input.leadImageUrl) {
       if (!imageSrcAllowed(input.leadImageUrl))
@@ -436,12 +493,12 @@ export function createArticlesService(deps: ArticlesDeps) {
         input.authorities.map((g) => known.get(g)?.regionName).filter((r): r is string => !!r),
       ),
     ];
-    return { problems, slug, seriesId, regions };
+    return { problems, slug, seriesId, regions, statements };
   }
 
   function valuesFrom(
     input: ArticleInput,
-    v: { slug: string; seriesId: string | null; regions: string[] },
+    v: { slug: string; seriesId: string | null; regions: string[]; statements: string[] },
   ): Omit<NewArticle, 'status'> {
     return {
       kind: input.kind,
@@ -460,7 +517,7 @@ export function createArticlesService(deps: ArticlesDeps) {
       authorities: input.authorities,
       regions: v.regions,
       services: input.services,
-      statements: input.statements,
+      statements: v.statements,
       featuresParent: input.featuresParent,
       consentRecordedOn: input.featuresParent ? (input.consentRecordedOn ?? null) : null,
       consentReviewOn: input.featuresParent ? (input.consentReviewOn ?? null) : null,
@@ -471,12 +528,15 @@ export function createArticlesService(deps: ArticlesDeps) {
 
   /** Names of places, services and series for an article's page. */
   async function context(a: ArticleRow) {
-    const [places, series, topics, services] = await Promise.all([
+    const keys = a.statements.map(keyOf).filter((k): k is StatementKey => !!k);
+    const [places, series, topics, services, statements] = await Promise.all([
       authorities(),
       allSeries(),
       deps.topics(),
       Promise.all(a.services.map((s) => deps.places.service(s))),
+      keys.length ? deps.guidelineStatements(keys) : Promise.resolve([]),
     ]);
+    const byId = new Map(statements.map((s) => [statementId(s), s]));
     const byCode = new Map(places.map((p) => [p.gssCode, p]));
     return {
       places: a.authorities.map((g) => byCode.get(g)).filter((p): p is Place => !!p),
@@ -485,6 +545,11 @@ export function createArticlesService(deps: ArticlesDeps) {
         .map((slug) => topics.find((t) => t.slug === slug))
         .filter((t): t is Topic => !!t),
       services: services.filter((s): s is NonNullable<typeof s> => !!s),
+      /** In the order stored; one no longer in the guideline's current version has no address. */
+      statements: a.statements.map((id): Partial<GuidelineStatement> & { id: string } => ({
+        id,
+        ...byId.get(id),
+      })),
     };
   }
 
@@ -569,6 +634,17 @@ export function createArticlesService(deps: ArticlesDeps) {
     /** Practice stories that name this service (for its page). */
     async storiesForService(slug: string, limit = 5): Promise<ArticleSummary[]> {
       return (await repo.list({ kind: 'story', service: slug }, clock(), limit, 0)).rows;
+    },
+    /** Public practice stories that show a guideline statement (for the statement's page). */
+    async storiesForStatement(slug: string, ref: string, limit = 10): Promise<ArticleSummary[]> {
+      const statement = statementId({ slug, ref });
+      return (await repo.list({ kind: 'story', statement }, clock(), limit, 0)).rows;
+    },
+    /** Which of these statements (`slug/ref`) a guideline has now (the demo content checks its own). */
+    async knownStatements(ids: string[]): Promise<string[]> {
+      const keys = ids.map(keyOf).filter((k): k is StatementKey => !!k);
+      const found = new Set((await deps.guidelineStatements(keys)).map(statementId));
+      return ids.filter((id) => found.has(id));
     },
     /** How many public stories each authority has (the overview's rows). */
     async storyCountsByAuthority(): Promise<Map<string, number>> {
