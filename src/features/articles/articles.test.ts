@@ -832,6 +832,264 @@ describe('articles', () => {
     assert.equal(await choose('editor', 'immediately', [...kinds, 'comment_reply']), 303);
   });
 
+  test('likes on articles and comments: a member likes, the count shows, a second like does not count twice, a visitor cannot', async () => {
+    const path = '/stories/fewer-babies-into-care-in-newport-demo';
+    const id = await idOf('fewer-babies-into-care-in-newport-demo');
+    const likesOf = async () =>
+      (
+        await t.database.query<{ n: number; rows: number }>(
+          `SELECT like_count AS n, (SELECT count(*)::int FROM article_likes WHERE article_id = $1) AS rows
+           FROM articles WHERE id = $1`,
+          [id],
+        )
+      )[0]!;
+    const like = (who: string, liked?: string) =>
+      submit(t.app, path, `/articles/${id}/like`, liked ? { liked } : {}, jar[who]);
+    assert.deepEqual(await likesOf(), { n: 0, rows: 0 });
+    const first = await like('member');
+    assert.equal(first.res.statusCode, 303);
+    assert.equal(first.res.headers.location, `${path}#like`);
+    const page = await get(path, 'member');
+    assert.match(page.body, /<span class="govuk-body">1 like<\/span>/, 'the count shows');
+    assert.match(
+      page.body,
+      /name="liked" value="no">\s*<button[^>]*aria-pressed="true">Like this article/,
+    );
+    // The same form sent again (a double click, or the back button): still one like.
+    await like('member', 'yes');
+    assert.deepEqual(await likesOf(), { n: 1, rows: 1 }, 'a second like does not count twice');
+    await like('parent');
+    assert.deepEqual(await likesOf(), { n: 2, rows: 2 });
+    assert.match((await get(path)).body, /2 likes/, 'visitors see the count');
+    // A visitor, and a member not yet approved, cannot like.
+    const visitor = await t.app.inject({
+      method: 'POST',
+      url: `/articles/${id}/like`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'liked=yes',
+    });
+    assert.equal(visitor.statusCode, 401);
+    const pending = await signIn(
+      t.app,
+      'pending@example.org',
+      DEMO_PASSWORD,
+      undefined,
+      '10.9.97.1',
+    );
+    const refusedLike = await submit(t.app, '/account', `/articles/${id}/like`, {}, pending);
+    assert.equal(refusedLike.res.statusCode, 403);
+    assert.doesNotMatch(
+      (await get(path)).body,
+      /action="\/articles\/[^"]+\/like"/,
+      'no button for visitors',
+    );
+    assert.deepEqual(await likesOf(), { n: 2, rows: 2 });
+    // Taking a like back, twice, takes one away.
+    await like('parent', 'no');
+    await like('parent', 'no');
+    assert.deepEqual(await likesOf(), { n: 1, rows: 1 });
+
+    // A comment's likes.
+    const [c] = await t.database.query<{ id: string }>(
+      `SELECT c.id FROM article_comments c JOIN articles a ON a.id = c.article_id
+       WHERE a.slug = 'national-overview-of-services-launched-demo' AND c.status = 'visible'
+       AND c.body LIKE 'Seeing the gaps on a map%'`,
+    );
+    const overview = '/news/national-overview-of-services-launched-demo';
+    const commentLikes = async () =>
+      (
+        await t.database.query<{ n: number }>(
+          `SELECT like_count AS n FROM article_comments WHERE id = $1`,
+          [c!.id],
+        )
+      )[0]!.n;
+    const liked = await submit(
+      t.app,
+      overview,
+      `/articles/comments/${c!.id}/like`,
+      { liked: 'yes' },
+      jar.member,
+    );
+    assert.equal(liked.res.statusCode, 303);
+    assert.equal(liked.res.headers.location, `${overview}#comment-${c!.id}`);
+    await submit(t.app, overview, `/articles/comments/${c!.id}/like`, { liked: 'yes' }, jar.member);
+    assert.equal(await commentLikes(), 1, 'a second like does not count twice');
+    const block = (await get(overview)).body;
+    const shown = block.slice(block.indexOf(`id="comment-${c!.id}"`));
+    assert.match(shown.slice(0, shown.indexOf('</article>')), /1 like/);
+    const visitorComment = await t.app.inject({
+      method: 'POST',
+      url: `/articles/comments/${c!.id}/like`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'liked=yes',
+    });
+    assert.equal(visitorComment.statusCode, 401);
+    assert.equal(
+      (await submit(t.app, '/account', `/articles/comments/${c!.id}/like`, {}, pending)).res
+        .statusCode,
+      403,
+    );
+    assert.equal(await commentLikes(), 1);
+  });
+
+  test('held for a moderator through a real post: too many links, and the word list an admin sets', async () => {
+    const path = '/stories/inside-a-family-drug-and-alcohol-court-manchester-demo';
+    const id = await idOf('inside-a-family-drug-and-alcohol-court-manchester-demo');
+    const post = (body: string, who = 'member') =>
+      submit(t.app, path, `/articles/${id}/comments`, { body }, jar[who]);
+    const stateOf = async (body: string) =>
+      (
+        await t.database.query<{ status: string; held_reason: string | null }>(
+          `SELECT status, held_reason FROM article_comments WHERE body = $1`,
+          [body],
+        )
+      )[0];
+    // The member has shown comments, so only the links and the words can hold theirs.
+    const two = 'Two links: https://one.example.org and www.two.example.org are fine.';
+    assert.match(String((await post(two)).res.headers.location), /commented=yes/);
+    assert.deepEqual(await stateOf(two), { status: 'visible', held_reason: null });
+    const three = 'See https://a.example.org, https://b.example.org and www.c.example.org today.';
+    assert.match(String((await post(three)).res.headers.location), /commented=held/);
+    assert.deepEqual(await stateOf(three), { status: 'held', held_reason: 'links' });
+    assert.doesNotMatch((await get(path)).body, /a\.example\.org/, 'others do not see it');
+
+    // An admin sets the word list (and keeps the other settings).
+    const secret = await enableTwoFactor(t.app, 'admin@example.org');
+    jar.admin = await signIn(t.app, 'admin@example.org', DEMO_PASSWORD, secret, '10.9.96.1');
+    const settings = (words: string) =>
+      submit(
+        t.app,
+        '/admin/articles/settings',
+        '/admin/articles/settings',
+        { heldFirst: '1', maxLinks: '2', words },
+        jar.admin,
+      );
+    assert.equal((await settings('cheap courses\nmiracle cure')).res.statusCode, 303);
+    try {
+      const words = 'Try this Miracle Cure, it worked for us.';
+      assert.match(String((await post(words)).res.headers.location), /commented=held/);
+      assert.deepEqual(await stateOf(words), { status: 'held', held_reason: 'words' });
+      const near = 'No miracles here, just steady work.';
+      assert.match(
+        String((await post(near)).res.headers.location),
+        /commented=yes/,
+        'whole words only',
+      );
+      const queue = (await get('/admin/articles/comments', 'moderator')).body;
+      assert.match(queue, /Try this Miracle Cure/);
+      assert.match(queue, /https:\/\/a\.example\.org/);
+    } finally {
+      assert.equal((await settings('')).res.statusCode, 303);
+    }
+  });
+
+  test('comments close after their date', async () => {
+    const made = await submit(
+      t.app,
+      '/admin/articles/new?kind=news',
+      '/admin/articles/new?kind=news',
+      {
+        title: 'Comments close in 2090',
+        standfirst: 'Then no more.',
+        body: 'Words.',
+        'commentsCloseAt-day': '1',
+        'commentsCloseAt-month': '6',
+        'commentsCloseAt-year': '2090',
+        'commentsCloseAt-time': '09:00',
+        action: 'publish',
+      },
+      jar.editor,
+    );
+    assert.equal(made.res.statusCode, 303, made.res.body.slice(0, 400));
+    const path = '/news/comments-close-in-2090';
+    const id = await idOf('comments-close-in-2090');
+    const [row] = await t.database.query<{ at: Date }>(
+      `SELECT comments_close_at AS at FROM articles WHERE id = $1`,
+      [id],
+    );
+    assert.equal(new Date(row!.at).toISOString(), '2090-06-01T08:00:00.000Z', 'London summer time');
+    const before = await submit(
+      t.app,
+      path,
+      `/articles/${id}/comments`,
+      { body: 'Before the date.' },
+      jar.member,
+    );
+    assert.match(String(before.res.headers.location), /commented=yes/);
+    const articles = t.app.services.articles;
+    try {
+      articles.setClock(() => new Date('2090-06-01T08:00:01Z'));
+      const page = await get(path, 'member');
+      assert.match(page.body, /Comments are closed on this article/);
+      assert.doesNotMatch(page.body, new RegExp(`action="/articles/${id}/comments"`), 'no form');
+      assert.match(page.body, /Before the date\./, 'what was said stays');
+      const after = await submit(
+        t.app,
+        path,
+        `/articles/${id}/comments`,
+        { body: 'After the date.' },
+        jar.member,
+      );
+      assert.equal(after.res.statusCode, 403);
+      assert.match(after.res.body, /Comments are closed/);
+    } finally {
+      articles.setClock();
+    }
+    const [n] = await t.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM article_comments WHERE body = 'After the date.'`,
+    );
+    assert.equal(n!.n, 0);
+  });
+
+  test('a moderator keeps a reported comment: the reporter is told it stays, and it leaves the queue', async () => {
+    const path = '/stories/fewer-babies-into-care-in-newport-demo';
+    const id = await idOf('fewer-babies-into-care-in-newport-demo');
+    const body = 'A fair question about the referral route, reported by mistake.';
+    const posted = await submit(t.app, path, `/articles/${id}/comments`, { body }, jar.member);
+    assert.match(String(posted.res.headers.location), /commented=yes/);
+    const [c] = await t.database.query<{ id: string }>(
+      `SELECT id FROM article_comments WHERE body = $1`,
+      [body],
+    );
+    const report = await submit(
+      t.app,
+      `/articles/comments/${c!.id}/report`,
+      `/articles/comments/${c!.id}/report`,
+      { reason: 'I think this is off topic.' },
+      jar.parent,
+    );
+    assert.equal(report.res.statusCode, 200);
+    assert.match((await get('/admin/articles/comments', 'moderator')).body, /reported by mistake/);
+    const before = (await sentMail(t.app)).length;
+    const keep = await submit(
+      t.app,
+      '/admin/articles/comments',
+      `/admin/articles/comments/${c!.id}`,
+      { action: 'dismiss' },
+      jar.moderator,
+    );
+    assert.equal(keep.res.statusCode, 303);
+    const mail = await mailSince(before);
+    const told = mail.find((m) => m.to === 'parent@example.org');
+    assert.ok(told, 'the reporter is told');
+    assert.equal(told.subject, 'The comment you reported was checked');
+    assert.match(told.text, /decided it can stay/);
+    assert.match(told.text, new RegExp(`${path}#comment-${c!.id}`));
+    assert.ok(
+      !mail.some((m) => m.to === 'member@example.org'),
+      'the author is not told of a report kept',
+    );
+    assert.match((await get(path)).body, /reported by mistake/, 'still shown');
+    assert.doesNotMatch(
+      (await get('/admin/articles/comments', 'moderator')).body,
+      /reported by mistake/,
+    );
+    const [audit] = await t.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_log WHERE event = 'article.comment_dismiss'`,
+    );
+    assert.equal(audit!.n, 1);
+  });
+
   test("comments are in the member's export and handled on deletion", async () => {
     const [member] = await t.database.query<{ id: string }>(
       `SELECT id FROM users WHERE email = 'member@example.org'`,

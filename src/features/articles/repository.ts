@@ -274,16 +274,19 @@ function queries(db: Db | Tx) {
     },
 
     // Likes
-    async toggleArticleLike(articleId: string, userId: string): Promise<boolean> {
-      const removed = await db
-        .delete(articleLikes)
-        .where(and(eq(articleLikes.articleId, articleId), eq(articleLikes.userId, userId)))
-        .returning();
-      if (!removed.length) await db.insert(articleLikes).values({ articleId, userId });
+    /**
+     * The member likes the article (`on`) or no longer does: the same request twice changes
+     * nothing (a double submission neither counts twice nor takes the like back).
+     */
+    async setArticleLike(articleId: string, userId: string, on: boolean): Promise<void> {
+      if (on) await db.insert(articleLikes).values({ articleId, userId }).onConflictDoNothing();
+      else
+        await db
+          .delete(articleLikes)
+          .where(and(eq(articleLikes.articleId, articleId), eq(articleLikes.userId, userId)));
       await db.execute(
         sql`UPDATE articles SET like_count = (SELECT count(*) FROM article_likes WHERE article_id = ${articleId}) WHERE id = ${articleId}`,
       );
-      return !removed.length;
     },
     async likesArticle(articleId: string, userId: string): Promise<boolean> {
       const rows = await db
@@ -292,18 +295,22 @@ function queries(db: Db | Tx) {
         .where(and(eq(articleLikes.articleId, articleId), eq(articleLikes.userId, userId)));
       return rows.length > 0;
     },
-    async toggleCommentLike(commentId: string, userId: string): Promise<boolean> {
-      const removed = await db
-        .delete(articleCommentLikes)
-        .where(
-          and(eq(articleCommentLikes.commentId, commentId), eq(articleCommentLikes.userId, userId)),
-        )
-        .returning();
-      if (!removed.length) await db.insert(articleCommentLikes).values({ commentId, userId });
+    /** As `setArticleLike`, for a comment. */
+    async setCommentLike(commentId: string, userId: string, on: boolean): Promise<void> {
+      if (on)
+        await db.insert(articleCommentLikes).values({ commentId, userId }).onConflictDoNothing();
+      else
+        await db
+          .delete(articleCommentLikes)
+          .where(
+            and(
+              eq(articleCommentLikes.commentId, commentId),
+              eq(articleCommentLikes.userId, userId),
+            ),
+          );
       await db.execute(
         sql`UPDATE article_comments SET like_count = (SELECT count(*) FROM article_comment_likes WHERE comment_id = ${commentId}) WHERE id = ${commentId}`,
       );
-      return !removed.length;
     },
 
     // Comments

@@ -718,6 +718,9 @@ export function articlesRoutes(
     };
 
     // Members: like, comment, reply, report, delete
+    /** A like button says what it asks for (`liked=no` takes a like back), so a resubmission repeats it. */
+    const likes = (req: FastifyRequest) =>
+      text((req.body as Record<string, unknown> | undefined)?.liked) !== 'no';
     app.post(
       '/articles/:id/like',
       { config: { access: 'member', ...form } },
@@ -725,7 +728,7 @@ export function articlesRoutes(
         const p = idParam.safeParse(req.params);
         if (!p.success) return reply.callNotFound();
         try {
-          const r = await articles.likeArticle(userOf(req), p.data.id);
+          const r = await articles.likeArticle(userOf(req), p.data.id, likes(req));
           if (!r) return reply.callNotFound();
           return reply.redirect(`/${kindPath(r.article.kind)}/${r.article.slug}#like`, 303);
         } catch (err) {
@@ -788,7 +791,7 @@ export function articlesRoutes(
         const p = idParam.safeParse(req.params);
         if (!p.success) return reply.callNotFound();
         try {
-          const r = await articles.likeComment(userOf(req), p.data.id);
+          const r = await articles.likeComment(userOf(req), p.data.id, likes(req));
           if (!r) return reply.callNotFound();
           return reply.redirect(
             `/${kindPath(r.article.kind)}/${r.article.slug}#comment-${r.comment.id}`,

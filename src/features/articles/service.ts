@@ -926,18 +926,21 @@ export function createArticlesService(deps: ArticlesDeps) {
     },
 
     // Likes
-    async likeArticle(viewer: CurrentUser, id: string) {
+    /** The member likes the article (`on`), or takes their like back; asking twice changes nothing. */
+    async likeArticle(viewer: CurrentUser, id: string, on = true) {
       const a = await repo.byId(id);
       if (!a || !isPublicNow(a)) return undefined;
       if (!isApproved(viewer)) throw new ArticleRefusal('approval');
-      return { article: a, liked: await repo.toggleArticleLike(id, viewer.id) };
+      await repo.setArticleLike(id, viewer.id, on);
+      return { article: a, liked: on };
     },
-    async likeComment(viewer: CurrentUser, id: string) {
+    async likeComment(viewer: CurrentUser, id: string, on = true) {
       const c = await repo.comment(id);
       const a = c && (await repo.byId(c.articleId));
       if (!c || !a || c.status !== 'visible' || !isPublicNow(a)) return undefined;
       if (!isApproved(viewer)) throw new ArticleRefusal('approval');
-      return { article: a, comment: c, liked: await repo.toggleCommentLike(id, viewer.id) };
+      await repo.setCommentLike(id, viewer.id, on);
+      return { article: a, comment: c, liked: on };
     },
 
     // Comments
