@@ -516,15 +516,25 @@ export async function buildApp({
       },
       {
         topic: 'events',
+        // By when they were published; not cancelled, postponed or over (events.publishedBetween).
         publishedBetween: async (from, until) =>
-          (await events.list({ upcoming: true, page: 1, pageSize: 200 })).rows
-            .filter((e) => e.createdAt > from && e.createdAt <= until)
-            .map((e) => ({
-              title: e.title,
-              url: `${config.baseUrl}/events/${e.slug}`,
-              summary: e.summary,
-              publishedAt: e.createdAt,
-            })),
+          (await events.publishedBetween(from, until)).map((e) => ({
+            title: e.title,
+            url: `${config.baseUrl}/events/${e.slug}`,
+            summary: e.summary,
+            publishedAt: e.publishedAt,
+          })),
+      },
+      {
+        topic: 'services',
+        // New on the map: services that went live in the window (services.newOnMap).
+        publishedBetween: async (from, until) =>
+          (await services.newOnMap(from, until)).map((s) => ({
+            title: s.name,
+            url: `${config.baseUrl}/services/${s.slug}`,
+            summary: s.summary,
+            publishedAt: s.wentLive,
+          })),
       },
       {
         topic: 'news',

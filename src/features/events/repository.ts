@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, ne, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, ne, type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../../db/client.ts';
 import {
@@ -8,6 +8,7 @@ import {
   eventAgendaItems,
   type EventMode,
   eventOrganisers,
+  type EventStatus,
   events,
   eventSpeakers,
 } from './schema.ts';
@@ -82,14 +83,28 @@ export function createEventsRepository(db: Db) {
   return { ...queries(db), in: (tx: Tx) => queries(tx) };
 }
 
+/**
+ * `published_at` for a write that sets this status: the first time it is published it becomes
+ * now, and it stays through later saves, postponing and publishing again; back to draft clears it.
+ */
+function publishedAtFor(status: EventStatus | undefined, now: Date) {
+  if (status === 'draft') return { publishedAt: null };
+  if (status === 'published') return { publishedAt: sql`coalesce(${events.publishedAt}, ${now})` };
+  return {};
+}
+
 function queries(db: Db) {
   return {
     async upsertEvent(values: NewEvent): Promise<EventRow> {
-      const { id: _id, placesTaken: _taken, ...rest } = values;
+      const { id: _id, placesTaken: _taken, publishedAt: _p, ...rest } = values;
+      const now = new Date();
       const [row] = await db
         .insert(events)
-        .values(values)
-        .onConflictDoUpdate({ target: events.slug, set: { ...rest, updatedAt: new Date() } })
+        .values({ ...values, publishedAt: values.status === 'published' ? now : null })
+        .onConflictDoUpdate({
+          target: events.slug,
+          set: { ...rest, ...publishedAtFor(values.status, now), updatedAt: now },
+        })
         .returning();
       return row!;
     },
@@ -136,6 +151,31 @@ function queries(db: Db) {
           .where(where),
       ]);
       return { rows, total: Number(total?.n ?? 0) };
+    },
+    /**
+     * Events published after `from`, up to `until`, that are still published (not cancelled,
+     * postponed or back in draft) and not over by `now`, in order of publication. No limit:
+     * the window bounds it (a week's or a month's new events).
+     */
+    async publishedBetween(from: Date, until: Date, now: Date) {
+      return db
+        .select({
+          slug: events.slug,
+          title: events.title,
+          summary: events.summary,
+          startsAt: events.startsAt,
+          publishedAt: events.publishedAt,
+        })
+        .from(events)
+        .where(
+          and(
+            eq(events.status, 'published'),
+            gt(events.publishedAt, from),
+            lte(events.publishedAt, until),
+            gte(events.endsAt, now),
+          ),
+        )
+        .orderBy(asc(events.publishedAt), asc(events.id));
     },
     /** Findable events (published or postponed) after `after` or among `ids`, in id order, with their programme. */
     async searchEvents(q: {
@@ -284,18 +324,30 @@ function queries(db: Db) {
       const [row] = await db.select().from(events).where(eq(events.id, eventId)).for('update');
       return row;
     },
-    async insertEvent(values: Omit<NewEvent, 'id' | 'placesTaken'>): Promise<EventRow> {
-      const [row] = await db.insert(events).values(values).returning();
+    async insertEvent(
+      values: Omit<NewEvent, 'id' | 'placesTaken' | 'publishedAt'>,
+    ): Promise<EventRow> {
+      const publishedAt = values.status === 'published' ? new Date() : null;
+      const [row] = await db
+        .insert(events)
+        .values({ ...values, publishedAt })
+        .returning();
       return row!;
     },
     /** Change an event; its calendar sequence goes up so calendars update. */
     async updateEvent(
       id: string,
-      values: Omit<NewEvent, 'id' | 'placesTaken'>,
+      values: Omit<NewEvent, 'id' | 'placesTaken' | 'publishedAt'>,
     ): Promise<EventRow | undefined> {
+      const now = new Date();
       const [row] = await db
         .update(events)
-        .set({ ...values, sequence: sql`${events.sequence} + 1`, updatedAt: new Date() })
+        .set({
+          ...values,
+          ...publishedAtFor(values.status, now),
+          sequence: sql`${events.sequence} + 1`,
+          updatedAt: now,
+        })
         .where(eq(events.id, id))
         .returning();
       return row;
@@ -506,9 +558,15 @@ function queries(db: Db) {
       eventId: string,
       status: 'cancelled' | 'postponed' | 'published',
     ): Promise<EventRow | undefined> {
+      const now = new Date();
       const [row] = await db
         .update(events)
-        .set({ status, sequence: sql`${events.sequence} + 1`, updatedAt: new Date() })
+        .set({
+          status,
+          ...publishedAtFor(status, now),
+          sequence: sql`${events.sequence} + 1`,
+          updatedAt: now,
+        })
         .where(eq(events.id, eventId))
         .returning();
       return row;

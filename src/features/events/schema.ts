@@ -58,12 +58,18 @@ export const events = pgTable(
     isDemo: boolean('is_demo').notNull().default(false),
     sequence: integer('sequence').notNull().default(0),
     reminderSentAt: timestamp('reminder_sent_at', { withTimezone: true }),
+    /**
+     * When it was published (first made public from a draft; set by the repository, cleared
+     * if it goes back to draft; postponing and publishing again keep it). The digest's "new".
+     */
+    publishedAt: timestamp('published_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex('events_slug_key').on(t.slug),
     index('events_starts_idx').on(t.status, t.startsAt),
+    index('events_published_idx').on(t.publishedAt),
     check(
       'events_places_within_capacity',
       sql`${t.placesTaken} >= 0 AND ${t.placesTaken} <= ${t.capacity}`,

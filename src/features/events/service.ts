@@ -386,6 +386,24 @@ export function createEventsService(deps: EventsDeps) {
       });
     },
 
+    /**
+     * New events for the newsletter's digest: published after `from`, up to `until` (by when
+     * they were published, not drafted), still published (not cancelled or postponed) and not
+     * over yet. All of them: the window is the bound.
+     */
+    async publishedBetween(
+      from: Date,
+      until: Date,
+    ): Promise<{ slug: string; title: string; summary: string; publishedAt: Date }[]> {
+      const rows = await repo.publishedBetween(from, until, now());
+      return rows.map((e) => ({
+        slug: e.slug,
+        title: e.title,
+        summary: e.summary,
+        publishedAt: e.publishedAt!,
+      }));
+    },
+
     /** A public event (drafts are for organisers only). */
     async publicEvent(slug: string) {
       const event = await repo.eventBySlug(slug);

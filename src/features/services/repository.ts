@@ -475,6 +475,58 @@ function servicesQueries(db: Db) {
         .limit(limit);
       return rows.map((r) => r.id);
     },
+    /**
+     * Services active now that first became active after `from`, up to `until`, oldest first.
+     * No column says when a service went live, so it is read from what is kept: a service
+     * created active went live when it was created (`created_at`); one created in development
+     * or paused went live at its first history entry changing the status to active. Its
+     * status when created is the `after` of its first history entry with an empty `before`
+     * (a new service through a suggestion or a moderator), else the `before` of its first
+     * status change, else (no status change kept: the seed, imports, which keep no field
+     * changes) its status now. So a paused service made active again is not new, and a
+     * service an import turns active is not seen (imports keep no field changes).
+     */
+    async becameActiveBetween(from: Date, until: Date) {
+      const statusChanges = (where: SQL) => sql`
+        SELECT c.at, e->>'before' AS before, e->>'after' AS after
+        FROM ${serviceChanges} c CROSS JOIN LATERAL jsonb_array_elements(c.changes) e
+        WHERE c.service_id = ${services.id} AND e->>'field' = 'status' AND ${where}`;
+      const initial = sql`coalesce(
+        (SELECT x.after FROM (${statusChanges(sql`e->>'before' = ''`)}) x ORDER BY x.at LIMIT 1),
+        (SELECT x.before FROM (${statusChanges(sql`e->>'before' <> ''`)}) x ORDER BY x.at LIMIT 1),
+        ${services.status})`;
+      const wentLive = sql`CASE WHEN ${initial} = 'active' THEN ${services.createdAt} ELSE
+        (SELECT min(x.at) FROM (${statusChanges(sql`e->>'before' <> '' AND e->>'after' = 'active'`)}) x)
+        END`;
+      const inner = db
+        .select({
+          id: services.id,
+          slug: services.slug,
+          name: services.name,
+          description: services.description,
+          wentLive: sql<Date>`${wentLive}`.as('went_live'),
+        })
+        .from(services)
+        .where(
+          and(
+            eq(services.status, 'active'),
+            sql`${services.createdAt} <= ${until}`,
+            // Only services with something in the window need the history read.
+            or(
+              sql`${services.createdAt} > ${from}`,
+              sql`EXISTS (SELECT 1 FROM ${serviceChanges} c WHERE c.service_id = ${services.id}
+                    AND c.at > ${from} AND c.at <= ${until})`,
+            ),
+          ),
+        )
+        .as('s');
+      const rows = await db
+        .select()
+        .from(inner)
+        .where(and(sql`${inner.wentLive} > ${from}`, sql`${inner.wentLive} <= ${until}`))
+        .orderBy(asc(inner.wentLive), asc(inner.slug));
+      return rows.map((r) => ({ ...r, wentLive: new Date(r.wentLive) }));
+    },
     async allTerms() {
       return db
         .select()

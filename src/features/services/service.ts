@@ -548,6 +548,22 @@ export function createServicesService(deps: {
     async service(slug: string) {
       return repo.serviceBySlug(slug);
     },
+    /**
+     * What is new on the map (for the newsletter's digest): services active now that went
+     * live after `from`, up to `until` (created active, or first made active from in
+     * development or paused; see the repository for how that is read), oldest first.
+     */
+    async newOnMap(
+      from: Date,
+      until: Date,
+    ): Promise<{ name: string; slug: string; summary: string; wentLive: Date }[]> {
+      return (await repo.becameActiveBetween(from, until)).map((s) => ({
+        name: s.name,
+        slug: s.slug,
+        summary: firstWords(s.description.replace(/\s+/g, ' ').trim(), 240),
+        wentLive: s.wentLive,
+      }));
+    },
 
     /**
      * The site search's view of the directory: every listed service (the
