@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pageLinks } from './pagination.ts';
+import { SRC_DIR } from '../app.ts';
+import { createI18n, discoverLocaleDirs, loadLocaleDirs } from './i18n/index.ts';
+import { labelPages, pageLinks } from './pagination.ts';
 
 test('page links keep the query, drop page=1 and elide distant pages', () => {
   const q = new URLSearchParams([
@@ -18,4 +20,27 @@ test('page links keep the query, drop page=1 and elide distant pages', () => {
   const first = pageLinks('/services', new URLSearchParams('q=a'), 2, 2);
   assert.equal(first.previous?.href, '/services?q=a', 'page 1 has no page parameter');
   assert.equal(first.next, undefined);
+});
+
+test('the pagination words are in the page’s language: previous, next and each page number', () => {
+  const i18n = createI18n(loadLocaleDirs(discoverLocaleDirs(SRC_DIR)));
+  const links = pageLinks('/search', new URLSearchParams('q=gofal'), 2, 3);
+  const cy = labelPages(links, i18n.translator('cy'))!;
+  assert.equal(cy.previous?.html, 'Blaenorol<span class="govuk-visually-hidden"> tudalen</span>');
+  assert.equal(cy.next?.html, 'Nesaf<span class="govuk-visually-hidden"> tudalen</span>');
+  assert.equal(cy.previous?.href, '/search?q=gofal');
+  assert.deepEqual(
+    cy.items!.map((i) => ('ellipsis' in i ? '…' : i.visuallyHiddenText)),
+    ['Tudalen 1', 'Tudalen 2', 'Tudalen 3'],
+  );
+  const en = labelPages(links, i18n.translator('en'))!;
+  assert.equal(en.next?.html, 'Next<span class="govuk-visually-hidden"> page</span>');
+  // No previous link on the first page, none after the last.
+  const first = labelPages(
+    pageLinks('/search', new URLSearchParams(), 1, 1),
+    i18n.translator('cy'),
+  )!;
+  assert.equal(first.previous, undefined);
+  assert.equal(first.next, undefined);
+  assert.equal(labelPages(undefined, i18n.translator('cy')), undefined);
 });

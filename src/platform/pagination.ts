@@ -33,3 +33,38 @@ export function pageLinks(path: string, query: URLSearchParams, page: number, pa
     items,
   } satisfies PageLinks;
 }
+
+/** The words of the pagination component, translated (GOV.UK's defaults are English only). */
+type Say = (key: string, vars?: Record<string, string | number>) => string;
+
+/**
+ * A page's links with their words in the page's language: "Previous page",
+ * "Next page" and each number's "Page 3" for screen readers. Templates call
+ * it as `pageLabels(pagination)` (the layout context binds the translator).
+ */
+export function labelPages(
+  p: (Omit<PageLinks, 'items' | 'page'> & Partial<Pick<PageLinks, 'items'>>) | undefined,
+  t: Say,
+) {
+  if (!p) return undefined;
+  const hidden = (text: string) =>
+    `<span class="govuk-visually-hidden"> ${nunjucksEscape(text)}</span>`;
+  return {
+    ...p,
+    previous: p.previous && {
+      href: p.previous.href,
+      html: `${nunjucksEscape(t('common.pagination.previous'))}${hidden(t('common.pagination.pageWord'))}`,
+    },
+    next: p.next && {
+      href: p.next.href,
+      html: `${nunjucksEscape(t('common.pagination.next'))}${hidden(t('common.pagination.pageWord'))}`,
+    },
+    items: p.items?.map((item) =>
+      'ellipsis' in item
+        ? item
+        : { ...item, visuallyHiddenText: t('common.pagination.page', { number: item.number }) },
+    ),
+  };
+}
+
+const nunjucksEscape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import nunjucks from 'nunjucks';
 import type { Locale, Translate } from '../i18n/index.ts';
 import type { Navigation, NavLink } from '../navigation.ts';
+import { labelPages } from '../pagination.ts';
 
 /**
  * Server-rendered pages: Nunjucks with autoescape and the govuk-frontend
@@ -139,6 +140,7 @@ export const viewsPlugin = fp<ViewsOptions>(
           currentPath: req.url.split('?')[0],
           cspNonce: this.pageCacheable ? NONCE_PLACEHOLDER : this.scriptNonce,
           requestId: req.id,
+          pageLabels: (p: Parameters<typeof labelPages>[0]) => labelPages(p, req.t),
         };
         this.usedNoncePlaceholder = this.pageCacheable;
         for (const p of providers) Object.assign(base, p(req, this));
