@@ -212,4 +212,75 @@ describe('the digest’s sources, as wired in app.ts', () => {
     await send(t, digest.id);
     await past(digest.coversUntil);
   });
+
+  test('a draft digest never sent does not move the window on: the next one covers its items too and replaces it; after one is sent, only what is newer', async () => {
+    const nl = t.app.services.newsletter;
+    const events = t.app.services.events;
+    const publish = async (title: string) => {
+      const startsAt = new Date(Date.now() + 30 * 24 * 3600_000);
+      const saved = await events.saveEvent(editor, undefined, {
+        title,
+        summary: `The summary of ${title}.`,
+        body: '',
+        startsAt,
+        endsAt: new Date(startsAt.getTime() + 3600_000),
+        mode: 'online',
+        joiningLink: 'https://example.org/join',
+        capacity: 10,
+        maxPerBooking: 2,
+        waitlistEnabled: false,
+        offerHours: 48,
+        organiserName: 'Demo Organiser',
+        organiserEmail: 'organiser@example.org',
+        status: 'published',
+        agenda: [],
+        speakers: [],
+      });
+      assert.ok(saved?.ok);
+    };
+    // Whatever is left from before: sent.
+    const before = await nl.makeDigest();
+    if (before) await send(t, before.id);
+    await past(before?.coversUntil);
+
+    await publish('Digest unsent event one (demo)');
+    const draft = await nl.makeDigest();
+    assert.ok(draft);
+    assert.deepEqual(await titles(draft.id), ['events: Digest unsent event one (demo)']);
+    // An editor writes an introduction, and the draft is never sent.
+    await nl.saveIssue(editor, draft.id, {
+      subject: draft.subject,
+      body: 'An introduction for the digest (demo).',
+      topics: draft.topics as never,
+      locale: 'en',
+    });
+    await past(draft.coversUntil);
+    await publish('Digest unsent event two (demo)');
+    const next = await nl.makeDigest();
+    assert.ok(next);
+    assert.deepEqual(await titles(next.id), [
+      'events: Digest unsent event one (demo)',
+      'events: Digest unsent event two (demo)',
+    ]);
+    assert.equal(next.coversFrom?.getTime(), draft.coversFrom?.getTime(), 'the same start');
+    assert.equal(next.body, 'An introduction for the digest (demo).', 'the introduction kept');
+    const drafts = await t.database.query<{ id: string }>(
+      `SELECT id FROM newsletter_issues WHERE kind = 'digest' AND state = 'draft'`,
+    );
+    assert.deepEqual(
+      drafts.map((d) => d.id),
+      [next.id],
+      'the unsent draft is replaced',
+    );
+
+    // Sent: the next digest starts where it ended.
+    await send(t, next.id);
+    await past(next.coversUntil);
+    assert.equal(await nl.makeDigest(), undefined, 'nothing new since the one sent');
+    await publish('Digest event after the sent one (demo)');
+    const after = await nl.makeDigest();
+    assert.ok(after);
+    assert.deepEqual(await titles(after.id), ['events: Digest event after the sent one (demo)']);
+    assert.equal(after.coversFrom?.getTime(), next.coversUntil?.getTime());
+  });
 });

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gte, ilike, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, ilike, inArray, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.ts';
 import {
   type ConsentEvent,
@@ -317,15 +317,30 @@ function queries(db: Db) {
         .where(eq(newsletterIssueItems.issueId, issueId))
         .orderBy(asc(newsletterIssueItems.topic), desc(newsletterIssueItems.publishedAt));
     },
-    /** The end of the period the newest digest covers (drafts included: one draft at a time). */
-    async lastDigestUntil(): Promise<Date | undefined> {
+    /**
+     * The end of the period covered by the newest digest on its way to subscribers (scheduled,
+     * sending or sent). A draft does not count: until it is sent its items have reached nobody.
+     */
+    async lastSentDigestUntil(): Promise<Date | undefined> {
       const [row] = await db
         .select({ until: newsletterIssues.coversUntil })
         .from(newsletterIssues)
-        .where(eq(newsletterIssues.kind, 'digest'))
+        .where(and(eq(newsletterIssues.kind, 'digest'), ne(newsletterIssues.state, 'draft')))
         .orderBy(desc(newsletterIssues.coversUntil))
         .limit(1);
       return row?.until ?? undefined;
+    },
+    /** Delete the digests still in draft (a new one replaces them); what they were, newest first. */
+    async deleteDraftDigests(): Promise<{ id: string; body: string; createdAt: Date }[]> {
+      const rows = await db
+        .delete(newsletterIssues)
+        .where(and(eq(newsletterIssues.kind, 'digest'), eq(newsletterIssues.state, 'draft')))
+        .returning({
+          id: newsletterIssues.id,
+          body: newsletterIssues.body,
+          createdAt: newsletterIssues.createdAt,
+        });
+      return rows.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
     },
     async dueScheduled(now: Date): Promise<IssueRow[]> {
       return db

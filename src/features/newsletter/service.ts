@@ -948,12 +948,16 @@ export function createNewsletterService(deps: NewsletterDeps) {
 
     // Digests
     /**
-     * A draft digest of what was published since the last one (nothing new:
-     * no draft, so nothing is sent that week).
+     * A draft digest of what was published since the last digest sent (or on its way: scheduled
+     * or sending). A draft never sent does not move the start on: the new draft covers its
+     * items too and replaces it (keeping an editor's introduction, its body). Nothing new: no
+     * draft, so nothing is sent that week.
      */
     async makeDigest(): Promise<IssueRow | undefined> {
       const until = now();
-      const from = (await repo.lastDigestUntil()) ?? new Date(until.getTime() - 7 * DAY);
+      const start = async (r: R) =>
+        (await r.lastSentDigestUntil()) ?? new Date(until.getTime() - 7 * DAY);
+      const from = await start(repo);
       const found: { topic: Topic; item: DigestItem }[] = [];
       for (const source of sources)
         for (const item of await source.publishedBetween(from, until))
@@ -963,18 +967,23 @@ export function createNewsletterService(deps: NewsletterDeps) {
       const t = i18n.translator('en');
       return transaction(async (tx) => {
         const r = repo.in(tx);
+        // A digest scheduled meanwhile: start after it.
+        const since = await start(r);
+        const items = found.filter(({ item }) => item.publishedAt > since);
+        if (!items.length) return undefined;
+        const [replaced] = await r.deleteDraftDigests();
         const issue = await r.insertIssue({
           kind: 'digest',
           subject: t('newsletter.digest.subject', { date: formatDate(until, 'en') }),
-          body: '',
-          topics: [...new Set(found.map((f) => f.topic))],
+          body: replaced?.body ?? '',
+          topics: [...new Set(items.map((f) => f.topic))],
           locale: 'en',
-          coversFrom: from,
+          coversFrom: since,
           coversUntil: until,
         });
         await r.insertItems(
           issue.id,
-          found.map(({ topic, item }) => ({
+          items.map(({ topic, item }) => ({
             topic,
             title: item.title,
             url: item.url,
