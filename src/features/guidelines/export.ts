@@ -1,13 +1,14 @@
 import { stringify } from 'csv-stringify/sync';
 import { spreadsheetCell } from '../../platform/spreadsheet.ts';
-import type { PlanOverview } from './plans.ts';
+import type { PlanExport, PlanOverview } from './plans.ts';
 
 /**
  * A plan as a spreadsheet, in the layout of a baseline assessment tool: one
  * row per statement and agency (number, statement, level, agency, rating,
- * the three questions, evidence, flags, actions), and the actions on a
- * sheet of their own (.xlsx) or after a blank line (CSV). Cells that look
- * like formulas are made text.
+ * the three questions, evidence, flags, actions) for the latest round, the
+ * actions, and every round's ratings (first to last, each row with its round
+ * and version) — sheets of their own in the .xlsx, after a blank line each in
+ * the CSV. Cells that look like formulas are made text.
  */
 
 type T = (key: string, vars?: Record<string, string | number>) => string;
@@ -90,6 +91,47 @@ function actionRows(p: PlanOverview, t: T): string[][] {
   ];
 }
 
+/** Every round's ratings, first round to last: one row per round, statement and agency. */
+function roundRows(p: PlanExport, t: T): string[][] {
+  const rows: string[][] = [
+    [
+      t('guidelines.export.round'),
+      t('guidelines.export.version'),
+      t('guidelines.export.stage'),
+      t('guidelines.export.number'),
+      t('guidelines.export.agency'),
+      t('guidelines.export.rating'),
+      t('guidelines.export.state'),
+      t('guidelines.export.naReason'),
+      t('guidelines.export.know'),
+      t('guidelines.export.howKnow'),
+      t('guidelines.export.willDo'),
+      t('guidelines.export.evidence'),
+    ],
+  ];
+  for (const h of p.history)
+    for (const stage of h.stages)
+      for (const item of stage.statements)
+        for (const a of item.agencies)
+          rows.push([
+            h.round.name,
+            h.version.label,
+            stage.title,
+            item.statement.ref,
+            t(`guidelines.agencies.${a.agency}`),
+            a.rating ? t(`guidelines.ratings.${a.rating.rating}`) : '',
+            a.rating ? t(`guidelines.states.${a.rating.state}`) : t('guidelines.states.unrated'),
+            a.rating?.naReason ?? '',
+            a.rating?.know ?? '',
+            a.rating?.howKnow ?? '',
+            a.rating?.willDo ?? '',
+            a.evidence
+              .map((e) => `${e.description} (${t('guidelines.export.reviewBy')} ${e.reviewBy})`)
+              .join('; '),
+          ]);
+  return rows;
+}
+
 const titleRows = (p: PlanOverview, t: T): string[][] => [
   [p.plan.title],
   [`${p.guideline.title} — ${p.version.label}`],
@@ -97,8 +139,16 @@ const titleRows = (p: PlanOverview, t: T): string[][] => [
   [],
 ];
 
-export function planCsv(p: PlanOverview, t: T): string {
-  const rows = [...titleRows(p, t), ...assessmentRows(p, t), [], ...actionRows(p, t)];
+export function planCsv(p: PlanExport, t: T): string {
+  const rows = [
+    ...titleRows(p, t),
+    ...assessmentRows(p, t),
+    [],
+    ...actionRows(p, t),
+    [],
+    [t('guidelines.export.roundsSheet')],
+    ...roundRows(p, t),
+  ];
   return stringify(rows.map((r) => r.map(spreadsheetCell)));
 }
 
@@ -107,7 +157,7 @@ export function planCsv(p: PlanOverview, t: T): string {
  * formulas, so nothing needs escaping; long text wraps; the heading rows
  * stay in view.
  */
-export async function planXlsx(p: PlanOverview, t: T): Promise<Buffer> {
+export async function planXlsx(p: PlanExport, t: T): Promise<Buffer> {
   const { default: writeExcelFile } = await import('write-excel-file/node');
   const bold = (row: string[]) => row.map((value) => ({ value, fontWeight: 'bold' as const }));
   const wrap = (row: string[]) =>
@@ -115,6 +165,7 @@ export async function planXlsx(p: PlanOverview, t: T): Promise<Buffer> {
   const title = titleRows(p, t);
   const assessment = assessmentRows(p, t);
   const actions = actionRows(p, t);
+  const rounds = roundRows(p, t);
   const sheets = [
     {
       sheet: t('guidelines.export.assessmentSheet'),
@@ -133,6 +184,12 @@ export async function planXlsx(p: PlanOverview, t: T): Promise<Buffer> {
       sheet: t('guidelines.export.actionsSheet'),
       data: [bold(actions[0]!), ...actions.slice(1).map(wrap)],
       columns: [50, 8, 22, 22, 12, 14, 16, 12, 8].map((width) => ({ width })),
+      stickyRowsCount: 1,
+    },
+    {
+      sheet: t('guidelines.export.roundsSheet'),
+      data: [bold(rounds[0]!), ...rounds.slice(1).map(wrap)],
+      columns: [22, 22, 18, 8, 22, 16, 14, 30, 40, 40, 40, 40].map((width) => ({ width })),
       stickyRowsCount: 1,
     },
   ];

@@ -171,6 +171,43 @@ describe('local action plans', () => {
     assert.equal(ok.statusCode, 303);
   });
 
+  test('not applicable needs a reason in the service too, whoever calls it', async () => {
+    const lead = (await t.app.services.accounts.approvedMemberByEmail('member@example.org'))!;
+    const actor: CurrentUser = { ...lead, role: 'member', approved: true, totpEnabled: false };
+    const before = await t.database.query('SELECT * FROM plan_ratings ORDER BY id');
+    for (const naReason of [undefined, '', '   '])
+      assert.deepEqual(
+        await t.app.services.plans.rate(actor, planId, '1.1', {
+          agency: 'health',
+          rating: 'na',
+          naReason,
+          know: '',
+          howKnow: '',
+          willDo: '',
+        }),
+        { ok: false, field: 'naReason', key: 'guidelines.errors.naReason' },
+      );
+    assert.deepEqual(await t.database.query('SELECT * FROM plan_ratings ORDER BY id'), before);
+    assert.deepEqual(
+      await t.app.services.plans.rate(actor, planId, '1.1', {
+        agency: 'health',
+        rating: 'na',
+        naReason: '  Not ours  ',
+        know: '',
+        howKnow: '',
+        willDo: '',
+      }),
+      { ok: true },
+    );
+    const [row] = await t.database.query<{ na_reason: string }>(
+      `SELECT r.na_reason FROM plan_ratings r JOIN plan_rounds ro ON ro.id = r.round_id
+       WHERE ro.plan_id = $1 AND r.statement_ref = '1.1' AND r.agency = 'health'
+       ORDER BY ro.position DESC LIMIT 1`,
+      [planId],
+    );
+    assert.equal(row!.na_reason, 'Not ours');
+  });
+
   test('agencies that disagree are flagged; evidence past its review date shows as needing review', async () => {
     await post(`/plans/${planId}/statements/2.1/rating`, 'lead', {
       agency: 'health',
@@ -314,7 +351,7 @@ describe('local action plans', () => {
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /spreadsheetml/);
     const book = XLSX.read(res.rawPayload, { type: 'buffer' });
-    assert.deepEqual(book.SheetNames, ['Baseline assessment', 'Actions']);
+    assert.deepEqual(book.SheetNames, ['Baseline assessment', 'Actions', 'Rounds']);
     const rows = XLSX.utils.sheet_to_json<string[]>(book.Sheets['Baseline assessment']!, {
       header: 1,
     });
@@ -335,11 +372,78 @@ describe('local action plans', () => {
     for (const st of statements) assert.ok(csv.body.includes(st.text.split(',')[0]!), st.ref);
   });
 
+  test('the exports hold every round: each stored rating once, with its round', async () => {
+    const stored = await t.database.query<{
+      round: string;
+      ref: string;
+      agency: string;
+      rating: string;
+    }>(
+      `SELECT ro.name AS round, r.statement_ref AS ref, r.agency, r.rating
+       FROM plan_ratings r JOIN plan_rounds ro ON ro.id = r.round_id WHERE ro.plan_id = $1`,
+      [planId],
+    );
+    const rounds = new Set(stored.map((r) => r.round));
+    assert.ok(rounds.size >= 3, 'the demo plan has three rounds');
+    const res = await get(`/plans/${planId}/export.xlsx`, 'lead');
+    const book = XLSX.read(res.rawPayload, { type: 'buffer' });
+    const [header, ...body] = XLSX.utils.sheet_to_json<string[]>(book.Sheets.Rounds!, {
+      header: 1,
+    });
+    assert.deepEqual(header!.slice(0, 7), [
+      'Round',
+      'Version',
+      'Stage',
+      'Number',
+      'Agency',
+      'Rating',
+      'State',
+    ]);
+    const labels: Record<string, string> = {
+      fully: 'Fully in place',
+      partly: 'Partly in place',
+      not: 'Not in place',
+      na: 'Not applicable',
+    };
+    const agencyNames = new Map<string, string>();
+    const en = JSON.parse(readFileSync(new URL('./locales/en.json', import.meta.url), 'utf8')) as {
+      agencies: Record<string, string>;
+      ratings: Record<string, string>;
+    };
+    for (const [k, v] of Object.entries(en.agencies)) agencyNames.set(k, v);
+    for (const [k, v] of Object.entries(en.ratings)) if (k in labels) labels[k] = v;
+    const key = (round: string, ref: string, agency: string) => `${round}|${ref}|${agency}`;
+    const rated = new Map(
+      body.filter((r) => r[5]).map((r) => [key(r[0]!, String(r[3]), r[4]!), r[5]!]),
+    );
+    for (const r of stored)
+      assert.equal(
+        rated.get(key(r.round, r.ref, agencyNames.get(r.agency)!)),
+        labels[r.rating],
+        `${r.round} ${r.ref} ${r.agency}`,
+      );
+    assert.equal(rated.size, stored.length, 'no rating twice, none made up');
+    assert.deepEqual(new Set(body.map((r) => r[0])), rounds, 'every round, by name');
+    const csv = await get(`/plans/${planId}/export.csv`, 'lead');
+    for (const round of rounds) assert.ok(csv.body.includes(round), `CSV has ${round}`);
+  });
+
   test('the printable report lists every statement', async () => {
     const res = await get(`/plans/${planId}/report`, 'lead');
     assert.equal(res.statusCode, 200);
     for (const ref of stageOfRef().keys())
       assert.match(res.body, new RegExp(`>${ref.replace('.', '\\.')} `));
+  });
+
+  test('the printable report shows every round', async () => {
+    const res = await get(`/plans/${planId}/report`, 'lead');
+    const rounds = await t.database.query<{ name: string }>(
+      'SELECT name FROM plan_rounds WHERE plan_id = $1',
+      [planId],
+    );
+    const section = res.body.slice(res.body.indexOf('id="rounds"'));
+    assert.ok(res.body.includes('id="rounds"'));
+    for (const r of rounds) assert.ok(section.includes(`>${r.name}<`), r.name);
   });
 
   test('an invitation by email lets an approved member join with the role offered', async () => {

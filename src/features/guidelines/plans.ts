@@ -14,7 +14,16 @@ import type {
   RoundRow,
   VersionRow,
 } from './repository.ts';
-import { combined, compareVersions, disagree, isoDay, overdue, rag, sortActions } from './rules.ts';
+import {
+  combined,
+  compareVersions,
+  disagree,
+  isoDay,
+  overdue,
+  rag,
+  ratingProblem,
+  sortActions,
+} from './rules.ts';
 import {
   type ActionStatus,
   type Agency,
@@ -133,44 +142,60 @@ export function createPlansService(deps: PlansDeps) {
 
   /** Statements of a round with each agency's rating, evidence, flags. */
   async function assessment(plan: PlanRow, round: RoundRow, versions?: VersionRow[]) {
-    const [view, ratings, evidence] = await Promise.all([
-      guidelineFor(plan, round, versions),
-      repo.ratings([round.id]),
-      repo.evidence(round.id),
-    ]);
+    return (await assessments(plan, [round], versions))[0]!;
+  }
+
+  /**
+   * Several rounds at once (the export's history): each version's content is
+   * read once, and the ratings and evidence of all the rounds in one query each.
+   */
+  async function assessments(plan: PlanRow, rounds: RoundRow[], versions?: VersionRow[]) {
+    const ids = rounds.map((r) => r.id);
+    const views = new Map<string, ReturnType<typeof guidelineFor>>();
+    for (const r of rounds)
+      if (!views.has(r.versionId)) views.set(r.versionId, guidelineFor(plan, r, versions));
+    const [ratings, evidence] = await Promise.all([repo.ratings(ids), repo.evidence(ids)]);
     const day = today();
     const evidenceOf = new Map<string, EvidenceRow[]>();
     for (const e of evidence)
       evidenceOf.set(e.ratingId, [...(evidenceOf.get(e.ratingId) ?? []), e]);
-    const byRef = new Map<string, RatingRow[]>();
-    for (const r of ratings) byRef.set(r.statementRef, [...(byRef.get(r.statementRef) ?? []), r]);
-    const stages = view.stages.map((stage) => ({
-      ...stage,
-      statements: stage.statements.map((st) => {
-        const rows = byRef.get(st.ref) ?? [];
-        const agencies = ratingAgencies(plan.agencies, st.agencies).map((agency) => {
-          const r = rows.find((x) => x.agency === agency);
-          const ev = r ? (evidenceOf.get(r.id) ?? []) : [];
-          return {
-            agency,
-            rating: r,
-            evidence: ev,
-            needsReview: ev.some((e) => e.reviewBy < day),
-          };
-        });
-        const rated = agencies.flatMap((a) => (a.rating ? [a.rating] : []));
-        return {
-          statement: st,
-          agencies,
-          combined: combined(rated),
-          disagree: disagree(rated),
-          needsReview: agencies.some((a) => a.needsReview),
-          toConfirm:
-            rated.filter((r) => r.state !== 'confirmed').length + (agencies.length - rated.length),
-        };
+    return Promise.all(
+      rounds.map(async (round) => {
+        const view = await views.get(round.versionId)!;
+        const byRef = new Map<string, RatingRow[]>();
+        for (const r of ratings)
+          if (r.roundId === round.id)
+            byRef.set(r.statementRef, [...(byRef.get(r.statementRef) ?? []), r]);
+        const stages = view.stages.map((stage) => ({
+          ...stage,
+          statements: stage.statements.map((st) => {
+            const rows = byRef.get(st.ref) ?? [];
+            const agencies = ratingAgencies(plan.agencies, st.agencies).map((agency) => {
+              const r = rows.find((x) => x.agency === agency);
+              const ev = r ? (evidenceOf.get(r.id) ?? []) : [];
+              return {
+                agency,
+                rating: r,
+                evidence: ev,
+                needsReview: ev.some((e) => e.reviewBy < day),
+              };
+            });
+            const rated = agencies.flatMap((a) => (a.rating ? [a.rating] : []));
+            return {
+              statement: st,
+              agencies,
+              combined: combined(rated),
+              disagree: disagree(rated),
+              needsReview: agencies.some((a) => a.needsReview),
+              toConfirm:
+                rated.filter((r) => r.state !== 'confirmed').length +
+                (agencies.length - rated.length),
+            };
+          }),
+        }));
+        return { round, view, stages };
       }),
-    }));
-    return { view, stages };
+    );
   }
 
   const service = {
@@ -296,12 +321,24 @@ export function createPlansService(deps: PlansDeps) {
       return undefined;
     },
 
-    /** One agency's rating of a statement in the latest round (confirms it). */
-    async rate(actor: CurrentUser | undefined, id: string, ref: string, input: RatingInput) {
+    /**
+     * One agency's rating of a statement in the latest round (confirms it).
+     * Undefined (404) when the actor is not a member or the agency does not
+     * rate the statement; `{ ok: false, field, key }` when the rating breaks
+     * a rule (not applicable without a reason).
+     */
+    async rate(
+      actor: CurrentUser | undefined,
+      id: string,
+      ref: string,
+      input: RatingInput,
+    ): Promise<{ ok: true } | { ok: false; field: string; key: string } | undefined> {
       const found = await service.statement(actor, id, ref);
-      if (!found) return false;
+      if (!found) return undefined;
       if (!found.canEdit) throw new AccessDenied('Viewers cannot change a plan');
-      if (!found.item.agencies.some((a) => a.agency === input.agency)) return false;
+      if (!found.item.agencies.some((a) => a.agency === input.agency)) return undefined;
+      const problem = ratingProblem(input);
+      if (problem) return { ok: false, ...problem };
       await deps.transaction(async (tx) => {
         const r = repo.in(tx);
         await r.upsertRating({
@@ -310,7 +347,7 @@ export function createPlansService(deps: PlansDeps) {
           agency: input.agency,
           rating: input.rating,
           state: 'confirmed',
-          naReason: input.rating === 'na' ? (input.naReason ?? null) : null,
+          naReason: input.rating === 'na' ? input.naReason!.trim() : null,
           know: input.know,
           howKnow: input.howKnow,
           willDo: input.willDo,
@@ -323,7 +360,7 @@ export function createPlansService(deps: PlansDeps) {
         actorId: actor!.id,
         detail: { plan: id, statement: ref, agency: input.agency, rating: input.rating },
       });
-      return true;
+      return { ok: true };
     },
 
     /** Evidence for an agency's rating, with the date to review it by. */
@@ -659,8 +696,23 @@ export function createPlansService(deps: PlansDeps) {
     async exportData(actor: CurrentUser | undefined, id: string) {
       const found = await service.overview(actor, id);
       if (!found) return undefined;
+      // Every round, first to last (the latest one is `found` itself).
+      const earlier = await assessments(
+        found.plan,
+        found.rounds.filter((r) => r.id !== found.round.id),
+      );
+      const history = [
+        ...earlier.map((a) => ({ round: a.round, version: a.view.version, stages: a.stages })),
+        { round: found.round, version: found.version, stages: found.stages },
+      ].map((h) => ({
+        ...h,
+        /** Each statement's overall rating in that round, by number (for the report). */
+        overall: new Map(
+          h.stages.flatMap((s) => s.statements.map((i) => [i.statement.ref, i.combined] as const)),
+        ),
+      }));
       await deps.audit('plan.exported', { actorId: actor!.id, detail: { plan: id } });
-      return found;
+      return { ...found, history };
     },
 
     /** A plan member tells the publisher a statement is hard to put into practice, and why. */
@@ -702,4 +754,5 @@ export function createPlansService(deps: PlansDeps) {
 }
 export type PlansService = ReturnType<typeof createPlansService>;
 export type PlanOverview = NonNullable<Awaited<ReturnType<PlansService['overview']>>>;
+export type PlanExport = NonNullable<Awaited<ReturnType<PlansService['exportData']>>>;
 export type { ActionRow };

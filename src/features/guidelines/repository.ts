@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.ts';
 import type { GuidelineFile } from './format.ts';
+import type { PlanRatings } from './national.ts';
 import {
   type ActionStatus,
   type Agency,
@@ -430,12 +431,14 @@ function queries(db: Db) {
       if (!roundIds.length) return [];
       return db.select().from(planRatings).where(inArray(planRatings.roundId, roundIds));
     },
-    async evidence(roundId: string): Promise<EvidenceRow[]> {
+    /** The evidence on the ratings of these rounds, earliest review-by date first. */
+    async evidence(roundIds: string[]): Promise<EvidenceRow[]> {
+      if (!roundIds.length) return [];
       return db
         .select({ e: planEvidence })
         .from(planEvidence)
         .innerJoin(planRatings, eq(planRatings.id, planEvidence.ratingId))
-        .where(eq(planRatings.roundId, roundId))
+        .where(inArray(planRatings.roundId, roundIds))
         .orderBy(asc(planEvidence.reviewBy))
         .then((rows) => rows.map((r) => r.e));
     },
@@ -521,37 +524,31 @@ function queries(db: Db) {
     },
 
     /**
-     * The national picture: the latest round of every plan on the guideline,
-     * each statement's combined rating per plan (the lowest confirmed rating
-     * of its agencies, not applicable left out), counted by statement, region
-     * and rating; and how many plans take part, by region.
+     * The national picture's raw material: for every plan on the guideline
+     * whose latest round has a confirmed rating (not "not applicable"), its
+     * authorities, its region and each statement's combined rating there (the
+     * lowest confirmed rating of its agencies: 0 not, 1 partly, 2 fully). The
+     * service merges plans into areas and decides what may be shown
+     * (`national.ts`). One row per plan.
      */
-    async national(guidelineId: string): Promise<{
-      counts: { ref: string; region: string; value: string; n: number }[];
-      areas: { region: string; n: number }[];
-    }> {
-      const latest = sql`
-        SELECT DISTINCT ON (ro.plan_id) ro.id, ro.plan_id, p.region
-        FROM plan_rounds ro JOIN plans p ON p.id = ro.plan_id
-        WHERE p.guideline_id = ${guidelineId}
-        ORDER BY ro.plan_id, ro.position DESC`;
-      const [counts, areas] = await Promise.all([
-        // Ranked 0/1/2 so the lowest is min() and both groupings hash (no text sorting).
-        rowsOf<{ ref: string; region: string; value: string; n: number }>(sql`
-          WITH latest AS (${latest}),
-          combined AS (
-            SELECT l.region, r.statement_ref AS ref,
-              min(CASE r.rating WHEN 'not' THEN 0 WHEN 'partly' THEN 1 ELSE 2 END) AS v
-            FROM latest l JOIN plan_ratings r ON r.round_id = l.id
-            WHERE r.state = 'confirmed' AND r.rating <> 'na'
-            GROUP BY l.plan_id, l.region, r.statement_ref)
-          SELECT ref, region, (ARRAY['not', 'partly', 'fully'])[v + 1] AS value, count(*)::int AS n
-          FROM combined GROUP BY ref, region, v`),
-        rowsOf<{ region: string; n: number }>(sql`
-          WITH latest AS (${latest})
-          SELECT region, count(*)::int AS n FROM latest GROUP BY 1`),
-      ]);
-      return { counts, areas };
+    async national(guidelineId: string): Promise<PlanRatings[]> {
+      // Ranked 0/1/2 so the lowest is min() and the grouping hashes (no text sorting).
+      return rowsOf<PlanRatings>(sql`
+        WITH latest AS (
+          SELECT DISTINCT ON (ro.plan_id) ro.id, ro.plan_id, p.region, p.area_codes
+          FROM plan_rounds ro JOIN plans p ON p.id = ro.plan_id
+          WHERE p.guideline_id = ${guidelineId}
+          ORDER BY ro.plan_id, ro.position DESC),
+        combined AS (
+          SELECT r.round_id, r.statement_ref AS ref,
+            min(CASE r.rating WHEN 'not' THEN 0 WHEN 'partly' THEN 1 ELSE 2 END) AS v
+          FROM latest l JOIN plan_ratings r ON r.round_id = l.id
+          WHERE r.state = 'confirmed' AND r.rating <> 'na'
+          GROUP BY r.round_id, r.statement_ref)
+        SELECT l.plan_id::text AS "planId", l.area_codes AS "areaCodes", l.region,
+          json_object_agg(c.ref, c.v) AS ratings
+        FROM latest l JOIN combined c ON c.round_id = l.id
+        GROUP BY l.plan_id, l.area_codes, l.region`);
     },
 
     // Personal data

@@ -82,19 +82,14 @@ function problems(issues: z.core.$ZodIssue[], prefix = ''): { field: string; key
   return issues.map((i) => ({ field: `${prefix}${String(i.path[0] ?? 'form')}`, key: i.message }));
 }
 
-const ratingSchema = z
-  .object({
-    agency: z.enum(AGENCIES, 'guidelines.errors.agency'),
-    rating: z.enum(RATINGS, 'guidelines.errors.rating'),
-    naReason: optional(1000),
-    know: optional(4000),
-    howKnow: optional(4000),
-    willDo: optional(4000),
-  })
-  .superRefine((v, ctx) => {
-    if (v.rating === 'na' && !v.naReason)
-      ctx.addIssue({ code: 'custom', path: ['naReason'], message: 'guidelines.errors.naReason' });
-  });
+const ratingSchema = z.object({
+  agency: z.enum(AGENCIES, 'guidelines.errors.agency'),
+  rating: z.enum(RATINGS, 'guidelines.errors.rating'),
+  naReason: optional(1000),
+  know: optional(4000),
+  howKnow: optional(4000),
+  willDo: optional(4000),
+});
 
 const actionSchema = z.object({
   title: required('guidelines.errors.actionTitle', 200),
@@ -465,8 +460,15 @@ export function guidelinesRoutes(
           form: agency,
         });
       }
-      const ok = await plans.rate(req.user, p.data.id, p.data.ref, form.data);
-      if (!ok) return reply.callNotFound();
+      // The rules (not applicable needs a reason) are the service's; the page shows its answer.
+      const done = await plans.rate(req.user, p.data.id, p.data.ref, form.data);
+      if (!done) return reply.callNotFound();
+      if (!done.ok)
+        return statementPage(req, reply, {
+          errors: errorsFrom([{ field: `${agency}-${done.field}`, key: done.key }], req.t),
+          values: echoValues(body),
+          form: agency,
+        });
       return reply.redirect(
         `/plans/${p.data.id}/statements/${p.data.ref}?done=rated#agency-${agency}`,
         303,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { combined, compareVersions, disagree, rag, sortActions } from './rules.ts';
+import { combined, compareVersions, disagree, rag, ratingProblem, sortActions } from './rules.ts';
 
 const r = (
   rating: 'fully' | 'partly' | 'not' | 'na',
@@ -71,4 +71,14 @@ test('versions compared statement by statement', () => {
       ['3', 'removed'],
     ],
   );
+});
+
+test('not applicable needs a reason that is more than spaces', () => {
+  assert.deepEqual(ratingProblem({ rating: 'na' }), {
+    field: 'naReason',
+    key: 'guidelines.errors.naReason',
+  });
+  assert.ok(ratingProblem({ rating: 'na', naReason: '  ' }));
+  assert.equal(ratingProblem({ rating: 'na', naReason: 'Not ours' }), undefined);
+  assert.equal(ratingProblem({ rating: 'fully' }), undefined);
 });

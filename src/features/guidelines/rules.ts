@@ -92,3 +92,16 @@ export function compareVersions<T extends Comparable>(
   for (const s of old.values()) out.push({ ref: s.ref, change: 'removed', before: s });
   return out;
 }
+
+/**
+ * The rules of a rating, whoever calls: "not applicable" needs a reason (not
+ * just spaces). Answers the field and message key of the first problem.
+ */
+export function ratingProblem(input: {
+  rating: string;
+  naReason?: string | null | undefined;
+}): { field: 'naReason'; key: string } | undefined {
+  if (input.rating === 'na' && !input.naReason?.trim())
+    return { field: 'naReason', key: 'guidelines.errors.naReason' };
+  return undefined;
+}

@@ -16,6 +16,7 @@ import type {
   VersionContent,
   VersionRow,
 } from './repository.ts';
+import { nationalPicture } from './national.ts';
 import { compareVersions } from './rules.ts';
 import type { Agency, Level, Lens } from './schema.ts';
 
@@ -432,59 +433,31 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
 
     /**
      * The national picture. Nobody sees a figure while fewer than MIN_AREAS
-     * areas take part; then everyone sees the counts by stage, and editors
-     * also by statement and region (regions with fewer than MIN_AREAS areas
-     * are folded into "other regions" so no area can be picked out).
+     * areas (authorities rated together, with confirmed ratings) take part;
+     * then everyone sees the counts by stage, and editors also by statement
+     * and region. Every figure needs MIN_AREAS areas of its own, and a
+     * figure's neighbours are hidden with it when "total minus the shown
+     * parts" would give a smaller group back (the rules: `national.ts`).
      */
     async national(actor: CurrentUser | undefined, slug: string) {
       const view = await load(slug);
       if (!view) return undefined;
-      const { counts, areas } = await nationalCounts(view.guideline.id);
-      const total = areas.reduce((n, a) => n + a.n, 0);
+      const picture = nationalPicture(
+        await nationalCounts(view.guideline.id),
+        view.stages.map((s) => ({ key: s.key, refs: s.statements.map((st) => st.ref) })),
+        MIN_AREAS,
+      );
+      const { total } = picture;
       const editor = isEditor(actor);
       if (total < MIN_AREAS) return { ...view, total, enough: false as const, editor };
-      const small = new Set(areas.filter((a) => a.n < MIN_AREAS).map((a) => a.region));
-      const region = (r: string) => (small.has(r) ? '' : r);
-      const regionAreas = new Map<string, number>();
-      for (const a of areas)
-        regionAreas.set(region(a.region), (regionAreas.get(region(a.region)) ?? 0) + a.n);
-      const stageOf = new Map<string, string>();
-      for (const s of view.stages) for (const st of s.statements) stageOf.set(st.ref, s.key);
-      type Tally = { fully: number; partly: number; not: number };
-      const blank = (): Tally => ({ fully: 0, partly: 0, not: 0 });
-      const byStatement = new Map<string, Tally>();
-      const byStage = new Map<string, Tally>();
-      const byRegion = new Map<string, Map<string, Tally>>();
-      for (const c of counts) {
-        const stage = stageOf.get(c.ref);
-        if (!stage) continue; // a statement not in the current version
-        const v = c.value as keyof Tally;
-        const st = byStatement.get(c.ref) ?? blank();
-        st[v] += c.n;
-        byStatement.set(c.ref, st);
-        const sg = byStage.get(stage) ?? blank();
-        sg[v] += c.n;
-        byStage.set(stage, sg);
-        const r = region(c.region);
-        const rm = byRegion.get(r) ?? new Map<string, Tally>();
-        const rs = rm.get(stage) ?? blank();
-        rs[v] += c.n;
-        rm.set(stage, rs);
-        byRegion.set(r, rm);
-      }
       return {
         ...view,
         total,
         enough: true as const,
         editor,
-        byStage,
-        byStatement: editor ? byStatement : undefined,
-        byRegion: editor
-          ? [...regionAreas.entries()]
-              .filter(([, n]) => n >= MIN_AREAS)
-              .sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)))
-              .map(([name, n]) => ({ name, areas: n, stages: byRegion.get(name) ?? new Map() }))
-          : undefined,
+        byStage: picture.byStage,
+        byStatement: editor ? picture.byStatement : undefined,
+        byRegion: editor ? picture.byRegion : undefined,
       };
     },
   };
