@@ -9,7 +9,12 @@
  *   node --import tsx bench/plans.ts                 # on the embedded database (PGlite)
  *   … bench/plans.ts --duration 10 --connections 10
  *
- * Prints requests/s and p50/p95/p99 latency per scenario; target p95 < 50 ms.
+ * Prints requests/s and p50/p95/p99 latency per scenario. The issue's target
+ * is p95 < 50 ms on PostgreSQL: there, a scenario over it (or any non-2xx
+ * answer) makes the run exit 1. On PGlite the p95s are printed against the
+ * target but only non-2xx answers fail the run.
+ *
+ *   npm run bench:plans -- --duration 10 --connections 1
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +43,12 @@ import { runSeeders } from '../src/platform/seed.ts';
 import { freePorts, liveChildren, startProcess, stopProcess } from './lib.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** Issue 14: "Target p95 < 50 ms on PostgreSQL". */
+export const TARGET_P95_MS = 50;
+
+/** The scenarios over the target (empty when all met it). */
+export const missedTarget = (rows: { label: string; p95: number }[], target = TARGET_P95_MS) =>
+  rows.filter((r) => !(r.p95 < target));
 const SLUG = 'bench-guideline';
 const STAGES = 3;
 const PER_STAGE = 20;
@@ -325,9 +336,18 @@ async function main() {
           `${r.label.padEnd(52)} ${r.rps.toFixed(0).padStart(7)} ${r.p50.toFixed(1).padStart(8)} ${r.p95.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${String(r.bad).padStart(8)}`,
         );
       console.log(
-        `\nworst p95: ${Math.max(...rows.map((r) => r.p95)).toFixed(1)} ms (target < 50 ms)`,
+        `\nworst p95: ${Math.max(...rows.map((r) => r.p95)).toFixed(1)} ms (target < ${TARGET_P95_MS} ms on PostgreSQL)`,
       );
-      if (rows.some((r) => r.bad > 0)) process.exitCode = 1;
+      const missed = missedTarget(rows);
+      for (const r of missed) console.log(`  over target: ${r.label} (p95 ${r.p95.toFixed(1)} ms)`);
+      if (rows.some((r) => r.bad > 0)) {
+        console.log('FAILED: some requests did not answer 2xx');
+        process.exitCode = 1;
+      }
+      if (missed.length && databaseUrl) {
+        console.log(`FAILED: ${missed.length} scenario(s) missed p95 < ${TARGET_P95_MS} ms`);
+        process.exitCode = 1;
+      } else if (missed.length) console.log('(PGlite: the target is for PostgreSQL; not failing)');
     } finally {
       await stopProcess(server.child);
     }
