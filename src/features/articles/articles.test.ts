@@ -286,6 +286,14 @@ describe('articles', () => {
     assert.equal((await get(`/guidelines/${G}/1.2`)).statusCode, 200, 'the link leads to it');
     const cy = await get('/stories/pre-birth-work-in-county-durham-demo?lang=cy');
     assert.match(cy.body, new RegExp(`href="/guidelines/${G}/1\\.1">1\\.1 Caiff pryderon`));
+    // An English story on a Welsh page: its words are marked English and the page says so;
+    // on the English page nothing is marked.
+    assert.match(cy.body, /<h1 class="govuk-heading-xl" lang="en">/);
+    assert.match(cy.body, /<div class="sp-prose" lang="en">/);
+    assert.match(cy.body, /Mae’r erthygl hon yn Saesneg yn unig\./);
+    assert.match(durham.body, /<h1 class="govuk-heading-xl">/);
+    assert.match(durham.body, /<div class="sp-prose">/);
+    assert.doesNotMatch(durham.body, /in English only/);
 
     const fields = {
       title: 'A story tied to the guideline',
