@@ -183,7 +183,8 @@ async function run(): Promise<void> {
     totpEnabled: false,
   };
   for (const connections of [1, 10]) {
-    const database = await openDatabase({ databaseUrl: benchUrl, poolSize: connections });
+    // The server's own pool (10): "connections" is how many searches run at once.
+    const database = await openDatabase({ databaseUrl: benchUrl, poolSize: 10 });
     const search = createSearchService({
       repo: createSearchRepository(database.db),
       log: { warn: () => {} },
@@ -197,8 +198,21 @@ async function run(): Promise<void> {
       };
       search.addSource(source);
     }
-    // Warm up: every query once.
-    for (const q of qs) await search.search(member, { q, kinds: [], date: 'any', page: 1 });
+    // Warm up: every query once (the slowest named, to see what costs most).
+    const warm: [number, string][] = [];
+    for (const q of qs) {
+      const t0 = performance.now();
+      await search.search(member, { q, kinds: [], date: 'any', page: 1 });
+      warm.push([performance.now() - t0, q]);
+    }
+    if (connections === 1)
+      console.log(
+        `slowest on warm-up: ${warm
+          .sort((a, b) => b[0] - a[0])
+          .slice(0, 8)
+          .map(([ms, q]) => `${q} ${ms.toFixed(0)} ms`)
+          .join(', ')}`,
+      );
     const times: number[] = [];
     const totals: number[] = [];
     let next = 0;
