@@ -13,6 +13,22 @@ import type { PlanExport, PlanOverview } from './plans.ts';
 
 type T = (key: string, vars?: Record<string, string | number>) => string;
 
+type AgencyRow = PlanOverview['stages'][number]['statements'][number]['agencies'][number];
+
+/** One agency's answer for a statement: agency, rating, state, the reason, the three questions, evidence. */
+const agencyCells = (a: AgencyRow, t: T): string[] => [
+  t(`guidelines.agencies.${a.agency}`),
+  a.rating ? t(`guidelines.ratings.${a.rating.rating}`) : '',
+  a.rating ? t(`guidelines.states.${a.rating.state}`) : t('guidelines.states.unrated'),
+  a.rating?.naReason ?? '',
+  a.rating?.know ?? '',
+  a.rating?.howKnow ?? '',
+  a.rating?.willDo ?? '',
+  a.evidence
+    .map((e) => `${e.description} (${t('guidelines.export.reviewBy')} ${e.reviewBy})`)
+    .join('; '),
+];
+
 function assessmentRows(p: PlanOverview, t: T): string[][] {
   const header = [
     t('guidelines.export.stage'),
@@ -46,16 +62,7 @@ function assessmentRows(p: PlanOverview, t: T): string[][] {
           item.statement.ref,
           item.statement.text,
           t(`guidelines.levels.${item.statement.level}`),
-          t(`guidelines.agencies.${a.agency}`),
-          a.rating ? t(`guidelines.ratings.${a.rating.rating}`) : '',
-          a.rating ? t(`guidelines.states.${a.rating.state}`) : t('guidelines.states.unrated'),
-          a.rating?.naReason ?? '',
-          a.rating?.know ?? '',
-          a.rating?.howKnow ?? '',
-          a.rating?.willDo ?? '',
-          a.evidence
-            .map((e) => `${e.description} (${t('guidelines.export.reviewBy')} ${e.reviewBy})`)
-            .join('; '),
+          ...agencyCells(a, t),
           a.needsReview ? t('guidelines.export.yes') : '',
           item.disagree ? t('guidelines.export.yes') : '',
           actions,
@@ -118,16 +125,7 @@ function roundRows(p: PlanExport, t: T): string[][] {
             h.version.label,
             stage.title,
             item.statement.ref,
-            t(`guidelines.agencies.${a.agency}`),
-            a.rating ? t(`guidelines.ratings.${a.rating.rating}`) : '',
-            a.rating ? t(`guidelines.states.${a.rating.state}`) : t('guidelines.states.unrated'),
-            a.rating?.naReason ?? '',
-            a.rating?.know ?? '',
-            a.rating?.howKnow ?? '',
-            a.rating?.willDo ?? '',
-            a.evidence
-              .map((e) => `${e.description} (${t('guidelines.export.reviewBy')} ${e.reviewBy})`)
-              .join('; '),
+            ...agencyCells(a, t),
           ]);
   return rows;
 }
