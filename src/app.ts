@@ -828,7 +828,18 @@ export async function buildApp({
   await app.register(mentionsRoutes(mentions));
   await app.register(communityRoutes(community, { dataDir: config.dataDir, storage }));
   await app.register(communityAdminRoutes(communityAdmin, (u) => community.queueCounts(u)));
-  await app.register(guidelinesRoutes(guidelines, plans));
+  await app.register(
+    guidelinesRoutes(guidelines, plans, {
+      stories: {
+        forStatement: async (slug, ref) =>
+          (await articles.storiesForStatement(slug, ref)).map((a) => ({
+            title: a.title,
+            href: `/stories/${a.slug}`,
+            language: a.language,
+          })),
+      },
+    }),
+  );
   await app.register(
     newsletterRoutes(newsletter, {
       baseUrl: config.baseUrl,

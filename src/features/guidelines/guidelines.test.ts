@@ -57,6 +57,11 @@ describe('guidelines: reading and editing', () => {
     assert.match(withResource.body, /href="\/resources\/contraception-conversations"/);
     assert.equal((await t.app.inject(`/guidelines/${SLUG}/9.9`)).statusCode, 404);
     assert.equal((await t.app.inject('/guidelines/no-such-guideline')).statusCode, 404);
+    // The practice stories that cite a statement, from the articles feature: the demo's
+    // Durham story cites 1.1 and 1.2, not 3.4.
+    assert.match(res.body, /Practice stories about this statement/);
+    assert.match(res.body, /href="\/stories\/pre-birth-work-in-county-durham-demo"/);
+    assert.doesNotMatch(withResource.body, /pre-birth-work-in-county-durham-demo/);
   });
 
   test('the parents’ page is plain language, in Welsh too', async () => {

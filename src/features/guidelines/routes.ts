@@ -106,9 +106,20 @@ const actionSchema = z.object({
     .transform((v) => v === 'yes'),
 });
 
+/** Other features' pages about a statement (wired in app.ts): the practice stories citing it. */
+export interface GuidelinesRoutesOptions {
+  stories?: {
+    forStatement(
+      slug: string,
+      ref: string,
+    ): Promise<{ title: string; href: string; language: string }[]>;
+  };
+}
+
 export function guidelinesRoutes(
   guidelines: GuidelinesService,
   plans: PlansService,
+  opts: GuidelinesRoutesOptions = {},
 ): FastifyPluginAsync {
   return async (app) => {
     const pub = { access: 'public' as const };
@@ -216,6 +227,7 @@ export function guidelinesRoutes(
       return reply.render(`${V}/statement.njk`, {
         title: req.t('guidelines.statement.title', { ref: found.statement.ref }),
         s: found,
+        citedBy: (await opts.stories?.forStatement(p.data!.slug, found.statement.ref)) ?? [],
         isEditor: req.user?.role === 'editor' || req.user?.role === 'admin',
         ...view(req),
       });
