@@ -860,7 +860,8 @@ export async function buildApp({
   await jobs.schedule(PURGE_SUGGESTIONS_JOB, 24 * 3600);
   await jobs.schedule(DIGEST_JOB, 24 * 3600);
   await jobs.schedule(NEWSLETTER_PURGE_JOB, 24 * 3600);
-  await jobs.schedule(NEWSLETTER_DIGEST_JOB, 7 * 24 * 3600);
+  // Daily: the monthly digest is made on the first day of a month with something new.
+  await jobs.schedule(NEWSLETTER_DIGEST_JOB, 24 * 3600);
   await jobs.schedule(ARTICLES_PUBLISH_JOB, 60);
   await jobs.schedule(SEARCH_SYNC_JOB, 60);
   await jobs.schedule(SEARCH_SWEEP_JOB, 24 * 3600);

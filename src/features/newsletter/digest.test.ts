@@ -5,12 +5,14 @@ import { sentMail } from '../../../test/helpers/mail.ts';
 import { BASE } from '../../../test/helpers/newsletter.ts';
 import type { CurrentUser } from '../../platform/auth.ts';
 import type { EventInput } from '../events/service.ts';
+import { londonInstant } from '../../platform/dates.ts';
 import { createNewsletterRepository } from './repository.ts';
+import { createNewsletterService, DIGEST_JOB, type DigestItem } from './service.ts';
 
 /**
  * The digest's sources as wired in app.ts, each asked through its feature's
  * service: what is new on the service map, and new events by when they were
- * published. (News, stories and guideline
+ * published, an unsent draft replaced; and the monthly digest. (News, stories and guideline
  * versions: sending.test.ts.)
  */
 
@@ -282,5 +284,86 @@ describe('the digest’s sources, as wired in app.ts', () => {
     assert.ok(after);
     assert.deepEqual(await titles(after.id), ['events: Digest event after the sent one (demo)']);
     assert.equal(after.coversFrom?.getTime(), next.coversUntil?.getTime());
+  });
+});
+
+describe('the monthly digest (the issue: "each issue, or a monthly digest only")', () => {
+  let t: TestApp;
+  after(async () => t?.close());
+
+  test('the daily job makes a draft on the first day of a month with something new since the last digest sent, and no more that month', async () => {
+    t = await testApp({ config: { baseUrl: BASE } });
+    const p = t.app.platform;
+    // London wall-clock times (2031: in the future, clear of anything else in the database).
+    const london = (month: number, day: number, hour = 0, minute = 30) =>
+      londonInstant(2031, month, day, hour, minute)!;
+    let clock = london(3, 1);
+    const published: DigestItem[] = [];
+    const item = (title: string, at: Date) =>
+      published.push({ title, url: `https://example.org/${title}`, publishedAt: at });
+    const nl = createNewsletterService({
+      repo: createNewsletterRepository(t.database.db),
+      transaction: (w) => t.database.transaction(w),
+      mailer: p.mailer,
+      jobs: p.jobs,
+      i18n: p.i18n,
+      baseUrl: BASE,
+      secret: 'test-secret-test-secret-test-secret',
+      perMinute: 1000,
+      log: t.app.log,
+      people: { contact: async () => undefined },
+      sources: [{ topic: 'resources', publishedBetween: async () => published }],
+      now: () => clock,
+    });
+    const titles = async (id: string) =>
+      (
+        await t.database.query<{ title: string }>(
+          'SELECT title FROM newsletter_issue_items WHERE issue_id = $1 ORDER BY title',
+          [id],
+        )
+      ).map((r) => r.title);
+    const sent = async (id: string) =>
+      createNewsletterRepository(t.database.db).updateIssue(id, { state: 'sent', sentAt: clock });
+
+    // The first: since the start of last month.
+    item('january', london(1, 20, 12));
+    item('february', london(2, 10, 12));
+    const march = await nl.monthlyDigest();
+    assert.ok(march);
+    assert.deepEqual(await titles(march.id), ['february']);
+    assert.equal(march.coversFrom?.getTime(), london(2, 1, 0, 0).getTime());
+    await sent(march.id);
+    // Every other day of March: nothing, though something new was published.
+    item('march', london(3, 1, 6));
+    for (const day of [2, 15, 31]) {
+      clock = london(3, day, 23);
+      assert.equal(await nl.monthlyDigest(), undefined, `not again in March (day ${day})`);
+    }
+    // 1 April (British Summer Time by then): March's.
+    clock = london(4, 1);
+    const april = await nl.monthlyDigest();
+    assert.ok(april);
+    assert.deepEqual(await titles(april.id), ['march']);
+    assert.equal(april.coversFrom?.getTime(), march.coversUntil?.getTime());
+    assert.equal(await nl.monthlyDigest(), undefined, 'one a month');
+    await sent(april.id);
+    // A month with nothing new: no draft on the 1st; the first day with something new, one.
+    clock = london(5, 1);
+    assert.equal(await nl.monthlyDigest(), undefined);
+    item('may', london(5, 3, 9));
+    clock = london(5, 4);
+    const may = await nl.monthlyDigest();
+    assert.ok(may);
+    assert.deepEqual(await titles(may.id), ['may']);
+
+    // The job runs daily; the sign-up form says monthly.
+    const [schedule] = await t.database.query<{ every: number }>(
+      'SELECT every_seconds AS every FROM job_schedules WHERE name = $1',
+      [DIGEST_JOB],
+    );
+    assert.equal(Number(schedule?.every), 24 * 3600);
+    const page = await t.app.inject('/newsletter');
+    assert.match(page.body, /The monthly digest only/);
+    assert.match(page.body, /once a month/);
   });
 });

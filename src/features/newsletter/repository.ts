@@ -330,6 +330,15 @@ function queries(db: Db) {
         .limit(1);
       return row?.until ?? undefined;
     },
+    /** Whether a digest (a draft too) covers up to `at` or later: one was made since then. */
+    async digestMadeSince(at: Date): Promise<boolean> {
+      const [row] = await db
+        .select({ id: newsletterIssues.id })
+        .from(newsletterIssues)
+        .where(and(eq(newsletterIssues.kind, 'digest'), gte(newsletterIssues.coversUntil, at)))
+        .limit(1);
+      return Boolean(row);
+    },
     /** Delete the digests still in draft (a new one replaces them); what they were, newest first. */
     async deleteDraftDigests(): Promise<{ id: string; body: string; createdAt: Date }[]> {
       const rows = await db

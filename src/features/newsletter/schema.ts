@@ -19,7 +19,7 @@ const citext = customType<{ data: string }>({ dataType: () => 'citext' });
 /** What a subscriber can ask to hear about. */
 export const TOPICS = ['resources', 'events', 'services', 'guidelines', 'news'] as const;
 export type Topic = (typeof TOPICS)[number];
-/** Every issue, or the digest only. */
+/** Every issue, or the monthly digest only. */
 export const FREQUENCIES = ['each', 'digest'] as const;
 export type Frequency = (typeof FREQUENCIES)[number];
 export const SUBSCRIBER_STATES = ['pending', 'subscribed', 'unsubscribed'] as const;

@@ -381,12 +381,12 @@ describe('newsletter issues and sending', () => {
     await subscribers(t, 1, { prefix: 'digest-news-', topics: ['news'], frequency: 'digest' });
     await fresh();
 
-    // The first digest: the last week.
+    // The first digest: since the start of last month (70 days ago is always before it).
     published.resources = [
       {
         title: 'Demo resource old',
         url: 'https://example.org/r/old',
-        publishedAt: at(60 * 24 * 8),
+        publishedAt: at(60 * 24 * 70),
       },
       { title: 'Demo resource one', url: 'https://example.org/r/1', publishedAt: at(30) },
     ];

@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../../db/client.ts';
 import { AccessDenied, type CurrentUser } from '../../platform/auth.ts';
-import { formatDate } from '../../platform/dates.ts';
+import { formatDate, londonInstant, londonParts } from '../../platform/dates.ts';
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import { type AllowedType, checkUpload } from '../../platform/files.ts';
@@ -128,6 +128,14 @@ export const IMAGE_NAME = /^[0-9a-f-]{36}\.(png|jpg|gif)$/;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const DAY = 24 * 3600 * 1000;
+
+/** Midnight in London at the start of the month `at` falls in, or `back` months before it. */
+export function monthStart(at: Date, back = 0): Date {
+  const { year, month } = londonParts(at);
+  const m = year * 12 + (month - 1) - back;
+  // Midnight on the 1st always exists in London (the clocks change at 1 am).
+  return londonInstant(Math.floor(m / 12), (m % 12) + 1, 1, 0, 0)!;
+}
 
 export function createNewsletterService(deps: NewsletterDeps) {
   const { repo, transaction, mailer, jobs, i18n, baseUrl, secret } = deps;
@@ -949,14 +957,13 @@ export function createNewsletterService(deps: NewsletterDeps) {
     // Digests
     /**
      * A draft digest of what was published since the last digest sent (or on its way: scheduled
-     * or sending). A draft never sent does not move the start on: the new draft covers its
-     * items too and replaces it (keeping an editor's introduction, its body). Nothing new: no
-     * draft, so nothing is sent that week.
+     * or sending; the first one: since the start of last month). A draft never sent does not
+     * move the start on: the new draft covers its items too and replaces it (keeping an
+     * editor's introduction, its body). Nothing new: no draft, so nothing is sent.
      */
     async makeDigest(): Promise<IssueRow | undefined> {
       const until = now();
-      const start = async (r: R) =>
-        (await r.lastSentDigestUntil()) ?? new Date(until.getTime() - 7 * DAY);
+      const start = async (r: R) => (await r.lastSentDigestUntil()) ?? monthStart(until, 1);
       const from = await start(repo);
       const found: { topic: Topic; item: DigestItem }[] = [];
       for (const source of sources)
@@ -995,6 +1002,15 @@ export function createNewsletterService(deps: NewsletterDeps) {
       });
     },
 
+    /**
+     * The daily job: the monthly digest. A draft is made on the first day of a month (London)
+     * with something new since the last digest sent, and no more that month.
+     */
+    async monthlyDigest(): Promise<IssueRow | undefined> {
+      if (await repo.digestMadeSince(monthStart(now()))) return undefined;
+      return service.makeDigest();
+    },
+
     // The public archive
     async archive(page: number, pageSize: number) {
       return repo.archive(pageSize, (page - 1) * pageSize);
@@ -1014,7 +1030,7 @@ export function createNewsletterService(deps: NewsletterDeps) {
     await service.purgeUnconfirmed();
   });
   jobs.register(DIGEST_JOB, async () => {
-    await service.makeDigest();
+    await service.monthlyDigest();
   });
   return service;
 }
