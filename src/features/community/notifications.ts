@@ -38,7 +38,9 @@ const DIGEST_WINDOW_MS = 26 * 3600 * 1000;
 const PAGE_LIMIT = 100;
 /** The kinds a person is offered: reports reach only the site's moderators. */
 export const kindsFor = (user: CurrentUser | undefined): NotificationKind[] =>
-  NOTIFICATION_KINDS.filter((k) => k !== 'report' || accessAllows('moderator', user));
+  NOTIFICATION_KINDS.filter(
+    (k) => (k !== 'report' && k !== 'held') || accessAllows('moderator', user),
+  );
 
 /** What an unsubscribe link can turn off: one kind of notification email, or the daily digest. */
 export const UNSUBSCRIBE_KINDS = [...NOTIFICATION_KINDS, 'digest'] as const;
@@ -183,6 +185,7 @@ export function createNotifications(deps: NotificationsDeps) {
   ): string {
     const actor = n.actorLabel ?? t('community.aParent');
     if (n.kind === 'report') return t('community.notifications.text.report', { title });
+    if (n.kind === 'held') return t('community.notifications.text.held', { title });
     if (n.kind === 'moderation')
       return t(
         `community.notifications.text.moderation_${n.action === 'hide' || n.action === 'warn' || n.action === 'approve' ? n.action : 'restore'}`,
@@ -225,7 +228,7 @@ export function createNotifications(deps: NotificationsDeps) {
         : []),
       t('community.notifications.email.space', { space: spaceName(person.locale, space) }),
       t('community.notifications.email.open', { link: `${baseUrl}/community/posts/${n.postId}` }),
-      ...(n.kind === 'report'
+      ...(n.kind === 'report' || n.kind === 'held'
         ? [t('community.notifications.email.queue', { link: `${baseUrl}/admin/moderation` })]
         : []),
       t('community.notifications.email.privacy'),
@@ -414,6 +417,25 @@ export function createNotifications(deps: NotificationsDeps) {
         ids.filter((id) => id !== reporterId).map((id) => [id, 'report']),
       );
       return prepare(recipients, { ...about(post, thread, space, null), reason });
+    },
+    /**
+     * A post held for approval: the site's moderators are told as for a report
+     * (their settings decide how), in the post's own transaction. The author is
+     * not named: the moderators see who wrote it in the queue.
+     */
+    async held({ postId, thread, space, authorId }) {
+      const ids = (await deps.people.moderatorIds?.()) ?? [];
+      const recipients = new Map<string, NotificationKind>(
+        ids.filter((id) => id !== authorId).map((id) => [id, 'held']),
+      );
+      return prepare(recipients, {
+        space,
+        threadId: thread.id,
+        threadTitle: thread.title,
+        threadHidden: thread.hidden,
+        postId,
+        actorLabel: null,
+      });
     },
     async moderated({ post, thread, space, action, reason }) {
       if (action === 'dismiss' || !post.authorId) return;

@@ -467,10 +467,12 @@ export function createCommunityRepository(db: Db) {
 
     /** A thread and its opening post, in one transaction. */
     /** A thread and its opening post (with its attachments' rows), in one transaction. */
+    /** A thread and its first post; `then` runs in the same transaction, after them. */
     async createThread(
-      values: Omit<typeof threads.$inferInsert, 'id'>,
+      values: typeof threads.$inferInsert,
       first: { id?: string; body: string; bodyHtml: string; status: PostStatus; createdAt?: Date },
       attachments: NewAttachment[] = [],
+      then?: (tx: Tx) => Promise<void>,
     ): Promise<{ thread: ThreadRow; post: PostRow }> {
       return db.transaction(async (tx) => {
         const [thread] = await tx.insert(threads).values(values).returning();
@@ -484,15 +486,21 @@ export function createCommunityRepository(db: Db) {
           },
           attachments,
         );
+        await then?.(tx);
         return { thread: thread!, post };
       });
     },
-    /** A reply (and its attachments' rows), in one transaction. */
+    /** A reply (and its attachments' rows); `then` runs in the same transaction, after it. */
     async reply(
       values: Omit<typeof posts.$inferInsert, 'number'>,
       attachments: NewAttachment[] = [],
+      then?: (tx: Tx) => Promise<void>,
     ): Promise<PostRow> {
-      return db.transaction((tx) => appendPost(tx, values, attachments));
+      return db.transaction(async (tx) => {
+        const post = await appendPost(tx, values, attachments);
+        await then?.(tx);
+        return post;
+      });
     },
     /** Change a post's text, keeping the old text as a revision. */
     /**

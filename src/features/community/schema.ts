@@ -201,6 +201,8 @@ export const NOTIFICATION_KINDS = [
   'moderation',
   // A post was reported: for the site's moderators only.
   'report',
+  // A post is held for a moderator's approval (a new member's, or one the word list caught): moderators only.
+  'held',
   // Elsewhere on the site (`elsewhere`): a comment on something one wrote, a reply to one's comment.
   'comment',
   'comment_reply',

@@ -155,6 +155,16 @@ export interface CommunityEvents {
     reason: string;
     reporterId: string;
   }): Promise<((tx: Tx) => Promise<void>) | undefined>;
+  /**
+   * A post is held for approval: returns the writes (the moderators'
+   * notifications and emails) to make in the post's own transaction.
+   */
+  held?(e: {
+    postId: string;
+    thread: Pick<ThreadRow, 'id' | 'title' | 'hidden'>;
+    space: SpaceRow;
+    authorId: string;
+  }): Promise<((tx: Tx) => Promise<void>) | undefined>;
 }
 
 export interface CommunityDeps {
@@ -445,20 +455,33 @@ export function createCommunityService(deps: CommunityDeps) {
       if (!found.access.post) throw new CommunityRefusal(found.access.refusal ?? 'group');
       const anonymous = input.anonymous && (await mayPostAnonymously(viewer, found));
       const status = await statusForNewPost(viewer, found.access);
-      // Files first, then the thread, post and attachment rows in one transaction.
+      // Files first, then the thread, post and attachment rows in one transaction
+      // (with the moderators' notifications when the post is held).
       const postId = randomUUID();
+      const threadId = randomUUID();
+      const hidden = status === 'pending';
+      const tellModerators = hidden
+        ? await deps.events?.held?.({
+            postId,
+            thread: { id: threadId, title: input.title, hidden },
+            space: found.space,
+            authorId: viewer.id,
+          })
+        : undefined;
       const files = await storeAttachments(postId, input.attachments);
       const created = await repo
         .createThread(
           {
+            id: threadId,
             spaceId: found.space.id,
             title: input.title,
             authorId: viewer.id,
             anonymous,
-            hidden: status === 'pending',
+            hidden,
           },
           { id: postId, body: input.body, bodyHtml: render(input.body), status },
           files,
+          tellModerators,
         )
         .catch(async (err: unknown) => {
           await discard(files.map((f) => f.storageKey));
@@ -484,8 +507,18 @@ export function createCommunityService(deps: CommunityDeps) {
       if (found.thread.locked && !found.access.moderate) throw new CommunityRefusal('locked');
       const anonymous = input.anonymous && (await mayPostAnonymously(viewer, found));
       const status = await statusForNewPost(viewer, found.access);
-      // Files first, then the post and attachment rows in one transaction.
+      // Files first, then the post and attachment rows in one transaction
+      // (with the moderators' notifications when the post is held).
       const postId = randomUUID();
+      const tellModerators =
+        status === 'pending'
+          ? await deps.events?.held?.({
+              postId,
+              thread: found.thread,
+              space: found.space,
+              authorId: viewer.id,
+            })
+          : undefined;
       const files = await storeAttachments(postId, input.attachments);
       const post = await repo
         .reply(
@@ -499,6 +532,7 @@ export function createCommunityService(deps: CommunityDeps) {
             status,
           },
           files,
+          tellModerators,
         )
         .catch(async (err: unknown) => {
           await discard(files.map((f) => f.storageKey));

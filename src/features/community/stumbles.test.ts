@@ -116,6 +116,62 @@ describe('moderation and membership without a stumble (#19)', () => {
     assert.doesNotMatch(settings.body, /Reports of posts/, 'members are not offered that kind');
   });
 
+  test('2. a post held for approval is emailed to moderators as their settings say, queued with the post', async () => {
+    await t.app.services.accounts.createUserDirect({
+      email: 'held-poster@example.org',
+      displayName: 'Held Poster',
+      role: 'member',
+      kind: 'practitioner',
+      password: DEMO_PASSWORD,
+      approved: true,
+    });
+    const cookie = await signIn(
+      t.app,
+      'held-poster@example.org',
+      DEMO_PASSWORD,
+      undefined,
+      '10.19.0.6',
+    );
+    await sentMail(t.app);
+    // A new member's first thread is held (the space's page says "waiting for approval").
+    const title = 'A first question from a new member';
+    const space = thread.split('/').slice(0, 3).join('/');
+    const posted = await submit(
+      t.app,
+      `${space}/new`,
+      `${space}/new`,
+      { title, body: 'Where do I find the local pre-birth team?' },
+      cookie,
+    );
+    assert.ok([200, 303].includes(posted.res.statusCode), `posted: ${posted.res.statusCode}`);
+    const [held] = await t.database.query<{ id: string; status: string }>(
+      `SELECT p.id, p.status FROM posts p JOIN threads t ON t.id = p.thread_id WHERE t.title = $1`,
+      [title],
+    );
+    assert.equal(held?.status, 'pending', 'the post is held');
+    // Queued in the post's own transaction: the job is there before any job runs.
+    const [queued] = await t.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM jobs WHERE name = 'mail.send' AND payload->>'to' = 'moderator@example.org'`,
+    );
+    assert.ok(queued!.n >= 1, 'the email is queued with the post');
+    const mails = await sentMail(t.app);
+    const toModerator = mails.find((m) => m.to === 'moderator@example.org');
+    assert.ok(toModerator, 'the moderator is emailed');
+    assert.match(subject(toModerator.subject), /^A post in ‘A first question/);
+    assert.match(toModerator.text, /is waiting for a moderator.{1,3}s approval/);
+    assert.match(toModerator.text, /\/admin\/moderation/);
+    assert.match(toModerator.text, new RegExp(`/community/posts/${held!.id}`));
+    assert.doesNotMatch(toModerator.text, /held-poster@example\.org/);
+    assert.ok(!mails.some((m) => m.to === 'admin@example.org'), 'the admin turned these off');
+    assert.ok(!mails.some((m) => m.to === 'held-poster@example.org'), 'the author is not told');
+    const notes = await get('/community/notifications', 'moderator');
+    assert.match(notes.body, /is waiting for a moderator’s approval/);
+    const settings = await get('/community/notifications/settings', 'member');
+    assert.doesNotMatch(settings.body, /Posts waiting for approval/, 'members are not offered it');
+    const modSettings = await get('/community/notifications/settings', 'moderator');
+    assert.match(modSettings.body, /Posts waiting for approval \(moderators only\)/);
+  });
+
   test('6. approving a new member’s first post tells them it was approved, not “restored”', async () => {
     await t.app.services.accounts.createUserDirect({
       email: 'first-poster@example.org',
