@@ -455,6 +455,11 @@ export async function buildApp({
         const r = await resources.view(slug, undefined);
         return r && { href: `/resources/${slug}`, title: r.resource.title };
       },
+      // Articles are made after guidelines (they ask it about statements): called later, on a page.
+      story: async (slug) => {
+        const s = await articles.publicStory(slug);
+        return s && { href: `/stories/${slug}`, title: s.title };
+      },
     },
   });
   const plans = createPlansService({

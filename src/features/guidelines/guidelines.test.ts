@@ -62,6 +62,12 @@ describe('guidelines: reading and editing', () => {
     assert.match(res.body, /Practice stories about this statement/);
     assert.match(res.body, /href="\/stories\/pre-birth-work-in-county-durham-demo"/);
     assert.doesNotMatch(withResource.body, /pre-birth-work-in-county-durham-demo/);
+    // An example's story is a link with the story's title (asked of the articles feature).
+    const withStory = await t.app.inject(`/guidelines/${SLUG}/1.2`);
+    assert.match(
+      withStory.body,
+      /<li><a class="govuk-link" href="\/stories\/pre-birth-work-in-county-durham-demo">Starting early: pre-birth work in County Durham \(demo\)<\/a><\/li>/,
+    );
   });
 
   test('the parents’ page is plain language, in Welsh too', async () => {

@@ -51,6 +51,8 @@ export interface GuidelinesDeps {
   links: {
     service(slug: string): Promise<LinkedItem | undefined>;
     resource(slug: string): Promise<LinkedItem | undefined>;
+    /** A practice story (the articles feature), when it is published. */
+    story?(slug: string): Promise<LinkedItem | undefined>;
   };
   /** The site search, told (after the change commits) which statements to look at again. */
   searchChanged?: SearchChanged;
@@ -243,6 +245,9 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
             resourceLinks: (
               await Promise.all(e.resources.map((s) => deps.links.resource(s)))
             ).filter((x): x is LinkedItem => Boolean(x)),
+            storyLinks: (await Promise.all(e.stories.map((s) => deps.links.story?.(s)))).filter(
+              (x): x is LinkedItem => Boolean(x),
+            ),
           })),
         );
         return { ...view, stage, statement: { ...statement, examples } };
