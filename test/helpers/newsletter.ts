@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { cookiesOf, csrfFor, type TestApp } from './app.ts';
 import type { SentMail } from './mail.ts';
+import { createNewsletterRepository } from '../../src/features/newsletter/repository.ts';
+import {
+  createNewsletterService,
+  type NewsletterDeps,
+} from '../../src/features/newsletter/service.ts';
 
 /** Helpers for the newsletter's tests: forms posted as a browser would, links read from mail. */
 
@@ -64,3 +69,23 @@ export function linkIn(mail: SentMail, prefix: string): string {
   assert.ok(m, `no ${prefix} link in "${mail.subject}"`);
   return m[1]!;
 }
+
+/**
+ * A newsletter service of the test's own over the test app's database, mail,
+ * jobs and translations (1,000 a minute, people looked up by the accounts
+ * service): a test gives what it wants different (a clock, digest sources, a slower rate).
+ */
+export const newsletterService = (t: TestApp, deps: Partial<NewsletterDeps> = {}) =>
+  createNewsletterService({
+    repo: createNewsletterRepository(t.database.db),
+    transaction: (w) => t.database.transaction(w),
+    mailer: t.app.platform.mailer,
+    jobs: t.app.platform.jobs,
+    i18n: t.app.platform.i18n,
+    baseUrl: BASE,
+    secret: 'test-secret-test-secret-test-secret',
+    perMinute: 1000,
+    log: t.app.log,
+    people: { contact: (uid) => t.app.services.accounts.contact(uid) },
+    ...deps,
+  });

@@ -15,6 +15,12 @@ type T = (key: string, vars?: Record<string, string | number>) => string;
 
 type AgencyRow = PlanOverview['stages'][number]['statements'][number]['agencies'][number];
 
+/** The headings of agencyCells' columns. */
+const agencyHeader = (t: T): string[] =>
+  ['agency', 'rating', 'state', 'naReason', 'know', 'howKnow', 'willDo', 'evidence'].map((k) =>
+    t(`guidelines.export.${k}`),
+  );
+
 /** One agency's answer for a statement: agency, rating, state, the reason, the three questions, evidence. */
 const agencyCells = (a: AgencyRow, t: T): string[] => [
   t(`guidelines.agencies.${a.agency}`),
@@ -35,14 +41,7 @@ function assessmentRows(p: PlanOverview, t: T): string[][] {
     t('guidelines.export.number'),
     t('guidelines.export.statement'),
     t('guidelines.export.level'),
-    t('guidelines.export.agency'),
-    t('guidelines.export.rating'),
-    t('guidelines.export.state'),
-    t('guidelines.export.naReason'),
-    t('guidelines.export.know'),
-    t('guidelines.export.howKnow'),
-    t('guidelines.export.willDo'),
-    t('guidelines.export.evidence'),
+    ...agencyHeader(t),
     t('guidelines.export.needsReview'),
     t('guidelines.export.disagree'),
     t('guidelines.export.actions'),
@@ -106,14 +105,7 @@ function roundRows(p: PlanExport, t: T): string[][] {
       t('guidelines.export.version'),
       t('guidelines.export.stage'),
       t('guidelines.export.number'),
-      t('guidelines.export.agency'),
-      t('guidelines.export.rating'),
-      t('guidelines.export.state'),
-      t('guidelines.export.naReason'),
-      t('guidelines.export.know'),
-      t('guidelines.export.howKnow'),
-      t('guidelines.export.willDo'),
-      t('guidelines.export.evidence'),
+      ...agencyHeader(t),
     ],
   ];
   for (const h of p.history)

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type TestApp, testApp } from '../../../test/helpers/app.ts';
 import { sentMail } from '../../../test/helpers/mail.ts';
-import { BASE } from '../../../test/helpers/newsletter.ts';
+import { BASE, newsletterService } from '../../../test/helpers/newsletter.ts';
 import type { CurrentUser } from '../../platform/auth.ts';
 import type { EventInput } from '../events/service.ts';
 import { londonInstant } from '../../platform/dates.ts';
 import { createNewsletterRepository } from './repository.ts';
-import { createNewsletterService, DIGEST_JOB, type DigestItem } from './service.ts';
+import { DIGEST_JOB, type DigestItem } from './service.ts';
 
 /**
  * The digest's sources as wired in app.ts, each asked through its feature's
@@ -293,7 +293,6 @@ describe('the monthly digest (the issue: "each issue, or a monthly digest only")
 
   test('the daily job makes a draft on the first day of a month with something new since the last digest sent, and no more that month', async () => {
     t = await testApp({ config: { baseUrl: BASE } });
-    const p = t.app.platform;
     // London wall-clock times (2031: in the future, clear of anything else in the database).
     const london = (month: number, day: number, hour = 0, minute = 30) =>
       londonInstant(2031, month, day, hour, minute)!;
@@ -301,16 +300,7 @@ describe('the monthly digest (the issue: "each issue, or a monthly digest only")
     const published: DigestItem[] = [];
     const item = (title: string, at: Date) =>
       published.push({ title, url: `https://example.org/${title}`, publishedAt: at });
-    const nl = createNewsletterService({
-      repo: createNewsletterRepository(t.database.db),
-      transaction: (w) => t.database.transaction(w),
-      mailer: p.mailer,
-      jobs: p.jobs,
-      i18n: p.i18n,
-      baseUrl: BASE,
-      secret: 'test-secret-test-secret-test-secret',
-      perMinute: 1000,
-      log: t.app.log,
+    const nl = newsletterService(t, {
       people: { contact: async () => undefined },
       sources: [{ topic: 'resources', publishedBetween: async () => published }],
       now: () => clock,

@@ -11,8 +11,15 @@ import { DEMO_PASSWORD } from '../accounts/seed.ts';
 import { londonParts } from '../../platform/dates.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import { createNewsletterRepository } from './repository.ts';
-import { BASE, headersOf, linkIn, post, signUp } from '../../../test/helpers/newsletter.ts';
-import { createNewsletterService, type DigestItem, SEND_CONCURRENCY, SEND_JOB } from './service.ts';
+import {
+  BASE,
+  headersOf,
+  linkIn,
+  newsletterService,
+  post,
+  signUp,
+} from '../../../test/helpers/newsletter.ts';
+import { type DigestItem, SEND_CONCURRENCY, SEND_JOB } from './service.ts';
 
 /**
  * Issues from the editor's form to the recipients: preview, test, send
@@ -256,19 +263,7 @@ describe('newsletter issues and sending', () => {
 
   test('a send is in batches with a per-minute limit: the job sends its share and queues itself for the next minute', async () => {
     const repo = createNewsletterRepository(t.database.db);
-    const p = t.app.platform;
-    const slow = createNewsletterService({
-      repo,
-      transaction: (w) => t.database.transaction(w),
-      mailer: p.mailer,
-      jobs: p.jobs,
-      i18n: p.i18n,
-      baseUrl: BASE,
-      secret: 'test-secret-test-secret-test-secret',
-      perMinute: 3,
-      log: t.app.log,
-      people: { contact: (uid) => t.app.services.accounts.contact(uid) },
-    });
+    const slow = newsletterService(t, { repo, perMinute: 3 });
     await subscribers(t, 7, { prefix: 'batch-', topics: ['guidelines'] });
     const issue = await repo.insertIssue({
       subject: 'Batch',
@@ -349,22 +344,11 @@ describe('newsletter issues and sending', () => {
   });
 
   test('the digest holds exactly what was published since the last one, for each subscriber’s topics; nothing new, no digest', async () => {
-    const p = t.app.platform;
     const published: Record<string, DigestItem[]> = { resources: [], events: [] };
     // The digests' clock: moved by the test, not by waiting.
     let clock = new Date();
     const at = (minutesAgo: number) => new Date(clock.getTime() - minutesAgo * 60_000);
-    const digests = createNewsletterService({
-      repo: createNewsletterRepository(t.database.db),
-      transaction: (w) => t.database.transaction(w),
-      mailer: p.mailer,
-      jobs: p.jobs,
-      i18n: p.i18n,
-      baseUrl: BASE,
-      secret: 'test-secret-test-secret-test-secret',
-      perMinute: 1000,
-      log: t.app.log,
-      people: { contact: (uid) => t.app.services.accounts.contact(uid) },
+    const digests = newsletterService(t, {
       sources: [
         { topic: 'resources', publishedBetween: async () => published.resources! },
         { topic: 'events', publishedBetween: async () => published.events! },
