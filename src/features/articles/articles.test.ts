@@ -113,6 +113,16 @@ describe('articles', () => {
   test('lists, filters, series and pages in English and Welsh', async () => {
     const news = await get('/news');
     assert.equal(news.statusCode, 200);
+    // The topic and region checkboxes fold under "More filters" (a phone sees the list
+    // first), open when one of them is chosen.
+    assert.match(
+      news.body,
+      /<details class="govuk-details sp-more-filters">[\s\S]*name="topic"[\s\S]*name="region"[\s\S]*<\/details>/,
+    );
+    assert.match(
+      (await get('/news?region=Wales')).body,
+      /<details class="govuk-details sp-more-filters" open>/,
+    );
     assert.match(news.body, /A live national overview of services for parents \(demo\)/);
     assert.doesNotMatch(
       news.body,

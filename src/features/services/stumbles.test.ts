@@ -86,6 +86,24 @@ describe('the service finder and overview without a stumble (#19)', () => {
     assert.equal(regions?.length, tables.length, 'every table in a region of its own');
   });
 
+  test('7. on a phone the results are not below twenty checkboxes: the less used filters fold under “More filters”, open when one is in use', async () => {
+    const plain = await t.app.inject('/services');
+    const folded = /<details class="govuk-details sp-more-filters"( open)?>/.exec(plain.body);
+    assert.ok(folded, 'the checkboxes are in a details element');
+    assert.equal(folded[1], undefined, 'folded when none is chosen');
+    const start = plain.body.indexOf(folded[0]);
+    const end = plain.body.indexOf('</details>', start);
+    const inside = plain.body.slice(start, end);
+    for (const name of ['model', 'offer', 'serves'])
+      assert.match(inside, new RegExp(`name="${name}"`), `${name} is folded`);
+    // The place, the words and the authority stay in sight.
+    assert.ok(plain.body.indexOf('id="near"') < start);
+    const chosen = await t.app.inject('/services?model=fdac');
+    assert.match(chosen.body, /<details class="govuk-details sp-more-filters" open>/);
+    const cy = await t.app.inject('/services?lang=cy');
+    assert.match(cy.body, /Rhagor o hidlwyr/);
+  });
+
   test('11. region names are in Welsh on the Welsh overview', async () => {
     const page = await t.app.inject('/services/coverage?lang=cy');
     assert.match(page.body, /Gogledd-ddwyrain Lloegr/);
