@@ -388,6 +388,24 @@ describe('the service map on the services pages', { skip: noBrowser }, () => {
     await context.close();
   });
 
+  test('the overview’s chart and tile map speak in the page’s own (sans-serif) font, not the browser’s serif default', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.baseUrl}/services/coverage`);
+    const fonts = (await page.evaluate(`(() => {
+      const f = (sel) => { const el = document.querySelector(sel); return el ? getComputedStyle(el).fontFamily : null; };
+      return { body: f('main .govuk-body, main p'), chart: f('.sp-chart__label'), tiles: f('.sp-tile-map__region') };
+    })()`)) as { body: string; chart: string | null; tiles: string | null };
+    assert.ok(
+      fonts.chart && fonts.tiles,
+      `the overview has its chart and tile map: ${JSON.stringify(fonts)}`,
+    );
+    assert.equal(fonts.chart, fonts.body, 'chart labels in the page’s font');
+    assert.equal(fonts.tiles, fonts.body, 'tile map labels in the page’s font');
+    assert.doesNotMatch(fonts.body, /^"?Times|^serif/);
+    await context.close();
+  });
+
   test('/services without JavaScript: the map stays hidden and the list is there', async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
