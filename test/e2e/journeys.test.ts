@@ -18,7 +18,10 @@ import { signIn } from './sign-in.ts';
  * no axe (the accessibility suite does that). The journeys run at 1280 px in
  * English; the two whose layout and wording change most on a phone and in
  * Welsh (finding a service, and booking then cancelling) run again at 375 px
- * in Welsh. The mobile and Welsh checks of every page are test/e2e/pages.test.ts.
+ * in Welsh, and those two and posting a thread run once more with JavaScript
+ * (the map, the booking form's script, the mention suggestions), so that the
+ * enhanced pages are tried by keyboard too. The mobile and Welsh checks of
+ * every page are test/e2e/pages.test.ts.
  */
 
 interface Focused {
@@ -112,7 +115,7 @@ describe(
                    ORDER BY slug DESC LIMIT 1)`,
       );
       const repo = createEventsRepository(server.database.db);
-      for (const slug of ['journey-booking-en', 'journey-booking-cy'])
+      for (const slug of ['journey-booking-en', 'journey-booking-cy', 'journey-booking-en-js'])
         await repo.upsertEvent({
           slug,
           title: `Journey event ${slug}`,
@@ -134,10 +137,15 @@ describe(
       await server?.close();
     });
 
-    /** A page in a new context without JavaScript, at this width, in this language. */
-    async function open(width: number, lang: Locale, as?: 'member' | 'moderator' | 'editor') {
+    /** A page in a new context at this width, in this language; without JavaScript unless `js`. */
+    async function open(
+      width: number,
+      lang: Locale,
+      as?: 'member' | 'moderator' | 'editor',
+      js = false,
+    ) {
       const context = await browser.newContext({
-        javaScriptEnabled: false,
+        javaScriptEnabled: js,
         viewport: { width, height: 800 },
       });
       contexts.push(context);
@@ -149,12 +157,16 @@ describe(
       return { page, go };
     }
 
-    for (const [width, lang] of [
-      [1280, 'en'],
-      [375, 'cy'],
+    // Without JavaScript at 1280 px in English and 375 px in Welsh; with it (the map, the
+    // enhanced forms) at 375 px in English: the keyboard must get through all three.
+    for (const [width, lang, js] of [
+      [1280, 'en', false],
+      [375, 'cy', false],
+      [375, 'en', true],
     ] as const) {
-      test(`find a service near a place (${width} px, ${lang})`, async () => {
-        const { page, go } = await open(width, lang);
+      const variant = `${width} px, ${lang}${js ? ', with JavaScript' : ''}`;
+      test(`find a service near a place (${variant})`, async () => {
+        const { page, go } = await open(width, lang, undefined, js);
         await go('/services');
         await typeInto(page, 'near', 'Swansea');
         await pressAndWait(page, 'Enter');
@@ -168,9 +180,9 @@ describe(
         assert.equal((await page.locator('h1').innerText()).trim(), name);
       });
 
-      test(`book 3 places, then cancel one (${width} px, ${lang})`, async () => {
-        const slug = `journey-booking-${lang}`;
-        const { page, go } = await open(width, lang);
+      test(`book 3 places, then cancel one (${variant})`, async () => {
+        const slug = `journey-booking-${lang}${js ? '-js' : ''}`;
+        const { page, go } = await open(width, lang, undefined, js);
         await go(`/events/${slug}/book`);
         await typeInto(page, 'attendee_0_name', 'First Person');
         // Back up to the number of places: three, with the arrow keys, then "Update" with Space.
@@ -185,7 +197,7 @@ describe(
         await typeInto(page, 'attendee_2_name', 'Third Person');
         await tabTo(page, byId('bookerName'), 'your name', 150, 'Shift+Tab');
         await page.keyboard.type('Journey Booker');
-        await typeInto(page, 'bookerEmail', `journey-${lang}@example.org`);
+        await typeInto(page, 'bookerEmail', `journey-${lang}${js ? '-js' : ''}@example.org`);
         // Enter in a field books.
         await pressAndWait(page, 'Enter');
         assert.match(page.url(), /\/bookings\/[^/?]+\?done=booked/);
@@ -258,21 +270,26 @@ describe(
       );
     });
 
-    test('start a thread and reply to it (1280 px, en)', async () => {
-      const { page, go } = await open(1280, 'en', 'member');
-      await go('/community/wales-network');
-      await tabTo(page, byText(t('en', 'community.space.newThread')), 'Start a new thread');
-      await pressAndWait(page, 'Enter');
-      await typeInto(page, 'title', 'A journey by keyboard');
-      await typeInto(page, 'body', 'Written without a mouse.');
-      await tabTo(page, byText(t('en', 'community.newThread.submit')), 'Post thread');
-      await pressAndWait(page, 'Space');
-      assert.equal((await page.locator('h1').innerText()).trim(), 'A journey by keyboard');
-      await typeInto(page, 'body', 'And a reply, also by keyboard.');
-      await tabTo(page, byText(t('en', 'community.thread.replySubmit')), 'Post reply');
-      await pressAndWait(page, 'Space');
-      assert.match(await page.locator('main').innerText(), /And a reply, also by keyboard\./);
-    });
+    // And with JavaScript (the mention suggestions listen to the keys in the text box).
+    for (const js of [false, true])
+      test(`start a thread and reply to it (1280 px, en${js ? ', with JavaScript' : ''})`, async () => {
+        const { page, go } = await open(1280, 'en', 'member', js);
+        await go('/community/wales-network');
+        await tabTo(page, byText(t('en', 'community.space.newThread')), 'Start a new thread');
+        await pressAndWait(page, 'Enter');
+        await typeInto(page, 'title', `A journey by keyboard${js ? ' with JavaScript' : ''}`);
+        await typeInto(page, 'body', 'Written without a mouse.');
+        await tabTo(page, byText(t('en', 'community.newThread.submit')), 'Post thread');
+        await pressAndWait(page, 'Space');
+        assert.equal(
+          (await page.locator('h1').innerText()).trim(),
+          `A journey by keyboard${js ? ' with JavaScript' : ''}`,
+        );
+        await typeInto(page, 'body', 'And a reply, also by keyboard.');
+        await tabTo(page, byText(t('en', 'community.thread.replySubmit')), 'Post reply');
+        await pressAndWait(page, 'Space');
+        assert.match(await page.locator('main').innerText(), /And a reply, also by keyboard\./);
+      });
 
     test('a member reports a post and a moderator hides it from /admin (1280 px, en)', async () => {
       const member = await open(1280, 'en', 'member');
