@@ -600,30 +600,7 @@ export async function buildApp({
     // Comments are told through the community's notifications (page, email choices, digest).
     notify: (notices) => notifications.elsewhere(notices),
     // A story's guideline statements: those in each guideline's current version, and their pages.
-    guidelineStatements: async (keys) => {
-      const slugs = [...new Set(keys.map((k) => k.slug))];
-      const views = new Map(
-        await Promise.all(slugs.map(async (s) => [s, await guidelines.load(s)] as const)),
-      );
-      return keys.flatMap(({ slug, ref }) => {
-        const g = views.get(slug);
-        const st = g?.stages.flatMap((s) => s.statements).find((s) => s.ref === ref);
-        if (!g || !st) return [];
-        const { title, titleCy } = g.guideline;
-        const href = `/guidelines/${slug}/${ref}`;
-        return [
-          {
-            slug,
-            ref,
-            text: st.text,
-            textCy: st.textCy,
-            guideline: title,
-            guidelineCy: titleCy,
-            href,
-          },
-        ];
-      });
-    },
+    guidelineStatements: (keys) => guidelines.statementSummaries(keys),
   });
   seeders.push(articlesSeeder(articlesRepo, articles, demoPeople));
   // What the site search finds: each feature's own things, described and checked by it.

@@ -1,3 +1,6 @@
+import { escapeHtml } from './html.ts';
+import type { Translate } from './i18n/index.ts';
+
 /**
  * Links for the GOV.UK pagination component: previous, next and numbered
  * pages (first, last and two either side of the current one, with
@@ -34,9 +37,6 @@ export function pageLinks(path: string, query: URLSearchParams, page: number, pa
   } satisfies PageLinks;
 }
 
-/** The words of the pagination component, translated (GOV.UK's defaults are English only). */
-type Say = (key: string, vars?: Record<string, string | number>) => string;
-
 /**
  * A page's links with their words in the page's language: "Previous page",
  * "Next page" and each number's "Page 3" for screen readers. Templates call
@@ -44,20 +44,20 @@ type Say = (key: string, vars?: Record<string, string | number>) => string;
  */
 export function labelPages(
   p: (Omit<PageLinks, 'items' | 'page'> & Partial<Pick<PageLinks, 'items'>>) | undefined,
-  t: Say,
+  t: Translate,
 ) {
   if (!p) return undefined;
   const hidden = (text: string) =>
-    `<span class="govuk-visually-hidden"> ${nunjucksEscape(text)}</span>`;
+    `<span class="govuk-visually-hidden"> ${escapeHtml(text)}</span>`;
   return {
     ...p,
     previous: p.previous && {
       href: p.previous.href,
-      html: `${nunjucksEscape(t('common.pagination.previous'))}${hidden(t('common.pagination.pageWord'))}`,
+      html: `${escapeHtml(t('common.pagination.previous'))}${hidden(t('common.pagination.pageWord'))}`,
     },
     next: p.next && {
       href: p.next.href,
-      html: `${nunjucksEscape(t('common.pagination.next'))}${hidden(t('common.pagination.pageWord'))}`,
+      html: `${escapeHtml(t('common.pagination.next'))}${hidden(t('common.pagination.pageWord'))}`,
     },
     items: p.items?.map((item) =>
       'ellipsis' in item
@@ -66,5 +66,3 @@ export function labelPages(
     ),
   };
 }
-
-const nunjucksEscape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -635,7 +635,6 @@ export function createArticlesService(deps: ArticlesDeps) {
     async storiesForService(slug: string, limit = 5): Promise<ArticleSummary[]> {
       return (await repo.list({ kind: 'story', service: slug }, clock(), limit, 0)).rows;
     },
-    /** Public practice stories that show a guideline statement (for the statement's page). */
     /** A story anyone may read, by its address (a guideline example links to it), or undefined. */
     async publicStory(slug: string) {
       const a = await repo.bySlug('story', slug);
@@ -643,6 +642,7 @@ export function createArticlesService(deps: ArticlesDeps) {
         ? { title: a.title, slug: a.slug, language: a.language }
         : undefined;
     },
+    /** Public practice stories that show a guideline statement (for the statement's page). */
     async storiesForStatement(slug: string, ref: string, limit = 10): Promise<ArticleSummary[]> {
       const statement = statementId({ slug, ref });
       return (await repo.list({ kind: 'story', statement }, clock(), limit, 0)).rows;

@@ -368,6 +368,12 @@ export function createNotifications(deps: NotificationsDeps) {
     actorLabel,
   });
 
+  /** The site's moderators, but not the person whose act it is, each told with this kind. */
+  async function moderatorsBut(personId: string, kind: NotificationKind) {
+    const ids = (await deps.people.moderatorIds?.()) ?? [];
+    return new Map(ids.filter((id) => id !== personId).map((id) => [id, kind]));
+  }
+
   const events: CommunityEvents = {
     async posted({ post, thread, space, authorId, authorName }) {
       await safely('posted', async () => {
@@ -412,11 +418,10 @@ export function createNotifications(deps: NotificationsDeps) {
      * for the report's own transaction. The reporter is not named.
      */
     async reported({ post, thread, space, reason, reporterId }) {
-      const ids = (await deps.people.moderatorIds?.()) ?? [];
-      const recipients = new Map<string, NotificationKind>(
-        ids.filter((id) => id !== reporterId).map((id) => [id, 'report']),
-      );
-      return prepare(recipients, { ...about(post, thread, space, null), reason });
+      return prepare(await moderatorsBut(reporterId, 'report'), {
+        ...about(post, thread, space, null),
+        reason,
+      });
     },
     /**
      * A post held for approval: the site's moderators are told as for a report
@@ -424,11 +429,7 @@ export function createNotifications(deps: NotificationsDeps) {
      * not named: the moderators see who wrote it in the queue.
      */
     async held({ postId, thread, space, authorId }) {
-      const ids = (await deps.people.moderatorIds?.()) ?? [];
-      const recipients = new Map<string, NotificationKind>(
-        ids.filter((id) => id !== authorId).map((id) => [id, 'held']),
-      );
-      return prepare(recipients, {
+      return prepare(await moderatorsBut(authorId, 'held'), {
         space,
         threadId: thread.id,
         threadTitle: thread.title,

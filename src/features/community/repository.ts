@@ -465,9 +465,10 @@ export function createCommunityRepository(db: Db) {
       return Number(row?.n ?? 0);
     },
 
-    /** A thread and its opening post, in one transaction. */
-    /** A thread and its opening post (with its attachments' rows), in one transaction. */
-    /** A thread and its first post; `then` runs in the same transaction, after them. */
+    /**
+     * A thread and its opening post (with its attachments' rows), in one transaction;
+     * `then` runs in it too, after them.
+     */
     async createThread(
       values: typeof threads.$inferInsert,
       first: { id?: string; body: string; bodyHtml: string; status: PostStatus; createdAt?: Date },

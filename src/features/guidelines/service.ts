@@ -229,6 +229,32 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
       };
     },
 
+    /**
+     * Statements named by guideline and number, as another feature shows them (a story's
+     * statements): words, the guideline's title and the page's address, from each guideline's
+     * current version (one load a guideline). Unknown ones are left out.
+     */
+    async statementSummaries(keys: { slug: string; ref: string }[]) {
+      const slugs = [...new Set(keys.map((k) => k.slug))];
+      const views = new Map(await Promise.all(slugs.map(async (s) => [s, await load(s)] as const)));
+      return keys.flatMap(({ slug, ref }) => {
+        const g = views.get(slug);
+        const st = g?.stages.flatMap((s) => s.statements).find((s) => s.ref === ref);
+        if (!g || !st) return [];
+        return [
+          {
+            slug,
+            ref,
+            text: st.text,
+            textCy: st.textCy,
+            guideline: g.guideline.title,
+            guidelineCy: g.guideline.titleCy,
+            href: `/guidelines/${slug}/${ref}`,
+          },
+        ];
+      });
+    },
+
     /** One statement with its examples and the services and resources they link to. */
     async statement(slug: string, ref: string, number?: number) {
       const view = await load(slug, number);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import nunjucks from 'nunjucks';
+import { escapeHtml } from '../html.ts';
 import type { Locale, Translate } from '../i18n/index.ts';
 import type { Navigation, NavLink } from '../navigation.ts';
 import { labelPages } from '../pagination.ts';
@@ -76,9 +77,6 @@ export function createViewEnvironment(opts: {
   });
   return env;
 }
-
-/** Nunjucks's own HTML escaping (what autoescape uses), which its typings leave out. */
-const escapeHtml = (nunjucks as unknown as { lib: { escape(text: string): string } }).lib.escape;
 
 /** "Notifications 3" with "unread" for screen readers; more than 99 shows as "99+". */
 function navWithCount(text: string, count: number, unread: string): string {
