@@ -130,6 +130,10 @@ describe('two instances on one PostgreSQL, one Redis, one DATA_DIR', () => {
         ROLES: 'web,worker',
         DRAIN_SECONDS: '1',
         LOG_LEVEL: 'warn',
+        // The booking rush tests overselling, not the admission queue: on a
+        // busy machine its 2 s wait would turn bookings into 503s (as
+        // test/helpers/app.ts gives every test app).
+        REQUEST_QUEUE_WAIT_MS: '60000',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
