@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { acquireDirLock, type DirLock } from './lock.ts';
+import { readTarball } from './tarball.ts';
 
 // Each driver is loaded only when it is used: PGlite (and its Drizzle
 // adapter) without DATABASE_URL, pg with it (a few hundred milliseconds of
@@ -137,7 +138,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
       engine = await PGlite.create({
         ...(dir ? { dataDir: dir } : {}),
         ...(opts.snapshot ? { loadDataDir: opts.snapshot } : {}),
-        ...(template ? { loadDataDir: new Blob([readFileSync(template)]) } : {}),
+        ...(template ? { loadDataDir: readTarball(template) } : {}),
         extensions: { citext, pg_trgm, unaccent },
         startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
       });

@@ -10,13 +10,13 @@
  * server says how it ended; statements tagged with its number run inside it,
  * others wait for it (PGlite's own lock), as they did in one thread.
  */
-import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { citext } from '@electric-sql/pglite/contrib/citext';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import type { Request, Response, WorkerOptions } from './pglite-thread.ts';
+import { readTarball } from './tarball.ts';
 
 const port = parentPort!;
 const options = workerData as WorkerOptions;
@@ -46,7 +46,7 @@ function textParsers(oids: number[] | undefined) {
 
 async function main() {
   const template =
-    options.templatePath !== undefined ? new Blob([readFileSync(options.templatePath)]) : undefined;
+    options.templatePath !== undefined ? readTarball(options.templatePath) : undefined;
   const db = await PGlite.create({
     dataDir: options.dataDir,
     ...(template ? { loadDataDir: template } : {}),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { migrate } from '../../src/db/migrate.ts';
+import { readTarball } from '../../src/db/tarball.ts';
 
 /**
  * The runner's PostgreSQL template databases, one pair per run (named by its
@@ -74,7 +74,7 @@ export async function testDatabase(from: Start = 'migrated'): Promise<Database> 
   if (from === 'seeded' && !snapshot)
     throw new Error('no seeded snapshot (TEST_DB_SEEDED_SNAPSHOT)');
   if (snapshot) {
-    return openDatabase({ snapshot: new Blob([readFileSync(snapshot)]) });
+    return openDatabase({ snapshot: readTarball(snapshot) });
   }
   const db = await openDatabase({});
   await migrate(db);
