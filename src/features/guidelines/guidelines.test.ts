@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { type TestApp, testApp } from '../../../test/helpers/app.ts';
 import { signIn, submit } from '../../../test/helpers/session.ts';
 import { enableTwoFactor } from '../../../test/helpers/totp.ts';
+import type { CurrentUser } from '../../platform/auth.ts';
 import { DEMO_PASSWORD } from '../accounts/seed.ts';
 import { DEMO_GUIDELINE_SLUG } from './seed.ts';
 
@@ -16,6 +17,22 @@ describe('guidelines: reading and editing', () => {
     t = await testApp({ seed: true });
   });
   after(async () => t.close());
+  let editor = '';
+  /** A statement's English words in a version, as stored. */
+  const wording = async (ref: string, number: number) =>
+    (
+      await t.database.query<{ text: string }>(
+        `SELECT s.text FROM guideline_statements s JOIN guideline_versions v ON v.id = s.version_id
+         JOIN guidelines g ON g.id = v.guideline_id WHERE g.slug = $1 AND v.number = $2 AND s.ref = $3`,
+        [SLUG, number, ref],
+      )
+    )[0]?.text;
+  const versions = () =>
+    t.database.query<{ number: number; status: string }>(
+      `SELECT v.number, v.status FROM guideline_versions v JOIN guidelines g ON g.id = v.guideline_id
+       WHERE g.slug = $1 ORDER BY v.number`,
+      [SLUG],
+    );
 
   test('the list and the guideline: illustrative, by stage, every statement, a link for parents', async () => {
     const list = await t.app.inject('/guidelines');
@@ -82,11 +99,18 @@ describe('guidelines: reading and editing', () => {
   test('an editor changes the wording on the web; an empty statement is refused and nothing changes', async () => {
     const secret = await enableTwoFactor(t.app, 'editor@example.org');
     const cookie = await signIn(t.app, 'editor@example.org', DEMO_PASSWORD, secret);
+    editor = cookie;
     const form = `/guidelines/${SLUG}/1.3/edit?version=1`;
+    const original = (await wording('1.3', 1))!;
+    // The demo plans rate version 1: the form says what saving will do.
+    const shown = await t.app.inject({ url: form, headers: { cookie } });
+    assert.match(shown.body, /Local action plans have rated version 1\./);
+    assert.match(shown.body, /saving makes version 2 with your wording/);
     const bad = await submit(t.app, form, form, { text: '  ', textCy: 'Cymraeg' }, cookie);
     assert.equal(bad.res.statusCode, 400);
     assert.match(bad.res.body, /Enter the statement/);
     assert.match(bad.res.body, /Cymraeg/, 'what was typed is kept');
+    assert.deepEqual(await versions(), [{ number: 1, status: 'published' }]);
     const ok = await submit(
       t.app,
       form,
@@ -95,11 +119,128 @@ describe('guidelines: reading and editing', () => {
       cookie,
     );
     assert.equal(ok.res.statusCode, 303);
+    assert.equal(ok.res.headers.location, `/guidelines/${SLUG}/1.3?version=2`);
     const page = await t.app.inject(`/guidelines/${SLUG}/1.3`);
     assert.match(page.body, /Fathers are included \(edited\)\./);
+    assert.equal(await wording('1.3', 1), original, 'the version the plans rated keeps its words');
+    const old = await t.app.inject(`/guidelines/${SLUG}/1.3?version=1`);
+    assert.ok(old.body.includes(original.replace(/'/g, '&#39;')), 'and shows them');
     const member = await signIn(t.app, 'member@example.org', DEMO_PASSWORD);
     const refused = await t.app.inject({ url: form, headers: { cookie: member } });
     assert.equal(refused.statusCode, 403);
+  });
+
+  test('wording that plans rated never changes under them: a new version carries the change, the rated one keeps its words', async () => {
+    const cookie = editor;
+    // After the edit above: version 2 is the published one, version 1 superseded with its own words.
+    assert.deepEqual(await versions(), [
+      { number: 1, status: 'superseded' },
+      { number: 2, status: 'published' },
+    ]);
+    assert.equal(await wording('1.3', 2), 'Fathers are included (edited).');
+    assert.notEqual(await wording('1.3', 1), 'Fathers are included (edited).');
+    const changes = await t.app.inject(`/guidelines/${SLUG}/changes`);
+    assert.match(changes.body, /14 unchanged, 1 changed, 0 new, 0 removed/);
+
+    // No plan is on version 2 yet: a second change is made in it, no version 3.
+    const form2 = `/guidelines/${SLUG}/1.3/edit?version=2`;
+    const shown = await t.app.inject({ url: form2, headers: { cookie } });
+    assert.doesNotMatch(shown.body, /have rated version/);
+    const again = await submit(
+      t.app,
+      form2,
+      form2,
+      { text: 'Fathers are included.', textCy: '' },
+      cookie,
+    );
+    assert.equal(again.res.headers.location, `/guidelines/${SLUG}/1.3?version=2`);
+    assert.equal(await wording('1.3', 2), 'Fathers are included.');
+    assert.equal((await versions()).length, 2);
+
+    // Version 1 is no longer the latest: its form says where to go, and a post changes nothing.
+    const form1 = `/guidelines/${SLUG}/1.3/edit?version=1`;
+    const old = await t.app.inject({ url: form1, headers: { cookie } });
+    assert.match(old.body, /This is not the latest version/);
+    assert.match(old.body, new RegExp(`href="/guidelines/${SLUG}/1.3/edit\\?version=2"`));
+    assert.doesNotMatch(old.body, /<textarea/);
+    const before1 = await wording('1.3', 1);
+    const late = await submit(t.app, form2, form1, { text: 'Too late.', textCy: '' }, cookie);
+    assert.equal(late.res.statusCode, 400);
+    assert.match(
+      late.res.body,
+      /Only the latest version’s wording can change: change it in version 2/,
+    );
+    assert.match(late.res.body, /Too late\./, 'what was typed is kept');
+    assert.match(
+      late.res.body,
+      /action="[^"]*\/1\.3\/edit\?version=2"/,
+      'and saves into version 2',
+    );
+    assert.equal(await wording('1.3', 1), before1);
+
+    // A plan moves to version 2: from then on, a change of the English words makes
+    // version 3, while the Welsh text alone (a translation) changes in place.
+    const [plan] = await t.database.query<{ id: string }>(
+      `SELECT p.id FROM plans p JOIN plan_members m ON m.plan_id = p.id AND m.role = 'lead'
+       JOIN users u ON u.id = m.user_id WHERE p.is_demo AND u.email = 'member@example.org' LIMIT 1`,
+    );
+    const [v2] = await t.database.query<{ id: string }>(
+      `SELECT v.id FROM guideline_versions v JOIN guidelines g ON g.id = v.guideline_id
+       WHERE g.slug = $1 AND v.number = 2`,
+      [SLUG],
+    );
+    const found = (await t.app.services.accounts.approvedMemberByEmail('member@example.org'))!;
+    const lead: CurrentUser = { ...found, role: 'member', approved: true, totpEnabled: false };
+    assert.ok(
+      await t.app.services.plans.newRound(lead, plan!.id, 'On version 2', { toVersionId: v2!.id }),
+    );
+    const welsh = await submit(
+      t.app,
+      form2,
+      form2,
+      { text: 'Fathers are included.', textCy: 'Mae tadau’n cael eu cynnwys.' },
+      cookie,
+    );
+    assert.equal(welsh.res.headers.location, `/guidelines/${SLUG}/1.3?version=2`);
+    assert.equal((await versions()).length, 2);
+    const english = await submit(
+      t.app,
+      form2,
+      form2,
+      { text: 'Fathers are included from the start.', textCy: 'Mae tadau’n cael eu cynnwys.' },
+      cookie,
+    );
+    assert.equal(english.res.headers.location, `/guidelines/${SLUG}/1.3?version=3`);
+    assert.equal(await wording('1.3', 2), 'Fathers are included.');
+    assert.equal(await wording('1.3', 3), 'Fathers are included from the start.');
+  });
+
+  test('a re-import cannot change the statements of a version plans rated; its label may change', async () => {
+    const file = await t.app.services.guidelines.exportYaml(SLUG, 1);
+    assert.ok(file);
+    const before = (await wording('2.1', 1))!;
+    const changed = file.replace(before, 'Rewritten after the plans rated it.');
+    assert.notEqual(changed, file);
+    const refused = await t.app.services.guidelines.importYaml(changed);
+    assert.equal(refused.ok, false);
+    assert.ok(!refused.ok);
+    assert.equal(refused.problems[0]!.path, 'version.number');
+    assert.match(
+      refused.problems[0]!.message,
+      /plans have rated version 1.*new version number \(4\)/,
+    );
+    assert.equal(await wording('2.1', 1), before, 'nothing stored');
+    const relabelled = await t.app.services.guidelines.importYaml(
+      file.replace(/^( {2}label: ).*$/m, '$1Illustrative first version (relabelled)'),
+    );
+    assert.ok(relabelled.ok);
+    const [row] = await t.database.query<{ label: string }>(
+      `SELECT v.label FROM guideline_versions v JOIN guidelines g ON g.id = v.guideline_id
+       WHERE g.slug = $1 AND v.number = 1`,
+      [SLUG],
+    );
+    assert.equal(row!.label, 'Illustrative first version (relabelled)');
+    assert.equal(await wording('2.1', 1), before);
   });
 
   test('an approved member starts a plan through the form; problems are shown and nothing is made', async () => {

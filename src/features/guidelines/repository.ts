@@ -243,6 +243,20 @@ function queries(db: Db) {
       return rows.length > 0;
     },
 
+    /** Whether a round of any plan is on this version (its ratings speak of its wording). */
+    async versionInUse(versionId: string): Promise<boolean> {
+      const rows = await db
+        .select({ id: planRounds.id })
+        .from(planRounds)
+        .where(eq(planRounds.versionId, versionId))
+        .limit(1);
+      return rows.length > 0;
+    },
+
+    async setVersionStatus(versionId: string, status: VersionRow['status']): Promise<void> {
+      await db.update(guidelineVersions).set({ status }).where(eq(guidelineVersions.id, versionId));
+    },
+
     /** Touch a guideline's time of change (its content changed on the web). */
     async touchGuideline(id: string): Promise<void> {
       await db.update(guidelines).set({ updatedAt: new Date() }).where(eq(guidelines.id, id));

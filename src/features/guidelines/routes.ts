@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { userOf } from '../../platform/auth.ts';
-import { echoValues, errorsFrom, type FormErrors } from '../../platform/forms.ts';
+import { echoValues, errorsFrom, fieldError, type FormErrors } from '../../platform/forms.ts';
 import { planCsv, planXlsx } from './export.ts';
 import type { PlansService } from './plans.ts';
 import { REF } from './format.ts';
@@ -249,6 +249,7 @@ export function guidelinesRoutes(
         {
           title: req.t('guidelines.edit.title', { ref: found.statement.ref }),
           s: found,
+          editing: await guidelines.editing(found.guideline.slug, found.version.number),
           values: extra.values ?? {
             text: found.statement.text,
             textCy: found.statement.textCy ?? '',
@@ -278,12 +279,24 @@ export function guidelinesRoutes(
       const q = z.object({ version: versionQuery }).parse(req.query);
       const found = await guidelines.statement(p.data.slug, p.data.ref, q.version);
       if (!found) return reply.callNotFound();
-      await guidelines.editStatement(req.user, p.data.slug, found.version.number, p.data.ref, {
-        text: form.data.text,
-        textCy: form.data.textCy || null,
-      });
+      const saved = await guidelines.editStatement(
+        req.user,
+        p.data.slug,
+        found.version.number,
+        p.data.ref,
+        { text: form.data.text, textCy: form.data.textCy || null },
+      );
+      if (!saved) return reply.callNotFound();
+      // Only the latest version changes: the words typed stay in the form.
+      if ('newer' in saved)
+        return editPage(req, reply, {
+          errors: fieldError('text', 'guidelines.errors.notLatest', req.t, {
+            number: saved.newer,
+          }),
+          values: echoValues(body),
+        });
       return reply.redirect(
-        `/guidelines/${p.data.slug}/${p.data.ref}?version=${found.version.number}`,
+        `/guidelines/${p.data.slug}/${p.data.ref}?version=${saved.version}`,
         303,
       );
     });

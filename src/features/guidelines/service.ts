@@ -17,7 +17,7 @@ import type {
   VersionRow,
 } from './repository.ts';
 import { nationalPicture } from './national.ts';
-import { compareVersions } from './rules.ts';
+import { compareVersions, isoDay } from './rules.ts';
 import type { Agency, Level, Lens } from './schema.ts';
 
 /**
@@ -118,6 +118,54 @@ export function assemble(
   };
 }
 
+/** A version as its guideline file (what export writes and import reads). */
+function fileOf(view: GuidelineView): GuidelineFile {
+  const { guideline, version } = view;
+  const u = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+  return {
+    slug: guideline.slug,
+    title: guideline.title,
+    title_cy: u(guideline.titleCy),
+    summary: guideline.summary,
+    summary_cy: u(guideline.summaryCy),
+    publisher: guideline.publisher,
+    illustrative: guideline.illustrative,
+    version: {
+      number: version.number,
+      label: version.label,
+      status: version.status,
+      issued_on: version.issuedOn,
+      licence: version.licence,
+      source_url: u(version.sourceUrl),
+    },
+    stages: view.stages.map((s) => ({
+      key: s.key,
+      title: s.title,
+      title_cy: u(s.titleCy),
+      intro: s.intro || undefined,
+      intro_cy: u(s.introCy),
+      for_parents: s.forParents,
+      for_parents_cy: u(s.forParentsCy),
+      statements: s.statements.map((st) => ({
+        ref: st.ref,
+        text: st.text,
+        text_cy: u(st.textCy),
+        level: st.level,
+        agencies: st.agencies as Agency[],
+        lenses: st.lenses as Lens[],
+        examples: st.examples.map((e) => ({
+          kind: e.kind,
+          text: e.text,
+          area: u(e.area),
+          services: e.services,
+          resources: e.resources,
+          stories: e.stories,
+        })),
+      })),
+    })),
+  };
+}
+
 export function createGuidelinesService(deps: GuidelinesDeps) {
   const { repo } = deps;
   const searchChanged = deps.searchChanged ?? noSearchChanges;
@@ -142,6 +190,44 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
       number === undefined ? currentVersion(versions) : versions.find((v) => v.number === number);
     if (!version) return undefined;
     return assemble(guideline, versions, version, await repo.content(version.id));
+  }
+
+  /**
+   * A file that would change the statements of a version plans have rated
+   * (a round of a plan is on it): their ratings would then speak of words
+   * they were not given to. Such a change is a new version; anything else
+   * (its status, label, stages' texts, examples) may change in place.
+   */
+  async function ratedWording(g: GuidelineFile): Promise<Problem | undefined> {
+    const guideline = await repo.guidelineBySlug(g.slug);
+    const stored = guideline
+      ? (await repo.versions([guideline.id])).find((v) => v.number === g.version.number)
+      : undefined;
+    if (!stored || !(await repo.versionInUse(stored.id))) return undefined;
+    const { statements } = await repo.content(stored.id);
+    const incoming = g.stages.flatMap((s) => s.statements);
+    const key = ({
+      ref,
+      text,
+      level,
+      agencies,
+      lenses,
+    }: Pick<StatementRow, 'ref' | 'text' | 'level' | 'agencies' | 'lenses'>) => ({
+      ref,
+      text,
+      level,
+      agencies,
+      lenses,
+    });
+    if (
+      compareVersions(statements.map(key), incoming.map(key)).every((c) => c.change === 'unchanged')
+    )
+      return undefined;
+    const next = Math.max(...(await repo.versions([guideline!.id])).map((v) => v.number)) + 1;
+    return {
+      path: 'version.number',
+      message: `plans have rated version ${g.version.number}, so its statements cannot change: give the changed file a new version number (${next}); plans then carry unchanged ratings over and re-assess the changed statements`,
+    };
   }
 
   const nationalCache = new Map<
@@ -353,6 +439,8 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
       const parsed = parseGuidelineYaml(source);
       if (!parsed.ok) return parsed;
       const g = parsed.data;
+      const rated = await ratedWording(g);
+      if (rated) return { ok: false, problems: [rated] };
       const before = await statementKeys(g.slug);
       const saved = await deps.transaction((tx) => repo.in(tx).saveFile(g));
       // Statements the new file removed, changed or added (a newer published version, or new words).
@@ -378,77 +466,79 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
       const version =
         number === undefined ? versions.at(-1) : versions.find((v) => v.number === number);
       if (!version) return undefined;
-      const view = (await load(slug, version.number))!;
-      const u = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
-      const file: GuidelineFile = {
-        slug: guideline.slug,
-        title: guideline.title,
-        title_cy: u(guideline.titleCy),
-        summary: guideline.summary,
-        summary_cy: u(guideline.summaryCy),
-        publisher: guideline.publisher,
-        illustrative: guideline.illustrative,
-        version: {
-          number: version.number,
-          label: version.label,
-          status: version.status,
-          issued_on: version.issuedOn,
-          licence: version.licence,
-          source_url: u(version.sourceUrl),
-        },
-        stages: view.stages.map((s) => ({
-          key: s.key,
-          title: s.title,
-          title_cy: u(s.titleCy),
-          intro: s.intro || undefined,
-          intro_cy: u(s.introCy),
-          for_parents: s.forParents,
-          for_parents_cy: u(s.forParentsCy),
-          statements: s.statements.map((st) => ({
-            ref: st.ref,
-            text: st.text,
-            text_cy: u(st.textCy),
-            level: st.level,
-            agencies: st.agencies as Agency[],
-            lenses: st.lenses as Lens[],
-            examples: st.examples.map((e) => ({
-              kind: e.kind,
-              text: e.text,
-              area: u(e.area),
-              services: e.services,
-              resources: e.resources,
-              stories: e.stories,
-            })),
-          })),
-        })),
-      };
-      return toGuidelineYaml(file);
+      return toGuidelineYaml(fileOf((await load(slug, version.number))!));
     },
 
-    /** Editors change a statement's wording on the web (the version it is in). */
+    /**
+     * What changing a statement's wording on the web does to a version: it
+     * is changed where it is, or, when plans have rated it (a round of a
+     * plan is on it), a new version is made with the new wording, so the
+     * ratings keep the words they were given to (`newVersion`, its number);
+     * that only from the latest version: `newer` names it otherwise.
+     */
+    async editing(
+      slug: string,
+      number: number,
+    ): Promise<{ inUse: boolean; newVersion?: number; newer?: number } | undefined> {
+      const view = await load(slug, number);
+      if (!view) return undefined;
+      if (!(await repo.versionInUse(view.version.id))) return { inUse: false };
+      const last = view.versions.at(-1)!;
+      return last.number !== number
+        ? { inUse: true, newer: last.number }
+        : { inUse: true, newVersion: number + 1 };
+    },
+
+    /**
+     * Editors change a statement's wording on the web (see `editing`): in
+     * its version, or, when plans have rated that, in a new one made from
+     * it (a published version it replaces is marked superseded). Answers the
+     * version the wording is now in; `newer` when plans rated the version
+     * and it is not the latest (nothing changed); undefined when there is no
+     * such statement.
+     */
     async editStatement(
       actor: CurrentUser | undefined,
       slug: string,
       number: number,
       ref: string,
       values: { text: string; textCy: string | null },
-    ): Promise<boolean> {
+    ): Promise<{ version: number } | { newer: number } | undefined> {
       if (!isEditor(actor)) throw new AccessDenied('Editors only');
       const view = await load(slug, number);
-      if (!view) return false;
-      const ok = await deps.transaction(async (tx) => {
+      const statement = view?.stages.flatMap((st) => st.statements).find((st) => st.ref === ref);
+      if (!view || !statement) return undefined;
+      if (statement.text === values.text && (statement.textCy ?? null) === values.textCy)
+        return { version: number };
+      // The Welsh text is a translation of the words rated: it changes in place.
+      const inUse = statement.text !== values.text && (await repo.versionInUse(view.version.id));
+      const last = view.versions.at(-1)!;
+      if (inUse && last.number !== number) return { newer: last.number };
+      const version = await deps.transaction(async (tx) => {
         const r = repo.in(tx);
-        const updated = await r.updateStatement(view.version.id, ref, values);
-        if (updated) await r.touchGuideline(view.guideline.id);
-        return updated;
+        if (!inUse) {
+          await r.updateStatement(view.version.id, ref, values);
+          await r.touchGuideline(view.guideline.id);
+          return number;
+        }
+        const file = fileOf(view);
+        file.version = { ...file.version, number: number + 1, issued_on: isoDay(new Date()) };
+        for (const st of file.stages.flatMap((stage) => stage.statements))
+          if (st.ref === ref) {
+            st.text = values.text;
+            st.text_cy = values.textCy ?? undefined;
+          }
+        await r.saveFile(file);
+        if (view.version.status === 'published')
+          await r.setVersionStatus(view.version.id, 'superseded');
+        return number + 1;
       });
-      if (ok) changed([`${slug}/${ref}`]);
-      if (ok)
-        await deps.audit('guideline.statement-edited', {
-          actorId: actor!.id,
-          detail: { slug, version: number, ref },
-        });
-      return ok;
+      changed([`${slug}/${ref}`]);
+      await deps.audit('guideline.statement-edited', {
+        actorId: actor!.id,
+        detail: { slug, version, ref, ...(version !== number ? { from: number } : {}) },
+      });
+      return { version };
     },
 
     /** Feedback from plans, per statement, for editors preparing the next version. */
