@@ -110,6 +110,7 @@ import { pagesNavigation } from './features/pages/navigation.ts';
 import { resourcesNavigation } from './features/resources/navigation.ts';
 import { servicesNavigation } from './features/services/navigation.ts';
 import { admissionPlugin } from './platform/admission.ts';
+import { secretsOf } from './platform/signing.ts';
 import { inputPlugin } from './platform/input.ts';
 import { accessAllows, authPlugin, SESSION_COOKIE } from './platform/auth.ts';
 import { createNavigation, type Navigation } from './platform/navigation.ts';
@@ -298,6 +299,7 @@ export async function buildApp({
     i18n,
     baseUrl: config.baseUrl,
     secret: config.sessionSecret,
+    previousSecret: config.previousSessionSecret,
     log: app.log,
     limits,
   });
@@ -381,6 +383,7 @@ export async function buildApp({
     i18n,
     baseUrl: config.baseUrl,
     secret: config.sessionSecret,
+    previousSecret: config.previousSessionSecret,
     log: app.log,
     people: {
       contacts: (ids) => accounts.contacts(ids),
@@ -499,6 +502,7 @@ export async function buildApp({
     i18n,
     baseUrl: config.baseUrl,
     secret: config.sessionSecret,
+    previousSecret: config.previousSessionSecret,
     perMinute: config.newsletterPerMinute,
     log: app.log,
     people: { contact: (id) => accounts.contact(id) },
@@ -661,7 +665,7 @@ export async function buildApp({
     assets: loadAssetManifest(PUBLIC_DIR),
     navigation,
   });
-  await app.register(csrfPlugin, { secret: config.sessionSecret, secure: config.production });
+  await app.register(csrfPlugin, { secrets: secretsOf(config), secure: config.production });
   await app.register(i18nPlugin, { i18n, secure: config.production });
   await app.register(rateLimitPlugin, { limits });
   await app.register(pageCachePlugin, { bypass: (req) => Boolean(req.cookies[SESSION_COOKIE]) });

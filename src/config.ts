@@ -28,6 +28,12 @@ const envSchema = z.object({
   SMTP_URL: optionalUrl,
   MAIL_FROM: z.string().min(3).default('Supporting Parents <no-reply@example.org>'),
   SESSION_SECRET: z.string().optional(),
+  /** The secret SESSION_SECRET replaced, still accepted while it is rotated out (README). */
+  SESSION_SECRET_PREVIOUS: z
+    .string()
+    .optional()
+    .transform((v) => v?.trim() || undefined)
+    .refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
   GEOCODER_URL: z.string().default('https://api.postcodes.io'),
   TILE_URL: z.string().default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
   TILE_ATTRIBUTION: z.string().default('© OpenStreetMap contributors'),
@@ -135,6 +141,8 @@ export interface Config {
   smtpUrl: string | undefined;
   mailFrom: string;
   sessionSecret: string;
+  /** SESSION_SECRET_PREVIOUS: checked after the current one (src/platform/signing.ts). */
+  previousSessionSecret: string | undefined;
   geocoderUrl: string;
   tileUrl: string;
   tileAttribution: string;
@@ -247,6 +255,7 @@ export function loadConfig(
     smtpUrl: env.SMTP_URL,
     mailFrom: env.MAIL_FROM,
     sessionSecret,
+    previousSessionSecret: env.SESSION_SECRET_PREVIOUS,
     geocoderUrl: env.GEOCODER_URL,
     tileUrl: env.TILE_URL,
     tileAttribution: env.TILE_ATTRIBUTION,

@@ -356,6 +356,27 @@ commands['user:create'] = {
   },
 };
 
+commands['secrets:reseal'] = {
+  summary:
+    'After SESSION_SECRET changed (the old one as SESSION_SECRET_PREVIOUS): seal every two-step secret again with the new one, so the old one can go.',
+  usage: 'secrets:reseal',
+  options: {},
+  async run(_v, run) {
+    const config = await run.config();
+    if (!config.previousSessionSecret)
+      throw new UsageError(
+        'SESSION_SECRET_PREVIOUS is not set: give the secret SESSION_SECRET replaced there',
+      );
+    return run.withApp(async (app) => {
+      const done = await app.services.accounts.resealTwoStepSecrets();
+      run.say(
+        `Two-step secrets: ${done.resealed} sealed again with the current secret, ${done.current} already were${done.left ? `; ${done.left} sealed with neither secret (those people set two-step sign-in up again)` : ''}. SESSION_SECRET_PREVIOUS is still needed for links in emails sent before the change.`,
+      );
+      return done.left ? 1 : 0;
+    });
+  },
+};
+
 commands.backup = {
   summary:
     'Write one archive (.tar.gz) of the whole site: a consistent dump of the database, every stored file, and a manifest with checksums. On the embedded database, stop the server first.',

@@ -15,12 +15,14 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /**
  * Cookies and CSRF. Every state-changing request must carry a valid `_csrf`
  * field (or header) matching the signed, HttpOnly secret cookie; without one
- * it gets 403 and a page saying what to do. Templates call `csrfToken()`,
+ * it gets 403 and a page saying what to do. The cookie is signed with the
+ * session secret (`secrets`: the current one first, then the one it replaced). Templates call `csrfToken()`,
  * which creates the secret on first use.
  */
-export const csrfPlugin = fp<{ secret: string; secure: boolean }>(
+export const csrfPlugin = fp<{ secrets: string[]; secure: boolean }>(
   async (app, opts) => {
-    await app.register(cookie, { secret: opts.secret });
+    // Signed with the first; a cookie signed with a rotated-out one still reads.
+    await app.register(cookie, { secret: opts.secrets });
     await app.register(csrf, {
       cookieKey: '_csrf_secret',
       cookieOpts: { path: '/', sameSite: 'lax', httpOnly: true, secure: opts.secure, signed: true },

@@ -404,6 +404,15 @@ function accountsQueries(db: Db) {
       return rows.length === 1;
     },
 
+    /** Every sealed two-step secret, by account (to seal again after a rotation). */
+    async sealedTotpSecrets(): Promise<{ id: string; totpSecret: string }[]> {
+      const rows = await db
+        .select({ id: users.id, totpSecret: users.totpSecret })
+        .from(users)
+        .where(isNotNull(users.totpSecret));
+      return rows.filter((r): r is { id: string; totpSecret: string } => r.totpSecret !== null);
+    },
+
     // Recovery codes
     async replaceRecoveryCodes(userId: string, hashes: string[]): Promise<void> {
       await db.transaction(async (tx) => {

@@ -216,6 +216,8 @@ export interface AccountsDeps {
   i18n: I18n;
   baseUrl: string;
   secret: string;
+  /** The session secret `secret` replaced (SESSION_SECRET_PREVIOUS), while it is rotated out. */
+  previousSecret?: string | undefined;
   log: FastifyBaseLogger;
   /** Attempt counters (the platform's); a private in-memory set by default. */
   limits?: Limits;
@@ -244,7 +246,14 @@ export function createAccountsService(deps: AccountsDeps) {
   const inUnit = <T>(work: (w: Work) => Promise<T>): Promise<T> =>
     deps.transaction((tx) => work({ r: repo.in(tx), tx }));
   const providers: PersonalDataProvider[] = [];
-  const totpKey = createHmac('sha256', deps.secret).update('totp-secret-encryption').digest();
+  // Two-step secrets are sealed with a key from the session secret; while a
+  // rotated-out secret is still given (SESSION_SECRET_PREVIOUS), its key opens
+  // what it sealed, and the secret is sealed again with the current key on
+  // its next use.
+  const totpKeys = [deps.secret, ...(deps.previousSecret ? [deps.previousSecret] : [])].map(
+    (secret) => createHmac('sha256', secret).update('totp-secret-encryption').digest(),
+  );
+  const totpKey = totpKeys[0]!;
   const argon2 = deps.argon2 ?? { hash: argon2Hash, verify: argon2Verify };
   const argonHash = (password: string) => argon2.hash(password, ARGON2);
   const argonVerify = (hash: string, password: string) =>
@@ -273,16 +282,25 @@ export function createAccountsService(deps: AccountsDeps) {
     const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
     return [iv, c.getAuthTag(), body].map((b) => b.toString('base64url')).join('.');
   }
-  function decrypt(sealed: string): string {
+  /** The secret, and whether it was sealed with a rotated-out key (to seal again). */
+  function unseal(sealed: string): { plain: string; stale: boolean } {
     const [iv, tag, body] = sealed.split('.').map((p) => Buffer.from(p, 'base64url')) as [
       Buffer,
       Buffer,
       Buffer,
     ];
-    const d = createDecipheriv('aes-256-gcm', totpKey, iv);
-    d.setAuthTag(tag);
-    return Buffer.concat([d.update(body), d.final()]).toString('utf8');
+    for (const [i, key] of totpKeys.entries()) {
+      try {
+        const d = createDecipheriv('aes-256-gcm', key, iv);
+        d.setAuthTag(tag);
+        return { plain: Buffer.concat([d.update(body), d.final()]).toString('utf8'), stale: i > 0 };
+      } catch {
+        // Not this key (the tag does not match): the next one.
+      }
+    }
+    throw new Error('A two-step secret sealed with a key no longer given (SESSION_SECRET)');
   }
+  const decrypt = (sealed: string): string => unseal(sealed).plain;
 
   async function audit(
     event: string,
@@ -405,14 +423,22 @@ export function createAccountsService(deps: AccountsDeps) {
     const clean = code.replace(/\s+/g, '');
     if (!/^\d{6}$/.test(clean)) return false;
     const at = now().getTime();
-    const delta = totpFor(decrypt(user.totpSecret), 'x').validate({
-      token: clean,
-      window: 1,
-      timestamp: at,
-    });
+    let opened: { plain: string; stale: boolean };
+    try {
+      opened = unseal(user.totpSecret);
+    } catch {
+      // Sealed under a session secret no longer given: no code can match
+      // (a recovery code still signs in, and two-step sign-in is set up again).
+      deps.log.warn({ userId: user.id }, 'two-step secret sealed with a key no longer given');
+      return false;
+    }
+    const { plain, stale } = opened;
+    const delta = totpFor(plain, 'x').validate({ token: clean, window: 1, timestamp: at });
     if (delta === null) return false;
     const step = Math.floor(at / 30_000) + delta;
-    return repo.claimTotpStep(user.id, step);
+    const claimed = await repo.claimTotpStep(user.id, step);
+    if (claimed && stale) await repo.updateUser(user.id, { totpSecret: encrypt(plain) });
+    return claimed;
   }
 
   /** An account as a member of staff may see it: the address only for admins, its domain for all. */
@@ -839,6 +865,33 @@ export function createAccountsService(deps: AccountsDeps) {
         errorCorrectionLevel: 'M',
       });
       return { secret: secret.replace(/(.{4})/g, '$1 ').trim(), uri, qrSvg };
+    },
+
+    /**
+     * After a rotation of the session secret: every two-step secret sealed
+     * with the rotated-out key sealed again with the current one, so that
+     * SESSION_SECRET_PREVIOUS can go. `left`: sealed with neither (those
+     * people set two-step sign-in up again).
+     */
+    async resealTwoStepSecrets(): Promise<{ resealed: number; current: number; left: number }> {
+      const counts = { resealed: 0, current: 0, left: 0 };
+      for (const row of await repo.sealedTotpSecrets()) {
+        let opened: { plain: string; stale: boolean };
+        try {
+          opened = unseal(row.totpSecret);
+        } catch {
+          counts.left++;
+          continue;
+        }
+        if (!opened.stale) {
+          counts.current++;
+          continue;
+        }
+        await repo.updateUser(row.id, { totpSecret: encrypt(opened.plain) });
+        counts.resealed++;
+      }
+      if (counts.resealed) await audit('2fa.resealed', { detail: { ...counts } });
+      return counts;
     },
 
     /** Checks the first code and turns 2FA on; returns the recovery codes, shown once. */

@@ -1,9 +1,9 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { accessAllows, type CurrentUser, type UserRole } from '../../platform/auth.ts';
 import type { I18n, Locale, Translate } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer, MailMessage } from '../../platform/mail.ts';
 import type { Database, Tx } from '../../db/client.ts';
+import { signer } from '../../platform/signing.ts';
 import type {
   NotificationRow,
   NotificationsRepository,
@@ -74,6 +74,8 @@ export interface NotificationsDeps {
   baseUrl: string;
   /** The session secret: signs unsubscribe links. */
   secret: string;
+  /** The one it replaced (SESSION_SECRET_PREVIOUS): links it signed still work. */
+  previousSecret?: string | undefined;
   log?: { error(obj: unknown, msg: string): void };
   /** The accounts service: whom to write to, and who is named in a post. */
   people: {
@@ -141,8 +143,7 @@ export function findMentions(
   return found;
 }
 
-const macFor = (secret: string, payload: string) =>
-  createHmac('sha256', secret).update(`community.unsubscribe:${payload}`).digest('base64url');
+const UNSUBSCRIBE_PURPOSE = 'community.unsubscribe';
 
 /**
  * The token in an unsubscribe link: who and which kind of email, signed
@@ -150,22 +151,24 @@ const macFor = (secret: string, payload: string) =>
  */
 export function makeUnsubscribeToken(secret: string, userId: string, kind: UnsubscribeKind) {
   const payload = `${userId}:${kind}`;
-  return `${Buffer.from(payload).toString('base64url')}.${macFor(secret, payload)}`;
+  const mac = signer([secret], UNSUBSCRIBE_PURPOSE).sign(payload);
+  return `${Buffer.from(payload).toString('base64url')}.${mac}`;
 }
 
 export function createNotifications(deps: NotificationsDeps) {
   const { repo, community, mailer, i18n, baseUrl } = deps;
 
-  const sign = (payload: string) => macFor(deps.secret, payload);
+  const links = signer(
+    [deps.secret, ...(deps.previousSecret ? [deps.previousSecret] : [])],
+    UNSUBSCRIBE_PURPOSE,
+  );
   const unsubscribeToken = (userId: string, kind: UnsubscribeKind) =>
     makeUnsubscribeToken(deps.secret, userId, kind);
   function readToken(token: string): { userId: string; kind: UnsubscribeKind } | undefined {
     const [data, mac] = token.split('.');
     if (!data || !mac || token.split('.').length !== 2) return undefined;
     const payload = Buffer.from(data, 'base64url').toString('utf8');
-    const expected = Buffer.from(sign(payload));
-    const given = Buffer.from(mac);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+    if (!links.verify(payload, mac)) return undefined;
     const m = /^([0-9a-f-]{36}):([a-z_]+)$/.exec(payload);
     if (!m || !(UNSUBSCRIBE_KINDS as readonly string[]).includes(m[2]!)) return undefined;
     return { userId: m[1]!, kind: m[2] as UnsubscribeKind };

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../../db/client.ts';
 import { AccessDenied, type CurrentUser } from '../../platform/auth.ts';
@@ -8,6 +8,7 @@ import type { JobQueue } from '../../platform/jobs/index.ts';
 import { type AllowedType, checkUpload } from '../../platform/files.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import type { Storage } from '../../platform/storage.ts';
+import { signer } from '../../platform/signing.ts';
 import type { Contact } from '../accounts/service.ts';
 import { type EmailSection, issueHtml, issueText, renderEmail } from './email.ts';
 import type { IssueItemRow, IssueRow, NewsletterRepository, SubscriberRow } from './repository.ts';
@@ -85,6 +86,8 @@ export interface NewsletterDeps {
   i18n: I18n;
   baseUrl: string;
   secret: string;
+  /** The session secret `secret` replaced (SESSION_SECRET_PREVIOUS): links it signed still work. */
+  previousSecret?: string | undefined;
   /** Newsletter emails per minute (NEWSLETTER_PER_MINUTE). */
   perMinute: number;
   log: FastifyBaseLogger;
@@ -144,13 +147,12 @@ export function createNewsletterService(deps: NewsletterDeps) {
   const host = new URL(baseUrl).hostname || 'localhost';
 
   // Signed links: who and what for, so no table of tokens and no old email needed.
-  const sign = (payload: string) =>
-    createHmac('sha256', secret).update(`newsletter:${payload}`).digest('base64url').slice(0, 32);
-  const check = (payload: string, sig: string) => {
-    const want = Buffer.from(sign(payload));
-    const got = Buffer.from(sig);
-    return want.length === got.length && timingSafeEqual(want, got);
-  };
+  // Signed with the current secret; the one it replaced (SESSION_SECRET_PREVIOUS) still checks.
+  const { sign, verify: check } = signer(
+    [secret, ...(deps.previousSecret ? [deps.previousSecret] : [])],
+    'newsletter',
+    32,
+  );
   function manageToken(id: string): string {
     const day = Math.floor(now().getTime() / DAY);
     return `${id}.${day}.${sign(`manage:${id}:${day}`)}`;
