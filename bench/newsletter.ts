@@ -6,10 +6,11 @@
  * the built server (`node dist/main.js serve`, run `npm run build` first) to
  * a real SMTP server on 127.0.0.1 (smtp-server, in this process) that counts
  * what it receives, per address. At `--kill-at` of the way (0 for never) the
- * server is killed with SIGKILL and started again; since a dead worker's
- * claims are only taken over when their leases (5 minutes) run out, the bench
- * moves those leases into the past instead of waiting — what a restart would
- * see five minutes later. Prints messages per second, the server's peak
+ * server is killed with SIGKILL and started again. On the embedded database
+ * the restart takes the dead process's claims back itself (only one process
+ * can open it); on PostgreSQL a dead worker's claims are only taken over when
+ * their leases (5 minutes) run out, so the bench moves those leases into the
+ * past instead of waiting — what a restart would see five minutes later. Prints messages per second, the server's peak
  * memory (its resident set, read from /proc every 200 ms, and VmHWM), and how
  * many addresses got no copy, one, or more. Exits 1 if an address got none.
  */
@@ -178,15 +179,15 @@ try {
     killedAt = received;
     console.log(`killed (SIGKILL) after ${killedAt} messages`);
     await sleep(500);
-    if (!pgUrl) db = await open();
-    // Five minutes later: the dead worker's job and claims have run out of lease.
-    await db.query(
-      `UPDATE jobs SET locked_until = now() - interval '1 second' WHERE status = 'pending'`,
-    );
-    await db.query(
-      `UPDATE newsletter_deliveries SET claimed_at = now() - interval '1 hour' WHERE state = 'sending'`,
-    );
-    if (!pgUrl) await db.close();
+    if (pgUrl) {
+      // Five minutes later: the dead worker's job and claims have run out of lease.
+      await db.query(
+        `UPDATE jobs SET locked_until = now() - interval '1 second' WHERE status = 'pending'`,
+      );
+      await db.query(
+        `UPDATE newsletter_deliveries SET claimed_at = now() - interval '1 hour' WHERE state = 'sending'`,
+      );
+    }
     server = await start();
   }
   await waitFor(() => perAddress.size >= N, 15_000, 30 * 60_000);

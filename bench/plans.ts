@@ -15,6 +15,8 @@
  * target but only non-2xx answers fail the run.
  *
  *   npm run bench:plans -- --duration 10 --connections 1
+ *
+ * BENCH_PROFILE=<dir> makes the server write a CPU profile into dir when it stops.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -294,7 +296,16 @@ async function main() {
     const base = `http://127.0.0.1:${port}`;
     const server = await startProcess(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'serve'],
+      [
+        // BENCH_PROFILE=<dir>: the server writes a CPU profile there when it stops.
+        ...(process.env.BENCH_PROFILE
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+          : []),
+        '--import',
+        'tsx',
+        join(ROOT, 'src/main.ts'),
+        'serve',
+      ],
       {
         ...env,
         PORT: String(port),

@@ -851,6 +851,17 @@ export async function buildApp({
   await jobs.schedule(ARTICLES_PUBLISH_JOB, 60);
   await jobs.schedule(SEARCH_SYNC_JOB, 60);
   await jobs.schedule(SEARCH_SWEEP_JOB, 24 * 3600);
+  if (config.runJobs && database.soleUser) {
+    // Only this process can open this database (the embedded one): what a
+    // job or a send had claimed before it opened, a process that has died
+    // claimed (a crash, kill -9). Free now, not after their five-minute leases.
+    const released = {
+      jobs: await jobs.releaseClaims(),
+      recipients: await newsletter.releaseClaims(),
+    };
+    if (released.jobs || released.recipients)
+      app.log.warn(released, 'taken back what a stopped process had claimed');
+  }
   if (config.runJobs) jobs.start();
   app.addHook('onClose', async () => jobs.stop());
   app.addHook('onClose', async () => storage.close());

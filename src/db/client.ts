@@ -48,6 +48,13 @@ export interface Database {
   close(): Promise<void>;
   /** Set when this process created a new embedded database. */
   created: boolean;
+  /**
+   * Only this process can open the database (the embedded one: its folder
+   * is locked, or it lives in memory). Then whatever was claimed in it
+   * before it opened — a job, a batch of a send — was claimed by a process
+   * that has died, and can be taken back at once rather than after a lease.
+   */
+  soleUser: boolean;
   /** The embedded engine, for snapshots in tests. */
   pglite?: PGlite;
 }
@@ -177,6 +184,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     kind: 'pglite',
     db,
     created: created && !opts.snapshot,
+    soleUser: true,
     ...(engine ? { pglite: engine } : {}),
     async transaction(work) {
       outside();
@@ -251,6 +259,7 @@ async function openPg(url: string, max: number): Promise<Database> {
     kind: 'pg',
     db,
     created: false,
+    soleUser: false,
     async transaction(work) {
       return db.transaction(work);
     },

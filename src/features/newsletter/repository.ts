@@ -379,6 +379,13 @@ function queries(db: Db) {
         SELECT count(*)::int AS n FROM inserted`);
       return Number(rowsOf<{ n: number }>(rows)[0]?.n ?? 0);
     },
+    /** Every recipient claimed and not yet marked, back to be sent (see the service's releaseClaims). */
+    async releaseClaims(): Promise<number> {
+      const rows = await db.execute<{ subscriber_id: string }>(sql`
+        UPDATE newsletter_deliveries SET state = 'pending', claimed_at = NULL
+        WHERE state = 'sending' RETURNING subscriber_id`);
+      return rowsOf<{ subscriber_id: string }>(rows).length;
+    },
     /**
      * Claim up to `limit` recipients still to send (or claimed longer ago than
      * the lease by a worker that died), skipping rows another worker holds.

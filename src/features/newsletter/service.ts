@@ -871,6 +871,16 @@ export function createNewsletterService(deps: NewsletterDeps) {
     },
 
     /**
+     * Recipients a send had claimed and not marked, to be sent again at once
+     * (as the same message: the same Message-ID, so the same .eml file):
+     * only for a database only this process can open, at start, when such a
+     * claim can only be a dead process's (app.ts). Returns how many.
+     */
+    releaseClaims(): Promise<number> {
+      return repo.releaseClaims();
+    },
+
+    /**
      * The send job: fixes the recipients when it first runs, then sends to
      * at most `perMinute` of them and queues itself for the next minute. Each
      * recipient is claimed (state `sending`) before and marked after its

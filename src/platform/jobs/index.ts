@@ -37,6 +37,12 @@ export interface JobQueue {
   stop(): Promise<void>;
   /** For /metrics: jobs waiting, due now, the oldest due one's wait, and failed for good. */
   stats(): Promise<JobStats>;
+  /**
+   * Every claimed job free to run again now: for a database only this
+   * process can open (`soleUser`), at start, when a claim can only be a dead
+   * process's. Returns how many.
+   */
+  releaseClaims(): Promise<number>;
 }
 
 export interface JobStats {
@@ -185,6 +191,12 @@ export function createJobQueue(database: Database, log: FastifyBaseLogger): JobQ
         failedByName: Object.fromEntries(byName.map((r) => [r.name, r.failed])),
         retryingByName: Object.fromEntries(byName.map((r) => [r.name, r.retrying])),
       };
+    },
+    async releaseClaims() {
+      const rows = await database.query<{ id: number }>(
+        `UPDATE jobs SET locked_until = NULL WHERE status = 'pending' AND locked_until IS NOT NULL RETURNING id`,
+      );
+      return rows.length;
     },
     start(pollMs = 1000) {
       if (timer) return;
