@@ -487,4 +487,37 @@ describe('search relevance over the demo content', () => {
     const visitor = await search('memory boxes');
     assert.ok(!visitor.results.some((r) => r.kind === 'thread'));
   });
+  test('a query that only names a kind lists that kind, newest first: "news", "digwyddiadau", "stories"', async () => {
+    const [news] = await t.database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM articles WHERE kind = 'news' AND status = 'published'`,
+    );
+    const outcome = await search('news');
+    assert.equal(outcome.total, news!.n, 'every published news item, and only those');
+    assert.deepEqual(Object.keys(outcome.counts), ['news']);
+    assert.ok(outcome.results.length > 1);
+    assert.ok(outcome.results.every((r) => r.kind === 'news'));
+    const dates = outcome.results.map((r) => (r.date ? new Date(r.date).getTime() : 0));
+    assert.deepEqual(
+      dates,
+      [...dates].sort((a, b) => b - a),
+      'newest first',
+    );
+    // Welsh kind words and plurals too; a kind ticked beside them narrows, never widens.
+    const events = await search('digwyddiadau');
+    assert.ok(events.results.length > 0 && events.results.every((r) => r.kind === 'event'));
+    const stories = await search('Stories');
+    assert.ok(stories.results.length > 0 && stories.results.every((r) => r.kind === 'story'));
+    const none = await t.app.services.search.search(undefined, {
+      q: 'news',
+      kinds: ['resource'],
+      date: 'any',
+      page: 1,
+    });
+    assert.equal(none.total, 0);
+    // Discussions, listed for a member, are still only what that member may open.
+    const threads = await search('discussions', member);
+    const visitor = await search('discussions');
+    assert.ok(threads.total >= visitor.total);
+    assert.ok(visitor.results.every((r) => r.kind === 'thread'));
+  });
 });

@@ -55,6 +55,11 @@ export interface Question {
   access: string[];
   /** Kinds the query named ("services in Leeds"): ranked higher, not filtered. */
   prefer?: string[] | undefined;
+  /**
+   * A query that only named kinds ("news", "events"): every document of
+   * these kinds matches, newest first (no words, so no rank or snippet).
+   */
+  browse?: string[] | undefined;
   kinds?: string[] | undefined;
   /** A GSS code or a region name. */
   area?: string | undefined;
@@ -108,13 +113,20 @@ function tsquery(q: Pick<Question, 'english' | 'welsh'>): SQL {
  * the partial index.
  */
 function matchQuery(
-  q: Pick<Question, 'english' | 'welsh'>,
+  q: Pick<Question, 'english' | 'welsh' | 'browse'>,
   kinds: readonly string[] | undefined,
 ): SQL {
   const d = searchDocuments;
-  const tq = tsquery(q);
-  const chosen = SEARCH_KINDS.filter((k) => !kinds?.length || kinds.includes(k));
+  const chosen = SEARCH_KINDS.filter(
+    (k) => (!kinds?.length || kinds.includes(k)) && (!q.browse || q.browse.includes(k)),
+  );
   if (!chosen.length) return sql`false`;
+  if (q.browse)
+    return sql`(${sql.join(
+      chosen.map((k) => sql`${d.kind} = ${sql.raw(`'${k}'`)}`),
+      sql` OR `,
+    )})`;
+  const tq = tsquery(q);
   return sql`(${sql.join(
     chosen.map((k) => sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND ${d.words} @@ (${tq}))`),
     sql` OR `,
@@ -263,7 +275,10 @@ export function createSearchRepository(db: Db) {
 
     /** A page of the best matches, best first (of at most RANK_LIMIT matches). */
     async search(q: Question, limit: number, offset: number) {
-      const tq = tsquery(q);
+      const tq = q.browse ? sql`NULL::tsquery` : tsquery(q);
+      const rank = q.browse
+        ? sql`0`
+        : sql`(ts_rank(${d.rankWords}, tq, 1) + CASE WHEN ${d.rankWords} @@ tq THEN 0.1 ELSE 0 END)`;
       const where = filters(q, true);
       // Rank what matched; the title's own words are worth most (weights A–C), and
       // shorter documents are not out-ranked by long ones for a passing mention (normalisation 1);
@@ -272,7 +287,7 @@ export function createSearchRepository(db: Db) {
         tx.execute<{ key: string; rank: number }>(sql`
         SELECT m.key, m.rank FROM (
           SELECT ${d.key} AS key,
-            (ts_rank(${d.rankWords}, tq, 1) + CASE WHEN ${d.rankWords} @@ tq THEN 0.1 ELSE 0 END) * CASE WHEN ${d.kind} = ANY(${sql.param(q.prefer ?? [])}::text[]) THEN 3 ELSE 1 END AS rank,
+            ${rank} * CASE WHEN ${d.kind} = ANY(${sql.param(q.prefer ?? [])}::text[]) THEN 3 ELSE 1 END AS rank,
             ${d.date} AS date
           FROM ${d}, (SELECT ${tq} AS tq) q
           WHERE ${matchQuery(q, q.kinds)} AND ${where}
@@ -310,9 +325,10 @@ export function createSearchRepository(db: Db) {
     },
 
     /** The chosen documents with a snippet of their words around the matches. */
-    async hits(keys: string[], q: Pick<Question, 'english' | 'welsh'>): Promise<Hit[]> {
+    async hits(keys: string[], q: Pick<Question, 'english' | 'welsh' | 'browse'>): Promise<Hit[]> {
       if (!keys.length) return [];
-      const tq = tsquery(q);
+      // Browsing a kind has no words to show in context: the summary stands instead.
+      const tq = q.browse ? sql`NULL::tsquery` : tsquery(q);
       const opts = `StartSel=${MARK_START}, StopSel=${MARK_END}, MaxWords=35, MinWords=15, MaxFragments=2, FragmentDelimiter=" … "`;
       const rows = await db
         .select({

@@ -241,6 +241,19 @@ export function kindsNamed(q: string): SearchKind[] {
   return [...new Set(words.flatMap((w) => (KIND_WORDS[w] ? [KIND_WORDS[w]] : [])))];
 }
 
+/**
+ * The query without the words that name kinds (outside quotes, not after a
+ * minus sign): "news about adoption" → "about adoption".
+ */
+export function withoutKindWords(q: string): string {
+  return normaliseQuery(q)
+    .replace(/"[^"]*("|$)|(^|\s)-\S*|[\p{L}\p{N}]+/gu, (m) =>
+      /^[\p{L}\p{N}]+$/u.test(m) && KIND_WORDS[m] ? ' ' : m,
+    )
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 /** A day as YYYY-MM-DD (UTC). */
 const dayOf = (d: Date) => d.toISOString().slice(0, 10);
 
@@ -450,11 +463,18 @@ export function createSearchService(deps: SearchDeps) {
       const q = p.q.trim().slice(0, 200);
       const empty: SearchOutcome = { q, results: [], total: 0, counts: {}, pages: 0 };
       if (!q) return empty;
-      let question = await service.question(q, viewer, p);
+      // Words that name kinds ("services in Leeds") rank those kinds higher; a
+      // query of nothing else ("news", "events", "canllawiau") lists those
+      // kinds, newest first: news items seldom say "news".
+      const named = kindsNamed(q);
+      const browse = named.length > 0 && !/[\p{L}\p{N}]/u.test(withoutKindWords(q));
+      let question: Question = browse
+        ? { ...(await service.question('', viewer, p)), english: [], welsh: [], browse: named }
+        : await service.question(q, viewer, p);
       let anyWords = false;
       let counted: Record<string, number> | undefined;
       // Nothing has every word: then what has any of them (not for a phrase in quotes or a "-word").
-      const words = normaliseQuery(q).match(/[\p{L}\p{N}]+/gu) ?? [];
+      const words = browse ? [] : (normaliseQuery(q).match(/[\p{L}\p{N}]+/gu) ?? []);
       if (words.length > 1 && !/["-]/.test(q)) {
         counted = await repo.countByKind(question);
         if (Object.values(counted).every((n) => n === 0)) {
@@ -506,7 +526,7 @@ export function createSearchService(deps: SearchDeps) {
         pages: Math.min(MAX_PAGE, Math.ceil(total / PAGE_SIZE)),
         bestBet: bet ? { url: bet.url, title: bet.title } : undefined,
         anyWords,
-        didYouMean: total < 3 ? await didYouMean(q, viewer) : undefined,
+        didYouMean: total < 3 && !browse ? await didYouMean(q, viewer) : undefined,
         near: where && deps.places ? await deps.places.near(where) : undefined,
       };
       if (p.page === 1) {
