@@ -181,6 +181,73 @@ describe('articles', () => {
     assert.match(parentStory.body, /gave their consent/);
   });
 
+  test('every published article: its JSON-LD and Open Graph say what the database holds', async () => {
+    const rows = await t.database.query<{
+      kind: 'news' | 'story';
+      slug: string;
+      title: string;
+      standfirst: string;
+      language: 'en' | 'cy';
+      publish_at: Date;
+      lead_image_url: string | null;
+    }>(
+      `SELECT kind, slug, title, standfirst, language, publish_at, lead_image_url FROM articles
+       WHERE status = 'published' AND publish_at <= now() ORDER BY kind, slug`,
+    );
+    assert.ok(rows.length >= 5, `the demo's articles (${rows.length})`);
+    // What an HTML parser would give back for an attribute's text.
+    const unescape = (v: string) =>
+      v
+        .replace(/&#39;/g, "'")
+        .replace(/&quot;/g, '"')
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&amp;/g, '&');
+    for (const a of rows) {
+      const path = `/${a.kind === 'news' ? 'news' : 'stories'}/${a.slug}`;
+      const url = `${t.config.baseUrl}${path}`;
+      const res = await get(path);
+      assert.equal(res.statusCode, 200, path);
+      const meta = (prop: string) => {
+        const m = new RegExp(`<meta (?:property|name)="${prop}" content="([^"]*)">`).exec(res.body);
+        return m ? unescape(m[1]!) : undefined;
+      };
+      const ld = /<script type="application\/ld\+json"[^>]*>(.*?)<\/script>/s.exec(res.body);
+      assert.ok(ld, `${path}: JSON-LD`);
+      const data = JSON.parse(ld[1]!) as Record<string, unknown>;
+      assert.equal(data['@context'], 'https://schema.org', path);
+      assert.equal(data['@type'], a.kind === 'news' ? 'NewsArticle' : 'Article', path);
+      assert.equal(data.headline, a.title, path);
+      assert.equal(data.description, a.standfirst, path);
+      assert.equal(data.url, url, path);
+      assert.equal(data.datePublished, new Date(a.publish_at).toISOString(), path);
+      assert.equal(data.inLanguage, a.language === 'cy' ? 'cy' : 'en-GB', path);
+      assert.ok(Number.isFinite(Date.parse(String(data.dateModified))), path);
+      assert.ok(Array.isArray(data.author) && data.author.length > 0, path);
+      assert.equal((data.publisher as { name?: string }).name, 'Supporting Parents', path);
+      assert.equal(meta('og:type'), 'article', path);
+      assert.equal(meta('og:title'), a.title, path);
+      assert.equal(meta('og:url'), url, path);
+      assert.ok(meta('og:description'), `${path}: og:description`);
+      assert.equal(meta('og:locale'), a.language === 'cy' ? 'cy_GB' : 'en_GB', path);
+      if (a.lead_image_url) {
+        const image = new URL(a.lead_image_url, t.config.baseUrl).href;
+        assert.deepEqual(data.image, [image], path);
+        assert.equal(meta('og:image'), image, path);
+        assert.ok(meta('og:image:alt'), `${path}: the image described`);
+        assert.equal(meta('twitter:card'), 'summary_large_image', path);
+      } else {
+        assert.equal(data.image, undefined, path);
+        assert.equal(meta('og:image'), undefined, path);
+        assert.equal(meta('twitter:card'), 'summary', path);
+      }
+      assert.match(
+        res.body,
+        new RegExp(`<link rel="canonical" href="${url.replace(/[.?]/g, '\\$&')}">`),
+      );
+    }
+  });
+
   test('feeds pass strict Atom checks', async () => {
     for (const path of [
       '/news/feed.atom',
