@@ -13,6 +13,7 @@ import nodeModule from 'node:module';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig, parseEnv } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
@@ -76,6 +77,12 @@ async function openFor(
   }: { fromTemplate?: boolean; worker?: boolean } = {},
 ): Promise<Database> {
   const { openDatabase } = await import('./db/client.ts');
+  // The embedded database is PostgreSQL compiled to WebAssembly. V8 compiles
+  // it once quickly (Liftoff) and then again, in the background, with its
+  // optimising compiler; keeping the first only saves 40–60 MB of the
+  // server's memory at no measured cost in requests a second (README,
+  // Performance). Before the module is compiled: the flag is read then.
+  if (!config.databaseUrl) setFlagsFromString('--liftoff-only');
   return openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
