@@ -15,7 +15,12 @@
  * Instants are always written in UTC (`DTSTART:20260325T180000Z`), so the
  * file does not depend on the server's time zone or on GMT/BST.
  */
-import { createEvents, type EventAttributes } from 'ics';
+import type * as Ics from 'ics';
+import type { EventAttributes } from 'ics';
+import { lazy } from './lazy.ts';
+
+/** ics, loaded with the first calendar file (not at start-up). */
+const ics = lazy<typeof Ics>('ics');
 
 export interface CalendarEvent {
   /** Stable, e.g. `${eventId}@supporting-parents`. */
@@ -173,7 +178,7 @@ function foldLine(line: string): string {
 export function icsFor(events: CalendarEvent[], opts: IcsOptions = {}): string {
   const method = opts.method ?? 'PUBLISH';
   const attributes = events.map((e) => toAttributes(e, method));
-  const { error, value } = createEvents(attributes, {
+  const { error, value } = ics().createEvents(attributes, {
     productId: PRODUCT_ID,
     method,
     ...(opts.calendarName !== undefined

@@ -2,7 +2,6 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes }
 import { type Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import * as OTPAuth from 'otpauth';
-import QRCode from 'qrcode';
 import type { FastifyBaseLogger } from 'fastify';
 import {
   AccessDenied,
@@ -859,6 +858,8 @@ export function createAccountsService(deps: AccountsDeps) {
         });
       }
       const uri = totpFor(secret, user.displayName).toString();
+      // qrcode is loaded with the first two-step set-up, not at start-up.
+      const { default: QRCode } = await import('qrcode');
       const qrSvg = await QRCode.toString(uri, {
         type: 'svg',
         margin: 2,

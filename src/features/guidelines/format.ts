@@ -1,4 +1,8 @@
-import { isMap, isSeq, parseDocument, stringify } from 'yaml';
+import type * as Yaml from 'yaml';
+import { lazy } from '../../platform/lazy.ts';
+
+/** yaml, loaded with the first guideline file read or written (not at start-up). */
+const yaml = lazy<typeof Yaml>('yaml');
 import { z } from 'zod';
 import { AGENCIES, EXAMPLE_KINDS, LENSES, LEVELS, VERSION_STATUSES } from './schema.ts';
 
@@ -133,7 +137,7 @@ export function pathText(path: readonly PropertyKey[]): string {
 export function parseGuidelineYaml(
   source: string,
 ): { ok: true; data: GuidelineFile } | { ok: false; problems: Problem[] } {
-  const doc = parseDocument(source, { prettyErrors: true, uniqueKeys: true });
+  const doc = yaml().parseDocument(source, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length)
     return {
       ok: false,
@@ -142,7 +146,7 @@ export function parseGuidelineYaml(
         message: e.message.split('\n')[0]!,
       })),
     };
-  if (!isMap(doc.contents) && !isSeq(doc.contents))
+  if (!yaml().isMap(doc.contents) && !yaml().isSeq(doc.contents))
     return {
       ok: false,
       problems: [
@@ -221,5 +225,9 @@ export function toGuidelineYaml(g: GuidelineFile): string {
       })),
     })),
   };
-  return stringify(data, { lineWidth: 0, defaultStringType: 'PLAIN', defaultKeyType: 'PLAIN' });
+  return yaml().stringify(data, {
+    lineWidth: 0,
+    defaultStringType: 'PLAIN',
+    defaultKeyType: 'PLAIN',
+  });
 }

@@ -1,8 +1,12 @@
-import juice from 'juice';
+import type Juice from 'juice';
+import { lazy } from '../../platform/lazy.ts';
 import MarkdownIt from 'markdown-it';
 import nunjucks from 'nunjucks';
 import sanitizeHtml from 'sanitize-html';
 import type { Translate } from '../../platform/i18n/index.ts';
+
+/** juice (and the HTML parser under it), loaded with the first email rendered, not at start-up. */
+const juice = lazy<typeof Juice>('juice');
 
 /**
  * An issue as email: HTML laid out with tables, its styles inlined by juice
@@ -113,7 +117,7 @@ const TEMPLATE = `<!DOCTYPE html>
 </table></td></tr></table></body></html>`;
 
 export function renderEmail(p: EmailParts): { html: string; text: string } {
-  const html = juice(env.renderString(TEMPLATE, { ...p }), {
+  const html = juice()(env.renderString(TEMPLATE, { ...p }), {
     removeStyleTags: true,
     preserveMediaQueries: false,
     applyWidthAttributes: true,
