@@ -8,7 +8,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { checkKey, isValidKey, type Storage } from './storage.ts';
+import { checkKey, isValidKey, type Storage } from './storage-contract.ts';
 import { describeStorage, type S3Location } from './storage-url.ts';
 
 /**

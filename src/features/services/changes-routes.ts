@@ -11,7 +11,7 @@ import {
   SERVICE_STATUSES,
   SUGGESTION_STATUSES,
 } from './schema.ts';
-import { termName as term } from './seed.ts';
+import { termName as term } from './terms.ts';
 import type { ServicesService } from './service.ts';
 
 /**

@@ -4,7 +4,7 @@ import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
 import { spreadsheetCell } from '../../platform/spreadsheet.ts';
 import type { LocationRow } from './oruk.ts';
 import type { ServiceRecord } from './repository.ts';
-import { termName } from './seed.ts';
+import { termName } from './terms.ts';
 import {
   inVocabularyOrder,
   SERVICE_MODELS,

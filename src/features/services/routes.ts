@@ -4,7 +4,7 @@ import { formatDate } from '../../platform/dates.ts';
 import { pageLinks } from '../../platform/pagination.ts';
 import { MAP_VIEWBOX } from './map-svg.ts';
 import { SERVICE_MODELS, SERVICE_OFFERS, SERVICE_SERVES } from './schema.ts';
-import { termName as term } from './seed.ts';
+import { termName as term } from './terms.ts';
 import { tileMap } from './tile-map.ts';
 import type { ServiceChanges } from './changes.ts';
 import type { ServicesService } from './service.ts';

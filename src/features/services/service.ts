@@ -28,7 +28,7 @@ import {
   type ServicesRepository,
   UUID_PATTERN,
 } from './repository.ts';
-import { termName } from './seed.ts';
+import { termName } from './terms.ts';
 import { SERVICE_MODELS, SERVICE_OFFERS, SERVICE_SERVES, type ServiceModel } from './schema.ts';
 
 /**
