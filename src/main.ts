@@ -92,6 +92,14 @@ async function openFor(
   });
 }
 
+/**
+ * A command on a DATA_DIR with no database yet starts it from the build's
+ * migrated template, as `serve` does, rather than running initdb and every
+ * migration (seconds); in the calling thread, as one-off commands do.
+ * (`migrate` itself does not: it shows the migrations it applies.)
+ */
+const NEW_FROM_TEMPLATE = { fromTemplate: true, worker: false } as const;
+
 const SCALES = ['small', 'large'] as const;
 const ROLE_NAMES = ['member', 'moderator', 'editor', 'admin'] as const;
 
@@ -403,7 +411,7 @@ commands.backup = {
     const started = Date.now();
     const storage = await openStorage(config);
     try {
-      const database = await openFor(config);
+      const database = await openFor(config, NEW_FROM_TEMPLATE);
       try {
         const { manifest, bytes } = await backup(database, storage, file);
         const rows = manifest.tables.reduce((n, t) => n + t.rows, 0);
@@ -676,7 +684,7 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
         import('./app.ts'),
         import('./db/migrate.ts'),
       ]);
-      const database = await openFor(cfg);
+      const database = await openFor(cfg, NEW_FROM_TEMPLATE);
       try {
         await migrate(database);
         const app = await buildApp({ config: { ...cfg, runJobs: false }, database, logger: false });
