@@ -665,7 +665,10 @@ export async function buildApp({
     assets: loadAssetManifest(PUBLIC_DIR),
     navigation,
   });
-  await app.register(csrfPlugin, { secrets: secretsOf(config), secure: config.production });
+  await app.register(csrfPlugin, {
+    secrets: secretsOf(config.sessionSecret, config.previousSessionSecret),
+    secure: config.production,
+  });
   await app.register(i18nPlugin, { i18n, secure: config.production });
   await app.register(rateLimitPlugin, { limits });
   await app.register(pageCachePlugin, { bypass: (req) => Boolean(req.cookies[SESSION_COOKIE]) });

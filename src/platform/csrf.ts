@@ -16,8 +16,9 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * Cookies and CSRF. Every state-changing request must carry a valid `_csrf`
  * field (or header) matching the signed, HttpOnly secret cookie; without one
  * it gets 403 and a page saying what to do. The cookie is signed with the
- * session secret (`secrets`: the current one first, then the one it replaced). Templates call `csrfToken()`,
- * which creates the secret on first use.
+ * session secret (`secrets`: the current one first, then the one it
+ * replaced). Templates call `csrfToken()`, which creates the secret on first
+ * use.
  */
 export const csrfPlugin = fp<{ secrets: string[]; secure: boolean }>(
   async (app, opts) => {

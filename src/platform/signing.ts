@@ -33,10 +33,5 @@ export function signer(secrets: readonly string[], purpose: string, length?: num
 }
 
 /** The secrets in force: the current one first, then the one it replaced, if any. */
-export const secretsOf = (config: {
-  sessionSecret: string;
-  previousSessionSecret?: string | undefined;
-}): string[] => [
-  config.sessionSecret,
-  ...(config.previousSessionSecret ? [config.previousSessionSecret] : []),
-];
+export const secretsOf = (current: string, previous?: string | undefined): string[] =>
+  previous ? [current, previous] : [current];

@@ -13,6 +13,7 @@ import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import { createLimits, emailKey, type Limits, TooMany } from '../../platform/rate-limit.ts';
+import { secretsOf } from '../../platform/signing.ts';
 import type { Database, Tx } from '../../db/client.ts';
 import { isApproved } from './approval.ts';
 import type {
@@ -249,8 +250,8 @@ export function createAccountsService(deps: AccountsDeps) {
   // rotated-out secret is still given (SESSION_SECRET_PREVIOUS), its key opens
   // what it sealed, and the secret is sealed again with the current key on
   // its next use.
-  const totpKeys = [deps.secret, ...(deps.previousSecret ? [deps.previousSecret] : [])].map(
-    (secret) => createHmac('sha256', secret).update('totp-secret-encryption').digest(),
+  const totpKeys = secretsOf(deps.secret, deps.previousSecret).map((secret) =>
+    createHmac('sha256', secret).update('totp-secret-encryption').digest(),
   );
   const totpKey = totpKeys[0]!;
   const argon2 = deps.argon2 ?? { hash: argon2Hash, verify: argon2Verify };

@@ -3,7 +3,7 @@ import type { I18n, Locale, Translate } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer, MailMessage } from '../../platform/mail.ts';
 import type { Database, Tx } from '../../db/client.ts';
-import { signer } from '../../platform/signing.ts';
+import { secretsOf, signer } from '../../platform/signing.ts';
 import type {
   NotificationRow,
   NotificationsRepository,
@@ -158,10 +158,7 @@ export function makeUnsubscribeToken(secret: string, userId: string, kind: Unsub
 export function createNotifications(deps: NotificationsDeps) {
   const { repo, community, mailer, i18n, baseUrl } = deps;
 
-  const links = signer(
-    [deps.secret, ...(deps.previousSecret ? [deps.previousSecret] : [])],
-    UNSUBSCRIBE_PURPOSE,
-  );
+  const links = signer(secretsOf(deps.secret, deps.previousSecret), UNSUBSCRIBE_PURPOSE);
   const unsubscribeToken = (userId: string, kind: UnsubscribeKind) =>
     makeUnsubscribeToken(deps.secret, userId, kind);
   function readToken(token: string): { userId: string; kind: UnsubscribeKind } | undefined {

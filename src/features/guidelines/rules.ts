@@ -65,7 +65,8 @@ export function sortActions<T extends Pick<ActionRow, 'status' | 'dueOn' | 'titl
 }
 
 export type Change = 'unchanged' | 'changed' | 'new' | 'removed';
-type Comparable = Pick<StatementRow, 'ref' | 'text' | 'level' | 'agencies' | 'lenses'>;
+/** What a version comparison looks at in a statement. */
+export type Comparable = Pick<StatementRow, 'ref' | 'text' | 'level' | 'agencies' | 'lenses'>;
 const same = (a: Comparable, b: Comparable) =>
   a.text === b.text &&
   a.level === b.level &&

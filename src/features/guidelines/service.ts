@@ -17,7 +17,7 @@ import type {
   VersionRow,
 } from './repository.ts';
 import { nationalPicture } from './national.ts';
-import { compareVersions, isoDay } from './rules.ts';
+import { type Comparable, compareVersions, isoDay } from './rules.ts';
 import type { Agency, Level, Lens } from './schema.ts';
 
 /**
@@ -200,30 +200,14 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
    */
   async function ratedWording(g: GuidelineFile): Promise<Problem | undefined> {
     const guideline = await repo.guidelineBySlug(g.slug);
-    const stored = guideline
-      ? (await repo.versions([guideline.id])).find((v) => v.number === g.version.number)
-      : undefined;
+    const versions = guideline ? await repo.versions([guideline.id]) : [];
+    const stored = versions.find((v) => v.number === g.version.number);
     if (!stored || !(await repo.versionInUse(stored.id))) return undefined;
     const { statements } = await repo.content(stored.id);
     const incoming = g.stages.flatMap((s) => s.statements);
-    const key = ({
-      ref,
-      text,
-      level,
-      agencies,
-      lenses,
-    }: Pick<StatementRow, 'ref' | 'text' | 'level' | 'agencies' | 'lenses'>) => ({
-      ref,
-      text,
-      level,
-      agencies,
-      lenses,
-    });
-    if (
-      compareVersions(statements.map(key), incoming.map(key)).every((c) => c.change === 'unchanged')
-    )
+    if (compareVersions<Comparable>(statements, incoming).every((c) => c.change === 'unchanged'))
       return undefined;
-    const next = Math.max(...(await repo.versions([guideline!.id])).map((v) => v.number)) + 1;
+    const next = Math.max(...versions.map((v) => v.number)) + 1;
     return {
       path: 'version.number',
       message: `plans have rated version ${g.version.number}, so its statements cannot change: give the changed file a new version number (${next}); plans then carry unchanged ratings over and re-assess the changed statements`,

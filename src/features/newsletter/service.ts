@@ -8,7 +8,7 @@ import type { JobQueue } from '../../platform/jobs/index.ts';
 import { type AllowedType, checkUpload } from '../../platform/files.ts';
 import type { Mailer } from '../../platform/mail.ts';
 import type { Storage } from '../../platform/storage.ts';
-import { signer } from '../../platform/signing.ts';
+import { secretsOf, signer } from '../../platform/signing.ts';
 import type { Contact } from '../accounts/service.ts';
 import { type EmailSection, issueHtml, issueText, renderEmail } from './email.ts';
 import type { IssueItemRow, IssueRow, NewsletterRepository, SubscriberRow } from './repository.ts';
@@ -148,11 +148,7 @@ export function createNewsletterService(deps: NewsletterDeps) {
 
   // Signed links: who and what for, so no table of tokens and no old email needed.
   // Signed with the current secret; the one it replaced (SESSION_SECRET_PREVIOUS) still checks.
-  const { sign, verify: check } = signer(
-    [secret, ...(deps.previousSecret ? [deps.previousSecret] : [])],
-    'newsletter',
-    32,
-  );
+  const { sign, verify: check } = signer(secretsOf(secret, deps.previousSecret), 'newsletter', 32);
   function manageToken(id: string): string {
     const day = Math.floor(now().getTime() / DAY);
     return `${id}.${day}.${sign(`manage:${id}:${day}`)}`;
