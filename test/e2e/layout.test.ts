@@ -164,4 +164,33 @@ describe('the layout in a real browser', { skip: noBrowser }, () => {
       await context.close();
     }
   });
+  test('on a phone the results of the site search and of the resource list come before their filters; from tablet up the filters sit on the left', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    for (const [path, result, filter] of [
+      ['/search?q=contact', '.sp-search-result a', '#kind'],
+      ['/resources', '.sp-result h3 a', '[name="type"]'],
+    ] as const) {
+      const box = async (selector: string) => {
+        const b = await page.locator(selector).first().boundingBox();
+        assert.ok(b, `${path}: ${selector} is shown`);
+        return b;
+      };
+      await page.setViewportSize({ width: 375, height: 667 });
+      await page.goto(`${server.baseUrl}${path}`);
+      assert.ok(
+        (await box(result)).y < (await box(filter)).y,
+        `${path} at 375 px: the first result is above the filters`,
+      );
+      // A link to the filters, for those who want them first.
+      await page.getByRole('link', { name: 'Filter the results' }).click();
+      assert.match(page.url(), /#filters$/);
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.goto(`${server.baseUrl}${path}`);
+      const [r, f] = [await box(result), await box(filter)];
+      assert.ok(f.x < r.x, `${path} at 1280 px: the filters are left of the results`);
+      assert.equal(await page.getByRole('link', { name: 'Filter the results' }).isVisible(), false);
+    }
+    await context.close();
+  });
 });
