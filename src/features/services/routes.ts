@@ -239,13 +239,39 @@ export function servicesRoutes(
         max: max(list),
         items: list.map((x) => ({ ...x, label: term(kind, x.value, req.locale) })),
       });
-      const boundaries = shapes.some((x) => x.path);
       // A region's name in the page's language (the list's own name if we have none).
       const regionName = (code: string | null, name: string) => {
         const key = `services.regions.${code ?? ''}`;
         const found = req.t(key);
         return found === key ? name : found;
       };
+      const boundaries = shapes.some((x) => x.path);
+      const tiles = boundaries
+        ? undefined
+        : (() => {
+            const m = tileMap(
+              c.rows.map((r) => {
+                const st = stateOf.get(r.gssCode)!;
+                return {
+                  gssCode: r.gssCode,
+                  label: st.label,
+                  state: st.state,
+                  stateLabel: req.t(`services.coverage.mapStates.${st.state}`),
+                  regionCode: r.regionCode,
+                };
+              }),
+            );
+            const names = new Map(c.regions.map((r) => [r.code, r.region]));
+            return {
+              ...m,
+              regions: m.regions.map((r) => ({
+                ...r,
+                label: regionName(r.code, names.get(r.code) ?? r.code),
+              })),
+            };
+          })();
+      // Each authority's code on the tile map, for the table that is its key.
+      const codeOf = new Map(tiles?.tiles.map((x) => [x.gssCode, x.code]));
       return reply.render(`${V}/coverage.njk`, {
         title: req.t('services.coverage.title'),
         description: req.t('services.coverage.intro'),
@@ -263,36 +289,14 @@ export function servicesRoutes(
           label: authorityName(req, r),
           modelNames: r.models.map((m) => term('model', m, req.locale)),
           stories: storyCounts.get(r.gssCode) ?? 0,
+          code: codeOf.get(r.gssCode),
         })),
         today: formatDate(new Date(), req.locale),
         map: {
           viewBox: MAP_VIEWBOX,
           boundaries,
           // Without boundaries: a labelled tile map of every authority, grouped by region.
-          tiles: boundaries
-            ? undefined
-            : (() => {
-                const m = tileMap(
-                  c.rows.map((r) => {
-                    const st = stateOf.get(r.gssCode)!;
-                    return {
-                      gssCode: r.gssCode,
-                      label: st.label,
-                      state: st.state,
-                      stateLabel: req.t(`services.coverage.mapStates.${st.state}`),
-                      regionCode: r.regionCode,
-                    };
-                  }),
-                );
-                const names = new Map(c.regions.map((r) => [r.code, r.region]));
-                return {
-                  ...m,
-                  regions: m.regions.map((r) => ({
-                    ...r,
-                    label: regionName(r.code, names.get(r.code) ?? r.code),
-                  })),
-                };
-              })(),
+          tiles,
           shapes: shapes.map((x) => {
             const st = stateOf.get(x.gssCode) ?? { label: x.gssCode, state: 'none' };
             return { ...x, ...st, stateLabel: req.t(`services.coverage.mapStates.${st.state}`) };

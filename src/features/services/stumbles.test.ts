@@ -65,6 +65,34 @@ describe('the service finder and overview without a stumble (#19)', () => {
     assert.doesNotMatch(svg, /<circle/, 'no cloud of dots');
   });
 
+  test('10. every square of the tile map shows its authority’s code, and the table of authorities is its key, in English and Welsh', async () => {
+    for (const lang of ['en', 'cy']) {
+      const page = await t.app.inject(`/services/coverage?lang=${lang}`);
+      const svg = /<svg[^>]*sp-tile-map__svg[\s\S]*?<\/svg>/.exec(page.body)![0];
+      // Each square: its name and code as a hover title, its code as text printed on it.
+      const squares = [
+        ...svg.matchAll(
+          /<title>([^<]+) \(([A-Z0-9]{2,3})\): [^<]+<\/title><rect [^>]*\/><text [^>]*>([^<]+)<\/text>/g,
+        ),
+      ];
+      assert.equal(squares.length, 175, `${lang}: every square has a code printed on it`);
+      const codes = new Map(squares.map((m) => [m[2]!, m[1]!]));
+      assert.equal(codes.size, 175, `${lang}: no two authorities share a code`);
+      for (const m of squares) assert.equal(m[3], m[2]);
+      // The table gives each code's authority by name.
+      const rows = [
+        ...page.body.matchAll(/<abbr class="sp-code" title="([^"]+)">([A-Z0-9]{2,3})<\/abbr>/g),
+      ];
+      assert.equal(rows.length, 175, `${lang}: the table has a code for every authority`);
+      for (const [, name, code] of rows) assert.equal(codes.get(code!), name, `${code}: one name`);
+    }
+    const en = (await t.app.inject('/services/coverage')).body;
+    assert.match(en, /<th scope="col" class="govuk-table__header">Code on the map<\/th>/);
+    assert.match(en, /title="Leeds">LDS</);
+    assert.match(en, /title="Rhondda Cynon Taf">RCT</);
+    assert.doesNotMatch(en, /hover over a square/, 'nothing only on hover');
+  });
+
   test('10. chart labels are whole, each on its own line', async () => {
     const page = await t.app.inject('/services/coverage');
     const labels = [...page.body.matchAll(/class="sp-chart__label">([^<]*)</g)].map((m) => m[1]!);

@@ -2,9 +2,11 @@
  * The national overview's picture when no boundaries have been imported: a
  * tile map (a cartogram) of every authority, one equal square each, grouped
  * by region, each region labelled with its name and how many of its
- * authorities have a service. It needs no boundary file and reads the same at
- * any size; the page's tables hold the same facts in words. Pure: the page
- * pastes the numbers into an <svg>.
+ * authorities have a service, and each square marked with a short code for
+ * its authority (the page's table of authorities gives every code's name), so
+ * the picture reads on paper too, where nothing can be hovered. It needs no
+ * boundary file and reads the same at any size; the page's tables hold the
+ * same facts in words. Pure: the page pastes the numbers into an <svg>.
  */
 
 /** Regions in three columns, west to east and north to south, roughly as on a map. */
@@ -14,7 +16,7 @@ export const TILE_LAYOUT: readonly (readonly string[])[] = [
   ['E12000003', 'E12000006', 'E12000008'], // Yorkshire and The Humber, East of England, South East
 ];
 
-export const TILE = 24;
+export const TILE = 28;
 const GAP = 3;
 const PITCH = TILE + GAP;
 /** Tiles in a row of a region's block. */
@@ -37,8 +39,10 @@ export interface TileInput {
 
 export interface TileMap {
   viewBox: string;
+  /** The side of a square. */
+  size: number;
   regions: { code: string; x: number; y: number; total: number; covered: number }[];
-  tiles: (TileInput & { x: number; y: number })[];
+  tiles: (TileInput & { x: number; y: number; code: string })[];
 }
 
 /**
@@ -46,6 +50,7 @@ export interface TileMap {
  * list) go to the foot of the shortest column, so no authority is left out.
  */
 export function tileMap(authorities: TileInput[]): TileMap {
+  const shortCode = shortCodes(authorities.map((a) => a.label));
   const byRegion = new Map<string, TileInput[]>();
   for (const a of authorities) {
     const code = a.regionCode ?? 'unknown';
@@ -77,6 +82,7 @@ export function tileMap(authorities: TileInput[]): TileMap {
       members.forEach((m, i) =>
         tiles.push({
           ...m,
+          code: shortCode.get(m.label)!,
           x: x0 + (i % PER_ROW) * PITCH,
           y: y + LABEL + Math.floor(i / PER_ROW) * PITCH,
         }),
@@ -86,10 +92,65 @@ export function tileMap(authorities: TileInput[]): TileMap {
   });
   const width = columns.length * (BLOCK + COLUMN_GAP) - COLUMN_GAP + PAD_RIGHT;
   const height = Math.max(...heights, 0) - REGION_GAP + PAD_BOTTOM;
-  return { viewBox: `0 0 ${width} ${height}`, regions, tiles };
+  return { viewBox: `0 0 ${width} ${height}`, size: TILE, regions, tiles };
 }
 
 function blockHeight(byRegion: Map<string, TileInput[]>, code: string): number {
   const rows = Math.ceil((byRegion.get(code)?.length ?? 0) / PER_ROW);
   return LABEL + rows * PITCH - GAP + REGION_GAP;
+}
+
+/** Words a short code skips: they say what kind of place, not which. */
+const FILLER = new Set(['and', 'of', 'the', 'upon', 'on', 'city', 'county', 'borough', 'council']);
+
+/**
+ * A three-letter code for each name, different for every name given: the
+ * initials of a name of three or more words ("North East Lincolnshire" NEL),
+ * a first initial and the start of the second word for two ("West Berkshire"
+ * WBE), a first letter and the next two consonants for one ("Leeds" LDS);
+ * where that is taken, the first letter and two later letters in order. Names
+ * are taken in alphabetical order, so the codes do not change with the order
+ * they come in.
+ */
+export function shortCodes(names: readonly string[]): Map<string, string> {
+  const taken = new Set<string>();
+  const codes = new Map<string, string>();
+  for (const name of [...new Set(names)].sort((a, b) => a.localeCompare(b, 'en'))) {
+    const code = candidates(name).find((c) => !taken.has(c)) ?? fallback(name, taken);
+    taken.add(code);
+    codes.set(name, code);
+  }
+  return codes;
+}
+
+function candidates(name: string): string[] {
+  const words = name
+    .normalize('NFD')
+    .replace(/[^A-Za-z\s-]/g, '')
+    .split(/[\s-]+/)
+    .filter((w) => w && !FILLER.has(w.toLowerCase()))
+    .map((w) => w.toUpperCase());
+  const letters = words.join('');
+  const first: string[] = [];
+  if (words.length >= 3)
+    first.push(
+      words
+        .slice(0, 3)
+        .map((w) => w[0])
+        .join(''),
+    );
+  if (words.length === 2) first.push(words[0]![0]! + words[1]!.slice(0, 2));
+  const consonants = letters.slice(1).replace(/[AEIOU]/g, '');
+  if (letters[0] && consonants.length >= 2) first.push(letters[0] + consonants.slice(0, 2));
+  // Then every first letter and two later letters, in order.
+  for (let i = 1; i < letters.length; i++)
+    for (let j = i + 1; j < letters.length; j++)
+      first.push(letters[0]! + letters[i]! + letters[j]!);
+  return first.filter((c) => c.length === 3);
+}
+
+/** A name too short for a code of its own letters (or all of them taken): a number. */
+function fallback(name: string, taken: Set<string>): string {
+  const start = (name.normalize('NFD').replace(/[^A-Za-z]/g, '')[0] ?? 'X').toUpperCase();
+  for (let n = 2; ; n++) if (!taken.has(`${start}${n}`)) return `${start}${n}`;
 }
