@@ -193,4 +193,27 @@ describe('the layout in a real browser', { skip: noBrowser }, () => {
     }
     await context.close();
   });
+  test('the national overview’s tile map: two columns on a phone, three from tablet up, its codes large enough to read on both', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    for (const [width, shown, hidden] of [
+      [375, 'narrow', 'wide'],
+      [1280, 'wide', 'narrow'],
+    ] as const) {
+      await page.setViewportSize({ width, height: 800 });
+      await page.goto(`${server.baseUrl}/services/coverage`);
+      assert.ok(
+        await page.locator(`.sp-tile-map__svg--${shown}`).isVisible(),
+        `${width}: ${shown}`,
+      );
+      assert.equal(await page.locator(`.sp-tile-map__svg--${hidden}`).isVisible(), false);
+      // The code printed on a square, as tall on the screen as 9 px text or more.
+      const box = await page
+        .locator(`.sp-tile-map__svg--${shown} .sp-tile__code`)
+        .first()
+        .boundingBox();
+      assert.ok(box && box.height >= 9, `${width}: a code ${box?.height} px tall`);
+    }
+    await context.close();
+  });
 });

@@ -5,7 +5,7 @@ import { pageLinks } from '../../platform/pagination.ts';
 import { MAP_VIEWBOX } from './map-svg.ts';
 import { SERVICE_MODELS, SERVICE_OFFERS, SERVICE_SERVES } from './schema.ts';
 import { termName as term } from './terms.ts';
-import { tileMap } from './tile-map.ts';
+import { NARROW, regionLines, type TileLayout, tileMap, WIDE } from './tile-map.ts';
 import type { ServiceChanges } from './changes.ts';
 import type { ServicesService } from './service.ts';
 
@@ -246,32 +246,34 @@ export function servicesRoutes(
         return found === key ? name : found;
       };
       const boundaries = shapes.some((x) => x.path);
-      const tiles = boundaries
-        ? undefined
-        : (() => {
-            const m = tileMap(
-              c.rows.map((r) => {
-                const st = stateOf.get(r.gssCode)!;
-                return {
-                  gssCode: r.gssCode,
-                  label: st.label,
-                  state: st.state,
-                  stateLabel: req.t(`services.coverage.mapStates.${st.state}`),
-                  regionCode: r.regionCode,
-                };
-              }),
-            );
-            const names = new Map(c.regions.map((r) => [r.code, r.region]));
+      /** The tile map in one layout, its regions named in the page's language. */
+      const drawTiles = (layout: TileLayout) => {
+        const m = tileMap(
+          c.rows.map((r) => {
+            const st = stateOf.get(r.gssCode)!;
             return {
-              ...m,
-              regions: m.regions.map((r) => ({
-                ...r,
-                label: regionName(r.code, names.get(r.code) ?? r.code),
-              })),
+              gssCode: r.gssCode,
+              label: st.label,
+              state: st.state,
+              stateLabel: req.t(`services.coverage.mapStates.${st.state}`),
+              regionCode: r.regionCode,
             };
-          })();
+          }),
+          layout,
+        );
+        const names = new Map(c.regions.map((r) => [r.code, r.region]));
+        return {
+          ...m,
+          regions: m.regions.map((r) => ({
+            ...r,
+            ...regionLines(regionName(r.code, names.get(r.code) ?? r.code), layout),
+          })),
+        };
+      };
+      // Drawn twice: three columns from tablet up and on paper, two on a phone.
+      const tiles = boundaries ? undefined : { wide: drawTiles(WIDE), narrow: drawTiles(NARROW) };
       // Each authority's code on the tile map, for the table that is its key.
-      const codeOf = new Map(tiles?.tiles.map((x) => [x.gssCode, x.code]));
+      const codeOf = new Map(tiles?.wide.tiles.map((x) => [x.gssCode, x.code]));
       return reply.render(`${V}/coverage.njk`, {
         title: req.t('services.coverage.title'),
         description: req.t('services.coverage.intro'),

@@ -60,7 +60,7 @@ describe('the service finder and overview without a stumble (#19)', () => {
     assert.equal((svg.match(/<rect /g) ?? []).length, 175, 'one square per authority');
     assert.equal((svg.match(/class="sp-tile-map__region"/g) ?? []).length, 10, 'ten regions');
     for (const region of ['London', 'Wales', 'Yorkshire and The Humber', 'North East'])
-      assert.match(svg, new RegExp(`>${region}</text>`));
+      assert.match(svg, new RegExp(`>${region}</tspan>`));
     assert.match(svg, /\d+ of \d+ with a service/);
     assert.doesNotMatch(svg, /<circle/, 'no cloud of dots');
   });
@@ -68,7 +68,15 @@ describe('the service finder and overview without a stumble (#19)', () => {
   test('10. every square of the tile map shows its authority’s code, and the table of authorities is its key, in English and Welsh', async () => {
     for (const lang of ['en', 'cy']) {
       const page = await t.app.inject(`/services/coverage?lang=${lang}`);
-      const svg = /<svg[^>]*sp-tile-map__svg[\s\S]*?<\/svg>/.exec(page.body)![0];
+      // Drawn twice: three columns from tablet up and on paper, two on a phone. The same codes.
+      const [wide, narrow] = ['wide', 'narrow'].map(
+        (layout) =>
+          new RegExp(`<svg[^>]*sp-tile-map__svg--${layout}[\\s\\S]*?<\\/svg>`).exec(page.body)![0],
+      );
+      const codesIn = (svg: string) =>
+        [...svg.matchAll(/<text [^>]*class="sp-tile__code">([^<]+)</g)].map((m) => m[1]).sort();
+      assert.deepEqual(codesIn(narrow!), codesIn(wide!), `${lang}: both layouts, the same squares`);
+      const svg = wide!;
       // Each square: its name and code as a hover title, its code as text printed on it.
       const squares = [
         ...svg.matchAll(

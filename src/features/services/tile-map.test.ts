@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { shortCodes, tileMap } from './tile-map.ts';
+import { NARROW, regionLines, shortCodes, tileMap, WIDE } from './tile-map.ts';
 
 describe('the tile map’s short codes', () => {
   test('initials for three words and more, a word and a half for two, consonants for one', () => {
@@ -44,6 +44,39 @@ describe('the tile map’s short codes', () => {
         ['W1', 'CNW'],
         ['E1', 'LDS'],
       ],
+    );
+  });
+
+  test('a phone’s layout has two columns of four squares a row, and long region names on two lines', () => {
+    const input = Array.from({ length: 9 }, (_, i) => ({
+      gssCode: `E${i}`,
+      label: `Place ${'ABCDEFGHI'[i]}`,
+      state: 'none',
+      stateLabel: 'x',
+      regionCode: i < 5 ? 'E12000002' : 'E12000001',
+    }));
+    const narrow = tileMap(input, NARROW);
+    const wide = tileMap(input, WIDE);
+    const columnsOf = (m: typeof narrow) => new Set(m.regions.map((r) => r.x)).size;
+    assert.equal(columnsOf(narrow), 2);
+    assert.equal(
+      new Set(narrow.tiles.filter((t) => t.regionCode === 'E12000002').map((t) => t.y)).size,
+      2,
+    );
+    assert.equal(
+      new Set(wide.tiles.filter((t) => t.regionCode === 'E12000002').map((t) => t.y)).size,
+      1,
+    );
+    assert.ok(+narrow.viewBox.split(' ')[2]! < +wide.viewBox.split(' ')[2]!, 'narrower');
+    assert.deepEqual(
+      regionLines('Gorllewin Canolbarth Lloegr', NARROW).lines.map((l) => l.text),
+      ['Gorllewin', 'Canolbarth Lloegr'],
+    );
+    assert.equal(regionLines('Wales', NARROW).lines.length, 1);
+    assert.equal(regionLines('Gorllewin Canolbarth Lloegr', WIDE).lines.length, 1);
+    assert.ok(
+      regionLines('Gorllewin Canolbarth Lloegr', NARROW).countY >
+        regionLines('Wales', NARROW).countY,
     );
   });
 });

@@ -9,24 +9,45 @@
  * same facts in words. Pure: the page pastes the numbers into an <svg>.
  */
 
-/** Regions in three columns, west to east and north to south, roughly as on a map. */
-export const TILE_LAYOUT: readonly (readonly string[])[] = [
-  ['E12000002', 'W92000004', 'E12000009'], // North West, Wales, South West
-  ['E12000001', 'E12000005', 'E12000004', 'E12000007'], // North East, West and East Midlands, London
-  ['E12000003', 'E12000006', 'E12000008'], // Yorkshire and The Humber, East of England, South East
-];
+export interface TileLayout {
+  /** Regions in columns, west to east and north to south, roughly as on a map. */
+  columns: readonly (readonly string[])[];
+  /** Squares in a row of a region's block. */
+  perRow: number;
+  /** Where a region's name is longer, it takes two lines (room for two is kept above each block). */
+  nameChars?: number;
+}
+
+/** For a screen from tablet up, and for paper: three columns, six squares a row. */
+export const WIDE: TileLayout = {
+  columns: [
+    ['E12000002', 'W92000004', 'E12000009'], // North West, Wales, South West
+    ['E12000001', 'E12000005', 'E12000004', 'E12000007'], // North East, West and East Midlands, London
+    ['E12000003', 'E12000006', 'E12000008'], // Yorkshire and The Humber, East of England, South East
+  ],
+  perRow: 6,
+};
+
+/** For a phone: two columns, four squares a row, so the codes stay large enough to read. */
+export const NARROW: TileLayout = {
+  columns: [
+    ['E12000002', 'W92000004', 'E12000005', 'E12000004', 'E12000009'], // NW, Wales, Midlands, SW
+    ['E12000001', 'E12000003', 'E12000006', 'E12000007', 'E12000008'], // NE, Yorkshire, East, London, SE
+  ],
+  perRow: 4,
+  nameChars: 18,
+};
 
 export const TILE = 28;
 const GAP = 3;
 const PITCH = TILE + GAP;
-/** Tiles in a row of a region's block. */
-export const PER_ROW = 6;
-const BLOCK = PER_ROW * PITCH - GAP;
 const COLUMN_GAP = 36;
 /** Room beyond the last column for a long region name, and below the last row. */
-const PAD_RIGHT = 40;
+const PAD_RIGHT = 52;
 const PAD_BOTTOM = 4;
+/** Room above a region's squares for its name (a line, or two) and its count. */
 const LABEL = 38;
+const LINE = 14;
 const REGION_GAP = 14;
 
 export interface TileInput {
@@ -49,26 +70,31 @@ export interface TileMap {
  * Lay the authorities out. Regions not in the layout (a new one in a later
  * list) go to the foot of the shortest column, so no authority is left out.
  */
-export function tileMap(authorities: TileInput[]): TileMap {
+export function tileMap(authorities: TileInput[], layout: TileLayout = WIDE): TileMap {
+  const { perRow } = layout;
+  const block = perRow * PITCH - GAP;
+  const label = layout.nameChars ? LABEL + LINE : LABEL;
+  const blockHeight = (code: string) =>
+    label + Math.ceil((byRegion.get(code)?.length ?? 0) / perRow) * PITCH - GAP + REGION_GAP;
   const shortCode = shortCodes(authorities.map((a) => a.label));
   const byRegion = new Map<string, TileInput[]>();
   for (const a of authorities) {
     const code = a.regionCode ?? 'unknown';
     byRegion.set(code, [...(byRegion.get(code) ?? []), a]);
   }
-  const columns = TILE_LAYOUT.map((c) => c.filter((code) => byRegion.has(code)));
+  const columns = layout.columns.map((c) => c.filter((code) => byRegion.has(code)));
   const placed = new Set(columns.flat());
-  const heights = columns.map((c) => c.reduce((h, code) => h + blockHeight(byRegion, code), 0));
+  const heights = columns.map((c) => c.reduce((h, code) => h + blockHeight(code), 0));
   for (const code of byRegion.keys()) {
     if (placed.has(code)) continue;
     const shortest = heights.indexOf(Math.min(...heights));
     columns[shortest]!.push(code);
-    heights[shortest]! += blockHeight(byRegion, code);
+    heights[shortest]! += blockHeight(code);
   }
   const regions: TileMap['regions'] = [];
   const tiles: TileMap['tiles'] = [];
   columns.forEach((codes, col) => {
-    const x0 = col * (BLOCK + COLUMN_GAP);
+    const x0 = col * (block + COLUMN_GAP);
     let y = 0;
     for (const code of codes) {
       const members = byRegion.get(code)!;
@@ -83,21 +109,40 @@ export function tileMap(authorities: TileInput[]): TileMap {
         tiles.push({
           ...m,
           code: shortCode.get(m.label)!,
-          x: x0 + (i % PER_ROW) * PITCH,
-          y: y + LABEL + Math.floor(i / PER_ROW) * PITCH,
+          x: x0 + (i % perRow) * PITCH,
+          y: y + label + Math.floor(i / perRow) * PITCH,
         }),
       );
-      y += blockHeight(byRegion, code);
+      y += blockHeight(code);
     }
   });
-  const width = columns.length * (BLOCK + COLUMN_GAP) - COLUMN_GAP + PAD_RIGHT;
+  const width = columns.length * (block + COLUMN_GAP) - COLUMN_GAP + PAD_RIGHT;
   const height = Math.max(...heights, 0) - REGION_GAP + PAD_BOTTOM;
   return { viewBox: `0 0 ${width} ${height}`, size: TILE, regions, tiles };
 }
 
-function blockHeight(byRegion: Map<string, TileInput[]>, code: string): number {
-  const rows = Math.ceil((byRegion.get(code)?.length ?? 0) / PER_ROW);
-  return LABEL + rows * PITCH - GAP + REGION_GAP;
+/**
+ * A region's name as the layout draws it: on one line, or where it is longer
+ * than the layout's `nameChars`, on two, broken at the space nearest the
+ * middle (SVG text does not wrap). With the y of each line and of the count
+ * below, from the top of the region's block.
+ */
+export function regionLines(
+  name: string,
+  layout: TileLayout,
+): { lines: { text: string; y: number }[]; countY: number } {
+  let parts = [name];
+  if (layout.nameChars && name.length > layout.nameChars) {
+    const spaces = [...name.matchAll(/ /g)].map((m) => m.index);
+    const middle = spaces.sort(
+      (a, b) => Math.abs(a - name.length / 2) - Math.abs(b - name.length / 2),
+    )[0];
+    if (middle !== undefined) parts = [name.slice(0, middle), name.slice(middle + 1)];
+  }
+  return {
+    lines: parts.map((text, i) => ({ text, y: LINE + i * LINE })),
+    countY: LINE + 16 + (parts.length - 1) * LINE,
+  };
 }
 
 /** Words a short code skips: they say what kind of place, not which. */
