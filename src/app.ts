@@ -504,6 +504,7 @@ export async function buildApp({
     secret: config.sessionSecret,
     previousSecret: config.previousSessionSecret,
     perMinute: config.newsletterPerMinute,
+    claimant: () => database.claimant(),
     log: app.log,
     people: { contact: (id) => accounts.contact(id) },
     storage,

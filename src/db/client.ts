@@ -55,8 +55,35 @@ export interface Database {
    * that has died, and can be taken back at once rather than after a lease.
    */
   soleUser: boolean;
+  /**
+   * This process's mark for what it claims (a job, a batch of a send), on
+   * PostgreSQL: a number whose advisory lock a connection of its own holds
+   * for as long as the process lives. The server ends that session when the
+   * process dies (even by kill -9, once the socket closes), so another
+   * instance sees at once that the claim's owner is gone (`claimantGone`)
+   * and takes it back, rather than waiting out a lease. Null on the embedded
+   * database, where `soleUser` does the same at start.
+   */
+  claimant(): Promise<number | null>;
   /** The embedded engine, for snapshots in tests. */
   pglite?: PGlite;
+}
+
+/** The first key of the claimants' advisory locks (the second is the claimant's number). */
+export const CLAIMANT_LOCKS = 0x5350;
+
+/**
+ * SQL true when `column` names a claimant (`Database.claimant`) whose
+ * process is gone: no session holds its advisory lock any more. False for a
+ * claim with no claimant (the embedded database, or made before claimants).
+ * `column` is a column reference written by our code, never input.
+ */
+export function claimantGone(column: string): string {
+  return `(${column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_locks l
+    WHERE l.locktype = 'advisory'
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND l.classid = ${CLAIMANT_LOCKS}::oid
+      AND l.objid = ${column}::oid AND l.objsubid = 2 AND l.granted))`;
 }
 
 export interface PoolStats {
@@ -185,6 +212,9 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     db,
     created: created && !opts.snapshot,
     soleUser: true,
+    async claimant() {
+      return null;
+    },
     ...(engine ? { pglite: engine } : {}),
     async transaction(work) {
       outside();
@@ -255,11 +285,32 @@ async function openPg(url: string, max: number): Promise<Database> {
   pool.on('error', () => undefined);
   const db = drizzlePg(pool) as unknown as Db;
   let closed = false;
+  let claimantHeld: Promise<number> | undefined;
+  let claimantClient: InstanceType<typeof pg.Client> | undefined;
   return {
     kind: 'pg',
     db,
     created: false,
     soleUser: false,
+    claimant() {
+      claimantHeld ??= (async () => {
+        // Outside the pool: the lock lives as long as this session, which lives as long as we do.
+        const client = new pg.Client({ connectionString: url });
+        const key = 1 + Math.floor(Math.random() * 0x7ffffffe);
+        // A session that fails is a claimant gone: the next claim takes a new number.
+        client.on('error', () => {
+          claimantHeld = undefined;
+        });
+        await client.connect();
+        await client.query('SELECT pg_advisory_lock($1::int, $2::int)', [CLAIMANT_LOCKS, key]);
+        claimantClient = client;
+        return key;
+      })().catch((err: unknown) => {
+        claimantHeld = undefined;
+        throw err;
+      });
+      return claimantHeld;
+    },
     async transaction(work) {
       return db.transaction(work);
     },
@@ -310,6 +361,7 @@ async function openPg(url: string, max: number): Promise<Database> {
     async close() {
       if (closed) return;
       closed = true;
+      await claimantClient?.end().catch(() => undefined);
       await pool.end();
     },
   };

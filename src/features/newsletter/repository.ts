@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gte, ilike, inArray, lt, ne, or, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../../db/client.ts';
+import { claimantGone, type Db, type Tx } from '../../db/client.ts';
 import {
   type ConsentEvent,
   type DeliveryState,
@@ -387,21 +387,25 @@ function queries(db: Db) {
       return rowsOf<{ subscriber_id: string }>(rows).length;
     },
     /**
-     * Claim up to `limit` recipients still to send (or claimed longer ago than
-     * the lease by a worker that died), skipping rows another worker holds.
+     * Claim up to `limit` recipients still to send for `claimant` (or claimed
+     * by a worker that died: longer ago than the lease, or by a claimant whose
+     * process is gone), skipping rows another worker holds.
      */
     async claimDeliveries(
       issueId: string,
       limit: number,
       leaseSeconds: number,
+      claimant: number | null = null,
     ): Promise<{ subscriberId: string; attempts: number }[]> {
       const rows = await db.execute<{ subscriber_id: string; attempts: number }>(sql`
-        UPDATE newsletter_deliveries d SET state = 'sending', claimed_at = now(), attempts = d.attempts + 1
+        UPDATE newsletter_deliveries d SET state = 'sending', claimed_at = now(),
+               claimed_by = ${claimant}::int, attempts = d.attempts + 1
         WHERE d.issue_id = ${issueId} AND d.subscriber_id IN (
           SELECT subscriber_id FROM newsletter_deliveries
           WHERE issue_id = ${issueId}
             AND (state = 'pending'
-                 OR (state = 'sending' AND claimed_at < now() - ${leaseSeconds} * interval '1 second'))
+                 OR (state = 'sending' AND (claimed_at < now() - ${leaseSeconds} * interval '1 second'
+                                            OR ${sql.raw(claimantGone('claimed_by'))})))
           ORDER BY subscriber_id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
         RETURNING d.subscriber_id, d.attempts`);
       return rowsOf<{ subscriber_id: string; attempts: number }>(rows).map((r) => ({

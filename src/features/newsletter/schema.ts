@@ -172,6 +172,8 @@ export const newsletterDeliveries = pgTable(
     state: text('state', { enum: DELIVERY_STATES }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     claimedAt: timestamp('claimed_at', { withTimezone: true }),
+    /** The process that claimed it (`Database.claimant`): when it is gone, the claim is over. */
+    claimedBy: integer('claimed_by'),
     sentAt: timestamp('sent_at', { withTimezone: true }),
     error: text('error'),
   },

@@ -43,7 +43,10 @@ export const SOFT_BOUNCE_LIMIT = 3;
 export const SOFT_BOUNCE_DAYS = 30;
 /** A manage link works for this many days (a fresh one is in every email). */
 export const MANAGE_LINK_DAYS = 180;
-/** A recipient claimed by a worker that died is sent again after this. */
+/**
+ * A recipient claimed by a worker that died is sent again after this (on
+ * PostgreSQL at once, when the worker's claimant lock is gone with it).
+ */
 export const DELIVERY_LEASE_SECONDS = 300;
 /** Messages of one send in flight at once. */
 export const SEND_CONCURRENCY = 4;
@@ -90,6 +93,11 @@ export interface NewsletterDeps {
   previousSecret?: string | undefined;
   /** Newsletter emails per minute (NEWSLETTER_PER_MINUTE). */
   perMinute: number;
+  /**
+   * This process's mark on the recipients it claims (`Database.claimant`):
+   * another instance takes them back as soon as this process is gone.
+   */
+  claimant?: () => Promise<number | null>;
   log: FastifyBaseLogger;
   people: { contact(userId: string): Promise<Contact | undefined> };
   /** Where issues' images are kept (served at /newsletter/images/{name}). */
@@ -910,6 +918,7 @@ export function createNewsletterService(deps: NewsletterDeps) {
           issueId,
           Math.min(50, deps.perMinute - sent),
           DELIVERY_LEASE_SECONDS,
+          (await deps.claimant?.()) ?? null,
         );
         if (!batch.length) break;
         const people = await repo.subscribersByIds(batch.map((d) => d.subscriberId));

@@ -1,11 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Database, Tx } from '../../db/client.ts';
+import { claimantGone, type Database, type Tx } from '../../db/client.ts';
 import { jobs as jobsTable } from './schema.ts';
 
 /**
  * A durable job queue in the database (a `jobs` table claimed with
  * `FOR UPDATE SKIP LOCKED`), safe with several app instances: each job runs on
- * one instance; a job whose instance dies is retried once its lease expires;
+ * one instance; a job whose instance dies is taken back at once on PostgreSQL
+ * (its claimant's lock is gone: `Database.claimant`), at the next start on the
+ * embedded database (`releaseClaims`), and in any case once its lease expires;
  * failures are retried with exponential back-off up to `maxAttempts`.
  *
  * Chosen over pg-boss because it must run on both of our drivers (PGlite and
@@ -92,15 +94,22 @@ export function createJobQueue(database: Database, log: FastifyBaseLogger): JobQ
     );
   }
 
+  /**
+   * The next due job, claimed for this process: one not claimed, or whose
+   * lease ran out, or whose claimant's process is gone (PostgreSQL: see
+   * `Database.claimant`).
+   */
   async function claim(): Promise<ClaimedJob | undefined> {
     const rows = await database.query<ClaimedJob>(
-      `UPDATE jobs SET locked_until = now() + $1 * interval '1 second', attempts = attempts + 1
+      `UPDATE jobs SET locked_until = now() + $1 * interval '1 second', attempts = attempts + 1,
+              claimed_by = $2
        WHERE id = (
          SELECT id FROM jobs
-         WHERE status = 'pending' AND run_at <= now() AND (locked_until IS NULL OR locked_until < now())
+         WHERE status = 'pending' AND run_at <= now()
+           AND (locked_until IS NULL OR locked_until < now() OR ${claimantGone('claimed_by')})
          ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
        RETURNING id, name, payload, attempts, max_attempts`,
-      [LEASE_SECONDS],
+      [LEASE_SECONDS, await database.claimant()],
     );
     return rows[0];
   }

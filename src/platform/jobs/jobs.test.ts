@@ -3,7 +3,8 @@ import { after, before, beforeEach, test } from 'node:test';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { testDatabase } from '../../../test/helpers/database.ts';
-import type { Database } from '../../db/client.ts';
+import pg from 'pg';
+import { CLAIMANT_LOCKS, type Database } from '../../db/client.ts';
 import { backoffSeconds, createJobQueue } from './index.ts';
 
 const log = pino({ level: 'silent' });
@@ -80,6 +81,46 @@ test('a job whose worker died is picked up again once its lease expires', async 
   );
   assert.equal(await q.runDue(), 1);
   assert.equal(ran, 1);
+});
+
+test('a job whose worker’s process is gone is taken back at once, not after its lease', async () => {
+  const q = createJobQueue(db, log);
+  let ran = 0;
+  q.register('orphan', async () => void ran++);
+  await q.enqueue('orphan', {});
+  const claimant = 4242;
+  // On PostgreSQL, another process claimed it and is alive: its session holds the claimant lock.
+  let other: pg.Client | undefined;
+  if (db.kind === 'pg') {
+    const [here] = await db.query<{ name: string }>('SELECT current_database() AS name');
+    const url = new URL(process.env.DATABASE_URL!);
+    url.pathname = `/${here!.name}`;
+    other = new pg.Client({ connectionString: url.toString() });
+    await other.connect();
+    await other.query('SELECT pg_advisory_lock($1::int, $2::int)', [CLAIMANT_LOCKS, claimant]);
+  }
+  await db.query(
+    `UPDATE jobs SET locked_until = now() + interval '5 minutes', attempts = 1, claimed_by = $1
+     WHERE name = 'orphan'`,
+    [claimant],
+  );
+  if (other) {
+    assert.equal(await q.runDue(), 0, 'a live claimant keeps its job');
+    // The process dies: its session ends, and the lock with it.
+    await other.end();
+    for (let i = 0; i < 50 && (await q.runDue()) === 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
+  } else {
+    // The embedded database has no other process: a claimant that holds no lock is gone.
+    assert.equal(await q.runDue(), 1);
+  }
+  assert.equal(ran, 1, 'run once, well inside the 5-minute lease');
+  // This process's own claims carry its claimant (null on the embedded database).
+  const [row] = await db.query<{ claimed_by: number | null }>(
+    `SELECT claimed_by FROM jobs WHERE name = 'orphan'`,
+  );
+  assert.equal(row!.claimed_by, await db.claimant());
+  if (db.kind === 'pg') assert.ok(Number.isInteger(await db.claimant()));
 });
 
 test('several workers share the queue and run each job exactly once', async () => {
