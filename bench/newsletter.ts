@@ -77,6 +77,8 @@ const sink = new SMTPServer({
   },
 });
 const [smtpPort, httpPort] = await freePorts(2);
+// The server killed mid-message resets its connections: a dropped connection, not the sink's end.
+sink.on('error', () => undefined);
 await new Promise<void>((resolve) => sink.listen(smtpPort, '127.0.0.1', resolve));
 
 // The database: a throw-away PostgreSQL database, or a new embedded one.
@@ -101,11 +103,16 @@ const open = (): Promise<Database> =>
 let server: StartedProcess | undefined;
 let peakRss = 0;
 let hwm = 0;
+/** The resident set as the send went: at its start, and at each tenth of the messages. */
+const timeline: { received: number; rssMB: number }[] = [];
 function readMemory(pid: number) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-    peakRss = Math.max(peakRss, kb('VmRSS') * 1024);
+    const rss = kb('VmRSS') * 1024;
+    if (!timeline.length || received >= (timeline.at(-1)!.received / N + 0.1) * N - 1)
+      timeline.push({ received, rssMB: Math.round(rss / 1048576) });
+    peakRss = Math.max(peakRss, rss);
     hwm = Math.max(hwm, kb('VmHWM') * 1024);
   } catch {
     // the process has gone
@@ -216,6 +223,7 @@ try {
         messagesPerSecond: Number((received / Math.max(seconds, 0.001)).toFixed(0)),
         wallSeconds: Number(((Date.now() - began) / 1000).toFixed(1)),
         peakRssMB: Math.round(peakRss / 1048576),
+        rssTimeline: timeline.map((t) => `${t.received}: ${t.rssMB} MB`).join(', '),
         vmHwmMB: Math.round(hwm / 1048576),
         addressesWithNoCopy: missing,
         addressesWithMoreThanOneCopy: twice,
