@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { stringify } from 'csv-stringify/sync';
 import { spreadsheetCell } from '../../platform/spreadsheet.ts';
 import type { PlanExport, PlanOverview } from './plans.ts';
@@ -148,17 +149,50 @@ export function planCsv(p: PlanExport, t: T): string {
  * stay in view.
  */
 export async function planXlsx(p: PlanExport, t: T): Promise<Buffer> {
-  const { default: writeExcelFile } = await import('write-excel-file/node');
-  const bold = (row: string[]) => row.map((value) => ({ value, fontWeight: 'bold' as const }));
-  const wrap = (row: string[]) =>
-    row.map((value) => ({ value, wrap: true, alignVertical: 'top' as const }));
   const title = titleRows(p, t);
   const assessment = assessmentRows(p, t);
   const actions = actionRows(p, t);
   const rounds = roundRows(p, t);
+  const names = ['assessmentSheet', 'actionsSheet', 'roundsSheet'].map((k) =>
+    t(`guidelines.export.${k}`),
+  );
+  // The file is made of these cells alone: the same cells, the same file. Writing one costs
+  // ~150 ms of CPU for a plan of 60 statements, 4 agencies, 300 actions and 6 rounds (the
+  // library styles and zips every cell), so a plan downloaded again unchanged is served from
+  // the last few written, found by a hash of its cells: no stale file is possible.
+  const key = createHash('sha256')
+    .update(JSON.stringify([names, title, assessment, actions, rounds]))
+    .digest('base64');
+  const kept = written.get(key);
+  if (kept) {
+    written.delete(key);
+    written.set(key, kept);
+    return kept;
+  }
+  const file = await writeXlsx(names, title, assessment, actions, rounds);
+  written.set(key, file);
+  if (written.size > KEEP_WRITTEN) written.delete(written.keys().next().value!);
+  return file;
+}
+
+/** The .xlsx files written last, by the hash of their cells (least recently used first). */
+const written = new Map<string, Buffer>();
+const KEEP_WRITTEN = 16;
+
+async function writeXlsx(
+  [assessmentSheet, actionsSheet, roundsSheet]: string[],
+  title: string[][],
+  assessment: string[][],
+  actions: string[][],
+  rounds: string[][],
+): Promise<Buffer> {
+  const { default: writeExcelFile } = await import('write-excel-file/node');
+  const bold = (row: string[]) => row.map((value) => ({ value, fontWeight: 'bold' as const }));
+  const wrap = (row: string[]) =>
+    row.map((value) => ({ value, wrap: true, alignVertical: 'top' as const }));
   const sheets = [
     {
-      sheet: t('guidelines.export.assessmentSheet'),
+      sheet: assessmentSheet!,
       data: [
         [{ value: title[0]![0]!, fontWeight: 'bold' as const, fontSize: 14 }],
         ...title.slice(1).map((r) => r.map((value) => ({ value }))),
@@ -171,13 +205,13 @@ export async function planXlsx(p: PlanExport, t: T): Promise<Buffer> {
       stickyRowsCount: title.length + 1,
     },
     {
-      sheet: t('guidelines.export.actionsSheet'),
+      sheet: actionsSheet!,
       data: [bold(actions[0]!), ...actions.slice(1).map(wrap)],
       columns: [50, 8, 22, 22, 12, 14, 16, 12, 8].map((width) => ({ width })),
       stickyRowsCount: 1,
     },
     {
-      sheet: t('guidelines.export.roundsSheet'),
+      sheet: roundsSheet!,
       data: [bold(rounds[0]!), ...rounds.slice(1).map(wrap)],
       columns: [22, 22, 18, 8, 22, 16, 14, 30, 40, 40, 40, 40].map((width) => ({ width })),
       stickyRowsCount: 1,

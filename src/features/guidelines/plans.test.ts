@@ -372,6 +372,49 @@ describe('local action plans', () => {
     for (const st of statements) assert.ok(csv.body.includes(st.text.split(',')[0]!), st.ref);
   });
 
+  test('the .xlsx of a plan downloaded again unchanged is the same file; a change is in the next one at once', async () => {
+    const first = await get(`/plans/${planId}/export.xlsx`, 'lead');
+    const again = await get(`/plans/${planId}/export.xlsx`, 'lead');
+    assert.ok(Buffer.compare(first.rawPayload, again.rawPayload) === 0, 'the same bytes');
+    const [action] = await t.database.query<{ id: string; title: string }>(
+      'SELECT id, title FROM plan_actions WHERE plan_id = $1 ORDER BY id LIMIT 1',
+      [planId],
+    );
+    await t.database.query('UPDATE plan_actions SET title = $2 WHERE id = $1', [
+      action!.id,
+      'Renamed in the export test',
+    ]);
+    try {
+      const changed = await get(`/plans/${planId}/export.xlsx`, 'lead');
+      const titles = XLSX.utils
+        .sheet_to_json<string[]>(
+          XLSX.read(changed.rawPayload, { type: 'buffer' }).Sheets.Actions!,
+          {
+            header: 1,
+          },
+        )
+        .map((r) => r[0]);
+      assert.ok(titles.includes('Renamed in the export test'), 'the new title');
+      const [{ left }] = (await t.database.query<{ left: number }>(
+        'SELECT count(*)::int AS left FROM plan_actions WHERE plan_id = $1 AND title = $2',
+        [planId, action!.title],
+      )) as [{ left: number }];
+      assert.equal(titles.filter((x) => x === action!.title).length, left, 'the old title gone');
+      // In Welsh: another file, its own sheet names.
+      const cy = await get(`/plans/${planId}/export.xlsx?lang=cy`, 'lead');
+      assert.notDeepEqual(XLSX.read(cy.rawPayload, { type: 'buffer' }).SheetNames, [
+        'Baseline assessment',
+        'Actions',
+        'Rounds',
+      ]);
+    } finally {
+      await t.database.query('UPDATE plan_actions SET title = $2 WHERE id = $1', [
+        action!.id,
+        action!.title,
+      ]);
+    }
+  });
+
   test('the exports hold every round: each stored rating once, with its round', async () => {
     const stored = await t.database.query<{
       round: string;
