@@ -120,7 +120,7 @@ async function startOnce(argv: string[], dataDir: string): Promise<Start> {
     }
     const ms = performance.now() - t0;
     const server = descendants(child.pid!).find(
-      (p) => /^\S*node\s/.test(p.args) && /\bmain\.(js|ts)\b/.test(p.args),
+      (p) => /^\S*node\s/.test(p.args) && /\b(main\.(js|ts)|start\.mjs)\b/.test(p.args),
     );
     if (!server) throw new Error('could not find the server process');
     const cpuMs = cpuMsOf(server.pid);

@@ -1,5 +1,9 @@
 import MarkdownIt from 'markdown-it';
-import sanitizeHtml from 'sanitize-html';
+import type SanitizeHtml from 'sanitize-html';
+import { lazy } from './lazy.ts';
+
+/** sanitize-html (and its HTML and CSS parsers), loaded when first used, not at start-up. */
+const sanitizeHtml = lazy<typeof SanitizeHtml>('sanitize-html');
 
 /**
  * Rich text: people write Markdown (a subset: paragraphs, headings, lists,
@@ -31,7 +35,7 @@ export interface RichTextOptions {
 }
 
 export function sanitise(html: string, opts: RichTextOptions = {}): string {
-  return sanitizeHtml(html, {
+  return sanitizeHtml()(html, {
     allowedTags: [
       'p',
       'h2',
@@ -79,7 +83,7 @@ export function renderMarkdown(source: string, opts: RichTextOptions = {}): stri
 
 /** Plain text of Markdown, e.g. for a search index or a summary. */
 export function plainText(source: string): string {
-  return sanitizeHtml(md.render(source), { allowedTags: [], allowedAttributes: {} })
+  return sanitizeHtml()(md.render(source), { allowedTags: [], allowedAttributes: {} })
     .replace(/\s+/g, ' ')
     .trim();
 }

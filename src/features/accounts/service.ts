@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { type Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { lazy } from '../../platform/lazy.ts';
+import type { dictionary as Dictionary } from '@zxcvbn-ts/language-common';
 import * as OTPAuth from 'otpauth';
 import type { FastifyBaseLogger } from 'fastify';
 import {
@@ -107,9 +108,17 @@ const UNVERIFIED_DAYS = 30;
 export const AUTO_APPROVE_KEY = 'accounts.autoApproveDomains';
 export const DEFAULT_AUTO_APPROVE = ['*.gov.uk', '*.nhs.uk', '*.nhs.net'];
 
-const COMMON_PASSWORDS = new Set(
-  ((dictionary as Record<string, string[]>)['passwords-common'] ?? []).map((p) => p.toLowerCase()),
-);
+/** The breached-password list (a 70 ms load), read with the first password checked, not at start-up. */
+const commonPasswords = (() => {
+  const load = lazy<{ dictionary: typeof Dictionary }>('@zxcvbn-ts/language-common');
+  let set: Set<string> | undefined;
+  return () =>
+    (set ??= new Set(
+      ((load().dictionary as Record<string, string[]>)['passwords-common'] ?? []).map((p) =>
+        p.toLowerCase(),
+      ),
+    ));
+})();
 
 export type PasswordProblem = 'tooShort' | 'tooLong' | 'common' | 'likeAccount';
 
@@ -121,7 +130,7 @@ export function passwordProblem(
   if (password.length < 10) return 'tooShort';
   if (password.length > 256) return 'tooLong';
   const lower = password.toLowerCase();
-  if (COMMON_PASSWORDS.has(lower)) return 'common';
+  if (commonPasswords().has(lower)) return 'common';
   const email = about.email?.toLowerCase();
   if (email && (lower === email || lower === email.split('@')[0])) return 'likeAccount';
   if (about.displayName && lower === about.displayName.toLowerCase()) return 'likeAccount';

@@ -2,11 +2,12 @@ import type Juice from 'juice';
 import { lazy } from '../../platform/lazy.ts';
 import MarkdownIt from 'markdown-it';
 import nunjucks from 'nunjucks';
-import sanitizeHtml from 'sanitize-html';
+import type SanitizeHtml from 'sanitize-html';
 import type { Translate } from '../../platform/i18n/index.ts';
 
 /** juice (and the HTML parser under it), loaded with the first email rendered, not at start-up. */
 const juice = lazy<typeof Juice>('juice');
+const sanitizeHtml = lazy<typeof SanitizeHtml>('sanitize-html');
 
 /**
  * An issue as email: HTML laid out with tables, its styles inlined by juice
@@ -18,7 +19,7 @@ const md = new MarkdownIt({ html: false, linkify: true, typographer: false, brea
 
 /** Issue Markdown to safe HTML: our rich text plus images (https only, with their alt text). */
 export function issueHtml(markdown: string): string {
-  return sanitizeHtml(md.render(markdown), {
+  return sanitizeHtml()(md.render(markdown), {
     allowedTags: [
       'p',
       'h2',
