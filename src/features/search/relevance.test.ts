@@ -355,7 +355,21 @@ describe('search relevance over the demo content', () => {
       title: 'Looked after children and their birth parents: a short guide',
       summary: 'What helps when a child is in care and a parent wants to stay part of their life.',
     });
+    // And one that only says "look": "after" is too common to index, so "looked after" alone
+    // would be searched as "look". The demo's group says "looked after children" instead, and a
+    // group saved before the form refused such terms is searched without them.
+    const saysLook = await publishResource({
+      title: 'Look at the plan together, after each meeting',
+      summary: 'A checklist for reviewing a family plan with a parent.',
+    });
     await inTop3('looked after children', [saysLac, saysLookedAfter]);
+    await inTop3('LAC', [saysLac, saysLookedAfter]);
+    const lac = async () => (await everyResult('LAC')).map((r) => r.url);
+    assert.ok(!(await lac()).includes(saysLook), '"LAC" does not find "look"');
+    await t.database.query(`INSERT INTO search_synonyms (terms) VALUES ('{lac,"looked after"}')`);
+    // (Removing a group that is not there empties the service's cache of groups, as an edit does.)
+    await t.app.services.search.removeSynonyms(editor, -1);
+    assert.ok(!(await lac()).includes(saysLook), 'an old group with "looked after": still not');
     await inTop3('LAC', [saysLac, saysLookedAfter]);
 
     // "recurrent" is what the demo says; "repeat removals" is what a searcher may type.

@@ -420,6 +420,19 @@ export function createSearchRepository(db: Db) {
     // --- synonyms and best bets
 
     synonyms: () => db.select().from(searchSynonyms).orderBy(asc(searchSynonyms.id)),
+    /**
+     * The terms of two words or more that English search reads as one word
+     * at most, because the rest are words too common to index ("looked
+     * after" is searched as "look": "after" is a stopword).
+     */
+    async oneWordTerms(terms: string[]): Promise<string[]> {
+      if (!terms.length) return [];
+      const rows = await db.execute<{ term: string }>(sql`
+        SELECT term FROM unnest(${sql.param(terms)}::text[]) AS term
+        WHERE term LIKE '% %'
+          AND coalesce(array_length(tsvector_to_array(to_tsvector('english', term)), 1), 0) <= 1`);
+      return rowsOf<{ term: string }>(rows).map((r) => r.term);
+    },
     async addSynonyms(terms: string[]): Promise<void> {
       await db.insert(searchSynonyms).values({ terms });
     },

@@ -158,7 +158,10 @@ export function searchRoutes(search: SearchService): FastifyPluginAsync {
       const done = await search.addSynonyms(userOf(req), terms);
       if (done.error)
         return adminPage(req, reply, {
-          synonyms: errorsFrom([{ field: 'terms', key: done.error }], req.t),
+          synonyms: errorsFrom(
+            [{ field: 'terms', key: done.error, ...(done.vars ? { vars: done.vars } : {}) }],
+            req.t,
+          ),
           values: { terms },
         });
       return reply.redirect('/admin/search?done=synonyms#synonyms', 303);

@@ -300,6 +300,18 @@ describe('the search pages', () => {
     assert.match(bad.res.body, /Enter at least two different terms/);
     assert.match(bad.res.body, /value="alone"|>alone</);
     assert.equal((await t.database.query(`SELECT 1 FROM search_synonyms`)).length, before);
+    // A term of several words that search would read as one common word is refused, named.
+    const broad = await submit(
+      t.app,
+      '/admin/search',
+      '/admin/search/synonyms',
+      { terms: 'LAC\nlooked after' },
+      jar.editor,
+    );
+    assert.equal(broad.res.statusCode, 400);
+    assert.match(broad.res.body, /Search would read “looked after” as one common word/);
+    assert.match(broad.res.body, /href="#terms"/);
+    assert.equal((await t.database.query(`SELECT 1 FROM search_synonyms`)).length, before);
     const noCsrf = await t.app.inject({
       method: 'POST',
       url: '/admin/search/synonyms',

@@ -5,7 +5,7 @@ import type { SearchService } from './service.ts';
 /** Synonyms an editor would start with: the field's abbreviations and its two names for one thing. */
 export const DEMO_SYNONYMS: string[][] = [
   ['fdac', 'family drug and alcohol court'],
-  ['lac', 'looked after', 'looked-after children'],
+  ['lac', 'looked after children', 'looked-after children', 'looked after child'],
   ['recurrent', 'repeat removals', 'repeat care proceedings'],
   ['pre-birth', 'prebirth', 'before birth', 'unborn'],
   ['care leaver', 'care experienced'],

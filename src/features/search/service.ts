@@ -347,10 +347,18 @@ export function createSearchService(deps: SearchDeps) {
     return { indexed, removed };
   }
 
+  /**
+   * The editors' synonym groups, without any term of several words that
+   * search would read as one common word (a group saved before the form
+   * refused them): "looked after" would make every "look" a match for "LAC".
+   */
   async function synonymGroups(): Promise<string[][]> {
     if (synonymCache && Date.now() - synonymCache.at < 30_000) return synonymCache.groups;
     const rows = await repo.synonyms();
-    const groups = rows.map((r) => r.terms);
+    const broad = new Set(await repo.oneWordTerms(rows.flatMap((r) => r.terms)));
+    const groups = rows
+      .map((r) => r.terms.filter((term) => !broad.has(term)))
+      .filter((g) => g.length > 1);
     synonymCache = { at: Date.now(), groups };
     return groups;
   }
@@ -684,7 +692,10 @@ export function createSearchService(deps: SearchDeps) {
     },
 
     /** Terms, one a line or comma separated: at least two different ones, each 2–60 characters. */
-    async addSynonyms(actor: CurrentUser | undefined, raw: string): Promise<{ error?: string }> {
+    async addSynonyms(
+      actor: CurrentUser | undefined,
+      raw: string,
+    ): Promise<{ error?: string; vars?: Record<string, string> }> {
       mustEdit(actor);
       const terms = [
         ...new Set(
@@ -698,6 +709,8 @@ export function createSearchService(deps: SearchDeps) {
       if (terms.length > 10) return { error: 'search.admin.errors.tooManyTerms' };
       if (terms.some((t) => t.length < 2 || t.length > 60))
         return { error: 'search.admin.errors.termLength' };
+      const [broad] = await repo.oneWordTerms(terms);
+      if (broad) return { error: 'search.admin.errors.oneWord', vars: { term: broad } };
       await repo.addSynonyms(terms);
       synonymCache = undefined;
       return {};
