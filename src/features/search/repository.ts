@@ -60,6 +60,12 @@ export interface Question {
    * these kinds matches, newest first (no words, so no rank or snippet).
    */
   browse?: string[] | undefined;
+  /**
+   * A query that named kinds beside other words ("news about adoption"): a
+   * document of a named kind matches on the other words alone, as well as
+   * any document matching them all (news items seldom say "news").
+   */
+  named?: { kinds: string[]; english: string[]; welsh: string[] } | undefined;
   kinds?: string[] | undefined;
   /** A GSS code or a region name. */
   area?: string | undefined;
@@ -113,7 +119,7 @@ function tsquery(q: Pick<Question, 'english' | 'welsh'>): SQL {
  * the partial index.
  */
 function matchQuery(
-  q: Pick<Question, 'english' | 'welsh' | 'browse'>,
+  q: Pick<Question, 'english' | 'welsh' | 'browse' | 'named'>,
   kinds: readonly string[] | undefined,
 ): SQL {
   const d = searchDocuments;
@@ -127,8 +133,13 @@ function matchQuery(
       sql` OR `,
     )})`;
   const tq = tsquery(q);
+  const named = q.named && tsquery(q.named);
   return sql`(${sql.join(
-    chosen.map((k) => sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND ${d.words} @@ (${tq}))`),
+    chosen.map((k) =>
+      named && q.named!.kinds.includes(k)
+        ? sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND (${d.words} @@ (${tq}) OR ${d.words} @@ (${named})))`
+        : sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND ${d.words} @@ (${tq}))`,
+    ),
     sql` OR `,
   )})`;
 }
@@ -276,9 +287,16 @@ export function createSearchRepository(db: Db) {
     /** A page of the best matches, best first (of at most RANK_LIMIT matches). */
     async search(q: Question, limit: number, offset: number) {
       const tq = q.browse ? sql`NULL::tsquery` : tsquery(q);
+      // A document of a kind the query named is ranked on the query's other words: its kind
+      // stands for the word that named it ("stories County Durham": a story on County Durham).
+      const ranked = (by: SQL) =>
+        sql`(ts_rank(${d.rankWords}, ${by}, 1) + CASE WHEN ${d.rankWords} @@ ${by} THEN 0.1 ELSE 0 END)`;
       const rank = q.browse
         ? sql`0`
-        : sql`(ts_rank(${d.rankWords}, tq, 1) + CASE WHEN ${d.rankWords} @@ tq THEN 0.1 ELSE 0 END)`;
+        : q.named
+          ? sql`CASE WHEN ${d.kind} = ANY(${sql.param(q.named.kinds)}::text[])
+              THEN greatest(${ranked(sql`tq`)}, ${ranked(sql`tq2`)}) ELSE ${ranked(sql`tq`)} END`
+          : ranked(sql`tq`);
       const where = filters(q, true);
       // Rank what matched; the title's own words are worth most (weights A–C), and
       // shorter documents are not out-ranked by long ones for a passing mention (normalisation 1);
@@ -289,7 +307,7 @@ export function createSearchRepository(db: Db) {
           SELECT ${d.key} AS key,
             ${rank} * CASE WHEN ${d.kind} = ANY(${sql.param(q.prefer ?? [])}::text[]) THEN 3 ELSE 1 END AS rank,
             ${d.date} AS date
-          FROM ${d}, (SELECT ${tq} AS tq) q
+          FROM ${d}, (SELECT ${tq} AS tq, ${q.named ? tsquery(q.named) : sql`NULL::tsquery`} AS tq2) q
           WHERE ${matchQuery(q, q.kinds)} AND ${where}
           LIMIT ${RANK_LIMIT}
         ) m

@@ -455,12 +455,19 @@ export function createSearchService(deps: SearchDeps) {
       f: { kinds?: SearchKind[]; area?: string | undefined; date?: DateRange } = {},
     ): Promise<Question> {
       const base = normaliseQuery(q);
-      const variants = expandSynonyms(base, await synonymGroups());
+      const groups = await synonymGroups();
+      const variants = expandSynonyms(base, groups);
+      const named = kindsNamed(q);
+      const rest = named.length ? withoutKindWords(q) : '';
+      const restVariants = /[\p{L}\p{N}]/u.test(rest) ? expandSynonyms(rest, groups) : [];
       return {
         english: variants,
         welsh: variants.map(welshQuery),
         access: await accessOf(viewer),
-        prefer: kindsNamed(q),
+        prefer: named,
+        named: restVariants.length
+          ? { kinds: named, english: restVariants, welsh: restVariants.map(welshQuery) }
+          : undefined,
         kinds: f.kinds,
         area: f.area,
         ...dateRange(f.date ?? 'any'),
