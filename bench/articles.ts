@@ -15,12 +15,15 @@
  * p95 side by side. Ghost is installed outside this repository, as Ghost's own
  * installer does (its package refers to files inside itself, so it cannot be
  * a dependency): `npm pack ghost@5.130.4`, unpack it into --ghost-dir, add
- * `"allowScripts": { "sqlite3": true }` to its package.json, then
- * `npm install --omit=dev --legacy-peer-deps` there (sqlite3 builds against Node's headers; set
- * `npm_config_nodedir` if they are not in /usr/include/node).
+ * `"allowScripts": { "sqlite3": true }` to its package.json and delete its
+ * `devDependencies` (one is a GitHub tarball, which npm would fetch even with
+ * --omit=dev), then `npm install --omit=dev --legacy-peer-deps` there
+ * (sqlite3 builds against Node's headers; set `npm_config_nodedir` if they
+ * are not in /usr/include/node). Ghost runs from its own folder, with both its
+ * bundled themes, and without the emailed code of a new device's sign-in.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -171,7 +174,9 @@ async function startGhost(ghostDir: string, body: string) {
   for (const d of ['data', 'images', 'logs', 'settings', 'themes', 'adapters', 'files', 'media'])
     spawnSync('mkdir', ['-p', join(content, d)]);
   const ghost = ghostRoot(ghostDir);
-  spawnSync('cp', ['-r', join(ghost, 'content', 'themes', 'casper'), join(content, 'themes')]);
+  // Its bundled themes: 5.130 starts on "source" (with only casper, every page is a 500).
+  for (const theme of readdirSync(join(ghost, 'content', 'themes')))
+    spawnSync('cp', ['-r', join(ghost, 'content', 'themes', theme), join(content, 'themes')]);
   const env = {
     ...process.env,
     NODE_ENV: 'production',
@@ -185,12 +190,16 @@ async function startGhost(ghostDir: string, body: string) {
     logging__level: 'error',
     logging__transports: '["stdout"]',
     mail__transport: 'stub',
+    // No emailed code for the owner's first sign-in: the bench signs in once, from here.
+    security__staffDeviceVerification: 'false',
   };
   const started = await startProcess(
     process.execPath,
     [join(ghost, 'index.js')],
     env,
     `${base}/ghost/api/admin/site/`,
+    // Ghost finds its own package.json (its version) from the folder it runs in.
+    ghost,
   );
   const origin = { Origin: base, 'content-type': 'application/json' };
   const setup = await fetch(`${base}/ghost/api/admin/authentication/setup/`, {

@@ -53,8 +53,9 @@ export async function startProcess(
   args: string[],
   env: NodeJS.ProcessEnv,
   readyUrl: string,
+  cwd?: string,
 ): Promise<StartedProcess> {
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
   let stderr = '';
