@@ -246,32 +246,33 @@ export function servicesRoutes(
         return found === key ? name : found;
       };
       const boundaries = shapes.some((x) => x.path);
-      /** The tile map in one layout, its regions named in the page's language. */
-      const drawTiles = (layout: TileLayout) => {
-        const m = tileMap(
-          c.rows.map((r) => {
-            const st = stateOf.get(r.gssCode)!;
-            return {
-              gssCode: r.gssCode,
-              label: st.label,
-              state: st.state,
-              stateLabel: req.t(`services.coverage.mapStates.${st.state}`),
-              regionCode: r.regionCode,
-            };
-          }),
-          layout,
-        );
+      // Without boundaries, the tile map, drawn twice: three columns from tablet up and on paper,
+      // two on a phone; its regions named in the page's language.
+      const drawTiles = () => {
+        const squares = c.rows.map((r) => {
+          const st = stateOf.get(r.gssCode)!;
+          return {
+            gssCode: r.gssCode,
+            label: st.label,
+            state: st.state,
+            stateLabel: req.t(`services.coverage.mapStates.${st.state}`),
+            regionCode: r.regionCode,
+          };
+        });
         const names = new Map(c.regions.map((r) => [r.code, r.region]));
-        return {
-          ...m,
-          regions: m.regions.map((r) => ({
-            ...r,
-            ...regionLines(regionName(r.code, names.get(r.code) ?? r.code), layout),
-          })),
+        const draw = (layout: TileLayout) => {
+          const m = tileMap(squares, layout);
+          return {
+            ...m,
+            regions: m.regions.map((r) => ({
+              ...r,
+              ...regionLines(regionName(r.code, names.get(r.code) ?? r.code), layout),
+            })),
+          };
         };
+        return { wide: draw(WIDE), narrow: draw(NARROW) };
       };
-      // Drawn twice: three columns from tablet up and on paper, two on a phone.
-      const tiles = boundaries ? undefined : { wide: drawTiles(WIDE), narrow: drawTiles(NARROW) };
+      const tiles = boundaries ? undefined : drawTiles();
       // Each authority's code on the tile map, for the table that is its key.
       const codeOf = new Map(tiles?.wide.tiles.map((x) => [x.gssCode, x.code]));
       return reply.render(`${V}/coverage.njk`, {
