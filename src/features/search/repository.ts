@@ -10,6 +10,7 @@ import {
   searchSynonyms,
   searchWords,
 } from './schema.ts';
+import { requiredPairs } from './pairs.ts';
 
 /**
  * All SQL of the site search, and only SQL: what to index, how to rank and
@@ -65,7 +66,16 @@ export interface Question {
    * document of a named kind matches on the other words alone, as well as
    * any document matching them all (news items seldom say "news").
    */
-  named?: { kinds: string[]; english: string[]; welsh: string[] } | undefined;
+  named?:
+    | { kinds: string[]; english: string[]; welsh: string[]; pairs?: string[][] | undefined }
+    | undefined;
+  /**
+   * Word pairs a match must hold (pairs.ts): one list for each of the
+   * query's alternatives (the words, each synonym's variant, the Welsh
+   * folding), a match holding every pair of at least one. Undefined when an
+   * alternative needs no words side by side.
+   */
+  pairs?: string[][] | undefined;
   kinds?: string[] | undefined;
   /** A GSS code or a region name. */
   area?: string | undefined;
@@ -119,7 +129,7 @@ function tsquery(q: Pick<Question, 'english' | 'welsh'>): SQL {
  * the partial index.
  */
 function matchQuery(
-  q: Pick<Question, 'english' | 'welsh' | 'browse' | 'named'>,
+  q: Pick<Question, 'english' | 'welsh' | 'browse' | 'named' | 'pairs'>,
   kinds: readonly string[] | undefined,
 ): SQL {
   const d = searchDocuments;
@@ -132,13 +142,21 @@ function matchQuery(
       chosen.map((k) => sql`${d.kind} = ${sql.raw(`'${k}'`)}`),
       sql` OR `,
     )})`;
-  const tq = tsquery(q);
-  const named = q.named && tsquery(q.named);
+  // The words, and first the pairs of them a phrase needs (from their own index).
+  const words = (query: SQL, pairs: string[][] | undefined) =>
+    pairs?.length
+      ? sql`((${sql.join(
+          pairs.map((p) => sql`${d.pairs} @> ${sql.param(p)}::text[]`),
+          sql` OR `,
+        )}) AND ${d.words} @@ (${query}))`
+      : sql`${d.words} @@ (${query})`;
+  const tq = words(tsquery(q), q.pairs);
+  const named = q.named && words(tsquery(q.named), q.named.pairs);
   return sql`(${sql.join(
     chosen.map((k) =>
       named && q.named!.kinds.includes(k)
-        ? sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND (${d.words} @@ (${tq}) OR ${d.words} @@ (${named})))`
-        : sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND ${d.words} @@ (${tq}))`,
+        ? sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND (${tq} OR ${named}))`
+        : sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND ${tq})`,
     ),
     sql` OR `,
   )})`;
@@ -285,6 +303,22 @@ export function createSearchRepository(db: Db) {
     },
 
     /** A page of the best matches, best first (of at most RANK_LIMIT matches). */
+    /**
+     * The word pairs each of these queries needs (pairs.ts), or undefined
+     * when one of them needs none: then no pairs narrow the search.
+     */
+    async pairsNeeded(english: string[], welsh: string[]): Promise<string[][] | undefined> {
+      const parts = [
+        ...english.map((e) => sql`SELECT websearch_to_tsquery('english', ${e})::text AS q`),
+        ...welsh.map((w) => sql`SELECT websearch_to_tsquery('simple', ${w})::text AS q`),
+      ];
+      if (!parts.length) return undefined;
+      const rows = rowsOf<{ q: string }>(await db.execute(sql.join(parts, sql` UNION ALL `)));
+      // A query of stopwords only matches nothing, so it asks nothing of the pairs.
+      const needed = rows.filter((r) => r.q !== '').map((r) => requiredPairs(r.q));
+      return needed.length && needed.every((p) => p.length) ? needed : undefined;
+    },
+
     async search(q: Question, limit: number, offset: number) {
       const tq = q.browse ? sql`NULL::tsquery` : tsquery(q);
       // A document of a kind the query named is ranked on the query's other words: its kind

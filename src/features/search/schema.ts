@@ -45,6 +45,10 @@ export const searchDocuments = pgTable(
     words: tsvector('words').notNull(),
     /** Title and summary only (A, B): ranking reads these, not the whole text. */
     rankWords: tsvector('rank_words').notNull(),
+    /** Pairs of words side by side, made from `words` by the database: see pairs.ts. */
+    pairs: text('pairs')
+      .array()
+      .generatedAlwaysAs(sql`search_word_pairs(words)`),
     indexedAt: timestamp('indexed_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -54,6 +58,7 @@ export const searchDocuments = pgTable(
         .using('gin', t.words)
         .where(sql.raw(`kind = '${k}'`)),
     ),
+    index('search_documents_pairs').using('gin', t.pairs),
     index('search_documents_source').on(t.source, t.sourceId),
     index('search_documents_url').on(t.url),
   ],

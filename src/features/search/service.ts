@@ -18,6 +18,7 @@ import {
   RANK_LIMIT,
   type SearchRepository,
 } from './repository.ts';
+import { mayNeedPairs } from './pairs.ts';
 
 /**
  * The site search: one index of what every feature publishes (each feature
@@ -460,13 +461,25 @@ export function createSearchService(deps: SearchDeps) {
       const named = kindsNamed(q);
       const rest = named.length ? withoutKindWords(q) : '';
       const restVariants = /[\p{L}\p{N}]/u.test(rest) ? expandSynonyms(rest, groups) : [];
+      const welsh = variants.map(welshQuery);
+      const restWelsh = restVariants.map(welshQuery);
+      // Words that must stand side by side (a phrase, "pre-birth"): the pairs they need first.
+      // (Every variant must need some, or the pairs narrow nothing.)
       return {
         english: variants,
-        welsh: variants.map(welshQuery),
+        welsh,
+        pairs: variants.every(mayNeedPairs) ? await repo.pairsNeeded(variants, welsh) : undefined,
         access: await accessOf(viewer),
         prefer: named,
         named: restVariants.length
-          ? { kinds: named, english: restVariants, welsh: restVariants.map(welshQuery) }
+          ? {
+              kinds: named,
+              english: restVariants,
+              welsh: restWelsh,
+              pairs: restVariants.every(mayNeedPairs)
+                ? await repo.pairsNeeded(restVariants, restWelsh)
+                : undefined,
+            }
           : undefined,
         kinds: f.kinds,
         area: f.area,
