@@ -558,6 +558,9 @@ async function serve(config: Config, io: Run['io']): Promise<void> {
         log: app.log,
         scale: 'demo',
       });
+      // Seeding grew the database thread's WebAssembly memory (~100 MB it would keep for
+      // ever): a fresh thread on the seeded data starts as small as on any restart.
+      await database.renew?.();
     }
     await app.listen({ port: config.port, host: config.host });
     if (config.metricsPort !== undefined) {

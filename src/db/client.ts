@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { acquireDirLock, type DirLock } from './lock.ts';
+import type { ThreadedPglite } from './pglite-thread.ts';
 import { readTarball } from './tarball.ts';
 
 // Each driver is loaded only when it is used: PGlite (and its Drizzle
@@ -46,6 +47,12 @@ export interface Database {
    */
   poolStats(): PoolStats;
   close(): Promise<void>;
+  /**
+   * The embedded database in its own thread only: start that thread anew once
+   * the work in flight has ended, giving back the memory its WebAssembly grew
+   * to (after seeding a new database; it never shrinks otherwise).
+   */
+  renew?(): Promise<void>;
   /** Set when this process created a new embedded database. */
   created: boolean;
   /**
@@ -216,6 +223,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
       return null;
     },
     ...(engine ? { pglite: engine } : {}),
+    ...(engine ? {} : { renew: () => (client as unknown as ThreadedPglite).renew() }),
     async transaction(work) {
       outside();
       return db.transaction((tx) => inTransaction.run(true, () => work(tx)));

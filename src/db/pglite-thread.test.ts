@@ -156,3 +156,39 @@ test('closing releases the directory; the data is there on the next open', async
     await again.close();
   }
 });
+
+test('renew: waits for the unit of work in flight, holds new work, keeps every commit', async () => {
+  const at = new Date('2026-05-01T10:00:00.000Z');
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let renewed = false;
+  // A unit of work still open when renew is asked for: it finishes on the old thread.
+  const unit = database.transaction(async (tx) => {
+    await tx.insert(notes).values({ id: 40, body: 'before renew', at });
+    await held;
+    await tx.insert(notes).values({ id: 41, body: 'inside, after renew was asked', at });
+  });
+  await new Promise((r) => setTimeout(r, 20));
+  const renewing = database.renew!().then(() => (renewed = true));
+  // New work asked for meanwhile waits for the fresh thread, then runs there.
+  const later = database.db
+    .insert(notes)
+    .values({ id: 42, body: 'asked during renew', at })
+    .then(() => renewed);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(renewed, false, 'renew waits for the open unit of work');
+  release();
+  await unit;
+  await renewing;
+  assert.equal(await later, true, 'work asked for during renew ran on the fresh thread');
+  const rows = await database.query<{ id: number }>(
+    'SELECT id FROM notes WHERE id BETWEEN 40 AND 42 ORDER BY id',
+  );
+  assert.deepEqual(
+    rows.map((r) => r.id),
+    [40, 41, 42],
+  );
+  // The lock is still this process's, and the fresh thread is the database in use.
+  await assert.rejects(openDatabase({ dataDir: dir }), DataDirLockedError);
+  assert.equal(await database.ping(), true);
+});

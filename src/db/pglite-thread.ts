@@ -65,6 +65,13 @@ export interface QueryTarget {
 export interface ThreadedPglite extends QueryTarget {
   transaction<T>(work: (tx: QueryTarget & { rollback(): Promise<void> }) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * Stop the thread and start it again on the same data directory, once every
+   * unit of work has ended (new work waits meanwhile): the memory PGlite's
+   * WebAssembly grew to (it never shrinks), e.g. seeding a new database, goes
+   * back to the system.
+   */
+  renew(): Promise<void>;
   /** Statements waiting for the database or running (for the health metrics and tests). */
   readonly pending: number;
 }
@@ -100,42 +107,66 @@ export async function startPgliteThread(
     `./pglite-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
     import.meta.url,
   );
-  const worker = file.pathname.endsWith('.ts')
-    ? new Worker(
-        `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => tsx.tsImport(${JSON.stringify(file.href)}, ${JSON.stringify(import.meta.url)}));`,
-        { eval: true, workerData: options, resourceLimits: WORKER_LIMITS },
-      )
-    : new Worker(file, { workerData: options, resourceLimits: WORKER_LIMITS });
+  const spawn = (opts: WorkerOptions) =>
+    file.pathname.endsWith('.ts')
+      ? new Worker(
+          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => tsx.tsImport(${JSON.stringify(file.href)}, ${JSON.stringify(import.meta.url)}));`,
+          { eval: true, workerData: opts, resourceLimits: WORKER_LIMITS },
+        )
+      : new Worker(file, { workerData: opts, resourceLimits: WORKER_LIMITS });
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 1;
   let closing = false;
   let dead: Error | undefined;
+  /** Units of work begun and not yet ended. */
+  let openUnits = 0;
+  /** While the thread is started anew: new work waits for it. */
+  let renewing: Promise<void> | undefined;
 
-  const ready = new Promise<void>((resolve, reject) => {
-    waiting.set(0, { resolve: () => resolve(), reject });
-  });
-  worker.on('message', (message: Response) => {
-    const w = waiting.get(message.id);
-    if (!w) return;
-    waiting.delete(message.id);
-    if (message.ok) w.resolve(message.result);
-    else w.reject(toError(message.error));
-  });
-  const fail = (err: Error) => {
-    dead ??= err;
-    for (const w of waiting.values()) w.reject(err);
-    waiting.clear();
-    if (!closing) onExit(err);
+  /** Threads stopped on purpose (renew): their exit is no failure. */
+  const retired = new WeakSet<Worker>();
+  /** Start a thread and resolve once its database is open. */
+  const begin = async (opts: WorkerOptions): Promise<Worker> => {
+    const w = spawn(opts);
+    const ready = new Promise<void>((resolve, reject) => {
+      waiting.set(0, { resolve: () => resolve(), reject });
+    });
+    w.on('message', (message: Response) => {
+      const entry = waiting.get(message.id);
+      if (!entry) return;
+      waiting.delete(message.id);
+      if (message.ok) entry.resolve(message.result);
+      else entry.reject(toError(message.error));
+    });
+    // Only the thread in use: one stopped on purpose by renew() is not a failure.
+    const fail = (err: Error) => {
+      if (retired.has(w)) return;
+      dead ??= err;
+      for (const entry of waiting.values()) entry.reject(err);
+      waiting.clear();
+      if (!closing) onExit(err);
+    };
+    w.on('error', (err) => fail(err));
+    w.on('exit', (code) => fail(new Error(`The embedded database's thread stopped (${code})`)));
+    try {
+      await ready;
+    } catch (err) {
+      closing = true;
+      await w.terminate();
+      throw err;
+    }
+    return w;
   };
-  worker.on('error', (err) => fail(err));
-  worker.on('exit', (code) => fail(new Error(`The embedded database's thread stopped (${code})`)));
 
+  let worker: Worker | undefined;
   const call = <T>(request: Operation): Promise<T> => {
     if (dead) return Promise.reject(dead);
+    // Statements of a unit already begun go on; anything new waits for a renewed thread.
+    if (renewing && !('tx' in request && request.tx)) return renewing.then(() => call<T>(request));
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ ...request, id });
+      worker!.postMessage({ ...request, id });
     });
   };
 
@@ -155,17 +186,12 @@ export async function startPgliteThread(
     },
   });
 
-  try {
-    await ready;
-  } catch (err) {
-    closing = true;
-    await worker.terminate();
-    throw err;
-  }
+  worker = await begin(options);
   return {
     ...target(),
     async transaction(work) {
       const tx = await call<number>({ op: 'begin' });
+      openUnits++;
       let rolledBack = false;
       const inside = {
         ...target(tx),
@@ -177,19 +203,38 @@ export async function startPgliteThread(
       try {
         result = await work(inside);
       } catch (err) {
-        await call({ op: 'end', tx, commit: false });
+        await call({ op: 'end', tx, commit: false }).finally(() => openUnits--);
         throw err;
       }
-      await call({ op: 'end', tx, commit: !rolledBack });
+      await call({ op: 'end', tx, commit: !rolledBack }).finally(() => openUnits--);
       return result;
+    },
+    renew() {
+      renewing ??= (async () => {
+        // Quiet first: every unit of work ended and every statement answered.
+        while (openUnits > 0 || waiting.size > 0) await new Promise((r) => setTimeout(r, 5));
+        const old = worker!;
+        retired.add(old);
+        await new Promise<void>((resolve, reject) => {
+          waiting.set(-1, { resolve: () => resolve(), reject });
+          old.postMessage({ op: 'close', id: -1 });
+        });
+        await old.terminate();
+        // The data directory exists now: no template.
+        worker = await begin({ dataDir: options.dataDir, startParams: options.startParams });
+      })().finally(() => {
+        renewing = undefined;
+      });
+      return renewing;
     },
     async close() {
       if (closing) return;
       closing = true;
+      await renewing?.catch(() => undefined);
       try {
         if (!dead) await call({ op: 'close' });
       } finally {
-        await worker.terminate();
+        await worker?.terminate();
       }
     },
     get pending() {
