@@ -797,6 +797,27 @@ describe('articles', () => {
     assert.doesNotMatch(third, /Generated number 100\./);
     const newest = (await get(`${path}?order=newest`)).body;
     assert.match(newest, /Generated number 120\./);
+    assert.doesNotMatch(newest, /Generated number 70\./);
+    // A reply is read with its thread's page, wherever it stands in time, and `c` finds it.
+    const [reply] = await t.database.query<{ id: string }>(
+      `INSERT INTO article_comments (article_id, parent_id, author_id, body, body_html, created_at)
+       SELECT $1, c.id, c.author_id, 'A late reply', '<p class="govuk-body">A late reply to 10.</p>', now()
+       FROM article_comments c WHERE c.article_id = $1 AND c.body = 'Generated 10'
+       RETURNING id`,
+      [id],
+    );
+    assert.ok(reply);
+    assert.match(first, /<h2[^>]*id="comments">\d+ comments<\/h2>/);
+    const count = (body: string) => Number(/id="comments">(\d+) comments/.exec(body)?.[1]);
+    const before = count(first);
+    const again = (await get(path)).body;
+    assert.equal(count(again), before + 1);
+    assert.match(again, /A late reply to 10\./);
+    assert.doesNotMatch((await get(`${path}?cpage=2`)).body, /A late reply to 10\./);
+    const found = (await get(`${path}?order=newest&c=${reply.id}`)).body;
+    assert.match(found, /A late reply to 10\./);
+    assert.match(found, /Generated number 10\./);
+    assert.doesNotMatch(found, /Generated number 120\./);
     const { res } = await submit(
       t.app,
       path,

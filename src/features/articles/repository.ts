@@ -106,6 +106,35 @@ export interface CommentView {
   liked: boolean;
 }
 
+const NO_ONE = '00000000-0000-0000-0000-000000000000';
+
+/** Comments a viewer sees: visible ones, their own held or hidden ones (moderators: all), and a
+ * deleted one that still has visible replies (it keeps their place). */
+function shownTo(viewerId: string | undefined, all: boolean): SQL {
+  const viewer = viewerId ?? NO_ONE;
+  return all
+    ? sql`(${articleComments.status} <> 'deleted' OR EXISTS (SELECT 1 FROM article_comments r WHERE r.parent_id = ${articleComments.id} AND r.status = 'visible'))`
+    : sql`(${articleComments.status} = 'visible' OR (${articleComments.status} IN ('held', 'hidden') AND ${articleComments.authorId} = ${viewer}) OR (${articleComments.status} = 'deleted' AND EXISTS (SELECT 1 FROM article_comments r WHERE r.parent_id = ${articleComments.id} AND r.status = 'visible')))`;
+}
+
+function commentColumns(viewerId: string | undefined) {
+  const viewer = viewerId ?? NO_ONE;
+  return {
+    id: articleComments.id,
+    parentId: articleComments.parentId,
+    authorId: articleComments.authorId,
+    anonymous: articleComments.anonymous,
+    background: articleComments.background,
+    bodyHtml: articleComments.bodyHtml,
+    status: articleComments.status,
+    heldReason: articleComments.heldReason,
+    hiddenReason: articleComments.hiddenReason,
+    likeCount: articleComments.likeCount,
+    createdAt: articleComments.createdAt,
+    liked: sql<boolean>`EXISTS (SELECT 1 FROM article_comment_likes l WHERE l.comment_id = ${articleComments.id} AND l.user_id = ${viewer})`,
+  };
+}
+
 function queries(db: Db | Tx) {
   return {
     async list(
@@ -115,14 +144,21 @@ function queries(db: Db | Tx) {
       offset: number,
     ): Promise<{ rows: ArticleSummary[]; total: number }> {
       const w = where(f, now);
+      // The page's ids first, from the index alone (articles_live_idx holds the kind, the
+      // time and the id), then only those rows: a deep page skips ids, not whole rows.
+      const page = db
+        .select({ id: articles.id })
+        .from(articles)
+        .where(w)
+        .orderBy(desc(articles.publishAt), desc(articles.id))
+        .limit(limit)
+        .offset(offset);
       const [rows, [n]] = await Promise.all([
         db
           .select(listColumns)
           .from(articles)
-          .where(w)
-          .orderBy(desc(articles.publishAt), desc(articles.id))
-          .limit(limit)
-          .offset(offset),
+          .where(inArray(articles.id, page))
+          .orderBy(desc(articles.publishAt), desc(articles.id)),
         db.select({ n: count() }).from(articles).where(w),
       ]);
       return { rows, total: Number(n?.n ?? 0) };
@@ -315,37 +351,102 @@ function queries(db: Db | Tx) {
 
     // Comments
     /**
-     * An article's comments for a page: visible ones, and also held and
-     * hidden ones when `all` (moderators) or written by the viewer. One
-     * query, with the viewer's likes.
+     * An article's comments: visible ones, and also held and hidden ones when
+     * `all` (moderators) or written by the viewer, with the viewer's likes.
      */
     async comments(
       articleId: string,
       viewerId: string | undefined,
       all: boolean,
     ): Promise<CommentView[]> {
-      const viewer = viewerId ?? '00000000-0000-0000-0000-000000000000';
-      const shown = all
-        ? sql`${articleComments.status} <> 'deleted' OR EXISTS (SELECT 1 FROM article_comments r WHERE r.parent_id = ${articleComments.id} AND r.status = 'visible')`
-        : sql`${articleComments.status} = 'visible' OR (${articleComments.status} IN ('held', 'hidden') AND ${articleComments.authorId} = ${viewer}) OR (${articleComments.status} = 'deleted' AND EXISTS (SELECT 1 FROM article_comments r WHERE r.parent_id = ${articleComments.id} AND r.status = 'visible'))`;
       return db
-        .select({
-          id: articleComments.id,
-          parentId: articleComments.parentId,
-          authorId: articleComments.authorId,
-          anonymous: articleComments.anonymous,
-          background: articleComments.background,
-          bodyHtml: articleComments.bodyHtml,
-          status: articleComments.status,
-          heldReason: articleComments.heldReason,
-          hiddenReason: articleComments.hiddenReason,
-          likeCount: articleComments.likeCount,
-          createdAt: articleComments.createdAt,
-          liked: sql<boolean>`EXISTS (SELECT 1 FROM article_comment_likes l WHERE l.comment_id = ${articleComments.id} AND l.user_id = ${viewer})`,
-        })
+        .select(commentColumns(viewerId))
         .from(articleComments)
-        .where(and(eq(articleComments.articleId, articleId), shown))
+        .where(and(eq(articleComments.articleId, articleId), shownTo(viewerId, all)))
         .orderBy(asc(articleComments.createdAt), asc(articleComments.id));
+    },
+    /**
+     * One page of an article's comment threads (as `comments` shows them):
+     * `limit` top-level comments from `offset` in the order asked for, each
+     * with its replies (oldest first), and how many top-level comments and
+     * visible comments there are in all. A page reads its threads only.
+     */
+    async commentPage(
+      articleId: string,
+      viewerId: string | undefined,
+      all: boolean,
+      page: { newest: boolean; limit: number; offset: number },
+    ): Promise<{ comments: CommentView[]; threads: number; visible: number }> {
+      const shown = shownTo(viewerId, all);
+      const onArticle = eq(articleComments.articleId, articleId);
+      const by = page.newest ? desc : asc;
+      const tops = db
+        .select({ id: articleComments.id })
+        .from(articleComments)
+        .where(and(onArticle, isNull(articleComments.parentId), shown))
+        .orderBy(by(articleComments.createdAt), by(articleComments.id))
+        .limit(page.limit)
+        .offset(page.offset);
+      const topIds = (await tops).map((r) => r.id);
+      const [comments, [n]] = await Promise.all([
+        topIds.length
+          ? db
+              .select(commentColumns(viewerId))
+              .from(articleComments)
+              .where(
+                and(
+                  onArticle,
+                  shown,
+                  or(
+                    inArray(articleComments.id, topIds),
+                    inArray(articleComments.parentId, topIds),
+                  ),
+                ),
+              )
+              .orderBy(asc(articleComments.createdAt), asc(articleComments.id))
+          : Promise.resolve([]),
+        db
+          .select({
+            threads: sql<number>`count(*) FILTER (WHERE ${articleComments.parentId} IS NULL AND (${shown}))`,
+            visible: sql<number>`count(*) FILTER (WHERE ${articleComments.status} = 'visible')`,
+          })
+          .from(articleComments)
+          .where(onArticle),
+      ]);
+      return { comments, threads: Number(n?.threads ?? 0), visible: Number(n?.visible ?? 0) };
+    },
+    /**
+     * Where a comment's thread stands among the top-level comments shown, in
+     * the order asked for (0 is first); undefined when the comment is not shown.
+     */
+    async threadIndex(
+      articleId: string,
+      viewerId: string | undefined,
+      all: boolean,
+      commentId: string,
+      newest: boolean,
+    ): Promise<number | undefined> {
+      const shown = shownTo(viewerId, all);
+      const [c] = await db
+        .select({ top: sql<string>`coalesce(${articleComments.parentId}, ${articleComments.id})` })
+        .from(articleComments)
+        .where(
+          and(eq(articleComments.id, commentId), eq(articleComments.articleId, articleId), shown),
+        );
+      if (!c) return undefined;
+      const before = newest ? sql`>` : sql`<`;
+      const [n] = await db
+        .select({ n: count() })
+        .from(articleComments)
+        .where(
+          and(
+            eq(articleComments.articleId, articleId),
+            isNull(articleComments.parentId),
+            shown,
+            sql`(${articleComments.createdAt}, ${articleComments.id}) ${before} (SELECT t.created_at, t.id FROM article_comments t WHERE t.id = ${c.top})`,
+          ),
+        );
+      return Number(n?.n ?? 0);
     },
     async comment(id: string): Promise<CommentRow | undefined> {
       const [row] = await db.select().from(articleComments).where(eq(articleComments.id, id));

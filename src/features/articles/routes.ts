@@ -23,8 +23,6 @@ import {
 
 const V = 'articles/views';
 const PAGE_SIZE = 20;
-/** Top-level comments (each with its replies) on a page of an article. */
-const COMMENTS_PER_PAGE = 50;
 const slugParam = z.object({ slug: z.string().regex(/^[a-z0-9-]{1,120}$/) });
 const idParam = z.object({ id: z.uuid() });
 const form = { rateLimit: { max: 20, timeWindow: 60_000 } };
@@ -557,26 +555,22 @@ export function articlesRoutes(
       slug: string,
       extra: { errors?: FormErrors; values?: Record<string, unknown>; status?: number } = {},
     ) {
-      const found = await articles.view(kind, slug, req.user);
+      const query = (req.query ?? {}) as Record<string, string | undefined>;
+      const order = query.order === 'newest' ? 'newest' : 'oldest';
+      // Comments a page at a time (light pages on slow phones); `c` opens the page with that comment.
+      const found = await articles.view(kind, slug, req.user, {
+        order,
+        page: Number.parseInt(query.cpage ?? '1', 10) || 1,
+        focus: query.c,
+      });
       if (!found) return reply.callNotFound();
       const a = found.article;
       const path = `/${kindPath(kind)}/${a.slug}`;
       const url = `${baseUrl}${path}`;
-      const query = (req.query ?? {}) as Record<string, string | undefined>;
-      const order = query.order === 'newest' ? 'newest' : 'oldest';
-      const allTop = found.comments.filter((c) => !c.parentId);
-      if (order === 'newest') allTop.reverse();
-      // Comments a page at a time (light pages on slow phones); `c` opens the page with that comment.
-      const commentPages = Math.max(1, Math.ceil(allTop.length / COMMENTS_PER_PAGE));
-      const wanted = found.comments.find((c) => c.id === query.c);
-      const wantedTop = wanted
-        ? allTop.findIndex((c) => c.id === (wanted.parentId ?? wanted.id))
-        : -1;
-      const cpage =
-        wantedTop >= 0
-          ? Math.floor(wantedTop / COMMENTS_PER_PAGE) + 1
-          : Math.min(commentPages, Math.max(1, Number.parseInt(query.cpage ?? '1', 10) || 1));
-      const top = allTop.slice((cpage - 1) * COMMENTS_PER_PAGE, cpage * COMMENTS_PER_PAGE);
+      const top = found.comments.filter((c) => !c.parentId);
+      if (order === 'newest') top.reverse();
+      const cpage = found.commentPage;
+      const commentPages = found.commentPages;
       const commentQuery = new URLSearchParams(order === 'newest' ? { order } : {});
       const commentLinks = pageLinks(path, commentQuery, cpage, commentPages);
       const toComments = (href: string | undefined) =>
@@ -632,7 +626,7 @@ export function articlesRoutes(
             guideline: (req.locale === 'cy' && s.guidelineCy) || s.guideline,
           })),
           threads,
-          commentCount: found.comments.filter((c) => c.status === 'visible').length,
+          commentCount: found.commentCount,
           order,
           commentPagination: {
             pages: commentPages,

@@ -350,6 +350,9 @@ export function searchText(markdown: string, max = SEARCH_BODY_MAX): string {
     )
     .slice(0, max);
 }
+/** Top-level comments (each with its replies) on a page of an article. */
+export const COMMENTS_PER_PAGE = 50;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createArticlesService(deps: ArticlesDeps) {
@@ -663,17 +666,45 @@ export function createArticlesService(deps: ArticlesDeps) {
       const a = await repo.byId(id);
       return a && { kind: a.kind, slug: a.slug };
     },
-    /** An article as the viewer may see it, with its comments. */
-    async view(kind: ArticleKind, slug: string, viewer: CurrentUser | undefined) {
+    /**
+     * An article as the viewer may see it, with one page of its comment threads
+     * (`COMMENTS_PER_PAGE` top-level comments, each with its replies): `page`
+     * counts from 1; `focus` (a comment's id) opens the page that holds it.
+     */
+    async view(
+      kind: ArticleKind,
+      slug: string,
+      viewer: CurrentUser | undefined,
+      opts: { order?: 'oldest' | 'newest'; page?: number; focus?: string | undefined } = {},
+    ) {
       const article = await repo.bySlug(kind, slug);
       if (!article || !canSee(article, viewer)) return undefined;
       const moderator = isModerator(viewer);
-      const [ctx, comments, liked, ban] = await Promise.all([
+      const newest = opts.order === 'newest';
+      const focused =
+        opts.focus && UUID.test(opts.focus)
+          ? await repo.threadIndex(article.id, viewer?.id, moderator, opts.focus, newest)
+          : undefined;
+      const asked =
+        focused !== undefined
+          ? Math.floor(focused / COMMENTS_PER_PAGE) + 1
+          : Math.max(1, Math.floor(opts.page ?? 1) || 1);
+      const read = (p: number) =>
+        repo.commentPage(article.id, viewer?.id, moderator, {
+          newest,
+          limit: COMMENTS_PER_PAGE,
+          offset: (p - 1) * COMMENTS_PER_PAGE,
+        });
+      const [ctx, first, liked, ban] = await Promise.all([
         context(article),
-        repo.comments(article.id, viewer?.id, moderator),
+        read(asked),
         viewer ? repo.likesArticle(article.id, viewer.id) : Promise.resolve(false),
         viewer ? repo.banOf(viewer.id) : Promise.resolve(undefined),
       ]);
+      const commentPages = Math.max(1, Math.ceil(first.threads / COMMENTS_PER_PAGE));
+      // A page past the end shows the last one.
+      const commentPage = Math.min(asked, commentPages);
+      const { comments, visible } = commentPage === asked ? first : await read(commentPage);
       const names = await people.people([
         ...new Set(comments.filter((c) => c.authorId && !c.anonymous).map((c) => c.authorId!)),
       ]);
@@ -692,6 +723,9 @@ export function createArticlesService(deps: ArticlesDeps) {
               : undefined,
           mine: !!viewer && c.authorId === viewer.id,
         })),
+        commentPage,
+        commentPages,
+        commentCount: visible,
         liked,
         closed,
         canEdit: isEditor(viewer),
