@@ -31,7 +31,7 @@ const live = new Set<ChildProcess>();
  * machine's memory) a busy server's heap grew to 190 MB for 76 MB of live
  * objects; with 512 MB it stays near 100 MB.
  */
-export const SERVE_NODE_FLAGS = ['--max-old-space-size=512'];
+export const SERVE_NODE_FLAGS = ['--max-old-space-size=512', '--max-semi-space-size=4'];
 
 export function liveChildren(): ChildProcess[] {
   return [...live];
