@@ -23,7 +23,13 @@ import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { type Database, openDatabase } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { freePorts, type StartedProcess, startProcess, stopProcess } from './lib.ts';
+import {
+  freePorts,
+  SERVE_NODE_FLAGS,
+  type StartedProcess,
+  startProcess,
+  stopProcess,
+} from './lib.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECRET = 'bench-secret-bench-secret-bench-secret-123';
@@ -133,9 +139,10 @@ async function start(): Promise<StartedProcess> {
     LOG_LEVEL: 'warn',
     ...(dbUrl ? { DATABASE_URL: dbUrl } : {}),
   };
+  // Run as npm start and the Dockerfile run it (heap and young-generation limits).
   return startProcess(
-    'node',
-    ['dist/main.js', 'serve'],
+    process.execPath,
+    [...SERVE_NODE_FLAGS, 'dist/main.js', 'serve'],
     env,
     `http://127.0.0.1:${httpPort}/healthz`,
   );
