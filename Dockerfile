@@ -46,4 +46,4 @@ STOPSIGNAL SIGTERM
 # /healthz: the process answers (whatever the role; /readyz is for the proxy).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "--max-old-space-size=512", "--max-semi-space-size=4", "dist/main.js", "serve"]
+CMD ["node", "--max-old-space-size=512", "dist/main.js", "serve"]

@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { freePorts, liveChildren, SERVE_NODE_FLAGS, startProcess, stopProcess } from './lib.ts';
+import { freePorts, liveChildren, serveNodeFlags, startProcess, stopProcess } from './lib.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -438,7 +438,7 @@ async function main() {
     const base = `http://127.0.0.1:${port}`;
     const server = await startProcess(
       process.execPath,
-      [...SERVE_NODE_FLAGS, join(ROOT, 'dist/main.js'), 'serve'],
+      [...serveNodeFlags(), join(ROOT, 'dist/main.js'), 'serve'],
       {
         ...env,
         PORT: String(port),

@@ -31,7 +31,18 @@ const live = new Set<ChildProcess>();
  * machine's memory) a busy server's heap grew to 190 MB for 76 MB of live
  * objects; with 512 MB it stays near 100 MB.
  */
-export const SERVE_NODE_FLAGS = ['--max-old-space-size=512', '--max-semi-space-size=4'];
+/** The server's Node flags on PostgreSQL, as the Dockerfile runs it (docs/deployment.md). */
+const POSTGRES_NODE_FLAGS = ['--max-old-space-size=512'];
+/**
+ * On the embedded database, as `npm start` runs it: the young generation's halves capped at
+ * 4 MB (memory first; pages that allocate much, such as a plan's, pay in collections).
+ */
+const EMBEDDED_NODE_FLAGS = [...POSTGRES_NODE_FLAGS, '--max-semi-space-size=4'];
+
+/** Node flags for a benchmarked server, by the driver DATABASE_URL chooses. */
+export function serveNodeFlags(databaseUrl = process.env.DATABASE_URL): string[] {
+  return databaseUrl?.startsWith('postgres') ? POSTGRES_NODE_FLAGS : EMBEDDED_NODE_FLAGS;
+}
 
 export function liveChildren(): ChildProcess[] {
   return [...live];

@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as chromeLauncher from 'chrome-launcher';
 import lighthouse from 'lighthouse';
-import { SERVE_NODE_FLAGS, freePorts, liveChildren, startProcess, stopProcess } from './lib.ts';
+import { serveNodeFlags, freePorts, liveChildren, startProcess, stopProcess } from './lib.ts';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -79,7 +79,7 @@ async function main(): Promise<number> {
     console.log(`Starting the server on ${base} (embedded database, demo content)…`);
     await startProcess(
       process.execPath,
-      [...SERVE_NODE_FLAGS, join(ROOT, 'dist/main.js'), 'serve'],
+      [...serveNodeFlags(), join(ROOT, 'dist/main.js'), 'serve'],
       env,
       `${base}/readyz`,
     );

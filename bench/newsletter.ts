@@ -25,7 +25,7 @@ import { type Database, openDatabase } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import {
   freePorts,
-  SERVE_NODE_FLAGS,
+  serveNodeFlags,
   type StartedProcess,
   startProcess,
   stopProcess,
@@ -142,7 +142,7 @@ async function start(): Promise<StartedProcess> {
   // Run as npm start and the Dockerfile run it (heap and young-generation limits).
   return startProcess(
     process.execPath,
-    [...SERVE_NODE_FLAGS, 'dist/main.js', 'serve'],
+    [...serveNodeFlags(), 'dist/main.js', 'serve'],
     env,
     `http://127.0.0.1:${httpPort}/healthz`,
   );

@@ -42,7 +42,7 @@ import {
   type Rating,
 } from '../src/features/guidelines/schema.ts';
 import { runSeeders } from '../src/platform/seed.ts';
-import { freePorts, liveChildren, startProcess, stopProcess } from './lib.ts';
+import { freePorts, liveChildren, serveNodeFlags, startProcess, stopProcess } from './lib.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Issue 14: "Target p95 < 50 ms on PostgreSQL". */
@@ -301,9 +301,9 @@ async function main() {
         ...(process.env.BENCH_PROFILE
           ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
           : []),
-        '--import',
-        'tsx',
-        join(ROOT, 'src/main.ts'),
+        // The built server, with npm start's flags (run `npm run build` first).
+        ...serveNodeFlags(),
+        join(ROOT, 'dist/main.js'),
         'serve',
       ],
       {

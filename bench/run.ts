@@ -24,7 +24,7 @@ import {
   startProcess,
   stopProcess,
   freePorts,
-  SERVE_NODE_FLAGS,
+  serveNodeFlags,
 } from './lib.ts';
 import { scenarios } from './scenarios.ts';
 
@@ -123,7 +123,7 @@ async function main(): Promise<number> {
     );
     await startProcess(
       process.execPath,
-      [...SERVE_NODE_FLAGS, join(ROOT, 'dist/main.js'), 'serve'],
+      [...serveNodeFlags(), join(ROOT, 'dist/main.js'), 'serve'],
       oursEnv,
       `${ours}/readyz`,
     );

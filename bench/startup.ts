@@ -18,7 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePorts, SERVE_NODE_FLAGS } from './lib.ts';
+import { freePorts, serveNodeFlags } from './lib.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TARGET_RESTART_MS = 1_500;
@@ -153,7 +153,7 @@ execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' 
 
 const ways: [string, string[]][] = [
   ['npm start', ['npm', 'start', '--silent']],
-  ['node dist/main.js serve', [process.execPath, ...SERVE_NODE_FLAGS, 'dist/main.js', 'serve']],
+  ['node dist/main.js serve', [process.execPath, ...serveNodeFlags(), 'dist/main.js', 'serve']],
 ];
 const rows: string[][] = [];
 let failed = false;
