@@ -24,18 +24,16 @@ const OUTPUT_TAIL_CHARS = 16_000;
 
 const live = new Set<ChildProcess>();
 
-/** Children started by startProcess that have not exited yet (for clean-up on SIGINT). */
 /**
- * Node's flags for the server, as `npm start` gives them (package.json): V8
- * sizes its heap by its limit, and under the default (a quarter of this
- * machine's memory) a busy server's heap grew to 190 MB for 76 MB of live
- * objects; with 512 MB it stays near 100 MB.
+ * The server's Node flags on PostgreSQL, as the Dockerfile runs it (docs/deployment.md): V8
+ * sizes its heap by its limit, and under the default (a quarter of this machine's memory) a
+ * busy server's heap grew to 190 MB for 76 MB of live objects; with 512 MB it stays near 100 MB.
  */
-/** The server's Node flags on PostgreSQL, as the Dockerfile runs it (docs/deployment.md). */
 const POSTGRES_NODE_FLAGS = ['--max-old-space-size=512'];
 /**
- * On the embedded database, as `npm start` runs it: the young generation's halves capped at
- * 4 MB (memory first; pages that allocate much, such as a plan's, pay in collections).
+ * On the embedded database, as `npm start` runs it (package.json): the young generation's
+ * halves capped at 4 MB too (memory first; pages that allocate much, such as a plan's, pay in
+ * collections).
  */
 const EMBEDDED_NODE_FLAGS = [...POSTGRES_NODE_FLAGS, '--max-semi-space-size=4'];
 
@@ -44,6 +42,7 @@ export function serveNodeFlags(databaseUrl = process.env.DATABASE_URL): string[]
   return databaseUrl?.startsWith('postgres') ? POSTGRES_NODE_FLAGS : EMBEDDED_NODE_FLAGS;
 }
 
+/** Children started by startProcess that have not exited yet (for clean-up on SIGINT). */
 export function liveChildren(): ChildProcess[] {
   return [...live];
 }

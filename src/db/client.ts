@@ -150,6 +150,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
   }
   let client: PgliteLike;
   let engine: PGlite | undefined;
+  let thread: ThreadedPglite | undefined;
   const template =
     dir && created && !opts.snapshot && opts.template && existsSync(opts.template)
       ? opts.template
@@ -157,7 +158,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
   try {
     if (opts.worker && dir) {
       const { startPgliteThread } = await import('./pglite-thread.ts');
-      client = (await startPgliteThread(
+      thread = await startPgliteThread(
         {
           dataDir: dir,
           ...(template ? { templatePath: template } : {}),
@@ -169,7 +170,8 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
           process.stderr.write(`${err.message}\n`);
           process.exit(1);
         },
-      )) as unknown as PgliteLike;
+      );
+      client = thread as unknown as PgliteLike;
     } else {
       const [{ PGlite }, { citext }, { pg_trgm }, { unaccent }] = await Promise.all([
         import('@electric-sql/pglite'),
@@ -224,7 +226,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
       return null;
     },
     ...(engine ? { pglite: engine } : {}),
-    ...(engine ? {} : { renew: () => (client as unknown as ThreadedPglite).renew() }),
+    ...(thread ? { renew: () => thread.renew() } : {}),
     async transaction(work) {
       outside();
       return db.transaction((tx) => inTransaction.run(true, () => work(tx)));

@@ -387,24 +387,18 @@ function queries(db: Db | Tx) {
         .orderBy(by(articleComments.createdAt), by(articleComments.id))
         .limit(page.limit)
         .offset(page.offset);
-      const topIds = (await tops).map((r) => r.id);
       const [comments, [n]] = await Promise.all([
-        topIds.length
-          ? db
-              .select(commentColumns(viewerId))
-              .from(articleComments)
-              .where(
-                and(
-                  onArticle,
-                  shown,
-                  or(
-                    inArray(articleComments.id, topIds),
-                    inArray(articleComments.parentId, topIds),
-                  ),
-                ),
-              )
-              .orderBy(asc(articleComments.createdAt), asc(articleComments.id))
-          : Promise.resolve([]),
+        db
+          .select(commentColumns(viewerId))
+          .from(articleComments)
+          .where(
+            and(
+              onArticle,
+              shown,
+              or(inArray(articleComments.id, tops), inArray(articleComments.parentId, tops)),
+            ),
+          )
+          .orderBy(asc(articleComments.createdAt), asc(articleComments.id)),
         db
           .select({
             threads: sql<number>`count(*) FILTER (WHERE ${articleComments.parentId} IS NULL AND (${shown}))`,

@@ -351,7 +351,7 @@ export function searchText(markdown: string, max = SEARCH_BODY_MAX): string {
     .slice(0, max);
 }
 /** Top-level comments (each with its replies) on a page of an article. */
-export const COMMENTS_PER_PAGE = 50;
+const COMMENTS_PER_PAGE = 50;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
