@@ -42,6 +42,8 @@ interface FileCounts {
   fail: number;
   skipped: number;
   ms: number;
+  /** Each failed test: its name and the first lines of its error. */
+  failures?: { name: string; error: string }[];
 }
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
@@ -291,6 +293,7 @@ try {
       fail: m.fail + c.fail,
       skipped: m.skipped + c.skipped,
       ms: Math.max(m.ms, c.ms),
+      failures: [...(m.failures ?? []), ...(c.failures ?? [])],
     });
   }
   const entries = [...merged];
@@ -318,6 +321,9 @@ try {
       ? `   browser tests (test/e2e): ${elsewhere.length} files not run on this leg (TEST_E2E=${process.env.TEST_E2E ?? `unset: they run on the ${BROWSER_LEG} leg`})`
       : `   browser tests (test/e2e): ${line(browser)}`,
   );
+  for (const [f, c] of entries)
+    for (const failure of c.failures ?? [])
+      summary.push(`   failed: ${f} › ${failure.name}\n${failure.error.replace(/^/gm, '      ')}`);
   if (entries.length !== files.length)
     summary.push(`   ${files.length - entries.length} of ${files.length} files reported no tests`);
   const slow = [...entries].sort((a, b) => b[1].ms - a[1].ms).slice(0, 10);

@@ -201,6 +201,17 @@ export function journeys(width: Width) {
       await tabTo(page, byText(t(lang, 'events.book.update')), 'Update');
       await pressAndWait(page, 'Space');
       // The focus is on the first new person, not the top of the page; what was typed is kept.
+      // The browser moves it there (autofocus) when it next draws the page, which on a busy
+      // machine can come just after the load event: wait for it a while, then check.
+      await page
+        .waitForFunction(
+          `document.activeElement && document.activeElement.id === 'attendee_1_name'`,
+          null,
+          {
+            timeout: 5000,
+          },
+        )
+        .catch(() => undefined);
       assert.equal((await focused(page)).id, 'attendee_1_name');
       await page.keyboard.type('Second Person');
       await typeInto(page, 'attendee_2_name', 'Third Person');
