@@ -31,7 +31,8 @@ export default async function* counts(source) {
       const text = String(cause?.message ?? cause ?? 'failed')
         .split('\n')
         .slice(0, 6)
-        .join('\n');
+        .join('\n')
+        .trimEnd();
       c.failures.push({ name: data.name, error: text.slice(0, 600) });
     } else if (data.skip || data.todo) c.skipped++;
     else c.pass++;
