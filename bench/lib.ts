@@ -37,9 +37,18 @@ const POSTGRES_NODE_FLAGS = ['--max-old-space-size=512'];
  */
 const EMBEDDED_NODE_FLAGS = [...POSTGRES_NODE_FLAGS, '--max-semi-space-size=4'];
 
-/** Node flags for a benchmarked server, by the driver DATABASE_URL chooses. */
+/**
+ * Node flags for a benchmarked server, by the driver DATABASE_URL chooses. BENCH_PROFILE=<dir>
+ * adds a CPU profile, written there when the server stops.
+ */
 export function serveNodeFlags(databaseUrl = process.env.DATABASE_URL): string[] {
-  return databaseUrl?.startsWith('postgres') ? POSTGRES_NODE_FLAGS : EMBEDDED_NODE_FLAGS;
+  const profile = process.env.BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
+  return [
+    ...profile,
+    ...(databaseUrl?.startsWith('postgres') ? POSTGRES_NODE_FLAGS : EMBEDDED_NODE_FLAGS),
+  ];
 }
 
 /** Children started by startProcess that have not exited yet (for clean-up on SIGINT). */

@@ -16,7 +16,8 @@
  *
  *   npm run bench:plans -- --duration 10 --connections 1
  *
- * BENCH_PROFILE=<dir> makes the server write a CPU profile into dir when it stops.
+ * BENCH_PROFILE=<dir> makes the server write a CPU profile into dir when it stops (as in every
+ * bench that starts the server: bench/lib.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -297,10 +298,6 @@ async function main() {
     const server = await startProcess(
       process.execPath,
       [
-        // BENCH_PROFILE=<dir>: the server writes a CPU profile there when it stops.
-        ...(process.env.BENCH_PROFILE
-          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
-          : []),
         // The built server, with npm start's flags (run `npm run build` first).
         ...serveNodeFlags(),
         join(ROOT, 'dist/main.js'),

@@ -138,7 +138,6 @@ const PGLITE_SETTINGS = ['-c', 'shared_buffers=8MB'];
 type PgliteLike = Pick<PGlite, 'query' | 'exec' | 'transaction' | 'close'>;
 
 async function openPglite(opts: OpenOptions): Promise<Database> {
-  const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
   let lock: DirLock | undefined;
   let dir: string | undefined;
   let created = true;
@@ -216,6 +215,9 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
       return fn.bind(target);
     },
   });
+  // Loaded once the database thread is on its way (it opens the database on another core
+  // meanwhile): loading Drizzle first held the thread back ~300 ms of a 1.2 s start.
+  const { drizzle: drizzlePglite } = await import('drizzle-orm/pglite');
   const db = drizzlePglite({ client: guarded as PGlite }) as unknown as Db;
   return {
     kind: 'pglite',
