@@ -172,12 +172,14 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
       );
       client = thread as unknown as PgliteLike;
     } else {
-      const [{ PGlite }, { citext }, { pg_trgm }, { unaccent }] = await Promise.all([
-        import('@electric-sql/pglite'),
-        import('@electric-sql/pglite/contrib/citext'),
-        import('@electric-sql/pglite/contrib/pg_trgm'),
-        import('@electric-sql/pglite/contrib/unaccent'),
-      ]);
+      const [{ PGlite }, { citext }, { pg_trgm }, { unaccent }, { withOneExchangeQueries }] =
+        await Promise.all([
+          import('@electric-sql/pglite'),
+          import('@electric-sql/pglite/contrib/citext'),
+          import('@electric-sql/pglite/contrib/pg_trgm'),
+          import('@electric-sql/pglite/contrib/unaccent'),
+          import('./pglite-query.ts'),
+        ]);
       engine = await PGlite.create({
         ...(dir ? { dataDir: dir } : {}),
         ...(opts.snapshot ? { loadDataDir: opts.snapshot } : {}),
@@ -185,7 +187,8 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
         extensions: { citext, pg_trgm, unaccent },
         startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
       });
-      client = engine;
+      // Statements in one exchange with the database where they can (pglite-query.ts).
+      client = withOneExchangeQueries(engine);
     }
   } catch (err) {
     lock?.release();

@@ -15,6 +15,7 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { citext } from '@electric-sql/pglite/contrib/citext';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
+import { queryInOneExchange } from './pglite-query.ts';
 import type { Request, Response, WorkerOptions } from './pglite-thread.ts';
 import { readTarball } from './tarball.ts';
 
@@ -62,6 +63,14 @@ async function main() {
       case 'query': {
         const target = message.tx ? open.get(message.tx)?.tx : db;
         if (!target) throw new Error('The unit of work has ended');
+        const fast = await queryInOneExchange(
+          db,
+          message.sql,
+          message.params,
+          { rowMode: message.rowMode, textTypes: message.textTypes },
+          message.tx !== undefined,
+        );
+        if (fast) return fast;
         const parsers = textParsers(message.textTypes);
         return target.query(message.sql, message.params, {
           ...(message.rowMode ? { rowMode: message.rowMode } : {}),
