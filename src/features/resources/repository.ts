@@ -151,9 +151,59 @@ export function createResourcesRepository(db: Db) {
   return { ...resourcesQueries(db), in: (tx: Tx) => resourcesQueries(tx) };
 }
 
+/** A list of text as one PostgreSQL array literal: one plain parameter (`$1::text[]`). */
+const textArray = (list: readonly string[]) =>
+  `{${list.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+
 function resourcesQueries(db: Db) {
   const rowsOf = async <T>(query: SQL): Promise<T[]> =>
     ((await db.execute(query)) as unknown as { rows: T[] }).rows;
+
+  // A resource page's three reads (every request that is not served from the page cache):
+  // built once, when first used, and prepared (planned once per connection).
+  let pageQueries: ReturnType<typeof preparePageQueries> | undefined;
+  const page = () => (pageQueries ??= preparePageQueries());
+  function preparePageQueries() {
+    const topics = sql`${sql.placeholder('topics')}::text[]`;
+    const candidates = db
+      .select({
+        ...listColumns,
+        overlap:
+          sql<number>`cardinality(ARRAY(SELECT unnest(${resources.topics}) INTERSECT SELECT unnest(${topics})))`.as(
+            'overlap',
+          ),
+      })
+      .from(resources)
+      .where(
+        and(
+          eq(resources.status, 'published'),
+          ne(resources.id, sql.placeholder('id')),
+          sql`${resources.topics} && ${topics}`,
+        ),
+      )
+      .orderBy(sql`${resources.publishedOn} DESC NULLS LAST`)
+      .limit(50)
+      .as('c');
+    return {
+      bySlug: db
+        .select()
+        .from(resources)
+        .where(eq(resources.slug, sql.placeholder('slug')))
+        .prepare('resource_by_slug'),
+      files: db
+        .select()
+        .from(resourceFiles)
+        .where(eq(resourceFiles.resourceId, sql.placeholder('id')))
+        .orderBy(asc(resourceFiles.createdAt), asc(resourceFiles.filename))
+        .prepare('resource_files'),
+      related: db
+        .select()
+        .from(candidates)
+        .orderBy(desc(candidates.overlap), sql`${candidates.publishedOn} DESC NULLS LAST`)
+        .limit(sql.placeholder('limit'))
+        .prepare('resource_related'),
+    };
+  }
 
   return {
     /**
@@ -230,7 +280,7 @@ function resourcesQueries(db: Db) {
     },
 
     async bySlug(slug: string): Promise<ResourceRow | undefined> {
-      const [row] = await db.select().from(resources).where(eq(resources.slug, slug));
+      const [row] = await page().bySlug.execute({ slug });
       return row;
     },
     async byId(id: string): Promise<ResourceRow | undefined> {
@@ -308,11 +358,7 @@ function resourcesQueries(db: Db) {
     },
 
     async files(resourceId: string): Promise<ResourceFileRow[]> {
-      return db
-        .select()
-        .from(resourceFiles)
-        .where(eq(resourceFiles.resourceId, resourceId))
-        .orderBy(asc(resourceFiles.createdAt), asc(resourceFiles.filename));
+      return page().files.execute({ id: resourceId });
     },
     async file(resourceId: string, fileId: string): Promise<ResourceFileRow | undefined> {
       const [row] = await db
@@ -348,30 +394,7 @@ function resourcesQueries(db: Db) {
      */
     async related(r: ResourceRow, limit: number): Promise<ResourceSummary[]> {
       if (!r.topics.length) return [];
-      const candidates = db
-        .select({
-          ...listColumns,
-          overlap:
-            sql<number>`cardinality(ARRAY(SELECT unnest(${resources.topics}) INTERSECT SELECT unnest(ARRAY[${list(r.topics)}]::text[])))`.as(
-              'overlap',
-            ),
-        })
-        .from(resources)
-        .where(
-          and(
-            eq(resources.status, 'published'),
-            ne(resources.id, r.id),
-            sql`${resources.topics} && ARRAY[${list(r.topics)}]::text[]`,
-          ),
-        )
-        .orderBy(sql`${resources.publishedOn} DESC NULLS LAST`)
-        .limit(50)
-        .as('c');
-      const rows = await db
-        .select()
-        .from(candidates)
-        .orderBy(desc(candidates.overlap), sql`${candidates.publishedOn} DESC NULLS LAST`)
-        .limit(limit);
+      const rows = await page().related.execute({ id: r.id, topics: textArray(r.topics), limit });
       return rows.map(({ overlap: _o, ...rest }) => rest);
     },
     async latest(

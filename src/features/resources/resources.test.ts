@@ -9,7 +9,7 @@ import { submitMultipart } from '../../../test/helpers/multipart.ts';
 import { signIn, submit } from '../../../test/helpers/session.ts';
 import { enableTwoFactor } from '../../../test/helpers/totp.ts';
 import { DEMO_PASSWORD } from '../accounts/seed.ts';
-import type { FacetName, SearchFilters } from './repository.ts';
+import { createResourcesRepository, type FacetName, type SearchFilters } from './repository.ts';
 import { LENGTH_BANDS } from './schema.ts';
 import { videoEmbed } from './service.ts';
 
@@ -186,6 +186,53 @@ describe('resources', () => {
     );
     assert.doesNotMatch(video.body, /<iframe/, 'the player loads only when asked');
     assert.match(video.body, /Captions: farewell-contact-sessions-video\.vtt/);
+  });
+
+  test('related resources: published ones sharing most topics, newest first among equals; any topic text is one parameter', async () => {
+    const repo = createResourcesRepository(t.database.db);
+    const resource = (await repo.bySlug('keeping-in-touch-key-messages'))!;
+    assert.ok(resource.topics.length > 0);
+    // Worked out here in plain SQL, apart from the repository's query.
+    const expected = await t.database.query<{ slug: string; overlap: number }>(
+      `SELECT slug, cardinality(ARRAY(SELECT unnest(topics) INTERSECT SELECT unnest($1::text[]))) AS overlap
+       FROM (SELECT * FROM resources WHERE status = 'published' AND id <> $2 AND topics && $1::text[]
+             ORDER BY published_on DESC NULLS LAST LIMIT 50) c
+       ORDER BY overlap DESC, published_on DESC NULLS LAST`,
+      [resource.topics, resource.id],
+    );
+    const related = await repo.related(resource, 4);
+    assert.ok(related.length > 0 && related.length <= 4);
+    assert.ok(related.every((r) => r.slug !== resource.slug && r.status === 'published'));
+    const overlapOf = new Map(expected.map((e) => [e.slug, Number(e.overlap)]));
+    const overlaps = related.map((r) => overlapOf.get(r.slug));
+    assert.ok(
+      overlaps.every((o) => o !== undefined && o > 0),
+      'each shares a topic',
+    );
+    assert.deepEqual(
+      overlaps,
+      [...overlaps].sort((a, b) => b! - a!),
+      'most shared first',
+    );
+    assert.equal(overlaps[0], Number(expected[0]!.overlap));
+    // Topic text with quotes, backslashes, commas and braces matches only itself.
+    const odd = ['a "quoted", {braced} topic', 'back\\slash'];
+    await t.database.query(`UPDATE resources SET topics = topics || $1::text[] WHERE id = $2`, [
+      odd,
+      related[0]!.id,
+    ]);
+    const byOdd = await repo.related(
+      { ...resource, id: 'aaaaaaaa-0000-4000-8000-000000000000', topics: odd },
+      4,
+    );
+    assert.deepEqual(
+      byOdd.map((r) => r.slug),
+      [related[0]!.slug],
+    );
+    await t.database.query(
+      `UPDATE resources SET topics = array(SELECT unnest(topics) EXCEPT SELECT unnest($1::text[])) WHERE id = $2`,
+      [odd, related[0]!.id],
+    );
   });
 
   test('a file named report.pdf that is really an executable is refused; a real PDF comes back byte-identical, with ranges', async () => {
