@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { renderBody } from '../src/features/articles/service.ts';
-import { freePorts, liveChildren, startProcess, stopProcess } from './lib.ts';
+import { freePorts, liveChildren, serveNodeFlags, startProcess, stopProcess } from './lib.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TOPICS = ['maintaining-links', 'pre-birth', 'trauma-informed', 'family-court', 'fathers'];
@@ -307,7 +307,8 @@ async function main() {
     const base = `http://127.0.0.1:${port}`;
     const server = await startProcess(
       process.execPath,
-      [join(ROOT, 'dist/main.js'), 'serve'],
+      // The built server with the Dockerfile's flags (bench/lib.ts).
+      [...serveNodeFlags(), join(ROOT, 'dist/main.js'), 'serve'],
       {
         ...env,
         PORT: String(port),
