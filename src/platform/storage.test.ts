@@ -121,12 +121,26 @@ for (const [name, open] of drivers) {
 test('on disk a failed write leaves no temporary file either', async () => {
   const root = mkdtempSync(join(tmpdir(), 'sp-store-'));
   const s = createLocalStorage(root);
-  const failing = new Readable({
+  // A source that fails at once, many times over: the failure can come before the stream has
+  // opened its file (on a busy machine it once did, and the file was left behind; put now
+  // waits for the stream to close before removing it), or after.
+  await Promise.all(
+    Array.from({ length: 40 }, async (_v, i) => {
+      const failing = new Readable({
+        read() {
+          this.destroy(new Error('connection reset'));
+        },
+      });
+      await assert.rejects(s.put(`u/broken-${i}.bin`, failing), /connection reset/);
+    }),
+  );
+  const later = new Readable({
     read() {
-      this.destroy(new Error('connection reset'));
+      this.push(Buffer.alloc(1024));
+      setImmediate(() => this.destroy(new Error('connection reset')));
     },
   });
-  await assert.rejects(s.put('u/broken.bin', failing), /connection reset/);
+  await assert.rejects(s.put('u/later.bin', later), /connection reset/);
   assert.deepEqual(readdirSync(join(root, 'u')), []);
 });
 

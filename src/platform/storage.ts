@@ -62,19 +62,21 @@ export function createLocalStorage(root: string): Storage {
       const full = pathOf(key);
       await mkdir(dirname(full), { recursive: true });
       const tmp = `${full}.${process.pid}.${Date.now()}.part`;
+      const out = createWriteStream(tmp, { mode: 0o600 });
       try {
         if (Buffer.isBuffer(data)) {
-          await pipeline(
-            async function* () {
-              yield data;
-            },
-            createWriteStream(tmp, { mode: 0o600 }),
-          );
+          await pipeline(async function* () {
+            yield data;
+          }, out);
         } else {
-          await pipeline(data, createWriteStream(tmp, { mode: 0o600 }));
+          await pipeline(data, out);
         }
         await rename(tmp, full);
       } catch (err) {
+        // A source that fails at once can fail before the file is even open: the stream
+        // opens it afterwards, so removing it first would leave it behind. Wait until the
+        // stream has closed it.
+        if (!out.closed) await new Promise<void>((done) => out.once('close', () => done()));
         await rm(tmp, { force: true });
         throw err;
       }
