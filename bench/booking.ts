@@ -11,8 +11,10 @@
  * database: exactly `--places` confirmed, everyone else waiting, no oversell.
  * Exits 1 if a check fails or any POST did not answer 303; 2 on bad usage.
  * Always stops the servers and drops the database (also on Ctrl-C).
+ * The servers are the compiled ones (`node dist/main.js serve`, with the
+ * Dockerfile's flags): run `npm run build` first.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +23,7 @@ import pg from 'pg';
 import { openDatabase } from '../src/db/client.ts';
 import { migrate } from '../src/db/migrate.ts';
 import type { StartedProcess } from './lib.ts';
-import { freePorts, liveChildren, startProcess, stopProcess } from './lib.ts';
+import { freePorts, liveChildren, serveNodeFlags, startProcess, stopProcess } from './lib.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SLUG = 'bench-rush';
@@ -128,15 +130,34 @@ interface Attempt {
   problem?: string;
 }
 
+/** 503s answered "busy, try again" (admission), and retried as a browser's user would. */
+let busyRetries = 0;
+const MAX_BUSY_RETRIES = 5;
+
+/**
+ * fetch, and again after the Retry-After the server gives with a 503 (at most
+ * 2 s, 5 times): a person told "try again in a moment" does. Admission turns
+ * requests away before any work, so sending a form again books no one twice.
+ */
+async function fetchPolitely(url: string, init: RequestInit): Promise<Response> {
+  for (let tries = 0; ; tries++) {
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    if (res.status !== 503 || tries >= MAX_BUSY_RETRIES) return res;
+    busyRetries++;
+    await res.arrayBuffer();
+    const wait = Math.min(2, Number(res.headers.get('retry-after')) || 1);
+    await new Promise((resolve) => setTimeout(resolve, wait * 1000 * (0.5 + Math.random())));
+  }
+}
+
 async function attempt(base: string, i: number, instance: number): Promise<Attempt> {
   const ip = addressFor(i);
   const url = `${base}/events/${SLUG}/book`;
   let page: Response;
   try {
-    page = await fetch(url, {
+    page = await fetchPolitely(url, {
       headers: { 'x-forwarded-for': ip },
       redirect: 'manual',
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
   } catch (err) {
     return { status: 0, ms: undefined, instance, problem: `GET failed: ${(err as Error).message}` };
@@ -161,7 +182,7 @@ async function attempt(base: string, i: number, instance: number): Promise<Attem
   });
   const started = performance.now();
   try {
-    const res = await fetch(url, {
+    const res = await fetchPolitely(url, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
@@ -170,7 +191,6 @@ async function attempt(base: string, i: number, instance: number): Promise<Attem
       },
       body,
       redirect: 'manual',
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     const text = await res.text();
     const ms = performance.now() - started;
@@ -257,6 +277,11 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  if (!existsSync(join(ROOT, 'dist/main.js'))) {
+    console.error('Run `npm run build` first: the benchmark serves the compiled server.');
+    return 2;
+  }
+
   const dbName = `sp_bench_${process.pid}`;
   const benchUrl = withDatabase(databaseUrl, dbName);
   const dataDirs: string[] = [];
@@ -301,7 +326,8 @@ async function main(): Promise<number> {
         servers.push(
           await startProcess(
             process.execPath,
-            ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'serve'],
+            // The built server with the Dockerfile's flags (run `npm run build` first).
+            [...serveNodeFlags(), join(ROOT, 'dist/main.js'), 'serve'],
             {
               ...process.env,
               DATABASE_URL: benchUrl,
@@ -312,6 +338,9 @@ async function main(): Promise<number> {
               NODE_ENV: 'production',
               SESSION_SECRET,
               BASE_URL: base,
+              // The bench stands in for one proxy in front: each attempt's own address
+              // (X-Forwarded-For) is the one the rate limits count.
+              TRUST_PROXY: '1',
             },
             `${base}/readyz`,
           ),
@@ -372,6 +401,7 @@ async function main(): Promise<number> {
     console.log(
       `POST statuses:         ${[...statusTally].map(([s, n]) => `${s}: ${n}`).join(', ')}`,
     );
+    console.log(`busy (503), retried:   ${busyRetries}`);
     console.log(
       `per instance (303s):   ${bases
         .map(
