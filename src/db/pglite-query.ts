@@ -36,20 +36,13 @@ const plain = (v: unknown): v is string | number | boolean | bigint | null | und
 
 /** The statement's messages, end to end, for one exchange. */
 function messages(text: string, values: (string | null)[]): Uint8Array {
-  const parts = [
+  return Buffer.concat([
     serialize.parse({ text }),
     serialize.bind({ values }),
     serialize.describe({ type: 'P' }),
     serialize.execute({}),
     serialize.sync(),
-  ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  ]);
 }
 
 /** PGlite's parsers with these types' replaced by "as text", made once per database and set. */

@@ -15,7 +15,7 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { citext } from '@electric-sql/pglite/contrib/citext';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
-import { queryInOneExchange } from './pglite-query.ts';
+import { withOneExchangeQueries } from './pglite-query.ts';
 import type { Request, Response, WorkerOptions } from './pglite-thread.ts';
 import { readTarball } from './tarball.ts';
 
@@ -39,21 +39,32 @@ function failure(id: number, err: unknown): Response {
   return { id, ok: false, error: { message: e?.message ?? String(err), name: e?.name, fields } };
 }
 
-/** Parsers that hand these types back as text (what Drizzle asks for, by type). */
+/** Parsers that hand these types back as text (what Drizzle asks for, by type), made once a set. */
+const textParsersMade = new Map<string, Record<number, (value: string) => string>>();
 function textParsers(oids: number[] | undefined) {
   if (!oids?.length) return undefined;
-  return Object.fromEntries(oids.map((oid) => [oid, (value: string) => value]));
+  const key = oids.join(',');
+  let parsers = textParsersMade.get(key);
+  if (!parsers) {
+    parsers = Object.fromEntries(oids.map((oid) => [oid, (value: string) => value]));
+    textParsersMade.set(key, parsers);
+  }
+  return parsers;
 }
 
 async function main() {
   const template =
     options.templatePath !== undefined ? readTarball(options.templatePath) : undefined;
-  const db = await PGlite.create({
-    dataDir: options.dataDir,
-    ...(template ? { loadDataDir: template } : {}),
-    extensions: { citext, pg_trgm, unaccent },
-    startParams: [...PGlite.defaultStartParams, ...options.startParams],
-  });
+  // Statements in one exchange with the database where they can (pglite-query.ts), as in
+  // the server's thread when PGlite runs there.
+  const db = withOneExchangeQueries(
+    await PGlite.create({
+      dataDir: options.dataDir,
+      ...(template ? { loadDataDir: template } : {}),
+      extensions: { citext, pg_trgm, unaccent },
+      startParams: [...PGlite.defaultStartParams, ...options.startParams],
+    }),
+  );
   const open = new Map<number, { tx: Transaction; end: (commit: boolean) => void }>();
   const outcomes = new Map<number, Promise<void>>();
   let nextTx = 1;
@@ -63,14 +74,6 @@ async function main() {
       case 'query': {
         const target = message.tx ? open.get(message.tx)?.tx : db;
         if (!target) throw new Error('The unit of work has ended');
-        const fast = await queryInOneExchange(
-          db,
-          message.sql,
-          message.params,
-          { rowMode: message.rowMode, textTypes: message.textTypes },
-          message.tx !== undefined,
-        );
-        if (fast) return fast;
         const parsers = textParsers(message.textTypes);
         return target.query(message.sql, message.params, {
           ...(message.rowMode ? { rowMode: message.rowMode } : {}),

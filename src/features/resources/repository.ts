@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, ne, sql, type SQL } from 'drizzle-orm';
-import type { PgColumn } from 'drizzle-orm/pg-core';
+import { makePgArray, type PgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../../db/client.ts';
 import {
   AUDIENCES,
@@ -150,10 +150,6 @@ export const FACETS: FacetName[] = ['type', 'topic', 'audience', 'length', 'pare
 export function createResourcesRepository(db: Db) {
   return { ...resourcesQueries(db), in: (tx: Tx) => resourcesQueries(tx) };
 }
-
-/** A list of text as one PostgreSQL array literal: one plain parameter (`$1::text[]`). */
-const textArray = (list: readonly string[]) =>
-  `{${list.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 
 function resourcesQueries(db: Db) {
   const rowsOf = async <T>(query: SQL): Promise<T[]> =>
@@ -394,7 +390,8 @@ function resourcesQueries(db: Db) {
      */
     async related(r: ResourceRow, limit: number): Promise<ResourceSummary[]> {
       if (!r.topics.length) return [];
-      const rows = await page().related.execute({ id: r.id, topics: textArray(r.topics), limit });
+      // The topics as one array literal: one plain parameter (`$n::text[]`).
+      const rows = await page().related.execute({ id: r.id, topics: makePgArray(r.topics), limit });
       return rows.map(({ overlap: _o, ...rest }) => rest);
     },
     async latest(
