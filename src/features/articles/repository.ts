@@ -12,6 +12,7 @@ import {
   sql,
   type SQL,
 } from 'drizzle-orm';
+import { makePgArray, type PgColumn } from 'drizzle-orm/pg-core';
 import type { Db, Tx } from '../../db/client.ts';
 import {
   type ArticleKind,
@@ -90,6 +91,33 @@ function where(f: ListFilters, now: Date): SQL | undefined {
   );
 }
 
+/** The filters of a public list, in the order their SQL is written. */
+const LIST_FILTERS = [
+  'kind',
+  'topics',
+  'regions',
+  'seriesId',
+  'authority',
+  'service',
+  'statement',
+] as const satisfies readonly (keyof ListFilters)[];
+type ListFilter = (typeof LIST_FILTERS)[number];
+
+/** A list's filters as the prepared list's parameters: arrays as array literals, unused ones undefined. */
+function listParams(f: ListFilters): Record<ListFilter, string | undefined> {
+  const list = (values: string[] | undefined) => (values?.length ? makePgArray(values) : undefined);
+  const one = (value: string | undefined) => (value ? makePgArray([value]) : undefined);
+  return {
+    kind: f.kind || undefined,
+    topics: list(f.topics),
+    regions: list(f.regions),
+    seriesId: f.seriesId || undefined,
+    authority: one(f.authority),
+    service: one(f.service),
+    statement: one(f.statement),
+  };
+}
+
 /** A comment as a page shows it, with the viewer's like. */
 export interface CommentView {
   id: string;
@@ -136,6 +164,58 @@ function commentColumns(viewerId: string | undefined) {
 }
 
 function queries(db: Db | Tx) {
+  // A public list's two reads (every /news, /stories and series page that the page cache does
+  // not answer): built once for each set of filters in use, and prepared, so that PostgreSQL
+  // plans them once per connection rather than on every page (planning the count cost more
+  // than running it).
+  const listPlans = new Map<string, ReturnType<typeof prepareList>>();
+  function listPlan(params: Record<ListFilter, string | undefined>) {
+    const used = LIST_FILTERS.filter((k) => params[k] !== undefined);
+    const shape = used.join('_') || 'all';
+    let plan = listPlans.get(shape);
+    if (!plan) {
+      plan = prepareList(used, shape);
+      listPlans.set(shape, plan);
+    }
+    return plan;
+  }
+  function prepareList(used: readonly ListFilter[], shape: string) {
+    const p = (name: string) => sql.placeholder(name);
+    const overlaps = (column: PgColumn, name: string) => sql`${column} && ${p(name)}::text[]`;
+    const conditions: Record<ListFilter, () => SQL> = {
+      kind: () => eq(articles.kind, p('kind')),
+      topics: () => overlaps(articles.topics, 'topics'),
+      regions: () => overlaps(articles.regions, 'regions'),
+      seriesId: () => eq(articles.seriesId, p('seriesId')),
+      authority: () => overlaps(articles.authorities, 'authority'),
+      service: () => overlaps(articles.services, 'service'),
+      statement: () => overlaps(articles.statements, 'statement'),
+    };
+    const w = and(
+      inArray(articles.status, ['published', 'scheduled']),
+      sql`${articles.publishAt} <= ${p('now')}::timestamptz`,
+      ...used.map((k) => conditions[k]()),
+    );
+    // The page's ids first, from the index alone (articles_live_idx holds the kind, the
+    // time and the id), then only those rows: a deep page skips ids, not whole rows.
+    const ids = db
+      .select({ id: articles.id })
+      .from(articles)
+      .where(w)
+      .orderBy(desc(articles.publishAt), desc(articles.id))
+      .limit(p('limit'))
+      .offset(p('offset'));
+    return {
+      page: db
+        .select(listColumns)
+        .from(articles)
+        .where(inArray(articles.id, ids))
+        .orderBy(desc(articles.publishAt), desc(articles.id))
+        .prepare(`articles_list_${shape}`),
+      count: db.select({ n: count() }).from(articles).where(w).prepare(`articles_count_${shape}`),
+    };
+  }
+
   return {
     async list(
       f: ListFilters,
@@ -143,23 +223,12 @@ function queries(db: Db | Tx) {
       limit: number,
       offset: number,
     ): Promise<{ rows: ArticleSummary[]; total: number }> {
-      const w = where(f, now);
-      // The page's ids first, from the index alone (articles_live_idx holds the kind, the
-      // time and the id), then only those rows: a deep page skips ids, not whole rows.
-      const page = db
-        .select({ id: articles.id })
-        .from(articles)
-        .where(w)
-        .orderBy(desc(articles.publishAt), desc(articles.id))
-        .limit(limit)
-        .offset(offset);
+      const filters = listParams(f);
+      const plan = listPlan(filters);
+      const params = { ...filters, now: now.toISOString(), limit, offset };
       const [rows, [n]] = await Promise.all([
-        db
-          .select(listColumns)
-          .from(articles)
-          .where(inArray(articles.id, page))
-          .orderBy(desc(articles.publishAt), desc(articles.id)),
-        db.select({ n: count() }).from(articles).where(w),
+        plan.page.execute(params),
+        plan.count.execute(params),
       ]);
       return { rows, total: Number(n?.n ?? 0) };
     },
