@@ -9,6 +9,7 @@ import {
   inArray,
   isNull,
   or,
+  type Placeholder,
   sql,
   type SQL,
 } from 'drizzle-orm';
@@ -138,14 +139,14 @@ const NO_ONE = '00000000-0000-0000-0000-000000000000';
 
 /** Comments a viewer sees: visible ones, their own held or hidden ones (moderators: all), and a
  * deleted one that still has visible replies (it keeps their place). */
-function shownTo(viewerId: string | undefined, all: boolean): SQL {
+function shownTo(viewerId: string | Placeholder | undefined, all: boolean): SQL {
   const viewer = viewerId ?? NO_ONE;
   return all
     ? sql`(${articleComments.status} <> 'deleted' OR EXISTS (SELECT 1 FROM article_comments r WHERE r.parent_id = ${articleComments.id} AND r.status = 'visible'))`
     : sql`(${articleComments.status} = 'visible' OR (${articleComments.status} IN ('held', 'hidden') AND ${articleComments.authorId} = ${viewer}) OR (${articleComments.status} = 'deleted' AND EXISTS (SELECT 1 FROM article_comments r WHERE r.parent_id = ${articleComments.id} AND r.status = 'visible')))`;
 }
 
-function commentColumns(viewerId: string | undefined) {
+function commentColumns(viewerId: string | Placeholder | undefined) {
   const viewer = viewerId ?? NO_ONE;
   return {
     id: articleComments.id,
@@ -216,6 +217,63 @@ function queries(db: Db | Tx) {
     };
   }
 
+  // An article page's comments (a page of threads, and the counts), prepared as the lists are:
+  // one pair for each order, and for moderators, who see every comment.
+  const commentPlans = new Map<string, ReturnType<typeof prepareCommentPage>>();
+  function commentPlan(newest: boolean, all: boolean) {
+    const shape = `${newest ? 'newest' : 'oldest'}${all ? '_all' : ''}`;
+    let plan = commentPlans.get(shape);
+    if (!plan) {
+      plan = prepareCommentPage(newest, all, shape);
+      commentPlans.set(shape, plan);
+    }
+    return plan;
+  }
+  function prepareCommentPage(newest: boolean, all: boolean, shape: string) {
+    const shown = shownTo(sql.placeholder('viewer'), all);
+    const onArticle = eq(articleComments.articleId, sql.placeholder('articleId'));
+    const by = newest ? desc : asc;
+    const tops = db
+      .select({ id: articleComments.id })
+      .from(articleComments)
+      .where(and(onArticle, isNull(articleComments.parentId), shown))
+      .orderBy(by(articleComments.createdAt), by(articleComments.id))
+      .limit(sql.placeholder('limit'))
+      .offset(sql.placeholder('offset'));
+    return {
+      page: db
+        .select(commentColumns(sql.placeholder('viewer')))
+        .from(articleComments)
+        .where(
+          and(
+            onArticle,
+            shown,
+            or(inArray(articleComments.id, tops), inArray(articleComments.parentId, tops)),
+          ),
+        )
+        .orderBy(asc(articleComments.createdAt), asc(articleComments.id))
+        .prepare(`article_comments_${shape}`),
+      counts: db
+        .select({
+          threads: sql<number>`count(*) FILTER (WHERE ${articleComments.parentId} IS NULL AND (${shown}))`,
+          visible: sql<number>`count(*) FILTER (WHERE ${articleComments.status} = 'visible')`,
+        })
+        .from(articleComments)
+        .where(onArticle)
+        .prepare(`article_comment_counts_${shape}`),
+    };
+  }
+  let bySlugQuery: ReturnType<typeof prepareBySlug> | undefined;
+  function prepareBySlug() {
+    return db
+      .select()
+      .from(articles)
+      .where(
+        and(eq(articles.kind, sql.placeholder('kind')), eq(articles.slug, sql.placeholder('slug'))),
+      )
+      .prepare('article_by_slug');
+  }
+
   return {
     async list(
       f: ListFilters,
@@ -266,10 +324,7 @@ function queries(db: Db | Tx) {
       return counts;
     },
     async bySlug(kind: ArticleKind, slug: string): Promise<ArticleRow | undefined> {
-      const [row] = await db
-        .select()
-        .from(articles)
-        .where(and(eq(articles.kind, kind), eq(articles.slug, slug)));
+      const [row] = await (bySlugQuery ??= prepareBySlug()).execute({ kind, slug });
       return row;
     },
     async byId(id: string): Promise<ArticleRow | undefined> {
@@ -446,35 +501,16 @@ function queries(db: Db | Tx) {
       all: boolean,
       page: { newest: boolean; limit: number; offset: number },
     ): Promise<{ comments: CommentView[]; threads: number; visible: number }> {
-      const shown = shownTo(viewerId, all);
-      const onArticle = eq(articleComments.articleId, articleId);
-      const by = page.newest ? desc : asc;
-      const tops = db
-        .select({ id: articleComments.id })
-        .from(articleComments)
-        .where(and(onArticle, isNull(articleComments.parentId), shown))
-        .orderBy(by(articleComments.createdAt), by(articleComments.id))
-        .limit(page.limit)
-        .offset(page.offset);
+      const plan = commentPlan(page.newest, all);
+      const params = {
+        articleId,
+        viewer: viewerId ?? NO_ONE,
+        limit: page.limit,
+        offset: page.offset,
+      };
       const [comments, [n]] = await Promise.all([
-        db
-          .select(commentColumns(viewerId))
-          .from(articleComments)
-          .where(
-            and(
-              onArticle,
-              shown,
-              or(inArray(articleComments.id, tops), inArray(articleComments.parentId, tops)),
-            ),
-          )
-          .orderBy(asc(articleComments.createdAt), asc(articleComments.id)),
-        db
-          .select({
-            threads: sql<number>`count(*) FILTER (WHERE ${articleComments.parentId} IS NULL AND (${shown}))`,
-            visible: sql<number>`count(*) FILTER (WHERE ${articleComments.status} = 'visible')`,
-          })
-          .from(articleComments)
-          .where(onArticle),
+        plan.page.execute(params),
+        plan.counts.execute(params),
       ]);
       return { comments, threads: Number(n?.threads ?? 0), visible: Number(n?.visible ?? 0) };
     },
