@@ -16,6 +16,8 @@
  *
  *   npm run bench:plans -- --duration 10 --connections 1
  *
+ * `--keep` (PostgreSQL) keeps the database afterwards and prints its name and the plan's id.
+ *
  * BENCH_PROFILE=<dir> makes the server write a CPU profile into dir when it stops (as in every
  * bench that starts the server: bench/lib.ts).
  */
@@ -257,6 +259,9 @@ async function main() {
     options: {
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '10' },
+      // Keep the PostgreSQL database afterwards (its name and the plan's id are printed), to
+      // profile or query it by hand.
+      keep: { type: 'boolean', default: false },
     },
   });
   const url = process.env.DATABASE_URL;
@@ -286,9 +291,10 @@ async function main() {
     NODE_ENV: 'development',
   };
   if (!databaseUrl) delete env.DATABASE_URL;
+  let planId: string | undefined;
   try {
     const started = Date.now();
-    const planId = await generate(env);
+    planId = await generate(env);
     console.log(
       `Generated on ${databaseUrl ? 'PostgreSQL' : 'PGlite'} in ${((Date.now() - started) / 1000).toFixed(1)} s: ` +
         `${STAGES * PER_STAGE} statements, a plan with ${PLAN_AGENCIES.length} agencies, ${ACTIONS} actions and ${ROUNDS} rounds; ${AREAS} more plans`,
@@ -361,7 +367,8 @@ async function main() {
     }
   } finally {
     for (const c of liveChildren()) await stopProcess(c);
-    if (databaseUrl) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    if (databaseUrl && values.keep) console.log(`kept database ${name} (plan ${planId ?? '?'})`);
+    else if (databaseUrl) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     rmSync(tmp, { recursive: true, force: true });
   }
 }
