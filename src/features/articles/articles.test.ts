@@ -840,7 +840,7 @@ describe('articles', () => {
     assert.doesNotMatch(here.body, /Coventry \(demo\)/);
   });
 
-  test('comments come 50 threads a page, and a new comment opens its page', async () => {
+  test('comments come 25 threads a page, and a new comment opens its page', async () => {
     const id = await idOf('pre-birth-work-in-county-durham-demo');
     await t.database.query(
       `INSERT INTO article_comments (article_id, author_id, body, body_html, created_at)
@@ -851,15 +851,17 @@ describe('articles', () => {
     );
     const path = '/stories/pre-birth-work-in-county-durham-demo';
     const first = (await get(path)).body;
-    assert.match(first, /Generated number 50\./);
-    assert.doesNotMatch(first, /Generated number 51\./);
-    assert.match(first, /cpage=3#comments/);
+    assert.match(first, /Generated number 25\./);
+    assert.doesNotMatch(first, /Generated number 26\./);
+    assert.match(first, /cpage=2#comments/);
     const third = (await get(`${path}?cpage=3`)).body;
-    assert.match(third, /Generated number 101\./);
-    assert.doesNotMatch(third, /Generated number 100\./);
+    assert.match(third, /Generated number 51\./);
+    assert.match(third, /Generated number 75\./);
+    assert.doesNotMatch(third, /Generated number 50\./);
+    assert.doesNotMatch(third, /Generated number 76\./);
     const newest = (await get(`${path}?order=newest`)).body;
     assert.match(newest, /Generated number 120\./);
-    assert.doesNotMatch(newest, /Generated number 70\./);
+    assert.doesNotMatch(newest, /Generated number 95\./);
     // A reply is read with its thread's page, wherever it stands in time, and `c` finds it.
     const [reply] = await t.database.query<{ id: string }>(
       `INSERT INTO article_comments (article_id, parent_id, author_id, body, body_html, created_at)

@@ -350,8 +350,12 @@ export function searchText(markdown: string, max = SEARCH_BODY_MAX): string {
     )
     .slice(0, max);
 }
-/** Top-level comments (each with its replies) on a page of an article. */
-const COMMENTS_PER_PAGE = 50;
+/**
+ * Top-level comments (each with its replies) on a page of an article: 25, as a parents' forum
+ * pages its threads, so that a long discussion is not one very long page on an old phone (50
+ * threads and their replies were about 74 KB of HTML, and a third of the page's work).
+ */
+const COMMENTS_PER_PAGE = 25;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
