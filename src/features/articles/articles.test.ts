@@ -172,6 +172,55 @@ describe('articles', () => {
     );
   });
 
+  test("a list's total is kept for seconds, and forgotten at once when an article changes", async () => {
+    const articles = t.app.services.articles;
+    const at = Date.now();
+    const total = async () => (await articles.list({ kind: 'news' }, 1, 5)).total;
+    const live = async () =>
+      Number(
+        (
+          await t.database.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM articles WHERE kind = 'news'
+               AND status IN ('published', 'scheduled') AND publish_at <= now()`,
+          )
+        )[0]!.n,
+      );
+    try {
+      articles.setClock(() => new Date(at));
+      const before = await total();
+      assert.equal(before, await live());
+      // Written behind the repository's back (as another instance would): the kept total stands
+      // for its few seconds, then the next list counts again. The page itself is never kept.
+      const [row] = await t.database.query<{ id: string }>(
+        `INSERT INTO articles (kind, slug, title, standfirst, body, body_html, status, publish_at, is_demo)
+         VALUES ('news', 'count-kept-demo', 'Counted later (demo)', 'x', 'x', '<p>x</p>', 'published',
+           now() - interval '1 hour', true) RETURNING id`,
+      );
+      assert.equal(await total(), before, 'kept for a few seconds');
+      assert.ok(
+        (await articles.list({ kind: 'news' }, 1, 50)).rows.some(
+          (r) => r.slug === 'count-kept-demo',
+        ),
+        'the page is read afresh',
+      );
+      articles.setClock(() => new Date(at + 11_000));
+      assert.equal(await total(), before + 1, 'counted again after its time');
+      // A change through the service (an editor archives it) is counted at once.
+      const { res } = await submit(
+        t.app,
+        `/admin/articles/${row!.id}`,
+        `/admin/articles/${row!.id}/status`,
+        { action: 'archive' },
+        jar.editor,
+      );
+      assert.equal(res.statusCode, 303);
+      assert.equal(await total(), before, 'archived: counted at once');
+    } finally {
+      articles.setClock();
+      await t.database.query(`DELETE FROM articles WHERE slug = 'count-kept-demo'`);
+    }
+  });
+
   test('lists, filters, series and pages in English and Welsh', async () => {
     const news = await get('/news');
     assert.equal(news.statusCode, 200);
