@@ -238,6 +238,53 @@ describe('local action plans', () => {
     assert.match(bad.body, /review-by date as a real date/);
   });
 
+  test("a statement's page shows its own ratings, evidence and actions, and none of another's", async () => {
+    const rate = (ref: string, rating: string) =>
+      post(`/plans/${planId}/statements/${ref}/rating`, 'lead', { agency: 'health', rating });
+    const evidence = (ref: string, description: string) =>
+      post(`/plans/${planId}/statements/${ref}/evidence`, 'lead', {
+        agency: 'health',
+        description,
+        'reviewBy-day': '1',
+        'reviewBy-month': '1',
+        'reviewBy-year': '2031',
+      });
+    const action = (ref: string, title: string) =>
+      post(`/plans/${planId}/actions`, 'lead', {
+        title,
+        owner: 'Lead midwife',
+        agency: 'health',
+        status: 'not_started',
+        statementRef: ref,
+        'dueOn-day': '1',
+        'dueOn-month': '6',
+        'dueOn-year': '2031',
+      });
+    for (const res of [
+      await rate('2.2', 'partly'),
+      await rate('2.3', 'not'),
+      await evidence('2.2', 'Audit of two point two'),
+      await evidence('2.3', 'Audit of two point three'),
+      await action('2.2', 'Action for two point two'),
+      await action('2.3', 'Action for two point three'),
+    ])
+      assert.equal(res.statusCode, 303);
+    const page = (await get(`/plans/${planId}/statements/2.2`, 'lead')).body;
+    assert.match(page, /Audit of two point two/);
+    assert.match(page, /Action for two point two/);
+    assert.doesNotMatch(page, /two point three/);
+    assert.match(page, /<input[^>]*value="partly"[^>]*checked/);
+    const other = (await get(`/plans/${planId}/statements/2.3`, 'lead')).body;
+    assert.match(other, /Audit of two point three/);
+    assert.match(other, /Action for two point three/);
+    assert.doesNotMatch(other, /two point two/);
+    assert.match(other, /<input[^>]*value="not"[^>]*checked/);
+    // The plan page still shows both statements' ratings and both actions.
+    const plan = (await get(`/plans/${planId}`, 'lead')).body;
+    assert.match(plan, /Action for two point two/);
+    assert.match(plan, /Action for two point three/);
+  });
+
   test('actions: RAG from dates and status, overdue first, evidenced only after the lead signs off', async () => {
     const res = await post(`/plans/${planId}/actions`, 'lead', {
       title: 'Write the pathway',

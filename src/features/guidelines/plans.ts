@@ -141,20 +141,34 @@ export function createPlansService(deps: PlansDeps) {
   }
 
   /** Statements of a round with each agency's rating, evidence, flags. */
-  async function assessment(plan: PlanRow, round: RoundRow, versions?: VersionRow[]) {
-    return (await assessments(plan, [round], versions))[0]!;
+  async function assessment(
+    plan: PlanRow,
+    round: RoundRow,
+    versions?: VersionRow[],
+    onlyRef?: string,
+  ) {
+    return (await assessments(plan, [round], versions, onlyRef))[0]!;
   }
 
   /**
    * Several rounds at once (the export's history): each version's content is
    * read once, and the ratings and evidence of all the rounds in one query each.
    */
-  async function assessments(plan: PlanRow, rounds: RoundRow[], versions?: VersionRow[]) {
+  async function assessments(
+    plan: PlanRow,
+    rounds: RoundRow[],
+    versions?: VersionRow[],
+    /** One statement's ratings and evidence only (the other statements then show none). */
+    onlyRef?: string,
+  ) {
     const ids = rounds.map((r) => r.id);
     const views = new Map<string, ReturnType<typeof guidelineFor>>();
     for (const r of rounds)
       if (!views.has(r.versionId)) views.set(r.versionId, guidelineFor(plan, r, versions));
-    const [ratings, evidence] = await Promise.all([repo.ratings(ids), repo.evidence(ids)]);
+    const [ratings, evidence] = await Promise.all([
+      repo.ratings(ids, onlyRef),
+      repo.evidence(ids, onlyRef),
+    ]);
     const day = today();
     const evidenceOf = new Map<string, EvidenceRow[]>();
     for (const e of evidence)
@@ -285,10 +299,10 @@ export function createPlansService(deps: PlansDeps) {
       };
     },
 
-    /** Actions with RAG, overdue ones first. */
-    async actions(ctx: PlanContext) {
+    /** Actions (of one statement, given its ref) with RAG, overdue ones first. */
+    async actions(ctx: PlanContext, statementRef?: string) {
       const day = today();
-      const rows = await repo.actions(ctx.plan.id);
+      const rows = await repo.actions(ctx.plan.id, statementRef);
       return sortActions(rows, day).map((a) => ({
         ...a,
         rag: rag(a, day),
@@ -300,23 +314,23 @@ export function createPlansService(deps: PlansDeps) {
     async statement(actor: CurrentUser | undefined, id: string, ref: string) {
       const ctx = await context(actor, id);
       if (!ctx) return undefined;
-      const [rounds, all] = await Promise.all([repo.rounds(id), service.actions(ctx)]);
+      // Only this statement's ratings, evidence and actions are read.
+      const [rounds, actions] = await Promise.all([repo.rounds(id), service.actions(ctx, ref)]);
       const round = rounds.at(-1)!;
-      const a = await assessment(ctx.plan, round);
+      const a = await assessment(ctx.plan, round, undefined, ref);
       for (const stage of a.stages) {
         const item = stage.statements.find((s) => s.statement.ref === ref);
-        if (item) {
-          const actions = all.filter((x) => x.statementRef === ref);
+        if (item)
           return {
             ...ctx,
             round,
             guideline: a.view.guideline,
             version: a.view.version,
-            stage,
+            // The stage with this statement alone: the others' ratings were not read.
+            stage: { ...stage, statements: [item] },
             item,
             actions,
           };
-        }
       }
       return undefined;
     },

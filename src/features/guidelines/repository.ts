@@ -441,18 +441,32 @@ function queries(db: Db) {
       const [row] = await db.insert(planRounds).values(values).returning();
       return row!;
     },
-    async ratings(roundIds: string[]): Promise<RatingRow[]> {
+    /** The ratings of these rounds (of one statement, given its ref). */
+    async ratings(roundIds: string[], statementRef?: string): Promise<RatingRow[]> {
       if (!roundIds.length) return [];
-      return db.select().from(planRatings).where(inArray(planRatings.roundId, roundIds));
+      return db
+        .select()
+        .from(planRatings)
+        .where(
+          and(
+            inArray(planRatings.roundId, roundIds),
+            statementRef === undefined ? undefined : eq(planRatings.statementRef, statementRef),
+          ),
+        );
     },
-    /** The evidence on the ratings of these rounds, earliest review-by date first. */
-    async evidence(roundIds: string[]): Promise<EvidenceRow[]> {
+    /** The evidence on the ratings of these rounds (of one statement), earliest review-by first. */
+    async evidence(roundIds: string[], statementRef?: string): Promise<EvidenceRow[]> {
       if (!roundIds.length) return [];
       return db
         .select({ e: planEvidence })
         .from(planEvidence)
         .innerJoin(planRatings, eq(planRatings.id, planEvidence.ratingId))
-        .where(inArray(planRatings.roundId, roundIds))
+        .where(
+          and(
+            inArray(planRatings.roundId, roundIds),
+            statementRef === undefined ? undefined : eq(planRatings.statementRef, statementRef),
+          ),
+        )
         .orderBy(asc(planEvidence.reviewBy))
         .then((rows) => rows.map((r) => r.e));
     },
@@ -486,11 +500,17 @@ function queries(db: Db) {
     },
 
     // Actions
-    async actions(planId: string): Promise<ActionRow[]> {
+    /** A plan's actions (those of one statement, given its ref). */
+    async actions(planId: string, statementRef?: string): Promise<ActionRow[]> {
       return db
         .select()
         .from(planActions)
-        .where(eq(planActions.planId, planId))
+        .where(
+          and(
+            eq(planActions.planId, planId),
+            statementRef === undefined ? undefined : eq(planActions.statementRef, statementRef),
+          ),
+        )
         .orderBy(asc(planActions.dueOn), asc(planActions.title));
     },
     async action(planId: string, id: string): Promise<ActionRow | undefined> {
