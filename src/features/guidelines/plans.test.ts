@@ -518,6 +518,48 @@ describe('local action plans', () => {
     for (const round of rounds) assert.ok(csv.body.includes(round), `CSV has ${round}`);
   });
 
+  test('the plan page shows its actions 50 at a time, overdue first; the report holds them all', async () => {
+    // 60 more actions: 5 overdue (due in 2001), 55 due in 2040.
+    await t.database.query(
+      `INSERT INTO plan_actions (plan_id, title, owner, agency, due_on)
+       SELECT $1, 'Paged action ' || lpad(g::text, 2, '0'), 'Owner', 'health',
+         CASE WHEN g <= 5 THEN date '2001-01-01' + g ELSE date '2040-01-01' + g END
+       FROM generate_series(1, 60) AS g`,
+      [planId],
+    );
+    const [{ n } = { n: 0 }] = await t.database.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM plan_actions WHERE plan_id = $1',
+      [planId],
+    );
+    const rows = (body: string) => {
+      const table = body.slice(
+        body.indexOf('sp-actions'),
+        body.indexOf('</table>', body.indexOf('sp-actions')),
+      );
+      return (table.match(/<tr class="govuk-table__row">/g) ?? []).length - 1; // less the header row
+    };
+    const first = (await get(`/plans/${planId}`, 'lead')).body;
+    assert.equal(rows(first), 50);
+    assert.match(first, new RegExp(`Actions 1 to 50 of ${n}`));
+    assert.match(first, /Paged action 01/, 'overdue ones come first');
+    assert.match(first, /aria-label="Pages of actions"/);
+    assert.match(first, new RegExp(`href="/plans/${planId}\\?page=2#actions"`));
+    const last = Math.ceil(n / 50);
+    const end = (await get(`/plans/${planId}?page=${last}`, 'lead')).body;
+    assert.equal(rows(end), n - (last - 1) * 50);
+    assert.match(end, new RegExp(`Actions ${(last - 1) * 50 + 1} to ${n} of ${n}`));
+    assert.doesNotMatch(end, /Paged action 01/);
+    // Past the end: the last page; nonsense: the first.
+    assert.equal(rows((await get(`/plans/${planId}?page=999`, 'lead')).body), n - (last - 1) * 50);
+    assert.equal(rows((await get(`/plans/${planId}?page=x`, 'lead')).body), 50);
+    const cy = (await get(`/plans/${planId}?lang=cy`, 'lead')).body;
+    assert.match(cy, new RegExp(`Camau gweithredu 1 i 50 o ${n}`));
+    const report = (await get(`/plans/${planId}/report`, 'lead')).body;
+    for (let g = 1; g <= 60; g++)
+      assert.match(report, new RegExp(`Paged action ${String(g).padStart(2, '0')}`));
+    await t.database.query(`DELETE FROM plan_actions WHERE title LIKE 'Paged action %'`);
+  });
+
   test('the printable report lists every statement', async () => {
     const res = await get(`/plans/${planId}/report`, 'lead');
     assert.equal(res.statusCode, 200);

@@ -15,6 +15,7 @@ import {
   RATINGS,
 } from './schema.ts';
 import type { GuidelinesService } from './service.ts';
+import { pageLinks } from '../../platform/pagination.ts';
 
 /** HTTP only: parse with zod, call the guidelines or plans service, render. */
 
@@ -24,6 +25,8 @@ const refParams = slugParam.extend({ ref: z.string().regex(REF) });
 const idParam = z.object({ id: z.uuid() });
 const planRefParams = idParam.extend({ ref: z.string().regex(REF) });
 const actionParams = idParam.extend({ actionId: z.uuid() });
+/** Actions on a plan's page at a time (overdue first). */
+const ACTIONS_PER_PAGE = 50;
 const versionQuery = z.coerce.number().int().min(1).max(999).optional().catch(undefined);
 const filtersQuery = z.object({
   version: versionQuery,
@@ -417,15 +420,35 @@ export function guidelinesRoutes(
     ) => {
       const p = idParam.safeParse(req.params);
       const q = z
-        .object({ round: versionQuery, done: z.string().max(40).optional().catch(undefined) })
+        .object({
+          round: versionQuery,
+          done: z.string().max(40).optional().catch(undefined),
+          page: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
+        })
         .parse(req.query);
       const found = p.success ? await plans.overview(req.user, p.data.id, q.round) : undefined;
       if (!found) return reply.callNotFound();
+      // The actions a page at a time, overdue ones first (the report and the exports hold all).
+      const total = found.actions.length;
+      const pages = Math.max(1, Math.ceil(total / ACTIONS_PER_PAGE));
+      const page = Math.min(q.page, pages);
+      const from = (page - 1) * ACTIONS_PER_PAGE;
+      const query = new URLSearchParams(q.round ? { round: String(q.round) } : {});
+      const links = pageLinks(`/plans/${found.plan.id}`, query, page, pages);
+      const toActions = <T extends { href: string } | undefined>(l: T): T =>
+        (l ? { ...l, href: `${l.href}#actions` } : l) as T;
       return reply.render(
         `${V}/plan.njk`,
         {
           title: found.plan.title,
-          p: found,
+          p: { ...found, actions: found.actions.slice(from, from + ACTIONS_PER_PAGE) },
+          actionsShown: { from: from + 1, to: Math.min(total, from + ACTIONS_PER_PAGE), total },
+          pagination: {
+            ...links,
+            previous: toActions(links.previous),
+            next: toActions(links.next),
+            items: links.items.map((i) => ('href' in i ? toActions(i) : i)),
+          },
           done: q.done,
           values: extra.values ?? {},
           errors: extra.errors,
