@@ -1,6 +1,5 @@
 import {
   and,
-  arrayOverlaps,
   asc,
   count,
   desc,
@@ -75,23 +74,6 @@ export const listColumns = {
 };
 export type ArticleSummary = Pick<ArticleRow, keyof typeof listColumns>;
 
-/** Public now: published, or scheduled and its time has come. */
-const isPublic = (now: Date) =>
-  and(inArray(articles.status, ['published', 'scheduled']), sql`${articles.publishAt} <= ${now}`);
-
-function where(f: ListFilters, now: Date): SQL | undefined {
-  return and(
-    isPublic(now),
-    f.kind ? eq(articles.kind, f.kind) : undefined,
-    f.topics?.length ? arrayOverlaps(articles.topics, f.topics) : undefined,
-    f.regions?.length ? arrayOverlaps(articles.regions, f.regions) : undefined,
-    f.seriesId ? eq(articles.seriesId, f.seriesId) : undefined,
-    f.authority ? arrayOverlaps(articles.authorities, [f.authority]) : undefined,
-    f.service ? arrayOverlaps(articles.services, [f.service]) : undefined,
-    f.statement ? arrayOverlaps(articles.statements, [f.statement]) : undefined,
-  );
-}
-
 /** The filters of a public list, in the order their SQL is written. */
 const LIST_FILTERS = [
   'kind',
@@ -118,6 +100,45 @@ function listParams(f: ListFilters): Record<ListFilter, string | undefined> {
     statement: one(f.statement),
   };
 }
+
+/** The filters in use (set) among a list's parameters. */
+const filtersUsed = (params: Record<ListFilter, string | undefined>) =>
+  LIST_FILTERS.filter((k) => params[k] !== undefined);
+
+/**
+ * What a public list holds: public now (published, or scheduled and its time has come), and
+ * each filter in use. Each value comes from `value`: a placeholder in a prepared list, or the
+ * value itself.
+ */
+function listWhere(
+  used: readonly ListFilter[],
+  value: (name: ListFilter | 'now') => unknown,
+): SQL | undefined {
+  const overlaps = (column: PgColumn, name: ListFilter) => sql`${column} && ${value(name)}::text[]`;
+  const conditions: Record<ListFilter, () => SQL> = {
+    kind: () => sql`${articles.kind} = ${value('kind')}`,
+    topics: () => overlaps(articles.topics, 'topics'),
+    regions: () => overlaps(articles.regions, 'regions'),
+    seriesId: () => sql`${articles.seriesId} = ${value('seriesId')}`,
+    authority: () => overlaps(articles.authorities, 'authority'),
+    service: () => overlaps(articles.services, 'service'),
+    statement: () => overlaps(articles.statements, 'statement'),
+  };
+  return and(
+    inArray(articles.status, ['published', 'scheduled']),
+    sql`${articles.publishAt} <= ${value('now')}::timestamptz`,
+    ...used.map((k) => conditions[k]()),
+  );
+}
+
+/** A public list's condition with its values written in (lists that are not prepared). */
+function where(f: ListFilters, now: Date): SQL | undefined {
+  const params = listParams(f);
+  return listWhere(filtersUsed(params), (k) => (k === 'now' ? now.toISOString() : params[k]));
+}
+
+/** Public now: published, or scheduled and its time has come. */
+const isPublic = (now: Date) => where({}, now);
 
 /** A comment as a page shows it, with the viewer's like. */
 export interface CommentView {
@@ -204,7 +225,7 @@ function queries(db: Db | Tx, counts: CountCache) {
   // than running it).
   const listPlans = new Map<string, ReturnType<typeof prepareList>>();
   function listPlan(params: Record<ListFilter, string | undefined>) {
-    const used = LIST_FILTERS.filter((k) => params[k] !== undefined);
+    const used = filtersUsed(params);
     const shape = used.join('_') || 'all';
     let plan = listPlans.get(shape);
     if (!plan) {
@@ -214,22 +235,7 @@ function queries(db: Db | Tx, counts: CountCache) {
     return plan;
   }
   function prepareList(used: readonly ListFilter[], shape: string) {
-    const p = (name: string) => sql.placeholder(name);
-    const overlaps = (column: PgColumn, name: string) => sql`${column} && ${p(name)}::text[]`;
-    const conditions: Record<ListFilter, () => SQL> = {
-      kind: () => eq(articles.kind, p('kind')),
-      topics: () => overlaps(articles.topics, 'topics'),
-      regions: () => overlaps(articles.regions, 'regions'),
-      seriesId: () => eq(articles.seriesId, p('seriesId')),
-      authority: () => overlaps(articles.authorities, 'authority'),
-      service: () => overlaps(articles.services, 'service'),
-      statement: () => overlaps(articles.statements, 'statement'),
-    };
-    const w = and(
-      inArray(articles.status, ['published', 'scheduled']),
-      sql`${articles.publishAt} <= ${p('now')}::timestamptz`,
-      ...used.map((k) => conditions[k]()),
-    );
+    const w = listWhere(used, (name) => sql.placeholder(name));
     // The page's ids first, from the index alone (articles_live_idx holds the kind, the
     // time and the id), then only those rows: a deep page skips ids, not whole rows.
     const ids = db
@@ -237,8 +243,8 @@ function queries(db: Db | Tx, counts: CountCache) {
       .from(articles)
       .where(w)
       .orderBy(desc(articles.publishAt), desc(articles.id))
-      .limit(p('limit'))
-      .offset(p('offset'));
+      .limit(sql.placeholder('limit'))
+      .offset(sql.placeholder('offset'));
     return {
       page: db
         .select(listColumns)
