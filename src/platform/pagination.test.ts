@@ -22,6 +22,20 @@ test('page links keep the query, drop page=1 and elide distant pages', () => {
   assert.equal(first.next, undefined);
 });
 
+test('a list that is part of its page: its own page parameter, and links that land on it', () => {
+  const links = pageLinks('/news/a', new URLSearchParams('order=newest&page=4&cpage=3'), 3, 5, {
+    param: 'cpage',
+    fragment: 'comments',
+  });
+  assert.equal(links.previous?.href, '/news/a?order=newest&page=4&cpage=2#comments');
+  assert.equal(links.next?.href, '/news/a?order=newest&page=4&cpage=4#comments');
+  const first = links.items[0];
+  assert.ok(first && 'href' in first);
+  assert.equal(first.href, '/news/a?order=newest&page=4#comments', 'page 1 has no cpage');
+  const bare = pageLinks('/plans/p', new URLSearchParams(), 2, 2, { fragment: 'actions' });
+  assert.equal(bare.previous?.href, '/plans/p#actions');
+});
+
 test('the pagination words are in the page’s language: previous, next and each page number', () => {
   const i18n = createI18n(loadLocaleDirs(discoverLocaleDirs(SRC_DIR)));
   const links = pageLinks('/search', new URLSearchParams('q=gofal'), 2, 3);

@@ -14,13 +14,25 @@ export interface PageLinks {
   items: ({ number: number; href: string; current: boolean } | { ellipsis: true })[];
 }
 
-export function pageLinks(path: string, query: URLSearchParams, page: number, pages: number) {
+export function pageLinks(
+  path: string,
+  query: URLSearchParams,
+  page: number,
+  pages: number,
+  /**
+   * For a list that is one part of its page (an article's comments, a plan's actions): the
+   * query parameter of its page number (default `page`), and the fragment each link lands on.
+   */
+  opts: { param?: string; fragment?: string } = {},
+) {
+  const param = opts.param ?? 'page';
+  const fragment = opts.fragment ? `#${opts.fragment}` : '';
   const href = (p: number) => {
     const q = new URLSearchParams(query);
-    q.delete('page');
-    if (p > 1) q.set('page', String(p));
+    q.delete(param);
+    if (p > 1) q.set(param, String(p));
     const s = q.toString();
-    return s ? `${path}?${s}` : path;
+    return `${s ? `${path}?${s}` : path}${fragment}`;
   };
   const items: PageLinks['items'] = [];
   for (let p = 1; p <= pages; p++) {

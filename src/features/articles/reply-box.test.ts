@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { createViewEnvironment, tidyWhitespace } from '../../platform/views/index.ts';
+import { sameToABrowser, viewEnvironment } from '../../../test/helpers/views.ts';
 
-const srcDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const env = createViewEnvironment({ srcDir, rootDir: join(srcDir, '..') });
+const env = viewEnvironment();
 
 /** A stand-in for the page's translations: the key and its values, so each string is traceable. */
 const t = (key: string, vars?: Record<string, string>) =>
@@ -34,15 +31,7 @@ function renderBoth(ctx: { c: { id: string; name: string }; value?: string; erro
 {{ govukDetails({ summaryText: t("articles.comments.reply", { name: c.name }), html: replyHtml, classes: "sp-reply", open: open }) }}`,
     vars,
   );
-  // The same page to a browser: whitespace between tags and around text does not count.
-  const norm = (html: string) =>
-    tidyWhitespace(html)
-      .replace(/\s+/g, ' ')
-      .replace(/>\s+</g, '><')
-      .replace(/>\s+/g, '>')
-      .replace(/\s+</g, '<')
-      .trim();
-  return { ours: norm(ours), govuk: norm(govuk) };
+  return { ours: sameToABrowser(ours), govuk: sameToABrowser(govuk) };
 }
 
 test('replyBox gives the markup of govukDetails, govukTextarea and govukButton', () => {

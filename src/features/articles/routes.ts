@@ -572,11 +572,10 @@ export function articlesRoutes(
       const cpage = found.commentPage;
       const commentPages = found.commentPages;
       const commentQuery = new URLSearchParams(order === 'newest' ? { order } : {});
-      const commentLinks = pageLinks(path, commentQuery, cpage, commentPages);
-      const toComments = (href: string | undefined) =>
-        href && href.includes('?')
-          ? href.replace(/page=/, 'cpage=') + '#comments'
-          : href && `${href}#comments`;
+      const commentLinks = pageLinks(path, commentQuery, cpage, commentPages, {
+        param: 'cpage',
+        fragment: 'comments',
+      });
       const present = (c: (typeof found.comments)[number]) => ({
         ...c,
         date: formatDate(c.createdAt, req.locale),
@@ -628,14 +627,7 @@ export function articlesRoutes(
           threads,
           commentCount: found.commentCount,
           order,
-          commentPagination: {
-            pages: commentPages,
-            previous: commentLinks.previous && { href: toComments(commentLinks.previous.href) },
-            next: commentLinks.next && { href: toComments(commentLinks.next.href) },
-            items: commentLinks.items.map((i) =>
-              'href' in i ? { ...i, href: toComments(i.href) } : i,
-            ),
-          },
+          commentPagination: commentLinks,
           orderLinks: (['oldest', 'newest'] as const).map((o) => ({
             order: o,
             href: `${path}${o === 'oldest' ? '' : '?order=newest'}#comments`,

@@ -80,6 +80,13 @@ export function createGuidelinesRepository(db: Db) {
 }
 export type GuidelinesRepository = ReturnType<typeof createGuidelinesRepository>;
 
+/** The ratings of these rounds, or of one statement in them. */
+const ratingsOf = (roundIds: string[], statementRef: string | undefined) =>
+  and(
+    inArray(planRatings.roundId, roundIds),
+    statementRef === undefined ? undefined : eq(planRatings.statementRef, statementRef),
+  );
+
 function queries(db: Db) {
   const rowsOf = async <T>(query: SQL): Promise<T[]> =>
     ((await db.execute(query)) as unknown as { rows: T[] }).rows;
@@ -444,15 +451,7 @@ function queries(db: Db) {
     /** The ratings of these rounds (of one statement, given its ref). */
     async ratings(roundIds: string[], statementRef?: string): Promise<RatingRow[]> {
       if (!roundIds.length) return [];
-      return db
-        .select()
-        .from(planRatings)
-        .where(
-          and(
-            inArray(planRatings.roundId, roundIds),
-            statementRef === undefined ? undefined : eq(planRatings.statementRef, statementRef),
-          ),
-        );
+      return db.select().from(planRatings).where(ratingsOf(roundIds, statementRef));
     },
     /** The evidence on the ratings of these rounds (of one statement), earliest review-by first. */
     async evidence(roundIds: string[], statementRef?: string): Promise<EvidenceRow[]> {
@@ -461,12 +460,7 @@ function queries(db: Db) {
         .select({ e: planEvidence })
         .from(planEvidence)
         .innerJoin(planRatings, eq(planRatings.id, planEvidence.ratingId))
-        .where(
-          and(
-            inArray(planRatings.roundId, roundIds),
-            statementRef === undefined ? undefined : eq(planRatings.statementRef, statementRef),
-          ),
-        )
+        .where(ratingsOf(roundIds, statementRef))
         .orderBy(asc(planEvidence.reviewBy))
         .then((rows) => rows.map((r) => r.e));
     },

@@ -434,21 +434,16 @@ export function guidelinesRoutes(
       const page = Math.min(q.page, pages);
       const from = (page - 1) * ACTIONS_PER_PAGE;
       const query = new URLSearchParams(q.round ? { round: String(q.round) } : {});
-      const links = pageLinks(`/plans/${found.plan.id}`, query, page, pages);
-      const toActions = <T extends { href: string } | undefined>(l: T): T =>
-        (l ? { ...l, href: `${l.href}#actions` } : l) as T;
+      const pagination = pageLinks(`/plans/${found.plan.id}`, query, page, pages, {
+        fragment: 'actions',
+      });
       return reply.render(
         `${V}/plan.njk`,
         {
           title: found.plan.title,
           p: { ...found, actions: found.actions.slice(from, from + ACTIONS_PER_PAGE) },
           actionsShown: { from: from + 1, to: Math.min(total, from + ACTIONS_PER_PAGE), total },
-          pagination: {
-            ...links,
-            previous: toActions(links.previous),
-            next: toActions(links.next),
-            items: links.items.map((i) => ('href' in i ? toActions(i) : i)),
-          },
+          pagination,
           done: q.done,
           values: extra.values ?? {},
           errors: extra.errors,

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { createViewEnvironment, tidyWhitespace } from './index.ts';
+import { sameToABrowser, viewEnvironment } from '../../../test/helpers/views.ts';
 
-const srcDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const env = createViewEnvironment({ srcDir, rootDir: join(srcDir, '..') });
+const env = viewEnvironment();
 
 /** Both macros on the same items: ours, and GOV.UK Frontend's own. */
 function renderBoth(name: string, legend: string, items: unknown[], idPrefix?: string) {
@@ -18,15 +15,7 @@ function renderBoth(name: string, legend: string, items: unknown[], idPrefix?: s
       '{{ govukCheckboxes({ name: name, idPrefix: idPrefix, classes: "govuk-checkboxes--small", fieldset: { legend: { text: legend, classes: "govuk-fieldset__legend--s" } }, items: items }) }}',
     { name, legend, items, idPrefix },
   );
-  // The same page to a browser: whitespace between tags and around text does not count.
-  const norm = (html: string) =>
-    tidyWhitespace(html)
-      .replace(/\s+/g, ' ')
-      .replace(/>\s+</g, '><')
-      .replace(/>\s+/g, '>')
-      .replace(/\s+</g, '<')
-      .trim();
-  return { ours: norm(ours), govuk: norm(govuk) };
+  return { ours: sameToABrowser(ours), govuk: sameToABrowser(govuk) };
 }
 
 test('filterCheckboxes gives the markup of govukCheckboxes for a filter', () => {
