@@ -159,6 +159,33 @@ describe('@mention autocomplete in a real browser', { skip: noBrowser }, () => {
     await page.close();
   });
 
+  test('a request that fails late does not stop the look-up typed after it', async () => {
+    const page = await open();
+    let release = (): void => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/mentions?*', async (route) => {
+      if (new URL(route.request().url()).searchParams.get('q') !== 'Mo') return route.continue();
+      await released;
+      return route.abort();
+    });
+    const query = (q: string) => (r: { url(): string }) =>
+      new URL(r.url()).searchParams.get('q') === q;
+    const textarea = box(page);
+    await textarea.click();
+    const slow = page.waitForRequest(query('Mo'));
+    await page.keyboard.type('Thanks @Mo', { delay: 30 });
+    await slow;
+    // "d" starts a new look-up, due after the script's short delay; the
+    // old request fails inside that delay.
+    const newer = page.waitForResponse(query('Mod'), { timeout: 10_000 });
+    await page.keyboard.type('d');
+    release();
+    assert.equal((await newer).status(), 200);
+    await listbox(page).getByRole('option', { name: 'Demo Moderator' }).waitFor();
+    assert.equal(await textarea.inputValue(), 'Thanks @Mod');
+    await page.close();
+  });
+
   test('no script errors', () => {
     // Aborted requests log a network error in the console; anything else is ours.
     assert.deepEqual(

@@ -172,7 +172,7 @@ function enhance(textarea) {
         credentials: 'same-origin',
         signal: mine.signal,
       });
-      if (!res.ok) return close();
+      if (!res.ok) return failed(mine);
       const data = await res.json();
       if (controller !== mine) return; // a newer request took over
       const found = (Array.isArray(data?.suggestions) ? data.suggestions : [])
@@ -186,8 +186,17 @@ function enhance(textarea) {
       if (now && now.start === mention.start && now.query === mention.query) show(mention, found);
     } catch {
       // Aborted for a newer request, or the network failed: nothing to show.
-      if (!mine.signal.aborted) close();
+      if (!mine.signal.aborted) failed(mine);
     }
+  }
+
+  // A request that failed hides the list, unless a newer one took over. A
+  // look-up still waiting for its delay goes ahead: it was typed after.
+  function failed(mine) {
+    if (controller !== mine) return;
+    controller = undefined;
+    current = undefined;
+    collapse();
   }
 
   function update() {
