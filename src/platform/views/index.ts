@@ -53,6 +53,46 @@ export function tidyWhitespace(html: string): string {
   return out;
 }
 
+/** Environments whose context-free imports are kept (see keepImports). */
+const KEPT = Symbol.for('supporting-parents.keptImports');
+const keepingImports = new WeakSet<object>();
+type ExportedCallback = (err: unknown, exported?: Record<string, unknown>) => void;
+type GetExported = (ctx?: unknown, parentFrame?: unknown, cb?: unknown) => unknown;
+
+/**
+ * `{% from "x.njk" import m %}` runs x.njk again on every render, and every
+ * GOV.UK component's template imports its attribute macro each time the
+ * component is drawn: a page paid for hundreds of these. An import without
+ * `with context` cannot see the importing page (nunjucks gives it an empty
+ * context and a frame of its own), so what it exports — the macros — is the
+ * same every time and is kept with the compiled template, in environments
+ * that ask for it. A template loaded again (a changed file in watch mode) is
+ * a new object and starts afresh; an import `with context` is never kept.
+ * (Template.getExported is nunjucks 3's own, untyped, like resolveTemplate.)
+ */
+function keepImports(env: nunjucks.Environment): void {
+  keepingImports.add(env);
+  const proto = nunjucks.Template.prototype as unknown as {
+    getExported: GetExported;
+    [KEPT]?: true;
+  };
+  if (proto[KEPT] || typeof proto.getExported !== 'function') return;
+  proto[KEPT] = true;
+  const original = proto.getExported;
+  const kept = new WeakMap<object, Record<string, unknown>>();
+  proto.getExported = function getExported(this: { env: object }, ctx, parentFrame, cb) {
+    // Only the context-free form: getExported(callback).
+    if (typeof ctx !== 'function' || !keepingImports.has(this.env))
+      return original.call(this, ctx, parentFrame, cb);
+    const done = ctx as ExportedCallback;
+    const hit = kept.get(this);
+    if (hit) return done(null, hit);
+    return original.call(this, (err: unknown, exported?: Record<string, unknown>) => {
+      if (!err && exported) kept.set(this, exported);
+      done(err, exported);
+    });
+  };
+}
 export function createViewEnvironment(opts: {
   srcDir: string;
   rootDir: string;
@@ -96,6 +136,7 @@ export function createViewEnvironment(opts: {
       return name;
     };
   }
+  keepImports(env);
   return env;
 }
 
