@@ -5,6 +5,7 @@ import { signIn, submit } from '../../../test/helpers/session.ts';
 import { enableTwoFactor } from '../../../test/helpers/totp.ts';
 import type { CurrentUser } from '../../platform/auth.ts';
 import { DEMO_PASSWORD } from '../accounts/seed.ts';
+import { createGuidelinesRepository } from './repository.ts';
 import { DEMO_GUIDELINE_SLUG } from './seed.ts';
 
 /** The reading pages, the editors' wording, and starting a plan through its form. */
@@ -300,5 +301,37 @@ describe('guidelines: reading and editing', () => {
     assert.match(statement.body, /id="agency-social_care"/);
     assert.match(statement.body, /id="agency-health"/);
     assert.doesNotMatch(statement.body, /id="agency-voluntary"/);
+  });
+
+  test('a version’s words are kept between requests by the guideline’s time of change: a change made by another instance shows at once', async () => {
+    // Another instance's repository on the same database.
+    const other = createGuidelinesRepository(t.database.db);
+    const g = (await other.guidelineBySlug(SLUG))!;
+    const current = (await other.versions([g.id]))
+      .filter((v) => v.status === 'published')
+      .sort((a, b) => b.number - a.number)[0]!;
+    const page = async () => (await t.app.inject(`/guidelines/${SLUG}`)).body;
+    assert.doesNotMatch(await page(), /Changed elsewhere\./);
+    // Written behind every repository's back, the guideline's time of change left as it was:
+    // the words kept from the last request stay (so they are kept).
+    await t.database.query(
+      `UPDATE guideline_statements SET text = 'Behind the back.' WHERE version_id = $1 AND ref = '2.1'`,
+      [current.id],
+    );
+    assert.doesNotMatch(await page(), /Behind the back\./);
+    // Changed through the other instance: shown on the very next request, the version read afresh.
+    assert.ok(
+      await other.updateStatement(current.id, '2.2', { text: 'Changed elsewhere.', textCy: null }),
+    );
+    const after = await page();
+    assert.match(after, /Changed elsewhere\./);
+    assert.match(after, /Behind the back\./);
+    // What is kept is shared by every request, so it cannot be changed.
+    const stamp = (await other.guidelineBySlug(SLUG))!.updatedAt;
+    const kept = await other.contentAsOf(current.id, stamp);
+    assert.equal(await other.contentAsOf(current.id, stamp), kept);
+    assert.throws(() => {
+      (kept.statements[0] as { text: string }).text = 'x';
+    }, TypeError);
   });
 });

@@ -127,11 +127,11 @@ export function createPlansService(deps: PlansDeps) {
 
   /** The guideline the plan follows, in the version of a round (all read at once). */
   async function guidelineFor(plan: PlanRow, round: RoundRow, versions?: VersionRow[]) {
-    const [g, vs, content] = await Promise.all([
+    const [g, vs] = await Promise.all([
       repo.guidelineById(plan.guidelineId),
       versions ?? repo.versions([plan.guidelineId]),
-      repo.content(round.versionId),
     ]);
+    const content = await repo.contentAsOf(round.versionId, g!.updatedAt);
     return assemble(
       g!,
       vs,

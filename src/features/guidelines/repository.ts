@@ -75,8 +75,24 @@ export interface NewAction {
   createdBy: string | null;
 }
 
+/** Versions' content kept in memory, by version, with the stamp it was kept under (contentAsOf). */
+type KeptContent = Map<string, { stamp: number; content: VersionContent }>;
+/** At most this many versions' content kept (a guideline of 60 statements: ~100 KB). */
+const KEPT_VERSIONS = 32;
+
 export function createGuidelinesRepository(db: Db) {
-  return { ...queries(db), in: (tx: Tx) => queries(tx) };
+  const kept: KeptContent = new Map();
+  // Inside a transaction nothing is kept: what it reads may never commit.
+  return { ...queries(db, kept), in: (tx: Tx) => queries(tx) };
+}
+
+/** Frozen all the way down: a kept value is shared by every request that reads it. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 export type GuidelinesRepository = ReturnType<typeof createGuidelinesRepository>;
 
@@ -87,9 +103,32 @@ const ratingsOf = (roundIds: string[], statementRef: string | undefined) =>
     statementRef === undefined ? undefined : eq(planRatings.statementRef, statementRef),
   );
 
-function queries(db: Db) {
+function queries(db: Db, kept?: KeptContent) {
   const rowsOf = async <T>(query: SQL): Promise<T[]> =>
     ((await db.execute(query)) as unknown as { rows: T[] }).rows;
+
+  async function content(versionId: string): Promise<VersionContent> {
+    const [stages, statements, examples] = await Promise.all([
+      db
+        .select()
+        .from(guidelineStages)
+        .where(eq(guidelineStages.versionId, versionId))
+        .orderBy(asc(guidelineStages.position)),
+      db
+        .select()
+        .from(guidelineStatements)
+        .where(eq(guidelineStatements.versionId, versionId))
+        .orderBy(asc(guidelineStatements.position)),
+      db
+        .select({ e: guidelineExamples })
+        .from(guidelineExamples)
+        .innerJoin(guidelineStatements, eq(guidelineStatements.id, guidelineExamples.statementId))
+        .where(eq(guidelineStatements.versionId, versionId))
+        .orderBy(asc(guidelineExamples.position))
+        .then((rows) => rows.map((r) => r.e)),
+    ]);
+    return { stages, statements, examples };
+  }
 
   return {
     // Guidelines and versions
@@ -116,27 +155,27 @@ function queries(db: Db) {
       const [row] = await db.select().from(guidelineVersions).where(eq(guidelineVersions.id, id));
       return row;
     },
-    async content(versionId: string): Promise<VersionContent> {
-      const [stages, statements, examples] = await Promise.all([
-        db
-          .select()
-          .from(guidelineStages)
-          .where(eq(guidelineStages.versionId, versionId))
-          .orderBy(asc(guidelineStages.position)),
-        db
-          .select()
-          .from(guidelineStatements)
-          .where(eq(guidelineStatements.versionId, versionId))
-          .orderBy(asc(guidelineStatements.position)),
-        db
-          .select({ e: guidelineExamples })
-          .from(guidelineExamples)
-          .innerJoin(guidelineStatements, eq(guidelineStatements.id, guidelineExamples.statementId))
-          .where(eq(guidelineStatements.versionId, versionId))
-          .orderBy(asc(guidelineExamples.position))
-          .then((rows) => rows.map((r) => r.e)),
-      ]);
-      return { stages, statements, examples };
+    content,
+    /**
+     * A version's content as of `stamp`, its guideline's time of change, kept
+     * in memory: the stages, statements and examples of a plan's or a
+     * guideline's page were three reads (and 60 statements mapped) on every
+     * request, for text that changes a few times a year. Every write to a
+     * version's content touches its guideline in the same transaction
+     * (saveFile upserts it, updateStatement's caller touches it), so a stamp
+     * other than the kept one is read afresh, and a change made by another
+     * instance shows as soon as the guideline row read for the request does.
+     * What is returned is frozen: shared, never changed.
+     */
+    async contentAsOf(versionId: string, stamp: Date): Promise<VersionContent> {
+      if (!kept) return content(versionId);
+      const hit = kept.get(versionId);
+      if (hit && hit.stamp === stamp.getTime()) return hit.content;
+      const fresh = deepFreeze(await content(versionId));
+      kept.delete(versionId);
+      kept.set(versionId, { stamp: stamp.getTime(), content: fresh });
+      if (kept.size > KEPT_VERSIONS) kept.delete(kept.keys().next().value!);
+      return fresh;
     },
     /** Writes one version from a file: the guideline's fields, and the version's content replaced. */
     async saveFile(g: GuidelineFile): Promise<{ versionId: string; created: boolean }> {
@@ -247,6 +286,20 @@ function queries(db: Db) {
         .set(values)
         .where(and(eq(guidelineStatements.versionId, versionId), eq(guidelineStatements.ref, ref)))
         .returning({ id: guidelineStatements.id });
+      // The guideline's time of change moves with its content (contentAsOf keeps by it).
+      if (rows.length)
+        await db
+          .update(guidelines)
+          .set({ updatedAt: new Date() })
+          .where(
+            eq(
+              guidelines.id,
+              db
+                .select({ id: guidelineVersions.guidelineId })
+                .from(guidelineVersions)
+                .where(eq(guidelineVersions.id, versionId)),
+            ),
+          );
       return rows.length > 0;
     },
 

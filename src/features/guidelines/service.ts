@@ -189,7 +189,12 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
     const version =
       number === undefined ? currentVersion(versions) : versions.find((v) => v.number === number);
     if (!version) return undefined;
-    return assemble(guideline, versions, version, await repo.content(version.id));
+    return assemble(
+      guideline,
+      versions,
+      version,
+      await repo.contentAsOf(version.id, guideline.updatedAt),
+    );
   }
 
   /**
