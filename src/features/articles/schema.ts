@@ -129,6 +129,8 @@ export const articles = pgTable(
     index('articles_live_idx')
       .on(t.kind, t.publishAt.desc().nullsFirst(), t.id.desc().nullsFirst())
       .where(sql`status IN ('published', 'scheduled')`),
+    // Beside it, articles_live_filter_idx: the same keys INCLUDE (topics, regions), for the
+    // filtered lists (migration 0021; Drizzle's index builder has no INCLUDE).
     index('articles_topics_idx').using('gin', t.topics),
     index('articles_regions_idx').using('gin', t.regions),
     index('articles_services_idx').using('gin', t.services),
