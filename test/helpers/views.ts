@@ -9,8 +9,8 @@ export const viewEnvironment = () => createViewEnvironment({ srcDir, rootDir: jo
 
 /**
  * Markup as a browser reads it: whitespace between tags, around text and before a tag's end
- * does not count. Two
- * renderings of one component compare equal after this when they mean the same page.
+ * does not count. Two renderings of one component compare equal after this when they mean the
+ * same page.
  */
 export const sameToABrowser = (html: string) =>
   tidyWhitespace(html)

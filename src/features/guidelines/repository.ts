@@ -162,7 +162,7 @@ function queries(db: Db, kept?: KeptContent) {
      * guideline's page were three reads (and 60 statements mapped) on every
      * request, for text that changes a few times a year. Every write to a
      * version's content touches its guideline in the same transaction
-     * (saveFile upserts it, updateStatement's caller touches it), so a stamp
+     * (saveFile upserts it, updateStatement touches it), so a stamp
      * other than the kept one is read afresh, and a change made by another
      * instance shows as soon as the guideline row read for the request does.
      * What is returned is frozen: shared, never changed.
@@ -315,11 +315,6 @@ function queries(db: Db, kept?: KeptContent) {
 
     async setVersionStatus(versionId: string, status: VersionRow['status']): Promise<void> {
       await db.update(guidelineVersions).set({ status }).where(eq(guidelineVersions.id, versionId));
-    },
-
-    /** Touch a guideline's time of change (its content changed on the web). */
-    async touchGuideline(id: string): Promise<void> {
-      await db.update(guidelines).set({ updatedAt: new Date() }).where(eq(guidelines.id, id));
     },
 
     // The site search (service.ts `searchSource`): the statements of each guideline's

@@ -506,8 +506,8 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
       const version = await deps.transaction(async (tx) => {
         const r = repo.in(tx);
         if (!inUse) {
+          // It moves the guideline's time of change too.
           await r.updateStatement(view.version.id, ref, values);
-          await r.touchGuideline(view.guideline.id);
           return number;
         }
         const file = fileOf(view);
