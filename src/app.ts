@@ -190,6 +190,12 @@ export interface BuildOptions {
   database: Database;
   /** false: no logging (CLI). A stream: log there instead of stdout (tests read the logs). */
   logger?: false | { stream: NodeJS.WritableStream };
+  /**
+   * Settles when the database's migrations have run (`serve` runs them while
+   * the application is built): the first query here waits for it, and a
+   * failed migration fails the build.
+   */
+  migrated?: Promise<unknown>;
 }
 
 /**
@@ -200,6 +206,7 @@ export async function buildApp({
   config,
   database,
   logger,
+  migrated,
 }: BuildOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger:
@@ -841,6 +848,8 @@ export async function buildApp({
   await app.register(searchRoutes(search));
   await app.register(pagesRoutes());
 
+  // Building the application asks nothing of the database until here.
+  await migrated;
   await jobs.schedule('jobs.cleanup', 24 * 3600);
   await jobs.schedule('accounts.purge', 24 * 3600);
   await jobs.schedule(OFFER_JOB, 5 * 60);

@@ -74,7 +74,8 @@ async function openFor(
   {
     fromTemplate = false,
     worker = fromTemplate,
-  }: { fromTemplate?: boolean; worker?: boolean } = {},
+    openInBackground = false,
+  }: { fromTemplate?: boolean; worker?: boolean; openInBackground?: boolean } = {},
 ): Promise<Database> {
   const { openDatabase } = await import('./db/client.ts');
   // The embedded database is PostgreSQL compiled to WebAssembly. V8 compiles
@@ -89,6 +90,7 @@ async function openFor(
     ...(fromTemplate ? { template: DB_TEMPLATE } : {}),
     // `serve` runs the embedded database in a thread of its own (db/pglite-thread.ts).
     ...(worker ? { worker: true } : {}),
+    ...(openInBackground ? { openInBackground: true } : {}),
   });
 }
 
@@ -523,32 +525,35 @@ function lineStream(out: (text: string) => void): Writable {
  */
 async function serve(config: Config, io: Run['io']): Promise<void> {
   const started = Date.now();
-  // Open the database while the application's modules load: PGlite compiles
-  // its WebAssembly on other threads, so the two overlap.
-  const opening = openFor(config, { fromTemplate: true });
-  opening.catch(() => undefined); // handled below, once the modules are loaded
+  // Three things at once: the embedded database opens in its own thread (PGlite
+  // compiles its WebAssembly on other threads too), the application's modules
+  // load, and the migrations run as soon as the database is open. The
+  // application is built meanwhile; its first query waits for the migrations
+  // (buildApp's `migrated`). A restart answers ~0.3 s sooner.
+  // The thread is started before the application's modules begin to load: loading them
+  // beside it held its start back ~0.2 s.
+  const database = await openFor(config, { fromTemplate: true, openInBackground: true });
+  const migrating = import('./db/migrate.ts').then(({ migrate }) => migrate(database));
+  migrating.catch(() => undefined); // handled below
   let modules;
   try {
-    modules = await Promise.all([
-      import('./app.ts'),
-      import('./db/migrate.ts'),
-      import('./platform/seed.ts'),
-    ]);
+    modules = await Promise.all([import('./app.ts'), import('./platform/seed.ts')]);
   } catch (err) {
-    await opening.then((d) => d.close()).catch(() => undefined);
+    await migrating.catch(() => undefined);
+    await database.close().catch(() => undefined);
     throw err;
   }
-  const [{ buildApp }, { migrate }, seed] = modules;
-  const database = await opening;
+  const [{ buildApp }, seed] = modules;
   let app: FastifyInstance | undefined;
   let metrics: { close(): Promise<void> } | undefined;
   try {
-    await migrate(database);
     app = await buildApp({
       config,
       database,
+      migrated: migrating,
       ...(io.logToOut ? { logger: { stream: lineStream(io.out) } } : {}),
     });
+    await migrating;
     if (database.kind === 'pglite' && !(await seed.demoSeeded(database))) {
       app.log.info('new embedded database: seeding demo content');
       const p = app.platform;

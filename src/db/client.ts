@@ -119,6 +119,12 @@ export interface OpenOptions {
    * the calling thread (no thread to start, and snapshots need it there).
    */
   worker?: boolean;
+  /**
+   * With `worker`: resolve as soon as the thread is started, while it opens
+   * the database on another core; statements wait for it, and fail with its
+   * error if it cannot open (`serve` builds the application meanwhile).
+   */
+  openInBackground?: boolean;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
@@ -157,7 +163,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
   try {
     if (opts.worker && dir) {
       const { startPgliteThread } = await import('./pglite-thread.ts');
-      thread = await startPgliteThread(
+      thread = startPgliteThread(
         {
           dataDir: dir,
           ...(template ? { templatePath: template } : {}),
@@ -171,6 +177,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
         },
       );
       client = thread as unknown as PgliteLike;
+      if (!opts.openInBackground) await thread.opened;
     } else {
       const [{ PGlite }, { citext }, { pg_trgm }, { unaccent }, { withOneExchangeQueries }] =
         await Promise.all([

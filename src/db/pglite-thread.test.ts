@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -191,4 +191,47 @@ test('renew: waits for the unit of work in flight, holds new work, keeps every c
   // The lock is still this process's, and the fresh thread is the database in use.
   await assert.rejects(openDatabase({ dataDir: dir }), DataDirLockedError);
   assert.equal(await database.ping(), true);
+});
+
+test('opened in the background: work asked for at once waits for the thread, then runs in order', async () => {
+  const other = mkdtempSync(join(tmpdir(), 'sp-thread-'));
+  const database = await openDatabase({
+    dataDir: other,
+    worker: true,
+    template,
+    openInBackground: true,
+  });
+  try {
+    // Asked for before the thread has opened the database (it takes most of a second).
+    const made = database.exec(`CREATE TABLE early (n int)`);
+    const written = database.exec(`INSERT INTO early VALUES (1), (2)`);
+    const read = database.query<{ n: number }>('SELECT n FROM early ORDER BY n');
+    await Promise.all([made, written]);
+    assert.deepEqual(await read, [{ n: 1 }, { n: 2 }]);
+    await assert.rejects(openDatabase({ dataDir: other }), DataDirLockedError);
+  } finally {
+    await database.close();
+  }
+});
+
+test('opened in the background and failing: the work asked for fails with its error, the folder is freed', async () => {
+  const other = mkdtempSync(join(tmpdir(), 'sp-thread-'));
+  const bad = join(other, 'not-a-template.tar');
+  writeFileSync(bad, 'this is not a tarball of a database');
+  const database = await openDatabase({
+    dataDir: other,
+    worker: true,
+    template: bad,
+    openInBackground: true,
+  });
+  await assert.rejects(database.query('SELECT 1'));
+  assert.equal(await database.ping(), false);
+  await database.close();
+  // The directory lock went with it: the folder opens again (here, in this thread, anew).
+  const again = await openDatabase({ dataDir: other, template });
+  try {
+    assert.deepEqual(await again.query('SELECT 1 AS one'), [{ one: 1 }]);
+  } finally {
+    await again.close();
+  }
 });

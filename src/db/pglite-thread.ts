@@ -74,6 +74,11 @@ export interface ThreadedPglite extends QueryTarget {
   renew(): Promise<void>;
   /** Statements waiting for the database or running (for the health metrics and tests). */
   readonly pending: number;
+  /**
+   * Settles when the thread has opened the database (or failed to). Work
+   * asked for before then waits for it, and fails with its error.
+   */
+  readonly opened: Promise<void>;
 }
 
 function toError(error: { message: string; name?: string; fields: Record<string, unknown> }) {
@@ -93,13 +98,15 @@ function toError(error: { message: string; name?: string; fields: Record<string,
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
 /**
- * Start the worker and wait until the database is open. `onExit` is called if
- * the worker stops without being closed.
+ * Start the worker. The handle comes back at once, while the thread opens the
+ * database on another core (`opened`): work asked for meanwhile waits, so a
+ * caller can get on with its own start (the server builds its application).
+ * `onExit` is called if the worker stops, once open, without being closed.
  */
-export async function startPgliteThread(
+export function startPgliteThread(
   options: WorkerOptions,
   onExit: (err: Error) => void = () => undefined,
-): Promise<ThreadedPglite> {
+): ThreadedPglite {
   // dist/*.js: the compiled worker beside this file. src/*.ts under tsx (tests,
   // development): a worker does not inherit tsx's loader, so a two-line
   // script loads it first and then the TypeScript worker through it.
@@ -159,7 +166,12 @@ export async function startPgliteThread(
   };
 
   let worker: Worker | undefined;
+  const opened = begin(options).then((w) => {
+    worker = w;
+  });
+  opened.catch(() => undefined); // the error reaches whoever asks for work, or awaits `opened`
   const call = <T>(request: Operation): Promise<T> => {
+    if (!worker) return opened.then(() => call<T>(request));
     if (dead) return Promise.reject(dead);
     // Statements of a unit already begun go on; anything new waits for a renewed thread.
     if (renewing && !('tx' in request && request.tx)) return renewing.then(() => call<T>(request));
@@ -186,7 +198,6 @@ export async function startPgliteThread(
     },
   });
 
-  worker = await begin(options);
   return {
     ...target(),
     async transaction(work) {
@@ -231,6 +242,14 @@ export async function startPgliteThread(
       if (closing) return;
       closing = true;
       await renewing?.catch(() => undefined);
+      // A thread that failed to open is already stopped (begin).
+      if (
+        !(await opened.then(
+          () => true,
+          () => false,
+        ))
+      )
+        return;
       try {
         if (!dead) await call({ op: 'close' });
       } finally {
@@ -240,5 +259,6 @@ export async function startPgliteThread(
     get pending() {
       return waiting.size;
     },
+    opened,
   };
 }

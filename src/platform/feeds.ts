@@ -15,7 +15,12 @@
  *  - `feed` ignores the language for Atom, so `xml:lang` is added to the
  *    root element here.
  */
-import { Feed, type Item } from 'feed';
+import type * as FeedLib from 'feed';
+import type { Item } from 'feed';
+import { lazy } from './lazy.ts';
+
+/** `feed` (and xml-js under it), loaded with the first feed asked for, not at start-up. */
+const feedLib = lazy<typeof FeedLib>('feed');
 
 export interface FeedEntry {
   /** Absolute URL or `urn:` id; stable for the life of the entry. */
@@ -127,7 +132,7 @@ function category(value: string, entryId: string): string {
 /** An Atom 1.0 document (UTF-8 XML) for the given entries. */
 export function atomFeed(opts: AtomFeedOptions): string {
   const feedId = atomId(opts.id, 'id');
-  const feed = new Feed({
+  const feed = new (feedLib().Feed)({
     id: asXmlText(feedId),
     title: asXmlText(opts.title),
     ...(opts.subtitle ? { description: asXmlText(opts.subtitle) } : {}),

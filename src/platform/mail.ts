@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import nodemailer from 'nodemailer';
+import type Nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { z } from 'zod';
 import type { Tx } from '../db/client.ts';
 import type { JobQueue } from './jobs/index.ts';
+import { lazy } from './lazy.ts';
+
+/** nodemailer, loaded with the first message delivered, not at start-up. */
+const nodemailer = lazy<typeof Nodemailer>('nodemailer');
 
 /**
  * Mail goes through the job queue, so a crash loses no message; sent with the
@@ -60,16 +65,19 @@ export function createMailer(opts: {
   log?: { warn(obj: object, msg: string): void };
 }): Mailer {
   const outbox = opts.smtpUrl ? undefined : join(opts.dataDir, 'mail');
-  const transport = opts.smtpUrl
-    ? nodemailer.createTransport(opts.smtpUrl)
-    : nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
-
-  // A pooled SMTP connection that fails between messages is reported as an
-  // event; unheard, it would stop the process. The message it concerned (if
-  // any) failed its job and is retried by the queue.
-  transport.on('error', (err: Error) =>
-    opts.log?.warn({ err: err.message }, 'SMTP transport error'),
-  );
+  // Made with the first message delivered (SMTP_URL was checked with the settings).
+  let made: Transporter | undefined;
+  const transport = (): Transporter => {
+    if (made) return made;
+    made = opts.smtpUrl
+      ? nodemailer().createTransport(opts.smtpUrl)
+      : nodemailer().createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+    // A pooled SMTP connection that fails between messages is reported as an
+    // event; unheard, it would stop the process. The message it concerned (if
+    // any) failed its job and is retried by the queue.
+    made.on('error', (err: Error) => opts.log?.warn({ err: err.message }, 'SMTP transport error'));
+    return made;
+  };
   let isSuppressed: (address: string) => Promise<boolean> = async () => false;
   let failures = 0;
   const mailer: Mailer = {
@@ -85,7 +93,7 @@ export function createMailer(opts: {
     },
     async deliver(message) {
       if (await isSuppressed(addressOf(message.to))) return 'suppressed';
-      const info = await transport.sendMail({ from: opts.from, ...message });
+      const info = await transport().sendMail({ from: opts.from, ...message });
       if (outbox) {
         await mkdir(outbox, { recursive: true });
         // A message with a fixed Message-ID keeps its file: sent again, it replaces itself.

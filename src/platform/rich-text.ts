@@ -1,4 +1,4 @@
-import MarkdownIt from 'markdown-it';
+import type MarkdownIt from 'markdown-it';
 import type SanitizeHtml from 'sanitize-html';
 import { lazy } from './lazy.ts';
 
@@ -13,7 +13,18 @@ const sanitizeHtml = lazy<typeof SanitizeHtml>('sanitize-html');
  * so the stored HTML needs no styling of its own.
  */
 
-const md = new MarkdownIt({ html: false, linkify: true, typographer: false, breaks: false });
+/** markdown-it, loaded and set up with the first text rendered (not at start-up). */
+const markdownIt = lazy<typeof MarkdownIt>('markdown-it');
+let md: InstanceType<typeof MarkdownIt> | undefined;
+
+/**
+ * Markdown to HTML with raw HTML switched off, not yet sanitised: what every
+ * renderer here starts from (the newsletter's email too), then sanitises.
+ */
+export function markdownToHtml(source: string): string {
+  md ??= new (markdownIt())({ html: false, linkify: true, typographer: false, breaks: false });
+  return md.render(source);
+}
 
 const CLASSES: Record<string, string> = {
   p: 'govuk-body',
@@ -78,12 +89,12 @@ export function sanitise(html: string, opts: RichTextOptions = {}): string {
 
 /** Markdown to safe HTML. */
 export function renderMarkdown(source: string, opts: RichTextOptions = {}): string {
-  return sanitise(md.render(source), opts);
+  return sanitise(markdownToHtml(source), opts);
 }
 
 /** Plain text of Markdown, e.g. for a search index or a summary. */
 export function plainText(source: string): string {
-  return sanitizeHtml()(md.render(source), { allowedTags: [], allowedAttributes: {} })
+  return sanitizeHtml()(markdownToHtml(source), { allowedTags: [], allowedAttributes: {} })
     .replace(/\s+/g, ' ')
     .trim();
 }

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes }
 import { type Algorithm, hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import { lazy } from '../../platform/lazy.ts';
 import type { dictionary as Dictionary } from '@zxcvbn-ts/language-common';
-import * as OTPAuth from 'otpauth';
+import type * as OTPAuthLib from 'otpauth';
 import type { FastifyBaseLogger } from 'fastify';
 import {
   AccessDenied,
@@ -38,6 +38,9 @@ import {
 export { isApproved };
 export { MEMBER_KINDS, ROLES, STATUSES };
 export type { MemberKind, Role, UserStatus };
+
+/** otpauth, loaded with the first two-factor code made or checked, not at start-up. */
+const otpauth = lazy<typeof OTPAuthLib>('otpauth');
 
 /**
  * The rules of accounts: registration, verification, signing in (password,
@@ -415,7 +418,8 @@ export function createAccountsService(deps: AccountsDeps) {
     };
   }
 
-  function totpFor(secret: string, label: string): OTPAuth.TOTP {
+  function totpFor(secret: string, label: string): OTPAuthLib.TOTP {
+    const OTPAuth = otpauth();
     return new OTPAuth.TOTP({
       issuer: 'Supporting Parents',
       label,
@@ -860,7 +864,7 @@ export function createAccountsService(deps: AccountsDeps) {
       if (user.totpSecret && !user.totpEnabledAt) {
         secret = decrypt(user.totpSecret); // keep the pending secret across reloads
       } else {
-        secret = new OTPAuth.Secret({ size: 20 }).base32;
+        secret = new (otpauth().Secret)({ size: 20 }).base32;
         await repo.updateUser(actor.id, {
           totpSecret: encrypt(secret),
           totpEnabledAt: null,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { stringify } from 'csv-stringify/sync';
 import { spreadsheetCell } from '../../platform/spreadsheet.ts';
 import type { PlanExport, PlanOverview } from './plans.ts';
+import { csvStringify } from '../../platform/csv.ts';
 
 /**
  * A plan as a spreadsheet, in the layout of a baseline assessment tool: one
@@ -140,7 +140,7 @@ export function planCsv(p: PlanExport, t: T): string {
     [t('guidelines.export.roundsSheet')],
     ...roundRows(p, t),
   ];
-  return stringify(rows.map((r) => r.map(spreadsheetCell)));
+  return csvStringify().stringify(rows.map((r) => r.map(spreadsheetCell)));
 }
 
 /**

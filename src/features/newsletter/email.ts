@@ -1,9 +1,9 @@
 import type Juice from 'juice';
 import { lazy } from '../../platform/lazy.ts';
-import MarkdownIt from 'markdown-it';
 import nunjucks from 'nunjucks';
 import type SanitizeHtml from 'sanitize-html';
 import type { Translate } from '../../platform/i18n/index.ts';
+import { markdownToHtml } from '../../platform/rich-text.ts';
 
 /** juice (and the HTML parser under it), loaded with the first email rendered, not at start-up. */
 const juice = lazy<typeof Juice>('juice');
@@ -15,11 +15,9 @@ const sanitizeHtml = lazy<typeof SanitizeHtml>('sanitize-html');
  * tracking pixel, no redirected links: every link goes where it says.
  */
 
-const md = new MarkdownIt({ html: false, linkify: true, typographer: false, breaks: false });
-
 /** Issue Markdown to safe HTML: our rich text plus images (https only, with their alt text). */
 export function issueHtml(markdown: string): string {
-  return sanitizeHtml()(md.render(markdown), {
+  return sanitizeHtml()(markdownToHtml(markdown), {
     allowedTags: [
       'p',
       'h2',

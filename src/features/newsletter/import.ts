@@ -1,9 +1,8 @@
-import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { spreadsheetCell } from '../../platform/spreadsheet.ts';
 import type { SubscriberRow } from './repository.ts';
 import { FREQUENCIES, type Frequency, type Topic, TOPICS } from './schema.ts';
+import { csvParse, csvStringify } from '../../platform/csv.ts';
 
 /**
  * The subscribers' CSV, out and in. An import must say, for every row, when
@@ -25,7 +24,7 @@ export const CSV_COLUMNS = [
 ] as const;
 
 export function subscribersCsv(rows: SubscriberRow[]): string {
-  return stringify(
+  return csvStringify().stringify(
     rows.map((s) =>
       [
         s.email,
@@ -68,7 +67,7 @@ export function parseImport(
 ): { rows: ImportRow[]; problems: ImportProblem[] } {
   let records: Record<string, string>[];
   try {
-    records = parse(text, {
+    records = csvParse().parse(text, {
       columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
       skip_empty_lines: true,
       trim: true,

@@ -1,5 +1,3 @@
-import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import { SLUG_PATTERN, slugify } from '../../platform/slug.ts';
 import { spreadsheetCell } from '../../platform/spreadsheet.ts';
 import type { LocationRow } from './oruk.ts';
@@ -12,6 +10,7 @@ import {
   SERVICE_SERVES,
   SERVICE_STATUSES,
 } from './schema.ts';
+import { csvParse, csvStringify } from '../../platform/csv.ts';
 
 /**
  * The services spreadsheet: one row per service, lists as space-separated
@@ -69,7 +68,7 @@ export interface ExportRow {
 export function toCsv(rows: ExportRow[], areaName: (gss: string) => string = (g) => g): string {
   const names = (kind: 'model' | 'offer' | 'serves', codes: string[]) =>
     codes.map((c) => termName(kind, c, 'en')).join('; ');
-  return stringify(
+  return csvStringify().stringify(
     rows.map((r) => {
       const s = r.service;
       const cells: Record<Column, unknown> = {
@@ -127,7 +126,7 @@ export function fromCsv(
   | { ok: false; problems: ImportProblem[] } {
   let rows: Record<string, string>[];
   try {
-    rows = parse(csv, { columns: true, skip_empty_lines: true, trim: true, bom: true });
+    rows = csvParse().parse(csv, { columns: true, skip_empty_lines: true, trim: true, bom: true });
   } catch (err) {
     return {
       ok: false,

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { parse } from 'csv-parse/sync';
 import { type Geocoder, milesBetween, normalisePostcode } from '../../platform/geocoder.ts';
 import {
   noSearchChanges,
@@ -9,7 +8,6 @@ import {
   type SearchSource,
 } from '../../platform/search.ts';
 import { fromCsv, toCsv } from './csv.ts';
-import { stringify } from 'csv-stringify/sync';
 import {
   type Directory,
   type DirectoryCache,
@@ -30,6 +28,7 @@ import {
 } from './repository.ts';
 import { termName } from './terms.ts';
 import { SERVICE_MODELS, SERVICE_OFFERS, SERVICE_SERVES, type ServiceModel } from './schema.ts';
+import { csvParse, csvStringify } from '../../platform/csv.ts';
 
 /**
  * The national service map: finding services, the national overview of all
@@ -72,7 +71,12 @@ export function readAuthoritiesCsv(
 ): { ok: true; rows: NewAuthority[] } | { ok: false; problems: AuthorityProblem[] } {
   let records: Record<string, string>[];
   try {
-    records = parse(csv, { columns: true, skip_empty_lines: true, trim: true, bom: true });
+    records = csvParse().parse(csv, {
+      columns: true,
+      skip_empty_lines: true,
+      trim: true,
+      bom: true,
+    });
   } catch (err) {
     return { ok: false, problems: [{ row: 0, field: 'file', message: (err as Error).message }] };
   }
@@ -606,7 +610,7 @@ export function createServicesService(deps: {
     },
     /** The overview's table as CSV: one row per authority. */
     coverageCsv(rows: CoverageRow[]): string {
-      return stringify(
+      return csvStringify().stringify(
         rows.map((r) => [
           r.gssCode,
           r.name,
