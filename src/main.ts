@@ -714,11 +714,16 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
       return 2;
     }
     // Loaded already if they are what was thrown.
-    const [{ ConfigError }, { DataDirLockedError }] = await Promise.all([
+    const [{ ConfigError }, { DataDirLockedError }, { DatabaseOpenError }] = await Promise.all([
       import('./config.ts'),
       import('./db/lock.ts'),
+      import('./db/open-error.ts'),
     ]);
-    if (e instanceof ConfigError || e instanceof DataDirLockedError) {
+    if (
+      e instanceof ConfigError ||
+      e instanceof DataDirLockedError ||
+      e instanceof DatabaseOpenError
+    ) {
       err(`${e.message}\n`);
       return 1;
     }

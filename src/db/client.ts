@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { acquireDirLock, type DirLock } from './lock.ts';
+import { DatabaseOpenError } from './open-error.ts';
 import type { ThreadedPglite } from './pglite-thread.ts';
 import { readTarball } from './tarball.ts';
 
@@ -199,7 +200,8 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     }
   } catch (err) {
     lock?.release();
-    throw err;
+    // The thread says so itself (DatabaseOpenError); in this thread, say it here.
+    throw dir && !(err instanceof DatabaseOpenError) ? new DatabaseOpenError(dir, err) : err;
   }
   let closed = false;
   // PGlite is one connection: a statement sent to it outside the transaction

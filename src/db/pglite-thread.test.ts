@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import { integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { type Database, openDatabase } from './client.ts';
 import { DataDirLockedError } from './lock.ts';
+import { DatabaseOpenError } from './open-error.ts';
 
 // The embedded database in its own thread, as `serve` runs it: the same
 // answers as in one thread, units of work that commit or roll back whole,
@@ -224,7 +225,7 @@ test('opened in the background and failing: the work asked for fails with its er
     template: bad,
     openInBackground: true,
   });
-  await assert.rejects(database.query('SELECT 1'));
+  await assert.rejects(database.query('SELECT 1'), DatabaseOpenError);
   assert.equal(await database.ping(), false);
   await database.close();
   // The directory lock went with it: the folder opens again (here, in this thread, anew).

@@ -18,6 +18,7 @@
  * own write-ahead log in the data directory is what makes commits durable).
  */
 import { Worker } from 'node:worker_threads';
+import { DatabaseOpenError } from './open-error.ts';
 
 export interface WorkerOptions {
   dataDir: string;
@@ -160,7 +161,7 @@ export function startPgliteThread(
     } catch (err) {
       closing = true;
       await w.terminate();
-      throw err;
+      throw new DatabaseOpenError(opts.dataDir, err);
     }
     return w;
   };

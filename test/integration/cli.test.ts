@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { main } from '../../src/main.ts';
@@ -52,6 +52,25 @@ test('production without its required settings refuses to start with one line na
     res.stderr.trim(),
     'Missing required settings for production: SESSION_SECRET, BASE_URL',
   );
+});
+
+test('a data folder whose database cannot be opened: one line saying so and what to do, exit 1, the folder freed', async () => {
+  const dir = tmp();
+  mkdirSync(join(dir, 'db'), { recursive: true });
+  // A database folder of a PostgreSQL this one is not.
+  writeFileSync(join(dir, 'db', 'PG_VERSION'), '99\n');
+  // migrate opens it in this thread; serve in a thread of its own, while the app is built.
+  for (const command of ['migrate', 'serve']) {
+    const res = await cli([command], dir, { PORT: await freePort() });
+    assert.equal(res.status, 1, `${command}: ${res.stderr}`);
+    assert.equal(res.stderr.trim().split('\n').length, 1, `${command}, one line: ${res.stderr}`);
+    assert.match(
+      res.stderr,
+      /^The embedded database in .+ could not be opened \(.+\)\. .*restore a backup/,
+    );
+    assert.equal(res.stdout, '');
+    assert.equal(existsSync(join(dir, 'db.lock')), false, `${command}: the folder is free again`);
+  }
 });
 
 test('migrate then seed --demo twice: idempotent; serve then starts on that data without seeding, and stops', async () => {
