@@ -212,6 +212,39 @@ export function createPlansService(deps: PlansDeps) {
     );
   }
 
+  /** What a plan's overview is made of, read at once: rounds, actions (with RAG), versions. */
+  async function overviewParts(actor: CurrentUser | undefined, id: string) {
+    const ctx = await context(actor, id);
+    if (!ctx) return undefined;
+    const [rounds, actions, versions] = await Promise.all([
+      repo.rounds(id),
+      service.actions(ctx),
+      repo.versions([ctx.plan.guidelineId]),
+    ]);
+    return { ctx, rounds, actions, versions };
+  }
+  type OverviewParts = NonNullable<Awaited<ReturnType<typeof overviewParts>>>;
+
+  /** A plan's overview in one round, given that round's assessment. */
+  function overviewOf(
+    { ctx, rounds, actions, versions }: OverviewParts,
+    round: RoundRow,
+    a: Awaited<ReturnType<typeof assessment>>,
+  ) {
+    const latest = currentVersion(versions);
+    return {
+      ...ctx,
+      rounds,
+      round,
+      isLatestRound: round.id === rounds.at(-1)!.id,
+      guideline: a.view.guideline,
+      version: a.view.version,
+      newerVersion: latest && latest.number > a.view.version.number ? latest : undefined,
+      stages: a.stages,
+      actions,
+    };
+  }
+
   const service = {
     context,
 
@@ -274,29 +307,13 @@ export function createPlansService(deps: PlansDeps) {
 
     /** The plan page: the latest round's assessment by stage, actions, rounds, members. */
     async overview(actor: CurrentUser | undefined, id: string, roundPosition?: number) {
-      const ctx = await context(actor, id);
-      if (!ctx) return undefined;
-      const [rounds, actions, versions] = await Promise.all([
-        repo.rounds(id),
-        service.actions(ctx),
-        repo.versions([ctx.plan.guidelineId]),
-      ]);
+      const read = await overviewParts(actor, id);
+      if (!read) return undefined;
+      const { ctx, rounds, versions } = read;
       const round =
         (roundPosition !== undefined && rounds.find((r) => r.position === roundPosition)) ||
         rounds.at(-1)!;
-      const a = await assessment(ctx.plan, round, versions);
-      const latest = currentVersion(versions);
-      return {
-        ...ctx,
-        rounds,
-        round,
-        isLatestRound: round.id === rounds.at(-1)!.id,
-        guideline: a.view.guideline,
-        version: a.view.version,
-        newerVersion: latest && latest.number > a.view.version.number ? latest : undefined,
-        stages: a.stages,
-        actions,
-      };
+      return overviewOf(read, round, await assessment(ctx.plan, round, versions));
     },
 
     /** Actions (of one statement, given its ref) with RAG, overdue ones first. */
@@ -708,21 +725,18 @@ export function createPlansService(deps: PlansDeps) {
 
     /** Everything of the plan for its export and report: every round's statements and actions. */
     async exportData(actor: CurrentUser | undefined, id: string) {
-      const found = await service.overview(actor, id);
-      if (!found) return undefined;
-      // Every round, first to last (the latest one is `found` itself).
-      const earlier = await assessments(
-        found.plan,
-        found.rounds.filter((r) => r.id !== found.round.id),
-      );
-      const history = [
-        ...earlier.map((a) => ({ round: a.round, version: a.view.version, stages: a.stages })),
-        { round: found.round, version: found.version, stages: found.stages },
-      ].map((h) => ({
-        ...h,
+      const read = await overviewParts(actor, id);
+      if (!read) return undefined;
+      // Every round, first to last, read at once; the latest is the overview's.
+      const all = await assessments(read.ctx.plan, read.rounds, read.versions);
+      const found = overviewOf(read, read.rounds.at(-1)!, all.at(-1)!);
+      const history = all.map((a) => ({
+        round: a.round,
+        version: a.view.version,
+        stages: a.stages,
         /** Each statement's overall rating in that round, by number (for the report). */
         overall: new Map(
-          h.stages.flatMap((s) => s.statements.map((i) => [i.statement.ref, i.combined] as const)),
+          a.stages.flatMap((s) => s.statements.map((i) => [i.statement.ref, i.combined] as const)),
         ),
       }));
       await deps.audit('plan.exported', { actorId: actor!.id, detail: { plan: id } });
