@@ -5,6 +5,7 @@ import { atomFeed } from '../../platform/feeds.ts';
 import { spreadsheetCell } from '../../platform/spreadsheet.ts';
 import { echoValues, errorsFrom, fieldError, type FormErrors, text } from '../../platform/forms.ts';
 import { TooMany, waitText } from '../../platform/rate-limit.ts';
+import { csvStringify } from '../../platform/csv.ts';
 import type { EventRow } from './repository.ts';
 import { EVENT_MODES } from './schema.ts';
 import type { EventsService, Refusal } from './service.ts';
@@ -649,9 +650,8 @@ export function organiserRoutes(events: EventsService): FastifyPluginAsync {
         const p = slugParam.safeParse(req.params);
         const view = p.success ? await events.organiserView(req.user, p.data.slug) : undefined;
         if (!view) return reply.callNotFound();
-        const { stringify } = await import('csv-stringify/sync');
         const t = req.t;
-        const csv = stringify([
+        const csv = csvStringify().stringify([
           [
             'name',
             'status',
