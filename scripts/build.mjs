@@ -6,10 +6,11 @@
  *   node scripts/build.mjs --force   rebuild everything
  *   node scripts/build.mjs --assets  only the static files (`npm run dev` runs src/ through tsx)
  *
- * Two parts, each with a stamp:
- * - the server: src/ compiled by tsc (tsconfig.build.json) into dist/, and
- *   every file the server reads at run time copied beside the compiled code
- *   (views, locales, migrations) — stamp dist/.build-stamp;
+ * Three parts, each with a stamp:
+ * - the server: src/ bundled by esbuild into a few files at the top of dist/
+ *   (bundleCode, below), and every file the server reads at run time copied
+ *   under dist/ as it lies under src/ (views, locales, migrations) — stamp
+ *   dist/.build-stamp;
  * - the static files: SCSS → CSS, client scripts and images, written under
  *   dist/public with a content hash in their names, plus manifest.json
  *   mapping source names to built names — stamp dist/public/manifest.json.
@@ -22,12 +23,11 @@
  * A part is up to date when its stamp is newer than every file and folder it
  * is built from (a folder's time changes when a file is added or removed),
  * package-lock.json and this script. That check reads a few hundred mtimes;
- * tsc and sass are loaded only when something changed.
+ * esbuild and sass are loaded only when something changed.
  *
- * The compile does not check types (`--noCheck`): `npm run typecheck` does,
- * and CI runs it. With isolatedModules every file compiles on its own.
+ * esbuild does not check types: `npm run typecheck` does, and CI runs it.
+ * With isolatedModules every file compiles on its own.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   cpSync,
@@ -35,12 +35,13 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -83,12 +84,7 @@ const common = () =>
 /** Which parts are out of date (cheap: mtimes only). */
 export function outOfDate() {
   const shared = common();
-  const code = Math.max(
-    shared,
-    newest(SRC, [ASSETS]),
-    mtime(join(ROOT, 'tsconfig.json')),
-    mtime(join(ROOT, 'tsconfig.build.json')),
-  );
+  const code = Math.max(shared, newest(SRC, [ASSETS]), mtime(join(ROOT, 'tsconfig.json')));
   const assets = Math.max(shared, newest(ASSETS));
   return {
     code: !existsSync(join(DIST, 'main.js')) || mtime(CODE_STAMP) < code,
@@ -111,12 +107,7 @@ function buildCode() {
     if (name !== 'public' && name !== 'db-template.tar')
       rmSync(join(DIST, name), { recursive: true, force: true });
   }
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const res = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--noCheck'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-  if (res.status !== 0) throw new Error('tsc failed to compile src/');
+  bundleCode();
   // What the server reads at run time, beside the code that reads it: views,
   // locales, the SQL migrations and their journal (everything in src/ that is
   // neither TypeScript nor a README, and not the static files' sources).
@@ -129,6 +120,117 @@ function buildCode() {
     },
   });
   stamp(CODE_STAMP, startedAt, 'dist/ compiled from src/ by scripts/build.mjs\n');
+}
+
+/**
+ * The packages left out of the bundle, loaded from node_modules at run time:
+ * - those with native code or files of their own beside their code (PGlite's
+ *   WebAssembly, sharp, argon2), and pino (its transports run its files in
+ *   worker threads), and @fastify/cookie (it loads its own copy of `cookie`
+ *   with `import()`: see checkBundle);
+ * - those the code loads only when first needed, with `await import()` (the S3
+ *   client, PDFs, spreadsheets, QR codes, Redis, file types): bundled, a
+ *   CommonJS one would lose its named exports (esbuild gives such a chunk a
+ *   default export only), and loading them later gains nothing at start-up.
+ *   The build fails if src/ imports a bundled package that way (checked below).
+ * Packages loaded through platform/lazy.ts (`require`) are never bundled.
+ */
+const EXTERNAL = [
+  '@electric-sql/pglite',
+  '@electric-sql/pglite/*',
+  '@node-rs/argon2',
+  '@aws-sdk/*',
+  '@fastify/cookie',
+  'file-type',
+  'ioredis',
+  'pdf-lib',
+  'pg-native',
+  'pino',
+  'qrcode',
+  'sharp',
+  'write-excel-file',
+  'write-excel-file/*',
+];
+
+/**
+ * src/ bundled by esbuild into a few files at the top of dist/: main.js (the
+ * server and the CLI), chunks that main.js loads when a command or a request
+ * first needs them (`await import()`), and three more entries: the embedded
+ * database's thread (db/pglite-worker.js, started as a worker) and the
+ * database modules this script uses to make the template. One file read and
+ * compiled instead of ~160 of ours and ~400 of the packages': a restart
+ * answers sooner (README, Configuration). A module finds the files it reads
+ * from src/root.ts, which must therefore land at the top of dist/: checked.
+ */
+function bundleCode() {
+  const esbuild = createRequire(import.meta.url)('esbuild');
+  const result = esbuild.buildSync({
+    absWorkingDir: ROOT,
+    entryPoints: {
+      main: 'src/main.ts',
+      'db/pglite-worker': 'src/db/pglite-worker.ts',
+      'db/client': 'src/db/client.ts',
+      'db/migrate': 'src/db/migrate.ts',
+    },
+    outdir: DIST,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.19',
+    chunkNames: '[name]-[hash]',
+    external: EXTERNAL,
+    // CommonJS packages inside an ES module bundle still call require() for
+    // Node's modules and the packages left out.
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+    sourcemap: 'linked',
+    legalComments: 'linked',
+    metafile: true,
+    logLevel: 'warning',
+  });
+  checkBundle(result.metafile);
+
+  const root = Object.entries(result.metafile.outputs).find(
+    ([, out]) => 'src/root.ts' in out.inputs,
+  );
+  if (!root || dirname(join(ROOT, root[0])) !== DIST)
+    throw new Error(`src/root.ts must be bundled at the top of dist/, not into ${root?.[0]}`);
+}
+
+/**
+ * What would make the bundle behave otherwise than the modules it was made
+ * from, found in esbuild's account of it (its metafile); throws naming the
+ * package to leave out (EXTERNAL):
+ * - a CommonJS module loaded with `import()` (by our code or a package's):
+ *   bundled, it would have a default export only;
+ * - a package left out that a bundled package would find elsewhere from dist/
+ *   than from its own folder (a copy of its own in a nested node_modules).
+ */
+function checkBundle({ inputs }) {
+  const resolveFrom = (file, name) => {
+    try {
+      return createRequire(file).resolve(name);
+    } catch (err) {
+      return err.code;
+    }
+  };
+  for (const [file, input] of Object.entries(inputs)) {
+    for (const i of input.imports) {
+      if (!i.external && i.kind === 'dynamic-import' && inputs[i.path]?.format === 'cjs')
+        throw new Error(
+          `${file} loads the CommonJS module ${i.original} with import(): bundled, it would lose its named exports. Add the package to EXTERNAL in scripts/build.mjs.`,
+        );
+      if (i.external && !isBuiltin(i.path) && file.startsWith('node_modules/')) {
+        const own = resolveFrom(join(ROOT, file), i.path);
+        if (own !== resolveFrom(join(DIST, 'main.js'), i.path))
+          throw new Error(
+            `${file} needs its own copy of ${i.path} (${own}), which the bundle would not find: add its package to EXTERNAL in scripts/build.mjs.`,
+          );
+      }
+    }
+  }
 }
 
 function walk(dir) {
@@ -198,7 +300,7 @@ export async function build({ force = false, assetsOnly = false, log = console.l
     const t = Date.now();
     buildCode();
     built.push('server');
-    log(`Compiled src/ into dist/ in ${Date.now() - t} ms`);
+    log(`Bundled src/ into dist/ in ${Date.now() - t} ms`);
   }
   if (stale.template && !assetsOnly) {
     const t = Date.now();
@@ -216,7 +318,8 @@ export async function build({ force = false, assetsOnly = false, log = console.l
   return built;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+// Run as a command, also through a link to scripts/ (the test runner's shadow tree).
+if (process.argv[1] && SELF === realpathSync(process.argv[1])) {
   const args = process.argv.slice(2);
   const unknown = args.filter((a) => a !== '--force' && a !== '--assets');
   if (unknown.length) {

@@ -1,9 +1,9 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import compress from '@fastify/compress';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
+import { ROOT_DIR, SRC_DIR } from './root.ts';
 import type { Database } from './db/client.ts';
 import { homeRoutes } from './features/home/routes.ts';
 import { pagesRoutes } from './features/pages/routes.ts';
@@ -144,8 +144,7 @@ import { staticPlugin } from './platform/static.ts';
 import { openStorage, type Storage } from './platform/storage.ts';
 import { createViewEnvironment, loadAssetManifest, viewsPlugin } from './platform/views/index.ts';
 
-export const SRC_DIR = dirname(fileURLToPath(import.meta.url));
-export const ROOT_DIR = join(SRC_DIR, '..');
+export { ROOT_DIR, SRC_DIR };
 export const PUBLIC_DIR = join(ROOT_DIR, 'dist', 'public');
 
 /** What the platform gives every feature, and what the CLI and tests reach. */

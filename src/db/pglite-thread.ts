@@ -17,7 +17,10 @@
  * and `onExit` is told, and the server stops (nothing half-done: PostgreSQL's
  * own write-ahead log in the data directory is what makes commits durable).
  */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { SRC_DIR } from '../root.ts';
 import { DatabaseOpenError } from './open-error.ts';
 
 export interface WorkerOptions {
@@ -108,12 +111,12 @@ export function startPgliteThread(
   options: WorkerOptions,
   onExit: (err: Error) => void = () => undefined,
 ): ThreadedPglite {
-  // dist/*.js: the compiled worker beside this file. src/*.ts under tsx (tests,
-  // development): a worker does not inherit tsx's loader, so a two-line
-  // script loads it first and then the TypeScript worker through it.
-  const file = new URL(
-    `./pglite-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
-    import.meta.url,
+  // dist/db/pglite-worker.js: the built worker (its own entry of the bundle).
+  // src/db/*.ts under tsx (tests, development): a worker does not inherit
+  // tsx's loader, so a two-line script loads it first and then the
+  // TypeScript worker through it.
+  const file = pathToFileURL(
+    join(SRC_DIR, 'db', `pglite-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`),
   );
   const spawn = (opts: WorkerOptions) =>
     file.pathname.endsWith('.ts')

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SRC_DIR } from '../../root.ts';
 import type { CurrentUser } from '../../platform/auth.ts';
 import type { Seeder } from '../../platform/seed.ts';
 import { parseGuidelineYaml, toGuidelineYaml } from './format.ts';
@@ -8,7 +10,13 @@ import { isoDay } from './rules.ts';
 import type { ActionStatus, Agency, EvidenceStatus, Rating } from './schema.ts';
 import type { GuidelinesService } from './service.ts';
 
-export const DEMO_GUIDELINE_FILE = new URL('./demo/illustrative-guideline.yaml', import.meta.url);
+export const DEMO_GUIDELINE_FILE = join(
+  SRC_DIR,
+  'features',
+  'guidelines',
+  'demo',
+  'illustrative-guideline.yaml',
+);
 export const DEMO_GUIDELINE_SLUG = 'demo-born-into-care-illustrative';
 
 /**

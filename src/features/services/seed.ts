@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT_DIR } from '../../root.ts';
 import type { Seeder } from '../../platform/seed.ts';
 import type { ServicesRepository } from './repository.ts';
 import {
@@ -21,12 +21,7 @@ import { TERMS } from './terms.ts';
  */
 
 export const AUTHORITY_LIST = {
-  file: join(
-    fileURLToPath(new URL('../../..', import.meta.url)),
-    'reference',
-    'local-authorities',
-    '2025-04-01.csv',
-  ),
+  file: join(ROOT_DIR, 'reference', 'local-authorities', '2025-04-01.csv'),
   date: '2025-04-01',
 };
 
