@@ -354,7 +354,7 @@ try {
       const sorted = Object.fromEntries(
         Object.entries(committed).sort(([a], [b]) => (a < b ? -1 : 1)),
       );
-      writeFileSync(committedDurations, `${JSON.stringify(sorted, null, 1)}\n`);
+      writeFileSync(committedDurations, `${JSON.stringify(sorted, null, 2)}\n`); // as Prettier writes it
     }
   }
 } finally {
