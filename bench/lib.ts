@@ -170,6 +170,11 @@ export async function runAutocannon(options: RunOptions): Promise<BenchResult> {
 }
 
 /** Prints the results as an aligned table (text left, numbers right). */
+/** The middle value (the upper of the two middle ones for an even count). */
+export function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+}
+
 export function printTable(results: BenchResult[]): void {
   const header = ['server/scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'];
   const rows = results.map((r) => [

@@ -28,6 +28,7 @@ import {
   runAutocannon,
   scenarioPath,
   liveChildren,
+  median,
   startProcess,
   stopProcess,
   freePorts,
@@ -48,12 +49,6 @@ interface Options {
   /** `--peer ghost`: the opt-in comparison in bench/articles.ts (never in CI). */
   peer: string[] | undefined;
   rounds: number;
-}
-
-/** The middle value (the lower of the two middle ones for an even count). */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[(sorted.length - 1) >> 1] ?? NaN;
 }
 
 function parseOptions(): Options {

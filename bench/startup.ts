@@ -18,7 +18,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePorts, serveNodeFlags } from './lib.ts';
+import { freePorts, median, serveNodeFlags } from './lib.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TARGET_RESTART_MS = 1_500;
@@ -145,8 +145,6 @@ async function stop(child: ChildProcess): Promise<void> {
   // The database lock is released once the server (not just npm) is gone.
   for (let i = 0; i < 100 && descendants(child.pid!).length; i++) await sleep(100);
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 console.log('Building (npm run build)…');
 execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });

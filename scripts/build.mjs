@@ -132,7 +132,7 @@ function buildCode() {
  *   client, PDFs, spreadsheets, QR codes, Redis, file types): bundled, a
  *   CommonJS one would lose its named exports (esbuild gives such a chunk a
  *   default export only), and loading them later gains nothing at start-up.
- *   The build fails if src/ imports a bundled package that way (checked below).
+ *   checkBundle fails the build if any module loads a bundled one that way.
  * Packages loaded through platform/lazy.ts (`require`) are never bundled.
  */
 const EXTERNAL = [
@@ -159,7 +159,7 @@ const EXTERNAL = [
  * database's thread (db/pglite-worker.js, started as a worker) and the
  * database modules this script uses to make the template. One file read and
  * compiled instead of ~160 of ours and ~400 of the packages': a restart
- * answers sooner (README, Configuration). A module finds the files it reads
+ * answers sooner (README, Build and run). A module finds the files it reads
  * from src/root.ts, which must therefore land at the top of dist/: checked.
  */
 function bundleCode() {

@@ -144,7 +144,6 @@ import { staticPlugin } from './platform/static.ts';
 import { openStorage, type Storage } from './platform/storage.ts';
 import { createViewEnvironment, loadAssetManifest, viewsPlugin } from './platform/views/index.ts';
 
-export { ROOT_DIR, SRC_DIR };
 export const PUBLIC_DIR = join(ROOT_DIR, 'dist', 'public');
 
 /** What the platform gives every feature, and what the CLI and tests reach. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SRC_DIR } from '../app.ts';
+import { SRC_DIR } from '../root.ts';
 import { createI18n, discoverLocaleDirs, loadLocaleDirs } from './i18n/index.ts';
 import { labelPages, pageLinks } from './pagination.ts';
 

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, sep } from 'node:path';
 import { test } from 'node:test';
-import { ROOT_DIR } from '../../src/app.ts';
+import { ROOT_DIR } from '../../src/root.ts';
 import { DEMO_PASSWORD } from '../../src/features/accounts/seed.ts';
 import { cli, cliEnv, freePort, tmp } from '../helpers/cli.ts';
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT_DIR } from '../../src/app.ts';
+import { ROOT_DIR } from '../../src/root.ts';
 
 // semver is in the tree already (fastify, sharp); a devDependency of ours for this test.
 const semver = createRequire(import.meta.url)('semver') as {

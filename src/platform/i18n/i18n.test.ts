@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { SRC_DIR } from '../../app.ts';
+import { SRC_DIR } from '../../root.ts';
 import { safeUrl } from '../logging.ts';
 import { createI18n, discoverLocaleDirs, loadLocaleDirs } from './index.ts';
 import { languageHref } from './plugin.ts';
