@@ -1,5 +1,6 @@
 /** Helpers for the benchmark harnesses (bench/run.ts, bench/booking.ts). */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -42,13 +43,17 @@ const EMBEDDED_NODE_FLAGS = [...POSTGRES_NODE_FLAGS, '--max-semi-space-size=4'];
  * adds a CPU profile, written there when the server stops.
  */
 export function serveNodeFlags(databaseUrl = process.env.DATABASE_URL): string[] {
-  const profile = process.env.BENCH_PROFILE
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
-    : [];
   return [
-    ...profile,
+    ...profileFlags(),
     ...(databaseUrl?.startsWith('postgres') ? POSTGRES_NODE_FLAGS : EMBEDDED_NODE_FLAGS),
   ];
+}
+
+/** With BENCH_PROFILE=<dir>: a CPU profile of the process, written there when it stops. */
+export function profileFlags(): string[] {
+  return process.env.BENCH_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+    : [];
 }
 
 /** Children started by startProcess that have not exited yet (for clean-up on SIGINT). */
@@ -132,6 +137,26 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   }
 }
 
+const TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** user + system CPU of a process (all its threads), in ms, from /proc (NaN elsewhere). */
+export function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export interface BenchResult {
   title: string;
   /** Mean requests per second. */
@@ -142,6 +167,13 @@ export interface BenchResult {
   p99: number;
   non2xx: number;
   errors: number;
+  /**
+   * The serving process's CPU time a request, in µs (NaN when its pid is not
+   * given, or not on Linux): steadier than req/s when the machine's speed
+   * drifts, as the time the process waits for a core is not in it. Counted in
+   * ticks of 10 ms, so a run of a few seconds gives it to about 1%.
+   */
+  cpuUsPerRequest: number;
 }
 
 export interface RunOptions {
@@ -150,16 +182,22 @@ export interface RunOptions {
   /** Seconds. */
   duration: number;
   title: string;
+  /** The serving process, for its CPU time a request. */
+  pid?: number | undefined;
 }
 
 export async function runAutocannon(options: RunOptions): Promise<BenchResult> {
+  const cpuBefore = cpuMsOf(options.pid);
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
     duration: options.duration,
     title: options.title,
   });
+  const cpuMs = cpuMsOf(options.pid) - cpuBefore;
   return {
+    cpuUsPerRequest:
+      result.requests.total > 0 ? (cpuMs * 1000) / result.requests.total : Number.NaN,
     title: options.title,
     rps: result.requests.mean,
     p50: result.latency.p50,
@@ -169,14 +207,22 @@ export async function runAutocannon(options: RunOptions): Promise<BenchResult> {
   };
 }
 
-/** Prints the results as an aligned table (text left, numbers right). */
 /** The middle value (the upper of the two middle ones for an even count). */
 export function median(values: number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 }
 
+/** Prints the results as an aligned table (text left, numbers right). */
 export function printTable(results: BenchResult[]): void {
-  const header = ['server/scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'];
+  const header = [
+    'server/scenario',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'non-2xx',
+    'errors',
+    'CPU µs/req',
+  ];
   const rows = results.map((r) => [
     r.title,
     r.rps.toFixed(1),
@@ -184,6 +230,7 @@ export function printTable(results: BenchResult[]): void {
     r.p99.toFixed(1),
     String(r.non2xx),
     String(r.errors),
+    Number.isNaN(r.cpuUsPerRequest) ? 'n/a' : r.cpuUsPerRequest.toFixed(1),
   ]);
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)),

@@ -10,8 +10,9 @@
  * ratio of our home page to the bare replay of it; exits 1 if any run saw
  * non-2xx responses or errors.
  *
- * `--rounds R` measures every target R times in turn (bare, ours, bare, ours
- * …) and compares each round's pair: this machine's speed drifts from minute
+ * `--rounds R` measures every target R times in turn, the home page right
+ * beside its bare replay and each of the two first in every other round, and
+ * compares each round's pair: this machine's speed drifts from minute
  * to minute (the bare replay alone ranged 14,600–25,400 req/s over six runs),
  * so a ratio of runs made a minute apart says more about the drift than about
  * our server. The table gives each target's median round; the ratio is the
@@ -25,6 +26,7 @@ import { parseArgs } from 'node:util';
 import {
   type BenchResult,
   printTable,
+  profileFlags,
   runAutocannon,
   scenarioPath,
   liveChildren,
@@ -134,7 +136,7 @@ async function main(): Promise<number> {
     console.log(
       `Starting our server on ${ours} (${options.postgres ? 'PostgreSQL' : 'embedded database'})…`,
     );
-    await startProcess(
+    const oursProcess = await startProcess(
       process.execPath,
       [...serveNodeFlags(), join(ROOT, 'dist/main.js'), 'serve'],
       oursEnv,
@@ -153,17 +155,21 @@ async function main(): Promise<number> {
       }),
     );
     console.log(`Starting the bare server on ${bare} (replaying our home page)…`);
-    await startProcess(
+    const bareProcess = await startProcess(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'bench/bare-server.ts')],
+      [...profileFlags(), '--import', 'tsx', join(ROOT, 'bench/bare-server.ts')],
       { ...process.env, PORT: String(barePort), REPLAY: replayFile },
       `${bare}/`,
     );
 
     const targets = [
-      { title: 'bare / (our home page replayed)', url: `${bare}/` },
-      { title: 'bare /hello (one-line page)', url: `${bare}/hello` },
-      ...chosen.map((s) => ({ title: `ours ${s.name}`, url: `${ours}${scenarioPath(s)}` })),
+      { title: 'bare / (our home page replayed)', url: `${bare}/`, pid: bareProcess.child.pid },
+      { title: 'bare /hello (one-line page)', url: `${bare}/hello`, pid: bareProcess.child.pid },
+      ...chosen.map((s) => ({
+        title: `ours ${s.name}`,
+        url: `${ours}${scenarioPath(s)}`,
+        pid: oursProcess.child.pid,
+      })),
     ];
 
     console.log(`Warming up (${WARMUP_SECONDS} s each)…`);
@@ -176,22 +182,33 @@ async function main(): Promise<number> {
       });
     }
 
+    const homeIndex = targets.findIndex((t) => t.title === 'ours home');
+    /**
+     * The order of a round: the home page right beside its bare replay, the pair
+     * first, which of the two goes first taking turns from round to round, so
+     * that the machine drifting the same way for a minute favours neither.
+     */
+    const orderOf = (round: number): number[] => {
+      const all = targets.map((_, i) => i);
+      if (homeIndex < 0) return all;
+      const pair = round % 2 === 1 ? [0, homeIndex] : [homeIndex, 0];
+      return [...pair, ...all.filter((i) => i !== 0 && i !== homeIndex)];
+    };
     /** Each round's results, in the order of `targets`. */
     const byRound: BenchResult[][] = [];
     for (let round = 1; round <= options.rounds; round++) {
       const these: BenchResult[] = [];
-      for (const target of targets) {
+      for (const i of orderOf(round)) {
+        const target = targets[i]!;
         if (interrupted) return 130;
         console.log(
           `Measuring ${target.title} (${target.url}) for ${options.duration} s, ${options.connections} connections${options.rounds > 1 ? `, round ${round} of ${options.rounds}` : ''}…`,
         );
-        these.push(
-          await runAutocannon({
-            ...target,
-            connections: options.connections,
-            duration: options.duration,
-          }),
-        );
+        these[i] = await runAutocannon({
+          ...target,
+          connections: options.connections,
+          duration: options.duration,
+        });
       }
       byRound.push(these);
     }
@@ -206,7 +223,6 @@ async function main(): Promise<number> {
     console.log('');
     printTable(results);
 
-    const homeIndex = targets.findIndex((t) => t.title === 'ours home');
     const ratios =
       homeIndex < 0 ? [] : byRound.map((r) => (r[0]!.rps > 0 ? r[homeIndex]!.rps / r[0]!.rps : 0));
     const ratio = ratios.length ? median(ratios) : undefined;
@@ -221,6 +237,20 @@ async function main(): Promise<number> {
           : '';
       console.log(
         `ratio ours/bare replay (home): ${ratio.toFixed(2)}${each} (${verdict} target >= ${TARGET_RATIO.toFixed(2)})`,
+      );
+    }
+    // The same comparison by CPU time a request (bare's over ours), which the
+    // machine's drift moves much less than req/s: printed beside it, not the target.
+    const cpuRatios =
+      homeIndex < 0
+        ? []
+        : byRound
+            .map((r) => r[0]!.cpuUsPerRequest / r[homeIndex]!.cpuUsPerRequest)
+            .filter((r) => Number.isFinite(r));
+    const cpuRatio = cpuRatios.length ? median(cpuRatios) : undefined;
+    if (cpuRatio !== undefined) {
+      console.log(
+        `CPU a request, bare replay/ours (home): ${cpuRatio.toFixed(2)}${cpuRatios.length > 1 ? ` (median of ${cpuRatios.length} rounds: ${cpuRatios.map((r) => r.toFixed(2)).join(', ')})` : ''}`,
       );
     }
 
@@ -240,6 +270,8 @@ async function main(): Promise<number> {
           runs: byRound,
           ratioHome: ratio ?? null,
           ratiosHome: ratios,
+          cpuRatioHome: cpuRatio ?? null,
+          cpuRatiosHome: cpuRatios,
           target: TARGET_RATIO,
           meetsTarget: ratio === undefined ? null : ratio >= TARGET_RATIO,
           ok: failed.length === 0,

@@ -13,12 +13,12 @@
  * up-to-date build: `npm start` then only checks that it is.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePorts, median, serveNodeFlags } from './lib.ts';
+import { cpuMsOf, freePorts, median, serveNodeFlags } from './lib.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TARGET_RESTART_MS = 1_500;
@@ -35,25 +35,6 @@ interface Start {
   cpuMs: number;
   rssMb: number;
   command: string;
-}
-
-const TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** user + system CPU of a process, in ms, from /proc (NaN elsewhere). */
-function cpuMsOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

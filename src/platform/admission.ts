@@ -110,47 +110,56 @@ export const admissionPlugin = fp<AdmissionOptions>(
       },
     });
 
-    app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-      if (req.routeOptions.config?.admission === false) return;
-      if (exempt.some((prefix) => req.url.startsWith(prefix))) return;
+    // Callback-style hooks: an admitted request (nearly all of them) costs no
+    // promise, and with AsyncLocalStorage on every promise is traced.
+    const admit = (req: FastifyRequest) =>
+      ((req as unknown as Record<symbol, boolean>)[ADMITTED] = true);
+    app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, next: () => void) => {
+      if (req.routeOptions.config?.admission === false) return next();
+      if (exempt.some((prefix) => req.url.startsWith(prefix))) return next();
       if (active < opts.concurrency && queued === 0) {
         active++;
-        (req as unknown as Record<symbol, boolean>)[ADMITTED] = true;
-        return;
+        admit(req);
+        return next();
       }
-      if (queued >= opts.queue) return refuse(reply);
-      const admitted = await new Promise<boolean>((resolve) => {
-        const waiter: Waiter = {
-          admit: () => resolve(true),
-          gone: false,
-          timer: setTimeout(() => {
-            waiter.gone = true;
-            queued--;
-            resolve(false);
-          }, opts.maxWaitMs),
-        };
-        waiter.timer.unref();
-        waiting.push(waiter);
-        queued++;
-      });
-      if (!admitted) return refuse(reply);
-      (req as unknown as Record<symbol, boolean>)[ADMITTED] = true;
-      // The visitor left while waiting: give the place straight on.
-      if (req.raw.socket?.destroyed) {
-        (req as unknown as Record<symbol, boolean>)[ADMITTED] = false;
-        release();
-        return reply.code(499).send();
-      }
+      if (queued >= opts.queue) return void refuse(reply);
+      const waiter: Waiter = {
+        admit: () => {
+          admit(req);
+          // The visitor left while waiting: give the place straight on.
+          if (req.raw.socket?.destroyed) {
+            (req as unknown as Record<symbol, boolean>)[ADMITTED] = false;
+            release();
+            return void reply.code(499).send();
+          }
+          next();
+        },
+        gone: false,
+        timer: setTimeout(() => {
+          waiter.gone = true;
+          queued--;
+          refuse(reply);
+        }, opts.maxWaitMs),
+      };
+      waiter.timer.unref();
+      waiting.push(waiter);
+      queued++;
     });
 
-    const done = async (req: FastifyRequest) => {
+    const leave = (req: FastifyRequest) => {
       const r = req as unknown as Record<symbol, boolean>;
       if (!r[ADMITTED]) return;
       r[ADMITTED] = false;
       release();
     };
-    app.addHook('onResponse', done);
-    app.addHook('onRequestAbort', done);
+    app.addHook('onResponse', (req, _reply, next) => {
+      leave(req);
+      next();
+    });
+    app.addHook('onRequestAbort', (req, next) => {
+      leave(req);
+      next();
+    });
   },
   { name: 'admission' },
 );

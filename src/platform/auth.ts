@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { sendErrorPage } from './errors.ts';
 import type { Access } from './routes.ts';
@@ -112,25 +112,31 @@ export const authPlugin = fp<AuthOptions>(
   async (app, opts) => {
     app.decorateRequest('session', undefined);
     app.decorateRequest('user', undefined);
-    app.addHook('onRequest', async (req, reply) => {
-      const token = req.cookies[SESSION_COOKIE];
-      if (token) {
-        const session = await opts.loadSession(token);
-        req.session = session;
-        if (session?.stage === 'full') req.user = session.user;
-      }
+    /** Sends the answer when this person may not have the route; else goes on. */
+    const admit = (req: FastifyRequest, reply: FastifyReply, next: () => void) => {
       const access = req.routeOptions.config?.access ?? 'public';
       if (!accessAllows(access, req.user)) {
         if (!req.user && req.method === 'GET')
-          return reply.redirect(`${opts.signInPath}?next=${encodeURIComponent(req.url)}`, 303);
-        return sendErrorPage(req, reply, 'forbidden', req.user ? 403 : 401);
+          return void reply.redirect(`${opts.signInPath}?next=${encodeURIComponent(req.url)}`, 303);
+        return void sendErrorPage(req, reply, 'forbidden', req.user ? 403 : 401);
       }
       if (NEEDS_2FA.has(access) && !req.user?.totpEnabled) {
-        return reply.redirect(
+        return void reply.redirect(
           `${opts.twoFactorSetupPath}?next=${encodeURIComponent(req.url)}`,
           303,
         );
       }
+      next();
+    };
+    // Callback style: a visitor with no session costs no promise.
+    app.addHook('onRequest', (req, reply, next) => {
+      const token = req.cookies[SESSION_COOKIE];
+      if (!token) return admit(req, reply, next);
+      opts.loadSession(token).then((session) => {
+        req.session = session;
+        if (session?.stage === 'full') req.user = session.user;
+        admit(req, reply, next);
+      }, next);
     });
     app.addViewContext((req) => ({ user: req.user }));
   },

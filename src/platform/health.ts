@@ -127,7 +127,7 @@ export const healthPlugin = fp<HealthOptions>(
           return reply.code(404).header('cache-control', 'no-store').send({ error: 'not found' });
       });
     }
-    app.addHook('onResponse', async (req, reply) => {
+    app.addHook('onResponse', (req, reply, next) => {
       duration.observe(
         {
           method: req.method,
@@ -136,6 +136,7 @@ export const healthPlugin = fp<HealthOptions>(
         },
         reply.elapsedTime / 1000,
       );
+      next();
     });
 
     const plain = {

@@ -69,28 +69,30 @@ export const pageCachePlugin = fp<PageCacheOptions>(
       req.routeOptions.config?.access === 'public' &&
       !opts.bypass(req);
 
-    app.addHook('onRequest', async (req, reply) => {
-      if (!usable(req)) return;
+    // Callback-style hooks (no promise a request): a hit is the hot path.
+    app.addHook('onRequest', (req, reply, next) => {
+      if (!usable(req)) return next();
       const hit = entries.get(keyOf(req));
       if (!hit) {
         reply.pageCacheable = true;
-        return;
+        return next();
       }
       if (hit.expires < Date.now()) {
         drop(keyOf(req));
         reply.pageCacheable = true;
-        return;
+        return next();
       }
+      // Sent here: the hooks after this one and the handler do not run.
       reply
         .header('content-type', 'text/html; charset=utf-8')
         .header('cache-control', 'no-cache')
-        .header('x-page-cache', 'hit');
-      return reply.send(assemble(hit.parts, reply.scriptNonce));
+        .header('x-page-cache', 'hit')
+        .send(assemble(hit.parts, reply.scriptNonce));
     });
 
     // Registered before compression, so it sees the page as a string.
-    app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-      if (!reply.usedNoncePlaceholder || typeof payload !== 'string') return payload;
+    app.addHook('onSend', (req: FastifyRequest, reply: FastifyReply, payload: unknown, next) => {
+      if (!reply.usedNoncePlaceholder || typeof payload !== 'string') return next(null, payload);
       if (reply.pageCacheable && reply.statusCode === 200) {
         const seconds = req.routeOptions.config?.pageCache ?? 0;
         const key = keyOf(req);
@@ -109,7 +111,7 @@ export const pageCachePlugin = fp<PageCacheOptions>(
           bytes += size;
         }
       }
-      return payload.replaceAll(NONCE_PLACEHOLDER, reply.scriptNonce);
+      next(null, payload.replaceAll(NONCE_PLACEHOLDER, reply.scriptNonce));
     });
   },
   { name: 'page-cache', dependencies: ['i18n', 'security'] },

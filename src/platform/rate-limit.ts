@@ -208,10 +208,13 @@ export const rateLimitPlugin = fp<{ limits: Limits }>(
       }
       return l;
     };
-    app.addHook('onRequest', async (req) => {
+    // Callback style: the many routes with no limit cost no promise.
+    app.addHook('onRequest', (req, _reply, next) => {
       const rl = req.routeOptions.config?.rateLimit;
-      if (!rl) return;
-      await limitFor(req, rl.max, rl.timeWindow).consume(req.ip);
+      if (!rl) return next();
+      limitFor(req, rl.max, rl.timeWindow)
+        .consume(req.ip)
+        .then(() => next(), next);
     });
   },
   { name: 'rate-limit' },

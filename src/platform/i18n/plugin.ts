@@ -21,7 +21,7 @@ export const i18nPlugin = fp<{ i18n: I18n; secure: boolean }>(
   async (app, opts) => {
     app.decorateRequest('locale', DEFAULT_LOCALE);
     app.decorateRequest('t', null as never);
-    app.addHook('onRequest', async (req, reply) => {
+    app.addHook('onRequest', (req, reply, next) => {
       const { locale, fromQuery } = localeOf(req);
       req.locale = locale;
       req.t = opts.i18n.translator(locale);
@@ -34,6 +34,7 @@ export const i18nPlugin = fp<{ i18n: I18n; secure: boolean }>(
           secure: opts.secure,
         });
       }
+      next();
     });
     app.addViewContext((req) => ({
       langLinks: { en: languageHref(req.url, 'en'), cy: languageHref(req.url, 'cy') },
