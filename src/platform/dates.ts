@@ -15,7 +15,38 @@ const partsFormat = new Intl.DateTimeFormat('en-GB', {
   hour12: false,
 });
 
-export function formatDate(date: Date, locale: Locale): string {
+/**
+ * Europe/London has been a whole number of hours from UTC since the end of 1847
+ * (GMT, summer time, the war years' double summer time), so every instant of one
+ * UTC hour falls on the same London day, and every instant of one UTC minute
+ * shows the same London time. Intl is the slow part of a page with many dates
+ * (a comment thread's, a list's), so answers are kept by hour and by minute: a
+ * bounded number, the lot dropped when full.
+ */
+const KEPT_SINCE = Date.UTC(1848, 0, 1);
+const KEPT_MAX = 10_000;
+const keptDays = new Map<string, string>();
+const keptTimes = new Map<string, string>();
+function kept(
+  cache: Map<string, string>,
+  date: Date,
+  unitMs: number,
+  locale: Locale,
+  make: (date: Date, locale: Locale) => string,
+): string {
+  const t = date.getTime();
+  if (!(t >= KEPT_SINCE)) return make(date, locale); // and an invalid date fails as Intl says
+  const key = `${locale}${Math.floor(t / unitMs)}`;
+  let text = cache.get(key);
+  if (text === undefined) {
+    if (cache.size >= KEPT_MAX) cache.clear();
+    text = make(date, locale);
+    cache.set(key, text);
+  }
+  return text;
+}
+
+function dayOf(date: Date, locale: Locale): string {
   let f = dayFormats.get(locale);
   if (!f) {
     f = new Intl.DateTimeFormat(locale === 'cy' ? 'cy-GB' : 'en-GB', {
@@ -30,7 +61,11 @@ export function formatDate(date: Date, locale: Locale): string {
   return f.format(date).replace(',', '');
 }
 
-export function formatTime(date: Date, locale: Locale): string {
+export function formatDate(date: Date, locale: Locale): string {
+  return kept(keptDays, date, 3_600_000, locale, dayOf);
+}
+
+function timeOf(date: Date, locale: Locale): string {
   const parts = Object.fromEntries(partsFormat.formatToParts(date).map((p) => [p.type, p.value]));
   const h24 = Number(parts.hour) % 24;
   const minutes = parts.minute ?? '00';
@@ -40,6 +75,10 @@ export function formatTime(date: Date, locale: Locale): string {
   // Welsh: "yb" (y bore) and "yh" (yr hwyr), "10yb", "6:30yh".
   const suffix = locale === 'cy' ? (h24 < 12 ? 'yb' : 'yh') : h24 < 12 ? 'am' : 'pm';
   return `${h12}${minutes === '00' ? '' : `:${minutes}`}${suffix}`;
+}
+
+export function formatTime(date: Date, locale: Locale): string {
+  return kept(keptTimes, date, 60_000, locale, timeOf);
 }
 
 /** "Wednesday 25 March 2026, 6pm to 7:30pm" (the end's date too when it differs). */
