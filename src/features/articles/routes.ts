@@ -6,6 +6,7 @@ import { atomFeed } from '../../platform/feeds.ts';
 import { errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
 import type { Locale } from '../../platform/i18n/index.ts';
 import { pageLinks } from '../../platform/pagination.ts';
+import { withFields } from '../../platform/objects.ts';
 import type { ArticleRow, ArticleSummary, SeriesRow } from './repository.ts';
 import { DEMO_IMAGES } from './images.ts';
 import { ARTICLE_KINDS, ARTICLE_STATUSES, type ArticleKind, type ArticleStatus } from './schema.ts';
@@ -337,8 +338,7 @@ export function articlesRoutes(
       series: SeriesRow[],
     ) => {
       const s = series.find((x) => x.id === a.seriesId);
-      return {
-        ...a,
+      return withFields(a, {
         href: `/${kindPath(a.kind)}/${a.slug}`,
         date: a.publishAt ? formatDate(a.publishAt, req.locale) : undefined,
         isoDate: a.publishAt?.toISOString(),
@@ -348,7 +348,7 @@ export function articlesRoutes(
           .filter((t): t is Topic => !!t)
           .map((t) => nameIn(req.locale, t)),
         seriesName: s ? nameIn(req.locale, s) : undefined,
-      };
+      });
     };
 
     // Lists
@@ -576,19 +576,20 @@ export function articlesRoutes(
         param: 'cpage',
         fragment: 'comments',
       });
-      const present = (c: (typeof found.comments)[number]) => ({
-        ...c,
-        date: formatDate(c.createdAt, req.locale),
-        iso: c.createdAt.toISOString(),
-        name: c.anonymous
-          ? req.t('articles.comments.aParent')
-          : (c.authorName ?? req.t('articles.comments.formerMember')),
-        backgroundName: c.background ? req.t(`articles.backgrounds.${c.background}`) : undefined,
-      });
-      const threads = top.map((c) => ({
-        ...present(c),
-        replies: found.comments.filter((r) => r.parentId === c.id).map(present),
-      }));
+      const present = (c: (typeof found.comments)[number]) =>
+        withFields(c, {
+          date: formatDate(c.createdAt, req.locale),
+          iso: c.createdAt.toISOString(),
+          name: c.anonymous
+            ? req.t('articles.comments.aParent')
+            : (c.authorName ?? req.t('articles.comments.formerMember')),
+          backgroundName: c.background ? req.t(`articles.backgrounds.${c.background}`) : undefined,
+        });
+      const threads = top.map((c) =>
+        withFields(present(c), {
+          replies: found.comments.filter((r) => r.parentId === c.id).map(present),
+        }),
+      );
       const shareText = encodeURIComponent(a.title);
       const shareUrl = encodeURIComponent(url);
       const [topics, series] = [found.topics, found.series];

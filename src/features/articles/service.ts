@@ -9,6 +9,7 @@ import type { Database, Tx } from '../../db/client.ts';
 import type { I18n, Locale } from '../../platform/i18n/index.ts';
 import type { JobQueue } from '../../platform/jobs/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
+import { withFields } from '../../platform/objects.ts';
 import { plainText, renderMarkdown } from '../../platform/rich-text.ts';
 import {
   noSearchChanges,
@@ -718,15 +719,16 @@ export function createArticlesService(deps: ArticlesDeps) {
         article,
         ...ctx,
         public: isPublicNow(article),
-        comments: comments.map((c) => ({
-          ...c,
-          authorName: c.anonymous
-            ? undefined
-            : c.authorId
-              ? names.get(c.authorId)?.displayName
-              : undefined,
-          mine: !!viewer && c.authorId === viewer.id,
-        })),
+        comments: comments.map((c) =>
+          withFields(c, {
+            authorName: c.anonymous
+              ? undefined
+              : c.authorId
+                ? names.get(c.authorId)?.displayName
+                : undefined,
+            mine: !!viewer && c.authorId === viewer.id,
+          }),
+        ),
         commentPage,
         commentPages,
         commentCount: visible,
