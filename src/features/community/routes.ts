@@ -7,6 +7,7 @@ import { pageLinks } from '../../platform/pagination.ts';
 import type { Storage } from '../../platform/storage.ts';
 import { registerUploads } from '../../platform/uploads.ts';
 import { fileHeaders, humanSize } from '../../platform/files.ts';
+import { withFields } from '../../platform/objects.ts';
 import {
   ATTACHMENT_FIELD,
   type AttachmentProblem,
@@ -251,13 +252,14 @@ export function communityRoutes(
           space: found.space,
           access: found.access,
           held: (req.query as { held?: string }).held === '1',
-          threads: found.rows.map((r) => ({
-            ...r.thread,
-            authorName: r.authorName,
-            isNew: r.isNew,
-            replies: Math.max(0, r.thread.postCount - 1),
-            last: when(req, r.thread.lastPostAt),
-          })),
+          threads: found.rows.map((r) =>
+            withFields(r.thread, {
+              authorName: r.authorName,
+              isNew: r.isNew,
+              replies: Math.max(0, r.thread.postCount - 1),
+              last: when(req, r.thread.lastPostAt),
+            }),
+          ),
           pagination: withAfter(
             pageLinks(`/community/${slug}`, new URLSearchParams(), n, found.pages),
             found.after,
@@ -368,18 +370,19 @@ export function communityRoutes(
           access: found.access,
           signedIn: Boolean(req.user),
           held: q.held === '1',
-          posts: found.posts.map((p) => ({
-            ...p,
-            when: when(req, p.createdAt),
-            // Only what the page shows: never who uploaded a file.
-            attachments: p.attachments.map((a) => ({
-              id: a.id,
-              filename: a.filename,
-              alt: a.alt ?? '',
-              image: isImage(a.mime),
-              size: humanSize(a.size),
-            })),
-          })),
+          posts: found.posts.map((p) =>
+            withFields(p, {
+              when: when(req, p.createdAt),
+              // Only what the page shows: never who uploaded a file.
+              attachments: p.attachments.map((a) => ({
+                id: a.id,
+                filename: a.filename,
+                alt: a.alt ?? '',
+                image: isImage(a.mime),
+                size: humanSize(a.size),
+              })),
+            }),
+          ),
           pagination: pageLinks(`/community/${slug}/${id}`, new URLSearchParams(), n, found.pages),
           communityFollow: req.user ? { thread: found.follow ?? 'none' } : undefined,
           mayPostAnonymously: found.mayPostAnonymously,

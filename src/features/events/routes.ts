@@ -6,6 +6,7 @@ import { spreadsheetCell } from '../../platform/spreadsheet.ts';
 import { echoValues, errorsFrom, fieldError, type FormErrors, text } from '../../platform/forms.ts';
 import { TooMany, waitText } from '../../platform/rate-limit.ts';
 import { csvStringify } from '../../platform/csv.ts';
+import { withFields } from '../../platform/objects.ts';
 import type { EventRow } from './repository.ts';
 import { EVENT_MODES } from './schema.ts';
 import type { EventsService, Refusal } from './service.ts';
@@ -199,10 +200,9 @@ export function eventsRoutes(events: EventsService, opts: { baseUrl: string }): 
       return reply.render(`${V}/list.njk`, {
         title: req.t('events.list.title'),
         query: q,
-        events: rows.map((e) => ({
-          ...present(e, req.locale),
-          availability: events.availability(e),
-        })),
+        events: rows.map((e) =>
+          withFields(present(e, req.locale), { availability: events.availability(e) }),
+        ),
         total,
         pagination: {
           pages,

@@ -3,6 +3,7 @@ import type { Database } from '../../db/client.ts';
 import { AccessDenied, type AuditLog, type CurrentUser } from '../../platform/auth.ts';
 import type { I18n } from '../../platform/i18n/index.ts';
 import type { Mailer } from '../../platform/mail.ts';
+import { withFields } from '../../platform/objects.ts';
 import type {
   ActionRow,
   EvidenceRow,
@@ -320,11 +321,9 @@ export function createPlansService(deps: PlansDeps) {
     async actions(ctx: PlanContext, statementRef?: string) {
       const day = today();
       const rows = await repo.actions(ctx.plan.id, statementRef);
-      return sortActions(rows, day).map((a) => ({
-        ...a,
-        rag: rag(a, day),
-        overdue: overdue(a, day),
-      }));
+      return sortActions(rows, day).map((a) =>
+        withFields(a, { rag: rag(a, day), overdue: overdue(a, day) }),
+      );
     },
 
     /** One statement of the latest round, for rating. */

@@ -9,6 +9,7 @@ import type { Locale } from '../../platform/i18n/index.ts';
 import type { Storage } from '../../platform/storage.ts';
 import { registerUploads } from '../../platform/uploads.ts';
 import { fileHeaders, humanSize } from '../../platform/files.ts';
+import { withFields } from '../../platform/objects.ts';
 import { ALLOWED, MAX_UPLOAD_BYTES } from './files.ts';
 import type {
   ResourceFileRow,
@@ -434,7 +435,7 @@ export function resourcesRoutes(
         sort,
         filtered,
         chosen,
-        results: result.rows.map((r) => ({ ...r, ...presentSummary(req, topics, r) })),
+        results: result.rows.map((r) => withFields(r, presentSummary(req, topics, r))),
         total: result.total,
         facets: {
           type: RESOURCE_TYPES.map((v) => option('type', v, req.t(`resources.types.${v}.many`))),
@@ -600,7 +601,7 @@ export function resourcesRoutes(
       return reply.render(`${V}/resource.njk`, {
         title: r.title,
         description: r.summary,
-        resource: { ...r, ...presentSummary(req, topics, r) },
+        resource: withFields(r, presentSummary(req, topics, r)),
         topicLinks: r.topics.map((s) => ({ slug: s, name: topicName(topics, s, req.locale) })),
         audienceNames: r.audiences.map((a) => req.t(`resources.audiences.${a}`)),
         files: main,
@@ -609,7 +610,7 @@ export function resourcesRoutes(
         captions: files.filter((f) => f.kind === 'captions').map(present),
         transcripts: files.filter((f) => f.kind === 'transcript').map(present),
         embed: videoEmbed(r.externalUrl),
-        related: related.map((x) => ({ ...x, ...presentSummary(req, topics, x) })),
+        related: related.map((x) => withFields(x, presentSummary(req, topics, x))),
         citation: citation(r, opts.baseUrl, tName, req.locale),
         jsonLd: jsonLd(r, files, topics, opts.baseUrl),
         canEdit: found.canEdit,
@@ -695,10 +696,10 @@ export function resourcesRoutes(
           ...s,
           items: s.items.map((i) => ({
             ...i,
-            resource: { ...i.resource, ...presentSummary(req, topics, i.resource) },
+            resource: withFields(i.resource, presentSummary(req, topics, i.resource)),
           })),
         })),
-        latest: found.latest.map((r) => ({ ...r, ...presentSummary(req, topics, r) })),
+        latest: found.latest.map((r) => withFields(r, presentSummary(req, topics, r))),
         total: found.total,
         canEdit: req.user && (req.user.role === 'editor' || req.user.role === 'admin'),
       });

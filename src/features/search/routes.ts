@@ -5,6 +5,7 @@ import { formatDate } from '../../platform/dates.ts';
 import { errorsFrom, type FormErrors, text } from '../../platform/forms.ts';
 import { pageLinks } from '../../platform/pagination.ts';
 import { SEARCH_KINDS, type SearchKind } from '../../platform/search.ts';
+import { withFields } from '../../platform/objects.ts';
 import {
   COUNT_CAP,
   DATE_RANGES,
@@ -239,12 +240,13 @@ function present(
     outcome: o,
     chosen,
     clearHref: `/search?${new URLSearchParams({ q: p.q }).toString()}`,
-    results: o.results.map((r) => ({
-      ...r,
-      href: openHref(r.url),
-      type: r.typeLabel ?? req.t(`search.kinds.${r.kind}.one`),
-      dateText: r.date ? formatDate(r.date, req.locale) : undefined,
-    })),
+    results: o.results.map((r) =>
+      withFields(r, {
+        href: openHref(r.url),
+        type: r.typeLabel ?? req.t(`search.kinds.${r.kind}.one`),
+        dateText: r.date ? formatDate(r.date, req.locale) : undefined,
+      }),
+    ),
     bestBet: o.bestBet && { ...o.bestBet, href: openHref(o.bestBet.url) },
     didYouMeanHref: o.didYouMean
       ? `/search?${queryOf(p, { q: o.didYouMean, page: 1 }).toString()}`

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { formatDate } from '../../platform/dates.ts';
 import { pageLinks } from '../../platform/pagination.ts';
+import { withFields } from '../../platform/objects.ts';
 import { MAP_VIEWBOX } from './map-svg.ts';
 import { SERVICE_MODELS, SERVICE_OFFERS, SERVICE_SERVES } from './schema.ts';
 import { termName as term } from './terms.ts';
@@ -152,19 +153,20 @@ export function servicesRoutes(
         title: req.t('services.list.title'),
         description: req.t('services.list.intro'),
         query: q,
-        results: rows.map((s) => ({
-          ...s,
-          displayName: req.locale === 'cy' && s.nameCy ? s.nameCy : s.name,
-          modelName: term('model', s.model, req.locale),
-          offerNames: s.offers.map((o) => term('offer', o, req.locale)),
-          servesNames: s.serves.map((o) => term('serves', o, req.locale)),
-          areaNames: s.areas.map((g) => names.get(g) ?? g),
-          statusName: req.t(`services.statuses.${s.status}`),
-          distance:
-            s.miles === undefined
-              ? undefined
-              : req.t('services.list.miles', { miles: s.miles.toFixed(1) }),
-        })),
+        results: rows.map((s) =>
+          withFields(s, {
+            displayName: req.locale === 'cy' && s.nameCy ? s.nameCy : s.name,
+            modelName: term('model', s.model, req.locale),
+            offerNames: s.offers.map((o) => term('offer', o, req.locale)),
+            servesNames: s.serves.map((o) => term('serves', o, req.locale)),
+            areaNames: s.areas.map((g) => names.get(g) ?? g),
+            statusName: req.t(`services.statuses.${s.status}`),
+            distance:
+              s.miles === undefined
+                ? undefined
+                : req.t('services.list.miles', { miles: s.miles.toFixed(1) }),
+          }),
+        ),
         areaEmpty: areaEmpty ? names.get(area.gssCode) : undefined,
         nearest: nearest.map((s) => ({
           slug: s.slug,
