@@ -1,11 +1,29 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createViewEnvironment, tidyWhitespace } from '../../src/platform/views/index.ts';
+import { createViewEnvironment } from '../../src/platform/views/index.ts';
 
 const srcDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src');
 
 /** The application's template environment, for rendering a macro on its own. */
 export const viewEnvironment = () => createViewEnvironment({ srcDir, rootDir: join(srcDir, '..') });
+
+const KEEP_AS_IS = /(<(pre|textarea)\b[\s\S]*?<\/\2>)/i;
+
+/**
+ * A rendered page with its indentation dropped, as the server once did to
+ * every page it sent: whitespace that holds a line break becomes one line
+ * break, except inside <pre> and <textarea>. (The server now does this to its
+ * templates as they load: tidyTemplateSource.)
+ */
+export function tidyWhitespace(html: string): string {
+  const parts = html.split(KEEP_AS_IS);
+  let out = '';
+  for (let i = 0; i < parts.length; i += 3) {
+    out += parts[i]!.replace(/[ \t]*\n\s*/g, '\n');
+    if (i + 1 < parts.length) out += parts[i + 1]!;
+  }
+  return out;
+}
 
 /**
  * Markup as a browser reads it: whitespace between tags, around text and before a tag's end

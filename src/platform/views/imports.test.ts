@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
 import { createViewEnvironment } from './index.ts';
+import { sameToABrowser } from '../../../test/helpers/views.ts';
 
 /**
  * An import without `with context` is run once per compiled template, not on
@@ -99,7 +100,8 @@ test('GOV.UK components drawn again and again come out as nunjucks draws them af
   for (const context of contexts) {
     for (const call of calls) {
       const fresh = plain.renderString(call, context);
-      assert.equal(kept.renderString(call, context), fresh);
+      // (Ours drops the templates' indentation as they load: the same to a browser.)
+      assert.equal(sameToABrowser(kept.renderString(call, context)), sameToABrowser(fresh));
       assert.ok(fresh.length > 100, 'the component drew something');
     }
   }
