@@ -265,3 +265,38 @@ test('property: any code points give well-formed XML holding the cleaned text', 
     { numRuns: 200 },
   );
 });
+
+test('a feed written before is given again only for the very same entries: a change is never stale', () => {
+  const entry = {
+    id: 'https://supporting-parents.example/news/kept',
+    title: 'Kept once',
+    url: 'https://supporting-parents.example/news/kept',
+    summary: 'First words',
+    updated: new Date(Date.UTC(2026, 5, 1, 9, 0)),
+  };
+  const first = atomFeed({ ...base, entries: [entry] });
+  assert.equal(
+    atomFeed({ ...base, entries: [{ ...entry }] }),
+    first,
+    'the same entries: the same feed',
+  );
+  const changes: Partial<typeof entry>[] = [
+    { title: 'Kept twice' },
+    { summary: 'Other words' },
+    { updated: new Date(Date.UTC(2026, 5, 1, 9, 0, 0, 1)) },
+  ];
+  for (const change of changes) {
+    const changed = atomFeed({ ...base, entries: [{ ...entry, ...change }] });
+    assert.notEqual(changed, first, JSON.stringify(change));
+    const parsed = parseFeed(changed);
+    const item = parsed.items[0]!;
+    if (change.title) assert.equal(item.title, change.title);
+    if (change.summary) assert.equal(item.description, change.summary);
+    if (change.updated) assert.equal(item.updated?.getTime(), change.updated.getTime());
+  }
+  assert.notEqual(atomFeed({ ...base, language: 'cy', entries: [entry] }), first, 'its language');
+  // What cannot be written still fails each time.
+  const bad = { ...entry, updated: new Date(Number.NaN) };
+  assert.throws(() => atomFeed({ ...base, entries: [bad] }), /not a valid date/);
+  assert.throws(() => atomFeed({ ...base, entries: [bad] }), /not a valid date/);
+});

@@ -129,8 +129,32 @@ function category(value: string, entryId: string): string {
   return term;
 }
 
+/**
+ * Feeds already written, by everything they were written from: a feed is asked
+ * for far more often than its entries change, and writing the XML (the `feed`
+ * library, through xml-js) was ~40% of a feed request's time. The key is the
+ * whole of the options, so a kept feed is never stale: a changed entry, title
+ * or date is a new key. The most recently used are kept.
+ */
+const written = new Map<string, string>();
+const WRITTEN_MAX = 64;
+
 /** An Atom 1.0 document (UTF-8 XML) for the given entries. */
 export function atomFeed(opts: AtomFeedOptions): string {
+  const key = JSON.stringify(opts);
+  const kept = written.get(key);
+  if (kept !== undefined) {
+    written.delete(key);
+    written.set(key, kept);
+    return kept;
+  }
+  const xml = writeAtomFeed(opts);
+  if (written.size >= WRITTEN_MAX) written.delete(written.keys().next().value!);
+  written.set(key, xml);
+  return xml;
+}
+
+function writeAtomFeed(opts: AtomFeedOptions): string {
   const feedId = atomId(opts.id, 'id');
   const feed = new (feedLib().Feed)({
     id: asXmlText(feedId),
