@@ -111,3 +111,62 @@ test('a page in Welsh comes back from the cache byte for byte, with a fresh nonc
   );
   assert.match(String(second.headers['content-type']), /text\/html; charset=utf-8/);
 });
+
+test('a copy of a page is written for one response at a time: never while another still sends it', async () => {
+  const app = Fastify();
+  await app.register(fp(async (a) => void a.decorateRequest('locale', 'en'), { name: 'i18n' }));
+  let n = 0;
+  let short = false;
+  await app.register(
+    fp(
+      async (a) => {
+        a.decorateReply('scriptNonce', '');
+        a.decorateReply('pageCacheable', false);
+        a.decorateReply('usedNoncePlaceholder', false);
+        a.addHook('onRequest', async (_req, reply) => {
+          // As long as the placeholder, as the real ones are: the copies are written over.
+          reply.scriptNonce = short ? 'n0nce' : `nonce-${String(++n).padStart(18, '0')}`;
+        });
+      },
+      { name: 'security' },
+    ),
+  );
+  await app.register(pageCachePlugin, { bypass: () => false });
+  // A response can be held after the cache has sent it, before its bytes go out.
+  let hold: Promise<void> | undefined;
+  app.addHook('onSend', async (_req, _reply, payload) => {
+    if (hold) await hold;
+    return payload;
+  });
+  app.get('/p', { config: { access: 'public', pageCache: 60 } }, async (_req, reply) => {
+    reply.usedNoncePlaceholder = reply.pageCacheable;
+    reply.type('text/html');
+    return `<script nonce="${NONCE_PLACEHOLDER}"></script><p>Page</p><i nonce="${NONCE_PLACEHOLDER}"></i>`;
+  });
+  const nonceIn = (res: { headers: Record<string, unknown>; body: string }, want: string) => {
+    assert.equal(res.headers['x-page-cache'], 'hit');
+    assert.equal(res.body, `<script nonce="${want}"></script><p>Page</p><i nonce="${want}"></i>`);
+  };
+  await app.inject('/p'); // kept (nonce 1)
+  nonceIn(await app.inject('/p'), 'nonce-000000000000000002'); // a copy, lent, then back
+  nonceIn(await app.inject('/p'), 'nonce-000000000000000003'); // that copy again
+  // Response 4 is held after its nonce was written; 5 and 6 come and go meanwhile.
+  let release!: () => void;
+  hold = new Promise((r) => (release = r));
+  const fourth = app.inject('/p');
+  await new Promise((r) => setImmediate(r));
+  const others = [app.inject('/p'), app.inject('/p')];
+  await new Promise((r) => setImmediate(r));
+  release();
+  hold = undefined;
+  nonceIn(await fourth, 'nonce-000000000000000004');
+  const [fifth, sixth] = await Promise.all(others);
+  nonceIn(fifth!, 'nonce-000000000000000005');
+  nonceIn(sixth!, 'nonce-000000000000000006');
+  // And a nonce of another length is put in as before (a copy of its own).
+  short = true;
+  const odd = await app.inject('/p');
+  assert.equal(odd.body, '<script nonce="n0nce"></script><p>Page</p><i nonce="n0nce"></i>');
+  short = false;
+  nonceIn(await app.inject('/p'), 'nonce-000000000000000007');
+});
