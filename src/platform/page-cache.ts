@@ -54,12 +54,19 @@ function entryOf(key: string, payload: string, expires: number): Entry {
   return { key, expires, page, slots, spare: [] };
 }
 
-/** The page with this response's nonce where the placeholders were, in bytes of its own. */
-function pageWith(entry: Entry, nonce: string): { body: Buffer; lent: boolean } {
+/**
+ * The page with this response's nonce where the placeholders were, in bytes of
+ * its own; `spare` gives a spare copy of the page, if there is one.
+ */
+function pageWith(
+  entry: Entry,
+  nonce: string,
+  spare: () => Buffer | undefined,
+): { body: Buffer; lent: boolean } {
   if (!entry.slots.length) return { body: entry.page, lent: false };
   if (nonce.length === PLACEHOLDER.length && Buffer.byteLength(nonce) === nonce.length) {
     // The usual nonce (base64, as long as the placeholder): written over it in a copy.
-    const body = entry.spare.pop() ?? Buffer.from(entry.page);
+    const body = spare() ?? Buffer.from(entry.page);
     for (const at of entry.slots) body.write(nonce, at, 'latin1');
     return { body, lent: true };
   }
@@ -122,7 +129,11 @@ export const pageCachePlugin = fp<PageCacheOptions>(
         reply.pageCacheable = true;
         return next();
       }
-      const { body, lent } = pageWith(hit, reply.scriptNonce);
+      const { body, lent } = pageWith(hit, reply.scriptNonce, () => {
+        const copy = hit.spare.pop();
+        if (copy) spareBytes -= copy.length;
+        return copy;
+      });
       if (lent) lentTo.set(reply, { entry: hit, body });
       // Sent here: the hooks after this one and the handler do not run.
       reply
