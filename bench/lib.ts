@@ -169,8 +169,8 @@ export interface BenchResult {
   errors: number;
   /**
    * The serving process's CPU time a request, in µs (NaN when its pid is not
-   * given, or not on Linux): steadier than req/s when the machine's speed
-   * drifts, as the time the process waits for a core is not in it. Counted in
+   * given, or not on Linux): the time the process waits for a core is not in
+   * it (though on a shared machine the CPU time itself drifts too). Counted in
    * ticks of 10 ms, so a run of a few seconds gives it to about 1%.
    */
   cpuUsPerRequest: number;

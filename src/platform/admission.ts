@@ -114,6 +114,13 @@ export const admissionPlugin = fp<AdmissionOptions>(
     // promise, and with AsyncLocalStorage on every promise is traced.
     const admit = (req: FastifyRequest) =>
       ((req as unknown as Record<symbol, boolean>)[ADMITTED] = true);
+    /** Gives an admitted request's place on (once). */
+    const leave = (req: FastifyRequest) => {
+      const r = req as unknown as Record<symbol, boolean>;
+      if (!r[ADMITTED]) return;
+      r[ADMITTED] = false;
+      release();
+    };
     app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, next: () => void) => {
       if (req.routeOptions.config?.admission === false) return next();
       if (exempt.some((prefix) => req.url.startsWith(prefix))) return next();
@@ -128,8 +135,7 @@ export const admissionPlugin = fp<AdmissionOptions>(
           admit(req);
           // The visitor left while waiting: give the place straight on.
           if (req.raw.socket?.destroyed) {
-            (req as unknown as Record<symbol, boolean>)[ADMITTED] = false;
-            release();
+            leave(req);
             return void reply.code(499).send();
           }
           next();
@@ -146,12 +152,6 @@ export const admissionPlugin = fp<AdmissionOptions>(
       queued++;
     });
 
-    const leave = (req: FastifyRequest) => {
-      const r = req as unknown as Record<symbol, boolean>;
-      if (!r[ADMITTED]) return;
-      r[ADMITTED] = false;
-      release();
-    };
     app.addHook('onResponse', (req, _reply, next) => {
       leave(req);
       next();

@@ -6,20 +6,13 @@ import { pageCachePlugin } from './page-cache.ts';
 import { NONCE_PLACEHOLDER } from './views/index.ts';
 
 /**
- * The page cache alone, over stand-ins for what it relies on (a language per
- * request, a nonce per response, the views' "rendered with the placeholder"
- * flag): the memory it may hold is bounded in bytes, oldest pages first.
+ * The page cache alone, over stand-ins for what it relies on: a language per
+ * request, a nonce per response (from `nonce`), the views' "rendered with the
+ * placeholder" flag.
  */
-async function appWithCache(maxBytes: number) {
+async function cacheOver(locale: 'en' | 'cy', nonce: () => string, maxBytes?: number) {
   const app = Fastify();
-  await app.register(
-    fp(
-      async (a) => {
-        a.decorateRequest('locale', 'en');
-      },
-      { name: 'i18n' },
-    ),
-  );
+  await app.register(fp(async (a) => void a.decorateRequest('locale', locale), { name: 'i18n' }));
   await app.register(
     fp(
       async (a) => {
@@ -27,13 +20,22 @@ async function appWithCache(maxBytes: number) {
         a.decorateReply('pageCacheable', false);
         a.decorateReply('usedNoncePlaceholder', false);
         a.addHook('onRequest', async (_req, reply) => {
-          reply.scriptNonce = 'n0nce';
+          reply.scriptNonce = nonce();
         });
       },
       { name: 'security' },
     ),
   );
-  await app.register(pageCachePlugin, { bypass: () => false, maxBytes });
+  await app.register(pageCachePlugin, {
+    bypass: () => false,
+    ...(maxBytes === undefined ? {} : { maxBytes }),
+  });
+  return app;
+}
+
+/** Pages of any size behind the cache: the memory it may hold is bounded in bytes, oldest first. */
+async function appWithCache(maxBytes: number) {
+  const app = await cacheOver('en', () => 'n0nce', maxBytes);
   let renders = 0;
   app.get<{ Params: { size: string } }>(
     '/page/:size',
@@ -76,23 +78,8 @@ test('a page bigger than the whole budget is served but never kept', async () =>
 });
 
 test('a page in Welsh comes back from the cache byte for byte, with a fresh nonce', async () => {
-  const app = Fastify();
-  await app.register(fp(async (a) => void a.decorateRequest('locale', 'cy'), { name: 'i18n' }));
   let n = 0;
-  await app.register(
-    fp(
-      async (a) => {
-        a.decorateReply('scriptNonce', '');
-        a.decorateReply('pageCacheable', false);
-        a.decorateReply('usedNoncePlaceholder', false);
-        a.addHook('onRequest', async (_req, reply) => {
-          reply.scriptNonce = `nonce${++n}`;
-        });
-      },
-      { name: 'security' },
-    ),
-  );
-  await app.register(pageCachePlugin, { bypass: () => false });
+  const app = await cacheOver('cy', () => `nonce${++n}`);
   app.get('/croeso', { config: { access: 'public', pageCache: 60 } }, async (_req, reply) => {
     reply.usedNoncePlaceholder = reply.pageCacheable;
     reply.type('text/html; charset=utf-8');
@@ -113,25 +100,12 @@ test('a page in Welsh comes back from the cache byte for byte, with a fresh nonc
 });
 
 test('a copy of a page is written for one response at a time: never while another still sends it', async () => {
-  const app = Fastify();
-  await app.register(fp(async (a) => void a.decorateRequest('locale', 'en'), { name: 'i18n' }));
   let n = 0;
   let short = false;
-  await app.register(
-    fp(
-      async (a) => {
-        a.decorateReply('scriptNonce', '');
-        a.decorateReply('pageCacheable', false);
-        a.decorateReply('usedNoncePlaceholder', false);
-        a.addHook('onRequest', async (_req, reply) => {
-          // As long as the placeholder, as the real ones are: the copies are written over.
-          reply.scriptNonce = short ? 'n0nce' : `nonce-${String(++n).padStart(18, '0')}`;
-        });
-      },
-      { name: 'security' },
-    ),
+  // As long as the placeholder, as the real ones are: the copies are written over.
+  const app = await cacheOver('en', () =>
+    short ? 'n0nce' : `nonce-${String(++n).padStart(18, '0')}`,
   );
-  await app.register(pageCachePlugin, { bypass: () => false });
   // A response can be held after the cache has sent it, before its bytes go out.
   let hold: Promise<void> | undefined;
   app.addHook('onSend', async (_req, _reply, payload) => {

@@ -56,17 +56,17 @@ function entryOf(key: string, payload: string, expires: number): Entry {
 
 /**
  * The page with this response's nonce where the placeholders were, in bytes of
- * its own; `spare` gives a spare copy of the page, if there is one.
+ * its own; `takeSpare` gives a spare copy of the page, if there is one.
  */
 function pageWith(
   entry: Entry,
   nonce: string,
-  spare: () => Buffer | undefined,
+  takeSpare: (entry: Entry) => Buffer | undefined,
 ): { body: Buffer; lent: boolean } {
   if (!entry.slots.length) return { body: entry.page, lent: false };
   if (nonce.length === PLACEHOLDER.length && Buffer.byteLength(nonce) === nonce.length) {
     // The usual nonce (base64, as long as the placeholder): written over it in a copy.
-    const body = spare() ?? Buffer.from(entry.page);
+    const body = takeSpare(entry) ?? Buffer.from(entry.page);
     for (const at of entry.slots) body.write(nonce, at, 'latin1');
     return { body, lent: true };
   }
@@ -107,6 +107,11 @@ export const pageCachePlugin = fp<PageCacheOptions>(
       entry.spare.length = 0;
       entries.delete(key);
     };
+    const takeSpare = (entry: Entry): Buffer | undefined => {
+      const copy = entry.spare.pop();
+      if (copy) spareBytes -= copy.length;
+      return copy;
+    };
     /** The copy a response was lent, and from which page (see Entry.spare). */
     const lentTo = new WeakMap<FastifyReply, { entry: Entry; body: Buffer }>();
     const keyOf = (req: FastifyRequest): string => `${req.locale}\u0000${req.url}`;
@@ -129,11 +134,7 @@ export const pageCachePlugin = fp<PageCacheOptions>(
         reply.pageCacheable = true;
         return next();
       }
-      const { body, lent } = pageWith(hit, reply.scriptNonce, () => {
-        const copy = hit.spare.pop();
-        if (copy) spareBytes -= copy.length;
-        return copy;
-      });
+      const { body, lent } = pageWith(hit, reply.scriptNonce, takeSpare);
       if (lent) lentTo.set(reply, { entry: hit, body });
       // Sent here: the hooks after this one and the handler do not run.
       reply

@@ -41,16 +41,18 @@ const INDENTED_BREAK = /[ \t]*\n\s*/g;
 /**
  * The templates' indentation dropped: whitespace that holds a line break
  * becomes one line break (the page means the same to a browser), except inside
- * <pre> and <textarea>, where every space is content. About a fifth fewer
- * bytes for people on slow connections. Done to each template's source once,
- * as it loads (TidyLoader), not to every page as it is sent (that was ~3% of
- * a page's CPU time): the page's text comes from its templates, and what is
- * put into them (a comment, a rendered Markdown body) is left as written. Only the text between
- * tags changes, never a tag (`{{ }}`, `{% %}`, `{# #}`, strings in them
- * included). With trimBlocks the line break just after a `%}` is dropped as
- * the template is read: there the indentation that followed it becomes one
- * space (or the break stays, if more came), so that words never run together;
- * lstripBlocks then treats the line as it did before.
+ * <pre> and <textarea>, where every space is content. About a fifth fewer bytes
+ * for people on slow connections.
+ *
+ * Done to each template's source once, as it loads (TidyLoader), not to every
+ * page as it is sent (that was ~3% of a page's CPU time): the page's text comes
+ * from its templates, and what is put into them (a comment, a rendered Markdown
+ * body) is left as written. Only the text between tags changes, never a tag
+ * (`{{ }}`, `{% %}`, `{# #}`, strings in them included). With trimBlocks the
+ * line break just after a `%}` is dropped as the template is read: there the
+ * indentation that followed it becomes one space (or the break stays, if more
+ * came), so that words never run together; lstripBlocks then treats the line
+ * as it did before.
  */
 export function tidyTemplateSource(src: string): string {
   const parts = src.split(KEEP_AS_IS);
@@ -62,10 +64,16 @@ export function tidyTemplateSource(src: string): string {
   return out;
 }
 
-/** Where the tag starting at `from` (at `{{` or `{%`) ends: after its `}}` or `%}` outside strings. */
-function endOfCode(src: string, from: number): number {
+const TAG_START = /\{[{%#]/g;
+
+/** Where the tag starting at `start` ends: after its `#}`, or its `}}` or `%}` outside strings. */
+function endOfTag(src: string, start: number): number {
+  if (src[start + 1] === '#') {
+    const end = src.indexOf('#}', start + 2);
+    return end < 0 ? src.length : end + 2;
+  }
   let quote = '';
-  for (let i = from + 2; i < src.length - 1; i++) {
+  for (let i = start + 2; i < src.length - 1; i++) {
     const c = src[i]!;
     if (quote) {
       if (c === '\\') i++;
@@ -81,8 +89,8 @@ function tidyBetweenTags(src: string, afterBlockEnd: boolean): string {
   let at = 0;
   let afterBlock = afterBlockEnd;
   while (at < src.length) {
-    const tag = src.slice(at).search(/\{[{%#]/);
-    const start = tag < 0 ? src.length : at + tag;
+    TAG_START.lastIndex = at;
+    const start = TAG_START.exec(src)?.index ?? src.length;
     let text = src.slice(at, start);
     let head = '';
     if (afterBlock && text.startsWith('\n')) {
@@ -93,12 +101,10 @@ function tidyBetweenTags(src: string, afterBlockEnd: boolean): string {
       text = text.slice(run.length);
     }
     out += head + text.replace(INDENTED_BREAK, '\n');
-    if (start >= src.length) break;
-    const end = src[start + 1] === '#' ? src.indexOf('#}', start + 2) : endOfCode(src, start);
-    const stop = end < 0 ? src.length : src[start + 1] === '#' ? end + 2 : end;
-    out += src.slice(start, stop);
-    afterBlock = src.slice(stop - 2, stop) === '%}';
-    at = stop;
+    if (start === src.length) break;
+    at = endOfTag(src, start);
+    out += src.slice(start, at);
+    afterBlock = src.endsWith('%}', at);
   }
   return out;
 }
