@@ -74,6 +74,13 @@ export interface PlanContext {
   member: MemberRow;
   canEdit: boolean;
   isLead: boolean;
+  /**
+   * Everything a page of the plan is drawn from, as a key for kept parts of pages: the
+   * plan and its revision (every change to it or anything of it: migration 0022), its
+   * guideline's time of change (wording, versions), today (what is overdue or due for
+   * review) and the reader's role (what they may do). The same state, the same page.
+   */
+  state: string;
 }
 
 export interface RatingInput {
@@ -112,8 +119,15 @@ export function createPlansService(deps: PlansDeps) {
     if (!actor || !/^[0-9a-f-]{36}$/i.test(id)) return undefined;
     const found = await repo.memberPlan(id, actor.id);
     if (!found) return undefined;
-    const { plan, member } = found;
-    return { plan, member, canEdit: member.role !== 'viewer', isLead: member.role === 'lead' };
+    const { plan, member, guidelineChanged } = found;
+    const state = `${plan.id}.${plan.revision}.${guidelineChanged.getTime()}.${today()}.${member.role}`;
+    return {
+      plan,
+      member,
+      canEdit: member.role !== 'viewer',
+      isLead: member.role === 'lead',
+      state,
+    };
   }
   async function editable(actor: CurrentUser | undefined, id: string) {
     const ctx = await context(actor, id);
@@ -214,17 +228,15 @@ export function createPlansService(deps: PlansDeps) {
   }
 
   /** What a plan's overview is made of, read at once: rounds, actions (with RAG), versions. */
-  async function overviewParts(actor: CurrentUser | undefined, id: string) {
-    const ctx = await context(actor, id);
-    if (!ctx) return undefined;
+  async function partsIn(ctx: PlanContext) {
     const [rounds, actions, versions] = await Promise.all([
-      repo.rounds(id),
+      repo.rounds(ctx.plan.id),
       service.actions(ctx),
       repo.versions([ctx.plan.guidelineId]),
     ]);
     return { ctx, rounds, actions, versions };
   }
-  type OverviewParts = NonNullable<Awaited<ReturnType<typeof overviewParts>>>;
+  type OverviewParts = Awaited<ReturnType<typeof partsIn>>;
 
   /** A plan's overview in one round, given that round's assessment. */
   function overviewOf(
@@ -308,9 +320,14 @@ export function createPlansService(deps: PlansDeps) {
 
     /** The plan page: the latest round's assessment by stage, actions, rounds, members. */
     async overview(actor: CurrentUser | undefined, id: string, roundPosition?: number) {
-      const read = await overviewParts(actor, id);
-      if (!read) return undefined;
-      const { ctx, rounds, versions } = read;
+      const ctx = await context(actor, id);
+      return ctx && service.overviewIn(ctx, roundPosition);
+    },
+
+    /** The plan page for a member, given their context (from `context`). */
+    async overviewIn(ctx: PlanContext, roundPosition?: number) {
+      const read = await partsIn(ctx);
+      const { rounds, versions } = read;
       const round =
         (roundPosition !== undefined && rounds.find((r) => r.position === roundPosition)) ||
         rounds.at(-1)!;
@@ -657,8 +674,12 @@ export function createPlansService(deps: PlansDeps) {
     /** Two rounds side by side: each statement's combined rating in both, and whether it moved. */
     async compare(actor: CurrentUser | undefined, id: string, a?: number, b?: number) {
       const ctx = await context(actor, id);
-      if (!ctx) return undefined;
-      const rounds = await repo.rounds(id);
+      return ctx && service.compareIn(ctx, a, b);
+    },
+
+    /** Two rounds side by side, given a member's context. */
+    async compareIn(ctx: PlanContext, a?: number, b?: number) {
+      const rounds = await repo.rounds(ctx.plan.id);
       const right = rounds.find((r) => r.position === b) ?? rounds.at(-1)!;
       const left =
         rounds.find((r) => r.position === a && r.id !== right.id) ??
@@ -698,7 +719,12 @@ export function createPlansService(deps: PlansDeps) {
      */
     async progress(actor: CurrentUser | undefined, id: string) {
       const ctx = await context(actor, id);
-      if (!ctx) return undefined;
+      return ctx && service.progressIn(ctx);
+    },
+
+    /** The rounds chart's counts, given a member's context. */
+    async progressIn(ctx: PlanContext) {
+      const id = ctx.plan.id;
       const [rounds, counts] = await Promise.all([repo.rounds(id), repo.roundCounts(id)]);
       const last = rounds.at(-1)!;
       const view = await guidelineFor(ctx.plan, last);
@@ -724,8 +750,23 @@ export function createPlansService(deps: PlansDeps) {
 
     /** Everything of the plan for its export and report: every round's statements and actions. */
     async exportData(actor: CurrentUser | undefined, id: string) {
-      const read = await overviewParts(actor, id);
-      if (!read) return undefined;
+      const ctx = await service.exporting(actor, id);
+      return ctx && service.exportDataIn(ctx);
+    },
+
+    /**
+     * A member takes the whole plan away (an export, the report): audit-logged each time,
+     * even when what they get was kept. Their context, or undefined.
+     */
+    async exporting(actor: CurrentUser | undefined, id: string) {
+      const ctx = await context(actor, id);
+      if (ctx) await deps.audit('plan.exported', { actorId: actor!.id, detail: { plan: id } });
+      return ctx;
+    },
+
+    /** Everything of the plan, for an export or the report, given a member's context. */
+    async exportDataIn(ctx: PlanContext) {
+      const read = await partsIn(ctx);
       // Every round, first to last, read at once; the latest is the overview's.
       const all = await assessments(read.ctx.plan, read.rounds, read.versions);
       const found = overviewOf(read, read.rounds.at(-1)!, all.at(-1)!);
@@ -738,7 +779,6 @@ export function createPlansService(deps: PlansDeps) {
           a.stages.flatMap((s) => s.statements.map((i) => [i.statement.ref, i.combined] as const)),
         ),
       }));
-      await deps.audit('plan.exported', { actorId: actor!.id, detail: { plan: id } });
       return { ...found, history };
     },
 

@@ -314,7 +314,18 @@ function queries(db: Db, kept?: KeptContent) {
     },
 
     async setVersionStatus(versionId: string, status: VersionRow['status']): Promise<void> {
-      await db.update(guidelineVersions).set({ status }).where(eq(guidelineVersions.id, versionId));
+      const [v] = await db
+        .update(guidelineVersions)
+        .set({ status })
+        .where(eq(guidelineVersions.id, versionId))
+        .returning({ guidelineId: guidelineVersions.guidelineId });
+      // Pages drawn from the guideline, and plans' pages (which show a newer version), are
+      // kept under its time of change: a version's status is part of it.
+      if (v)
+        await db
+          .update(guidelines)
+          .set({ updatedAt: new Date() })
+          .where(eq(guidelines.id, v.guidelineId));
     },
 
     // The site search (service.ts `searchSource`): the statements of each guideline's
@@ -422,11 +433,12 @@ function queries(db: Db, kept?: KeptContent) {
     async memberPlan(
       planId: string,
       userId: string,
-    ): Promise<{ plan: PlanRow; member: MemberRow } | undefined> {
+    ): Promise<{ plan: PlanRow; member: MemberRow; guidelineChanged: Date } | undefined> {
       const [row] = await db
-        .select({ plan: plans, member: planMembers })
+        .select({ plan: plans, member: planMembers, guidelineChanged: guidelines.updatedAt })
         .from(planMembers)
         .innerJoin(plans, eq(plans.id, planMembers.planId))
+        .innerJoin(guidelines, eq(guidelines.id, plans.guidelineId))
         .where(and(eq(planMembers.planId, planId), eq(planMembers.userId, userId)));
       return row;
     },

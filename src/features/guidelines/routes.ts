@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { userOf } from '../../platform/auth.ts';
 import { echoValues, errorsFrom, fieldError, type FormErrors } from '../../platform/forms.ts';
 import { planCsv, planXlsx } from './export.ts';
-import type { PlansService } from './plans.ts';
+import type { PlanExport, PlansService } from './plans.ts';
 import { REF } from './format.ts';
 import {
   ACTION_STATUSES,
@@ -15,6 +15,7 @@ import {
   RATINGS,
 } from './schema.ts';
 import type { GuidelinesService } from './service.ts';
+import { createKept } from '../../platform/kept.ts';
 import { pageLinks } from '../../platform/pagination.ts';
 
 /** HTTP only: parse with zod, call the guidelines or plans service, render. */
@@ -124,6 +125,8 @@ export function guidelinesRoutes(
   plans: PlansService,
   opts: GuidelinesRoutesOptions = {},
 ): FastifyPluginAsync {
+  /** Plans' downloads (CSV, .xlsx), kept for the plan's state: at most 16 MB. */
+  const downloads = createKept<string | Buffer>(16 * 1024 * 1024);
   return async (app) => {
     const pub = { access: 'public' as const };
     const editor = { access: 'editor' as const };
@@ -426,29 +429,41 @@ export function guidelinesRoutes(
           page: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
         })
         .parse(req.query);
-      const found = p.success ? await plans.overview(req.user, p.data.id, q.round) : undefined;
-      if (!found) return reply.callNotFound();
-      // The actions a page at a time, overdue ones first (the report and the exports hold all).
-      const total = found.actions.length;
-      const pages = Math.max(1, Math.ceil(total / ACTIONS_PER_PAGE));
-      const page = Math.min(q.page, pages);
-      const from = (page - 1) * ACTIONS_PER_PAGE;
-      const query = new URLSearchParams(q.round ? { round: String(q.round) } : {});
-      const pagination = pageLinks(`/plans/${found.plan.id}`, query, page, pages, {
-        fragment: 'actions',
-      });
-      return reply.render(
-        `${V}/plan.njk`,
-        {
+      const ctx = p.success ? await plans.context(req.user, p.data.id) : undefined;
+      if (!ctx) return reply.callNotFound();
+      // The page's content is kept for the plan's state (plans.ts PlanContext), round and page
+      // of actions, unless it shows this person's errors.
+      const key =
+        extra.errors || extra.values ? undefined : `plan|${ctx.state}|${q.round ?? ''}|${q.page}`;
+      const draw = async () => {
+        const found = (await plans.overviewIn(ctx, q.round))!;
+        // The actions a page at a time, overdue ones first (the report and the exports hold all).
+        const total = found.actions.length;
+        const pages = Math.max(1, Math.ceil(total / ACTIONS_PER_PAGE));
+        const page = Math.min(q.page, pages);
+        const from = (page - 1) * ACTIONS_PER_PAGE;
+        const query = new URLSearchParams(q.round ? { round: String(q.round) } : {});
+        return {
           title: found.plan.title,
           p: { ...found, actions: found.actions.slice(from, from + ACTIONS_PER_PAGE) },
           actionsShown: { from: from + 1, to: Math.min(total, from + ACTIONS_PER_PAGE), total },
-          pagination,
-          done: q.done,
+          pagination: pageLinks(`/plans/${found.plan.id}`, query, page, pages, {
+            fragment: 'actions',
+          }),
           values: extra.values ?? {},
           errors: extra.errors,
-          noindex: true,
           ...view(req),
+        };
+      };
+      const main = await reply.part(`${V}/_plan-main.njk`, key, draw);
+      return reply.render(
+        `${V}/plan.njk`,
+        {
+          title: ctx.plan.title,
+          main,
+          done: q.done,
+          errors: extra.errors,
+          noindex: true,
         },
         extra.errors ? 400 : 200,
       );
@@ -776,69 +791,89 @@ export function guidelinesRoutes(
       return reply.redirect(`/plans/${p.data.id}?done=round`, 303);
     });
 
+    // A plan's pages and downloads below are kept for the plan's state (PlanContext.state):
+    // drawn once and used again until anything of the plan, its guideline or the day changes.
     app.get('/plans/:id/compare', { config: pub }, async (req, reply) => {
       const p = idParam.safeParse(req.params);
       const q = z.object({ a: versionQuery, b: versionQuery }).parse(req.query);
-      const found = p.success ? await plans.compare(req.user, p.data.id, q.a, q.b) : undefined;
-      if (!found) return reply.callNotFound();
-      return reply.render(`${V}/plan-compare.njk`, {
-        title: req.t('guidelines.plans.compare.title'),
-        c: found,
-        noindex: true,
-        ...view(req),
-      });
+      const ctx = p.success ? await plans.context(req.user, p.data.id) : undefined;
+      if (!ctx) return reply.callNotFound();
+      const title = req.t('guidelines.plans.compare.title');
+      const main = await reply.part(
+        `${V}/plan-compare.njk`,
+        `compare|${ctx.state}|${q.a ?? ''}|${q.b ?? ''}`,
+        async () => ({ title, c: await plans.compareIn(ctx, q.a, q.b), ...view(req) }),
+      );
+      return reply.render('part-page.njk', { title, main, noindex: true });
     });
 
     app.get('/plans/:id/progress', { config: pub }, async (req, reply) => {
       const p = idParam.safeParse(req.params);
-      const found = p.success ? await plans.progress(req.user, p.data.id) : undefined;
-      if (!found) return reply.callNotFound();
-      const max = Math.max(
-        1,
-        ...found.stages.flatMap((s) => s.rounds.map((r) => r.fully + r.partly + r.not)),
-      );
-      return reply.render(`${V}/plan-progress.njk`, {
-        title: req.t('guidelines.plans.progress.title'),
-        pr: found,
-        max,
-        noindex: true,
-        ...view(req),
+      const ctx = p.success ? await plans.context(req.user, p.data.id) : undefined;
+      if (!ctx) return reply.callNotFound();
+      const title = req.t('guidelines.plans.progress.title');
+      const main = await reply.part(`${V}/plan-progress.njk`, `progress|${ctx.state}`, async () => {
+        const found = await plans.progressIn(ctx);
+        const max = Math.max(
+          1,
+          ...found.stages.flatMap((s) => s.rounds.map((r) => r.fully + r.partly + r.not)),
+        );
+        return { title, pr: found, max, ...view(req) };
       });
+      return reply.render('part-page.njk', { title, main, noindex: true });
     });
 
     app.get('/plans/:id/report', { config: pub }, async (req, reply) => {
       const p = idParam.safeParse(req.params);
-      const found = p.success ? await plans.exportData(req.user, p.data.id) : undefined;
-      if (!found) return reply.callNotFound();
-      return reply.render(`${V}/plan-report.njk`, {
-        title: req.t('guidelines.plans.report.title', { plan: found.plan.title }),
-        p: found,
-        generated: new Date().toISOString().slice(0, 10),
+      const ctx = p.success ? await plans.exporting(req.user, p.data.id) : undefined;
+      if (!ctx) return reply.callNotFound();
+      const generated = new Date().toISOString().slice(0, 10);
+      const main = await reply.part(
+        `${V}/plan-report.njk`,
+        `report|${ctx.state}|${generated}`,
+        async () => ({ p: await plans.exportDataIn(ctx), generated, ...view(req) }),
+      );
+      return reply.render('part-page.njk', {
+        title: req.t('guidelines.plans.report.title', { plan: ctx.plan.title }),
+        main,
         noindex: true,
-        ...view(req),
       });
     });
 
     const download = { config: { ...pub, a11y: false as const } };
-    app.get('/plans/:id/export.csv', download, async (req, reply) => {
+    /** A plan's export, kept for its state and language, made by make() when not kept. */
+    const exported = async (
+      req: FastifyRequest,
+      kind: 'csv' | 'xlsx',
+      make: (found: PlanExport) => string | Buffer | Promise<string | Buffer>,
+    ) => {
       const p = idParam.safeParse(req.params);
-      const found = p.success ? await plans.exportData(req.user, p.data.id) : undefined;
-      if (!found) return reply.callNotFound();
+      const ctx = p.success ? await plans.exporting(req.user, p.data.id) : undefined;
+      if (!ctx) return undefined;
+      const key = `${kind}|${req.locale}|${ctx.state}`;
+      const hit = downloads.get(key);
+      if (hit !== undefined) return hit;
+      const made = await make(await plans.exportDataIn(ctx));
+      downloads.set(key, made);
+      return made;
+    };
+    app.get('/plans/:id/export.csv', download, async (req, reply) => {
+      const body = await exported(req, 'csv', (found) => `\ufeff${planCsv(found, req.t)}`);
+      if (body === undefined) return reply.callNotFound();
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', 'attachment; filename="action-plan.csv"')
         .header('cache-control', 'no-store')
-        .send(`\ufeff${planCsv(found, req.t)}`);
+        .send(body);
     });
     app.get('/plans/:id/export.xlsx', download, async (req, reply) => {
-      const p = idParam.safeParse(req.params);
-      const found = p.success ? await plans.exportData(req.user, p.data.id) : undefined;
-      if (!found) return reply.callNotFound();
+      const body = await exported(req, 'xlsx', (found) => planXlsx(found, req.t));
+      if (body === undefined) return reply.callNotFound();
       return reply
         .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
         .header('content-disposition', 'attachment; filename="action-plan.xlsx"')
         .header('cache-control', 'no-store')
-        .send(await planXlsx(found, req.t));
+        .send(body);
     });
   };
 }

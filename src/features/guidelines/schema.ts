@@ -157,6 +157,12 @@ export const plans = pgTable('plans', {
   isDemo: boolean('is_demo').notNull().default(false),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  /**
+   * Goes up with every change to the plan or anything of it, in the same transaction:
+   * kept by database triggers (migration 0022), never written here. Pages drawn from the
+   * plan are kept under it (routes.ts).
+   */
+  revision: integer('revision').notNull().default(0),
 });
 
 export const planMembers = pgTable(

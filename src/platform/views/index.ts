@@ -7,6 +7,8 @@ import { escapeHtml } from '../html.ts';
 import type { Locale, Translate } from '../i18n/index.ts';
 import type { Navigation, NavLink } from '../navigation.ts';
 import { labelPages } from '../pagination.ts';
+import { createKept } from '../kept.ts';
+import { CSRF_PART_PLACEHOLDER } from './parts.ts';
 
 /**
  * Server-rendered pages: Nunjucks with autoescape and the govuk-frontend
@@ -286,6 +288,18 @@ declare module 'fastify' {
     usedNoncePlaceholder: boolean;
     /** Render a page with the layout context; status defaults to 200. */
     render(template: string, context?: Record<string, unknown>, status?: number): FastifyReply;
+    /**
+     * A part of a page, drawn without the person (see parts.ts), to pass to `render` as
+     * HTML. With a key, the part kept for it is used, or one drawn with `draw()`'s context
+     * is kept; without one (a form showing this person's errors) it is drawn afresh.
+     */
+    part(
+      template: string,
+      key: string | undefined,
+      draw: () => Record<string, unknown> | Promise<Record<string, unknown>>,
+    ): Promise<nunjucks.runtime.SafeString>;
+    /** Set by part() when a part holds CSRF_PART_PLACEHOLDER (render puts the token in). */
+    partNeedsToken: boolean;
   }
   interface FastifyRequest {
     locale: Locale;
@@ -302,6 +316,8 @@ export interface ViewsOptions {
   /** The links the features registered: the header's and the footer's. */
   navigation: Navigation;
   siteName?: string;
+  /** Memory for kept parts of pages, in bytes (parts.ts); default 32 MB. */
+  partBytes?: number;
 }
 
 export const viewsPlugin = fp<ViewsOptions>(
@@ -313,6 +329,42 @@ export const viewsPlugin = fp<ViewsOptions>(
     const asset = (name: string): string => opts.assets.url(name);
     app.decorateReply('pageCacheable', false);
     app.decorateReply('usedNoncePlaceholder', false);
+    app.decorateReply('partNeedsToken', false);
+    const parts = createKept<string>(opts.partBytes ?? 32 * 1024 * 1024);
+    const partToken = () => CSRF_PART_PLACEHOLDER;
+
+    // The language is the only thing of the request a part may depend on: it is in the key.
+    const keyOf = (reply: FastifyReply, template: string, key: string) =>
+      `${reply.request.locale}|${template}|${key}`;
+    const used = (reply: FastifyReply, html: string) => {
+      if (html.includes(CSRF_PART_PLACEHOLDER)) reply.partNeedsToken = true;
+      return new nunjucks.runtime.SafeString(html);
+    };
+    app.decorateReply(
+      'part',
+      async function part(
+        this: FastifyReply,
+        template: string,
+        key: string | undefined,
+        draw: () => Record<string, unknown> | Promise<Record<string, unknown>>,
+      ) {
+        const req = this.request;
+        const fullKey = key === undefined ? undefined : keyOf(this, template, key);
+        let html = fullKey === undefined ? undefined : parts.get(fullKey);
+        if (html === undefined) {
+          html = opts.env.render(template, {
+            t: req.t,
+            lang: req.locale,
+            asset,
+            pageLabels: (p: Parameters<typeof labelPages>[0]) => labelPages(p, req.t),
+            ...(await draw()),
+            csrfToken: partToken,
+          });
+          if (fullKey !== undefined) parts.set(fullKey, html);
+        }
+        return used(this, html);
+      },
+    );
 
     app.decorateReply(
       'render',
@@ -352,7 +404,9 @@ export const viewsPlugin = fp<ViewsOptions>(
           .map((item) => ({ href: item.href, text: req.t(item.key) }));
         base.serviceNavigation = links(nav.visible('main', req));
         base.accountNavigation = links(nav.visible('account', req));
-        const html = opts.env.render(template, { ...base, ...context });
+        let html = opts.env.render(template, { ...base, ...context });
+        if (this.partNeedsToken)
+          html = html.replaceAll(CSRF_PART_PLACEHOLDER, (base.csrfToken as () => string)());
         if (status) this.code(status);
         this.header('content-type', 'text/html; charset=utf-8');
         if (!this.hasHeader('cache-control')) this.header('cache-control', 'no-cache');

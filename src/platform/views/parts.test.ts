@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import Fastify from 'fastify';
+import fp from 'fastify-plugin';
+import nunjucks from 'nunjucks';
+import { createNavigation } from '../navigation.ts';
+import { viewsPlugin } from './index.ts';
+import { CSRF_PART_PLACEHOLDER } from './parts.ts';
+
+/**
+ * reply.part alone, over stand-ins: templates from memory, a language from the
+ * `lang` query, a signed-in person and a CSRF token per request from view
+ * context providers (as auth.ts and csrf.ts give them).
+ */
+const TEMPLATES: Record<string, string> = {
+  'page.njk': '<main>{{ main }}</main><footer>{{ user }}</footer>',
+  'part.njk':
+    '<p>{{ t("hello") }} {{ thing }}</p><p>user:{{ user }}</p><form><input name="_csrf" value="{{ csrfToken() }}"></form>',
+};
+
+async function partsApp() {
+  const env = new nunjucks.Environment(
+    {
+      getSource: (name: string) => ({ src: TEMPLATES[name]!, path: name, noCache: true }),
+    } as unknown as nunjucks.ILoader,
+    { autoescape: true },
+  );
+  const app = Fastify();
+  let tokens = 0;
+  await app.register(
+    fp(async (a) => {
+      a.decorateRequest('locale', 'en');
+      a.decorateRequest('t', null as never);
+      a.decorateReply('scriptNonce', '');
+      a.addHook('onRequest', async (req) => {
+        const lang = (req.query as { lang?: string }).lang === 'cy' ? 'cy' : 'en';
+        req.locale = lang;
+        req.t = ((key: string) => `${lang}:${key}`) as never;
+      });
+    }),
+  );
+  await app.register(viewsPlugin, {
+    env,
+    assets: { url: (n: string) => `/${n}` },
+    navigation: createNavigation(),
+  });
+  app.addViewContext((req) => ({ user: `person-${String((req.query as { who?: string }).who)}` }));
+  app.addViewContext(() => {
+    const token = `token-${++tokens}`;
+    return { csrfToken: () => token };
+  });
+  let draws = 0;
+  app.get<{ Querystring: { key?: string; thing?: string } }>('/', async (req, reply) => {
+    const main = await reply.part('part.njk', req.query.key, () => {
+      draws++;
+      return { thing: req.query.thing ?? 'one' };
+    });
+    return reply.render('page.njk', { main });
+  });
+  return { app, draws: () => draws };
+}
+
+test('a part is drawn once for its key and language, and every time without a key', async () => {
+  const { app, draws } = await partsApp();
+  const first = await app.inject('/?key=k1&thing=one');
+  assert.match(first.body, /<p>en:hello one<\/p>/);
+  // The same key: kept (even though the request would draw something else).
+  const again = await app.inject('/?key=k1&thing=two');
+  assert.match(again.body, /<p>en:hello one<\/p>/);
+  assert.equal(draws(), 1);
+  // Another language is another part.
+  const welsh = await app.inject('/?key=k1&thing=two&lang=cy');
+  assert.match(welsh.body, /<p>cy:hello two<\/p>/);
+  assert.equal(draws(), 2);
+  // Another key, another part.
+  assert.match((await app.inject('/?key=k2&thing=three')).body, /hello three/);
+  assert.equal(draws(), 3);
+  // No key: drawn afresh each time, never kept.
+  await app.inject('/?thing=four');
+  await app.inject('/?thing=four');
+  assert.equal(draws(), 5);
+  await app.close();
+});
+
+test('a part is drawn without the person, and each reader gets their own CSRF token in it', async () => {
+  const { app } = await partsApp();
+  const alice = await app.inject('/?key=k&who=alice');
+  const bob = await app.inject('/?key=k&who=bob');
+  for (const [res, who] of [
+    [alice, 'alice'],
+    [bob, 'bob'],
+  ] as const) {
+    // The page around the part knows the person; the part never does.
+    assert.match(res.body, new RegExp(`<footer>person-${who}</footer>`));
+    assert.match(res.body, /<p>user:<\/p>/);
+    assert.ok(!res.body.includes(CSRF_PART_PLACEHOLDER), 'no placeholder is ever sent');
+  }
+  const token = (body: string) => /name="_csrf" value="([^"]+)"/.exec(body)![1];
+  assert.match(token(alice.body), /^token-\d+$/);
+  assert.match(token(bob.body), /^token-\d+$/);
+  assert.notEqual(token(alice.body), token(bob.body), 'bob, reading the kept part, has his own');
+  await app.close();
+});
