@@ -48,9 +48,10 @@ describe("a plan's kept pages", () => {
     assert.equal(res.statusCode, 200, `${path} as ${who}`);
     return stable(res.body);
   };
-  /** The plan page, its chart, the report and the CSV, as the lead reads them. */
+  /** The plan page, statement 1.1's, the chart, the report and the CSV, as the lead reads them. */
   const everything = async () => ({
     page: await read(''),
+    statement: await read('/statements/1.1'),
     progress: await read('/progress'),
     report: await read('/report'),
     csv: await read('/export.csv'),
@@ -121,9 +122,11 @@ describe("a plan's kept pages", () => {
       }),
       { ok: true },
     );
-    await changed('a rating through the service', (a) =>
-      assert.ok(a.csv.includes('Changed for the kept-pages test')),
-    );
+    assert.equal(rating!.statement_ref, '1.1');
+    await changed('a rating through the service', (a) => {
+      assert.ok(a.csv.includes('Changed for the kept-pages test'));
+      assert.ok(a.statement.includes('Changed for the kept-pages test'), "the statement's page");
+    });
     // A rating, in SQL.
     await t.database.query(
       `UPDATE plan_ratings SET know = 'Changed in SQL' WHERE round_id = $1 AND statement_ref = $2 AND agency = $3`,

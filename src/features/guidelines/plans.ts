@@ -346,7 +346,12 @@ export function createPlansService(deps: PlansDeps) {
     /** One statement of the latest round, for rating. */
     async statement(actor: CurrentUser | undefined, id: string, ref: string) {
       const ctx = await context(actor, id);
-      if (!ctx) return undefined;
+      return ctx && service.statementIn(ctx, ref);
+    },
+
+    /** One statement of the latest round, given a member's context (undefined: no such statement). */
+    async statementIn(ctx: PlanContext, ref: string) {
+      const id = ctx.plan.id;
       // Only this statement's ratings, evidence and actions are read.
       const [rounds, actions] = await Promise.all([repo.rounds(id), service.actions(ctx, ref)]);
       const round = rounds.at(-1)!;

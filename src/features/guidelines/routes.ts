@@ -181,13 +181,16 @@ export function guidelinesRoutes(
 
     app.get('/guidelines/:slug/progress', { config: pub }, async (req, reply) => {
       const p = slugParam.safeParse(req.params);
-      const found = p.success ? await guidelines.national(req.user, p.data.slug) : undefined;
+      const found = p.success ? await guidelines.nationalAsOf(req.user, p.data.slug) : undefined;
       if (!found) return reply.callNotFound();
-      return reply.render(`${V}/national.njk`, {
-        title: req.t('guidelines.national.title'),
-        n: found,
+      const title = req.t('guidelines.national.title');
+      // Kept for the picture's state: drawn again when the counts are counted again.
+      const main = await reply.part(`${V}/national.njk`, `national|${found.state}`, () => ({
+        title,
+        n: found.picture(),
         ...view(req),
-      });
+      }));
+      return reply.render('part-page.njk', { title, main });
     });
 
     app.get('/guidelines/:slug/feedback', { config: editor }, async (req, reply) => {
@@ -476,28 +479,37 @@ export function guidelinesRoutes(
       extra: { errors?: FormErrors; values?: Record<string, unknown>; form?: string } = {},
     ) => {
       const p = planRefParams.safeParse(req.params);
-      const found = p.success ? await plans.statement(req.user, p.data.id, p.data.ref) : undefined;
-      if (!found) return reply.callNotFound();
+      const ctx = p.success ? await plans.context(req.user, p.data.id) : undefined;
+      if (!p.success || !ctx) return reply.callNotFound();
+      const { ref } = p.data;
       const done = z
         .string()
         .max(40)
         .optional()
         .catch(undefined)
         .parse((req.query as { done?: string }).done);
+      const title = req.t('guidelines.plans.statement.title', { ref });
+      // Kept for the plan's state and the statement, unless it shows this person's errors.
+      const key = extra.errors || extra.values ? undefined : `statement|${ctx.state}|${ref}`;
+      const main = await reply.part(`${V}/_plan-statement-main.njk`, key, async () => {
+        const found = await plans.statementIn(ctx, ref);
+        return (
+          found && {
+            title,
+            s: found,
+            ratings: RATINGS,
+            reasons: FEEDBACK_REASONS,
+            form: extra.form,
+            values: extra.values ?? {},
+            errors: extra.errors,
+            ...view(req),
+          }
+        );
+      });
+      if (!main) return reply.callNotFound();
       return reply.render(
         `${V}/plan-statement.njk`,
-        {
-          title: req.t('guidelines.plans.statement.title', { ref: found.item.statement.ref }),
-          s: found,
-          ratings: RATINGS,
-          reasons: FEEDBACK_REASONS,
-          done,
-          form: extra.form,
-          values: extra.values ?? {},
-          errors: extra.errors,
-          noindex: true,
-          ...view(req),
-        },
+        { title, plan: ctx.plan, main, done, errors: extra.errors, noindex: true },
         extra.errors ? 400 : 200,
       );
     };

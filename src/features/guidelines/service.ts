@@ -223,12 +223,13 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
     string,
     { at: number; value: Awaited<ReturnType<GuidelinesRepository['national']>> }
   >();
+  /** The counts and when they were counted (their stamp: the same stamp, the same counts). */
   const nationalCounts = async (guidelineId: string) => {
     const hit = nationalCache.get(guidelineId);
-    if (hit && Date.now() - hit.at < NATIONAL_TTL_MS) return hit.value;
-    const value = await repo.national(guidelineId);
-    nationalCache.set(guidelineId, { at: Date.now(), value });
-    return value;
+    if (hit && Date.now() - hit.at < NATIONAL_TTL_MS) return hit;
+    const entry = { at: Date.now(), value: await repo.national(guidelineId) };
+    nationalCache.set(guidelineId, entry);
+    return entry;
   };
 
   const service = {
@@ -550,25 +551,39 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
      * parts" would give a smaller group back (the rules: `national.ts`).
      */
     async national(actor: CurrentUser | undefined, slug: string) {
+      return (await service.nationalAsOf(actor, slug))?.picture();
+    },
+
+    /**
+     * The national picture as this reader may see it: its state (the guideline's version and
+     * time of change, when the counts were counted, whether the reader is an editor: the
+     * same state, the same picture) and the picture, worked out when asked for.
+     */
+    async nationalAsOf(actor: CurrentUser | undefined, slug: string) {
       const view = await load(slug);
       if (!view) return undefined;
-      const picture = nationalPicture(
-        await nationalCounts(view.guideline.id),
-        view.stages.map((s) => ({ key: s.key, refs: s.statements.map((st) => st.ref) })),
-        MIN_AREAS,
-      );
-      const { total } = picture;
+      const counts = await nationalCounts(view.guideline.id);
       const editor = isEditor(actor);
-      if (total < MIN_AREAS) return { ...view, total, enough: false as const, editor };
-      return {
-        ...view,
-        total,
-        enough: true as const,
-        editor,
-        byStage: picture.byStage,
-        byStatement: editor ? picture.byStatement : undefined,
-        byRegion: editor ? picture.byRegion : undefined,
+      const state = `${view.version.id}.${view.guideline.updatedAt.getTime()}.${counts.at}.${editor}`;
+      const picture = () => {
+        const p = nationalPicture(
+          counts.value,
+          view.stages.map((s) => ({ key: s.key, refs: s.statements.map((st) => st.ref) })),
+          MIN_AREAS,
+        );
+        const { total } = p;
+        if (total < MIN_AREAS) return { ...view, total, enough: false as const, editor };
+        return {
+          ...view,
+          total,
+          enough: true as const,
+          editor,
+          byStage: p.byStage,
+          byStatement: editor ? p.byStatement : undefined,
+          byRegion: editor ? p.byRegion : undefined,
+        };
       };
+      return { state, picture };
     },
   };
   return service;

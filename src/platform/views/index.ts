@@ -291,13 +291,14 @@ declare module 'fastify' {
     /**
      * A part of a page, drawn without the person (see parts.ts), to pass to `render` as
      * HTML. With a key, the part kept for it is used, or one drawn with `draw()`'s context
-     * is kept; without one (a form showing this person's errors) it is drawn afresh.
+     * is kept; without one (a form showing this person's errors) it is drawn afresh. When
+     * `draw()` finds nothing to draw (undefined), neither is there a part.
      */
     part(
       template: string,
       key: string | undefined,
-      draw: () => Record<string, unknown> | Promise<Record<string, unknown>>,
-    ): Promise<nunjucks.runtime.SafeString>;
+      draw: () => PartContext | Promise<PartContext>,
+    ): Promise<nunjucks.runtime.SafeString | undefined>;
     /** Set by part() when a part holds CSRF_PART_PLACEHOLDER (render puts the token in). */
     partNeedsToken: boolean;
   }
@@ -306,6 +307,9 @@ declare module 'fastify' {
     t: Translate;
   }
 }
+
+/** What a kept part is drawn from, or undefined when there is nothing to draw (a 404). */
+export type PartContext = Record<string, unknown> | undefined;
 
 /** Per-request values every template can use; other plugins add to it. */
 export type ContextProvider = (req: FastifyRequest, reply: FastifyReply) => Record<string, unknown>;
@@ -346,18 +350,20 @@ export const viewsPlugin = fp<ViewsOptions>(
         this: FastifyReply,
         template: string,
         key: string | undefined,
-        draw: () => Record<string, unknown> | Promise<Record<string, unknown>>,
+        draw: () => PartContext | Promise<PartContext>,
       ) {
         const req = this.request;
         const fullKey = key === undefined ? undefined : keyOf(this, template, key);
         let html = fullKey === undefined ? undefined : parts.get(fullKey);
         if (html === undefined) {
+          const context = await draw();
+          if (!context) return undefined;
           html = opts.env.render(template, {
             t: req.t,
             lang: req.locale,
             asset,
             pageLabels: (p: Parameters<typeof labelPages>[0]) => labelPages(p, req.t),
-            ...(await draw()),
+            ...context,
             csrfToken: partToken,
           });
           if (fullKey !== undefined) parts.set(fullKey, html);

@@ -53,8 +53,9 @@ async function partsApp() {
   app.get<{ Querystring: { key?: string; thing?: string } }>('/', async (req, reply) => {
     const main = await reply.part('part.njk', req.query.key, () => {
       draws++;
-      return { thing: req.query.thing ?? 'one' };
+      return req.query.thing === 'none' ? undefined : { thing: req.query.thing ?? 'one' };
     });
+    if (!main) return reply.code(404).send('nothing');
     return reply.render('page.njk', { main });
   });
   return { app, draws: () => draws };
@@ -79,6 +80,10 @@ test('a part is drawn once for its key and language, and every time without a ke
   await app.inject('/?thing=four');
   await app.inject('/?thing=four');
   assert.equal(draws(), 5);
+  // Nothing to draw: no part, and nothing kept for the key.
+  assert.equal((await app.inject('/?key=k3&thing=none')).statusCode, 404);
+  assert.equal((await app.inject('/?key=k3&thing=none')).statusCode, 404);
+  assert.equal(draws(), 7);
   await app.close();
 });
 
@@ -95,7 +100,7 @@ test('a part is drawn without the person, and each reader gets their own CSRF to
     assert.match(res.body, /<p>user:<\/p>/);
     assert.ok(!res.body.includes(CSRF_PART_PLACEHOLDER), 'no placeholder is ever sent');
   }
-  const token = (body: string) => /name="_csrf" value="([^"]+)"/.exec(body)![1];
+  const token = (body: string) => /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? '';
   assert.match(token(alice.body), /^token-\d+$/);
   assert.match(token(bob.body), /^token-\d+$/);
   assert.notEqual(token(alice.body), token(bob.body), 'bob, reading the kept part, has his own');
