@@ -16,6 +16,9 @@
  *
  *   npm run bench:plans -- --duration 10 --connections 1
  *
+ * Those scenarios read a plan's kept pages (routes.ts: kept for the plan's state). Then, one
+ * request at a time, the first read after a change (`--turns`, default 20): printed, not judged.
+ *
  * `--keep` (PostgreSQL) keeps the database afterwards and prints its name and the plan's id.
  *
  * BENCH_PROFILE=<dir> makes the server write a CPU profile into dir when it stops (as in every
@@ -254,6 +257,50 @@ async function measure(
   };
 }
 
+/**
+ * A plan's pages and exports are kept for its state (routes.ts), so the scenarios above read
+ * kept ones, as people reading a plan between its changes do. This measures the other case:
+ * the first read after a change, one at a time. Each turn changes a rating through the
+ * statement's form (as a member does: the plan's revision moves), then reads the path once.
+ */
+async function afterChange(
+  base: string,
+  cookie: string,
+  planId: string,
+  path: string,
+  turns: number,
+) {
+  const form = `${base}/plans/${planId}/statements/1.1`;
+  const times: number[] = [];
+  for (let i = 0; i < turns; i++) {
+    const page = await fetch(form, { headers: { cookie } });
+    const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1];
+    if (!token) throw new Error('no form on the statement page');
+    const posted = await fetch(`${form}/rating`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        _csrf: token,
+        agency: 'social_care',
+        rating: i % 2 ? 'fully' : 'partly',
+        know: `Turn ${i}`,
+        howKnow: '',
+        willDo: '',
+      }).toString(),
+    });
+    await posted.arrayBuffer();
+    if (posted.status !== 303) throw new Error(`rating: ${posted.status}`);
+    const started = performance.now();
+    const res = await fetch(`${base}${path}`, { headers: { cookie } });
+    await res.arrayBuffer();
+    times.push(performance.now() - started);
+    if (res.status !== 200) throw new Error(`${path}: ${res.status}`);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: pct(times, 50), p95: pct(times, 95) };
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -262,6 +309,8 @@ async function main() {
       // Keep the PostgreSQL database afterwards (its name and the plan's id are printed), to
       // profile or query it by hand.
       keep: { type: 'boolean', default: false },
+      // Changes, each followed by one read, for "the first read after a change".
+      turns: { type: 'string', default: '20' },
     },
   });
   const url = process.env.DATABASE_URL;
@@ -354,6 +403,18 @@ async function main() {
       );
       const missed = missedTarget(rows);
       for (const r of missed) console.log(`  over target: ${r.label} (p95 ${r.p95.toFixed(1)} ms)`);
+      // The first read after a change (drawn afresh), one at a time: printed, not judged.
+      const turns = Number(values.turns);
+      console.log(
+        `\nthe first read after a change (drawn afresh), 1 at a time, ${turns} turns each`,
+      );
+      console.log('scenario                                               p50 ms   p95 ms');
+      for (const [label, path] of scenarios.slice(0, 6)) {
+        const r = await afterChange(base, cookie, planId, path, turns);
+        console.log(
+          `${label.padEnd(52)} ${r.p50.toFixed(1).padStart(8)} ${r.p95.toFixed(1).padStart(8)}`,
+        );
+      }
       if (rows.some((r) => r.bad > 0)) {
         console.log('FAILED: some requests did not answer 2xx');
         process.exitCode = 1;
