@@ -146,9 +146,13 @@ export function guidelinesRoutes(
       const q = filtersQuery.parse(req.query);
       const found = p.success ? await guidelines.contents(p.data.slug, q.version, q) : undefined;
       if (!found) return reply.callNotFound();
-      return reply.render(`${V}/guideline.njk`, {
-        title: localise(req.locale)(found.guideline, 'title'),
-        description: found.guideline.summary,
+      const title = localise(req.locale)(found.guideline, 'title');
+      const isEditor = req.user?.role === 'editor' || req.user?.role === 'admin';
+      // Kept for the version's state (its words, the guideline's time of change), the filters
+      // and whether the reader may edit.
+      const key = [found.state, q.version, q.level, q.agency, q.lens, isEditor].join('|');
+      const main = await reply.part(`${V}/guideline.njk`, `contents|${key}`, () => ({
+        title,
         g: found,
         query: q,
         selects: {
@@ -156,8 +160,13 @@ export function guidelinesRoutes(
           agency: options(req.t, 'agencies', AGENCIES, q.agency),
           lens: options(req.t, 'lenses', LENSES, q.lens),
         },
-        isEditor: req.user?.role === 'editor' || req.user?.role === 'admin',
+        isEditor,
         ...view(req),
+      }));
+      return reply.render('part-page.njk', {
+        title,
+        description: found.guideline.summary,
+        main,
       });
     });
 

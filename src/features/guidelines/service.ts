@@ -299,6 +299,8 @@ export function createGuidelinesService(deps: GuidelinesDeps) {
       const stages = view.stages.map((s) => ({ ...s, statements: s.statements.filter(match) }));
       return {
         ...view,
+        /** What the contents are drawn from: the same state, the same contents (for kept pages). */
+        state: `${view.version.id}.${view.guideline.updatedAt.getTime()}`,
         stages,
         shown: stages.reduce((n, s) => n + s.statements.length, 0),
         total: view.stages.reduce((n, s) => n + s.statements.length, 0),
