@@ -4,6 +4,10 @@ import type { FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 
 declare module 'fastify' {
+  interface FastifyReply {
+    /** This response's CSRF token, once a form has asked for one. */
+    csrfTokenMade: string | undefined;
+  }
   interface FastifyContextConfig {
     /** Set false only for machine endpoints that take no cookies. */
     csrf?: boolean;
@@ -32,15 +36,14 @@ export const csrfPlugin = fp<{ secrets: string[]; secure: boolean }>(
       if (!UNSAFE.has(req.method) || req.routeOptions.config?.csrf === false) return done();
       app.csrfProtection(req, reply, done);
     });
-    app.addViewContext((_req, reply: FastifyReply) => {
-      let token: string | undefined;
-      return {
-        csrfToken: () => {
-          reply.pageCacheable = false; // a token is per visitor: never share this page
-          return (token ??= reply.generateCsrf());
-        },
-      };
-    });
+    // One token a response, made when a form first asks: in the page, or in a kept part of it.
+    app.decorateReply('csrfTokenMade', undefined);
+    const tokenOf = (reply: FastifyReply) => {
+      reply.pageCacheable = false; // a token is per visitor: never share this page
+      return (reply.csrfTokenMade ??= reply.generateCsrf());
+    };
+    app.setFormToken(tokenOf);
+    app.addViewContext((_req, reply: FastifyReply) => ({ csrfToken: () => tokenOf(reply) }));
   },
   { name: 'csrf', dependencies: ['views'] },
 );

@@ -39,9 +39,10 @@ test('a value bigger than the budget is not kept, and drops nothing', () => {
   assert.deepEqual(kept.stats, { entries: 0, bytes: 0 });
 });
 
-test('bytes are counted as kept: a Buffer its length, a string two a character', () => {
+test('bytes are counted as kept: a Buffer its length, a string two a character, a list its strings', () => {
   assert.equal(sizeOf(Buffer.alloc(7)), 7);
   assert.equal(sizeOf('ŵ'.repeat(3)), 6);
+  assert.equal(sizeOf(['ab', '', 'c']), 6, 'a list of strings: theirs');
   const kept = createKept<string | Buffer>(10);
   kept.set('buf', Buffer.alloc(6));
   kept.set('str', 'ab'); // 4: 10 in all

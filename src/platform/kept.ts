@@ -14,11 +14,17 @@ export interface Kept<V> {
   readonly stats: { entries: number; bytes: number };
 }
 
-/** A string's size as kept (UTF-16), a Buffer's its length. */
-export const sizeOf = (value: string | Uint8Array) =>
-  typeof value === 'string' ? value.length * 2 : value.byteLength;
+type Keepable = string | Uint8Array | readonly string[];
 
-export function createKept<V extends string | Uint8Array>(maxBytes: number): Kept<V> {
+/** A string's size as kept (UTF-16), a Buffer's its length, a list of strings theirs. */
+export const sizeOf = (value: Keepable): number =>
+  typeof value === 'string'
+    ? value.length * 2
+    : value instanceof Uint8Array
+      ? value.byteLength
+      : value.reduce((n, s) => n + s.length * 2, 0);
+
+export function createKept<V extends Keepable>(maxBytes: number): Kept<V> {
   // A Map iterates in insertion order: deleting and setting again makes an entry the newest.
   const kept = new Map<string, V>();
   let bytes = 0;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { spreadsheetCell } from '../../platform/spreadsheet.ts';
+import { createKept } from '../../platform/kept.ts';
 import type { PlanExport, PlanOverview } from './plans.ts';
 import { csvStringify } from '../../platform/csv.ts';
 
@@ -158,26 +159,21 @@ export async function planXlsx(p: PlanExport, t: T): Promise<Buffer> {
   );
   // The file is made of these cells alone: the same cells, the same file. Writing one costs
   // ~150 ms of CPU for a plan of 60 statements, 4 agencies, 300 actions and 6 rounds (the
-  // library styles and zips every cell), so a plan downloaded again unchanged is served from
-  // the last few written, found by a hash of its cells: no stale file is possible.
+  // library styles and zips every cell), so a file is kept by a hash of its cells: no stale
+  // file is possible. (The route keeps downloads by the plan's state too; this also serves
+  // a new state whose cells are the same: a new day, a change the export does not show.)
   const key = createHash('sha256')
     .update(JSON.stringify([names, title, assessment, actions, rounds]))
     .digest('base64');
   const kept = written.get(key);
-  if (kept) {
-    written.delete(key);
-    written.set(key, kept);
-    return kept;
-  }
+  if (kept) return kept;
   const file = await writeXlsx(names, title, assessment, actions, rounds);
   written.set(key, file);
-  if (written.size > KEEP_WRITTEN) written.delete(written.keys().next().value!);
   return file;
 }
 
-/** The .xlsx files written last, by the hash of their cells (least recently used first). */
-const written = new Map<string, Buffer>();
-const KEEP_WRITTEN = 16;
+/** The .xlsx files written last, by the hash of their cells: at most 8 MB. */
+const written = createKept<Buffer>(8 * 1024 * 1024);
 
 async function writeXlsx(
   [assessmentSheet, actionsSheet, roundsSheet]: string[],

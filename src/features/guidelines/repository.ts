@@ -104,6 +104,19 @@ const ratingsOf = (roundIds: string[], statementRef: string | undefined) =>
   );
 
 function queries(db: Db, kept?: KeptContent) {
+  // Read on every request for a plan's page (plans.ts context): built once, not per request.
+  const memberPlanQuery = db
+    .select({ plan: plans, member: planMembers, guidelineChanged: guidelines.updatedAt })
+    .from(planMembers)
+    .innerJoin(plans, eq(plans.id, planMembers.planId))
+    .innerJoin(guidelines, eq(guidelines.id, plans.guidelineId))
+    .where(
+      and(
+        eq(planMembers.planId, sql.placeholder('planId')),
+        eq(planMembers.userId, sql.placeholder('userId')),
+      ),
+    )
+    .prepare('plan_member_plan');
   const rowsOf = async <T>(query: SQL): Promise<T[]> =>
     ((await db.execute(query)) as unknown as { rows: T[] }).rows;
 
@@ -434,12 +447,7 @@ function queries(db: Db, kept?: KeptContent) {
       planId: string,
       userId: string,
     ): Promise<{ plan: PlanRow; member: MemberRow; guidelineChanged: Date } | undefined> {
-      const [row] = await db
-        .select({ plan: plans, member: planMembers, guidelineChanged: guidelines.updatedAt })
-        .from(planMembers)
-        .innerJoin(plans, eq(plans.id, planMembers.planId))
-        .innerJoin(guidelines, eq(guidelines.id, plans.guidelineId))
-        .where(and(eq(planMembers.planId, planId), eq(planMembers.userId, userId)));
+      const [row] = await memberPlanQuery.execute({ planId, userId });
       return row;
     },
     async membership(planId: string, userId: string): Promise<MemberRow | undefined> {

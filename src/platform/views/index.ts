@@ -299,8 +299,6 @@ declare module 'fastify' {
       key: string | undefined,
       draw: () => PartContext | Promise<PartContext>,
     ): Promise<nunjucks.runtime.SafeString | undefined>;
-    /** Set by part() when a part holds CSRF_PART_PLACEHOLDER (render puts the token in). */
-    partNeedsToken: boolean;
   }
   interface FastifyRequest {
     locale: Locale;
@@ -333,17 +331,23 @@ export const viewsPlugin = fp<ViewsOptions>(
     const asset = (name: string): string => opts.assets.url(name);
     app.decorateReply('pageCacheable', false);
     app.decorateReply('usedNoncePlaceholder', false);
-    app.decorateReply('partNeedsToken', false);
-    const parts = createKept<string>(opts.partBytes ?? 32 * 1024 * 1024);
+    // A part is kept as the pieces between its forms' tokens: a reader's token joins them.
+    const parts = createKept<string[]>(opts.partBytes ?? 32 * 1024 * 1024);
     const partToken = () => CSRF_PART_PLACEHOLDER;
+    let formToken = (_reply: FastifyReply): string => {
+      throw new Error('A part with a form needs the csrf plugin (setFormToken)');
+    };
+    app.decorate('setFormToken', (token: (reply: FastifyReply) => string) => {
+      formToken = token;
+    });
 
     // The language is the only thing of the request a part may depend on: it is in the key.
     const keyOf = (reply: FastifyReply, template: string, key: string) =>
       `${reply.request.locale}|${template}|${key}`;
-    const used = (reply: FastifyReply, html: string) => {
-      if (html.includes(CSRF_PART_PLACEHOLDER)) reply.partNeedsToken = true;
-      return new nunjucks.runtime.SafeString(html);
-    };
+    const used = (reply: FastifyReply, pieces: string[]) =>
+      new nunjucks.runtime.SafeString(
+        pieces.length === 1 ? pieces[0]! : pieces.join(formToken(reply)),
+      );
     app.decorateReply(
       'part',
       async function part(
@@ -354,11 +358,11 @@ export const viewsPlugin = fp<ViewsOptions>(
       ) {
         const req = this.request;
         const fullKey = key === undefined ? undefined : keyOf(this, template, key);
-        let html = fullKey === undefined ? undefined : parts.get(fullKey);
-        if (html === undefined) {
+        let pieces = fullKey === undefined ? undefined : parts.get(fullKey);
+        if (pieces === undefined) {
           const context = await draw();
           if (!context) return undefined;
-          html = opts.env.render(template, {
+          const html = opts.env.render(template, {
             t: req.t,
             lang: req.locale,
             asset,
@@ -366,9 +370,10 @@ export const viewsPlugin = fp<ViewsOptions>(
             ...context,
             csrfToken: partToken,
           });
-          if (fullKey !== undefined) parts.set(fullKey, html);
+          pieces = html.split(CSRF_PART_PLACEHOLDER);
+          if (fullKey !== undefined) parts.set(fullKey, pieces);
         }
-        return used(this, html);
+        return used(this, pieces);
       },
     );
 
@@ -410,9 +415,7 @@ export const viewsPlugin = fp<ViewsOptions>(
           .map((item) => ({ href: item.href, text: req.t(item.key) }));
         base.serviceNavigation = links(nav.visible('main', req));
         base.accountNavigation = links(nav.visible('account', req));
-        let html = opts.env.render(template, { ...base, ...context });
-        if (this.partNeedsToken)
-          html = html.replaceAll(CSRF_PART_PLACEHOLDER, (base.csrfToken as () => string)());
+        const html = opts.env.render(template, { ...base, ...context });
         if (status) this.code(status);
         this.header('content-type', 'text/html; charset=utf-8');
         if (!this.hasHeader('cache-control')) this.header('cache-control', 'no-cache');
@@ -426,5 +429,7 @@ export const viewsPlugin = fp<ViewsOptions>(
 declare module 'fastify' {
   interface FastifyInstance {
     addViewContext(provider: ContextProvider): void;
+    /** How a reply's CSRF token is made, for the forms in kept parts (the csrf plugin's). */
+    setFormToken(token: (reply: FastifyReply) => string): void;
   }
 }

@@ -13,7 +13,7 @@ import { CSRF_PART_PLACEHOLDER } from './parts.ts';
  * context providers (as auth.ts and csrf.ts give them).
  */
 const TEMPLATES: Record<string, string> = {
-  'page.njk': '<main>{{ main }}</main><footer>{{ user }}</footer>',
+  'page.njk': '<main>{{ main }}</main><footer>{{ user }} {{ csrfToken() }}</footer>',
   'part.njk':
     '<p>{{ t("hello") }} {{ thing }}</p><p>user:{{ user }}</p><form><input name="_csrf" value="{{ csrfToken() }}"></form>',
 };
@@ -45,10 +45,14 @@ async function partsApp() {
     navigation: createNavigation(),
   });
   app.addViewContext((req) => ({ user: `person-${String((req.query as { who?: string }).who)}` }));
-  app.addViewContext(() => {
-    const token = `token-${++tokens}`;
-    return { csrfToken: () => token };
-  });
+  // One token a response, as csrf.ts makes it: for the page's forms and the parts' alike.
+  const made = new WeakMap<object, string>();
+  const tokenOf = (reply: object) => {
+    if (!made.has(reply)) made.set(reply, `token-${++tokens}`);
+    return made.get(reply)!;
+  };
+  app.setFormToken(tokenOf);
+  app.addViewContext((_req, reply) => ({ csrfToken: () => tokenOf(reply) }));
   let draws = 0;
   app.get<{ Querystring: { key?: string; thing?: string } }>('/', async (req, reply) => {
     const main = await reply.part('part.njk', req.query.key, () => {
@@ -96,7 +100,7 @@ test('a part is drawn without the person, and each reader gets their own CSRF to
     [bob, 'bob'],
   ] as const) {
     // The page around the part knows the person; the part never does.
-    assert.match(res.body, new RegExp(`<footer>person-${who}</footer>`));
+    assert.match(res.body, new RegExp(`<footer>person-${who} token-\\d+</footer>`));
     assert.match(res.body, /<p>user:<\/p>/);
     assert.ok(!res.body.includes(CSRF_PART_PLACEHOLDER), 'no placeholder is ever sent');
   }
@@ -104,5 +108,8 @@ test('a part is drawn without the person, and each reader gets their own CSRF to
   assert.match(token(alice.body), /^token-\d+$/);
   assert.match(token(bob.body), /^token-\d+$/);
   assert.notEqual(token(alice.body), token(bob.body), 'bob, reading the kept part, has his own');
+  // The part's forms and the page's have the one token of the response.
+  for (const res of [alice, bob])
+    assert.ok(res.body.includes(`${token(res.body)}</footer>`), 'the same token in page and part');
   await app.close();
 });
