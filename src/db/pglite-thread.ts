@@ -149,18 +149,22 @@ export function startPgliteThread(
       if (message.ok) entry.resolve(message.result);
       else entry.reject(toError(message.error));
     });
-    // Only the thread in use: one stopped on purpose by renew() is not a failure.
+    let open = false;
+    // Only the thread in use: one stopped on purpose by renew() is not a failure. A thread
+    // that stops before its database is open fails the opening (`ready`), not the process:
+    // one that could not open may end before its error is read (seen under load).
     const fail = (err: Error) => {
       if (retired.has(w)) return;
       dead ??= err;
       for (const entry of waiting.values()) entry.reject(err);
       waiting.clear();
-      if (!closing) onExit(err);
+      if (open && !closing) onExit(err);
     };
     w.on('error', (err) => fail(err));
     w.on('exit', (code) => fail(new Error(`The embedded database's thread stopped (${code})`)));
     try {
       await ready;
+      open = true;
     } catch (err) {
       closing = true;
       await w.terminate();
