@@ -17,6 +17,7 @@
  */
 import type * as FeedLib from 'feed';
 import type { Item } from 'feed';
+import { createKept } from './kept.ts';
 import { lazy } from './lazy.ts';
 
 /** `feed` (and xml-js under it), loaded with the first feed asked for, not at start-up. */
@@ -134,22 +135,16 @@ function category(value: string, entryId: string): string {
  * for far more often than its entries change, and writing the XML (the `feed`
  * library, through xml-js) was ~40% of a feed request's time. The key is the
  * whole of the options, so a kept feed is never stale: a changed entry, title
- * or date is a new key. The most recently used are kept.
+ * or date is a new key. The most recently used are kept, 4 MB of them (kept.ts).
  */
-const written = new Map<string, string>();
-const WRITTEN_MAX = 64;
+const written = createKept<string>(4 * 1024 * 1024);
 
 /** An Atom 1.0 document (UTF-8 XML) for the given entries. */
 export function atomFeed(opts: AtomFeedOptions): string {
   const key = JSON.stringify(opts);
   const kept = written.get(key);
-  if (kept !== undefined) {
-    written.delete(key);
-    written.set(key, kept);
-    return kept;
-  }
+  if (kept !== undefined) return kept;
   const xml = writeAtomFeed(opts);
-  if (written.size >= WRITTEN_MAX) written.delete(written.keys().next().value!);
   written.set(key, xml);
   return xml;
 }

@@ -131,6 +131,9 @@ export function guidelinesRoutes(
     const pub = { access: 'public' as const };
     const editor = { access: 'editor' as const };
     const view = (req: FastifyRequest) => ({ loc: localise(req.locale) });
+    /** The success message of a plan page after a change (`?done=`), or none. */
+    const doneBanner = (req: FastifyRequest, done: string | undefined) =>
+      done ? req.t(`guidelines.plans.done.${done}`) : undefined;
 
     app.get('/guidelines', { config: { ...pub, pageCache: 10 } }, async (req, reply) =>
       reply.render(`${V}/list.njk`, {
@@ -469,11 +472,11 @@ export function guidelinesRoutes(
       };
       const main = await reply.part(`${V}/_plan-main.njk`, key, draw);
       return reply.render(
-        `${V}/plan.njk`,
+        'part-page.njk',
         {
           title: ctx.plan.title,
           main,
-          done: q.done,
+          banner: doneBanner(req, q.done),
           errors: extra.errors,
           noindex: true,
         },
@@ -518,7 +521,14 @@ export function guidelinesRoutes(
       if (!main) return reply.callNotFound();
       return reply.render(
         `${V}/plan-statement.njk`,
-        { title, plan: ctx.plan, main, done, errors: extra.errors, noindex: true },
+        {
+          title,
+          plan: ctx.plan,
+          main,
+          banner: doneBanner(req, done),
+          errors: extra.errors,
+          noindex: true,
+        },
         extra.errors ? 400 : 200,
       );
     };
