@@ -14,15 +14,16 @@ export interface Kept<V> {
   readonly stats: { entries: number; bytes: number };
 }
 
-type Keepable = string | Uint8Array | readonly string[];
+type Keepable = string | Uint8Array | readonly (string | Uint8Array)[];
 
-/** A string's size as kept (UTF-16), a Buffer's its length, a list of strings theirs. */
+const sizeOfOne = (value: string | Uint8Array): number =>
+  typeof value === 'string' ? value.length * 2 : value.byteLength;
+
+/** A string's size as kept (UTF-16), a Buffer's its length, a list's the sum of its items'. */
 export const sizeOf = (value: Keepable): number =>
-  typeof value === 'string'
-    ? value.length * 2
-    : value instanceof Uint8Array
-      ? value.byteLength
-      : value.reduce((n, s) => n + s.length * 2, 0);
+  typeof value === 'string' || value instanceof Uint8Array
+    ? sizeOfOne(value)
+    : value.reduce((n, s) => n + sizeOfOne(s), 0);
 
 export function createKept<V extends Keepable>(maxBytes: number): Kept<V> {
   // A Map iterates in insertion order: deleting and setting again makes an entry the newest.

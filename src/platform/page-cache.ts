@@ -46,8 +46,8 @@ const PLACEHOLDER = Buffer.from(NONCE_PLACEHOLDER);
 const SPARE_BYTES = 8 * 1024 * 1024;
 const SPARE_PER_PAGE = 8;
 
-function entryOf(key: string, payload: string, expires: number): Entry {
-  const page = Buffer.from(payload);
+function entryOf(key: string, payload: string | Buffer, expires: number): Entry {
+  const page = typeof payload === 'string' ? Buffer.from(payload) : payload;
   const slots: number[] = [];
   for (let at = page.indexOf(PLACEHOLDER); at >= 0; at = page.indexOf(PLACEHOLDER, at + 1))
     slots.push(at);
@@ -163,24 +163,26 @@ export const pageCachePlugin = fp<PageCacheOptions>(
       next();
     });
 
-    // Registered before compression, so it sees the page as a string.
+    // Registered before compression, so it sees the page as rendered (bytes, as views' render
+    // sends a page; a string from a handler of its own).
     app.addHook('onSend', (req: FastifyRequest, reply: FastifyReply, payload: unknown, next) => {
-      if (!reply.usedNoncePlaceholder || typeof payload !== 'string') return next(null, payload);
+      if (!reply.usedNoncePlaceholder || !(typeof payload === 'string' || Buffer.isBuffer(payload)))
+        return next(null, payload);
+      const seconds = req.routeOptions.config?.pageCache ?? 0;
+      const entry = entryOf(keyOf(req), payload, Date.now() + seconds * 1000);
       if (reply.pageCacheable && reply.statusCode === 200) {
-        const seconds = req.routeOptions.config?.pageCache ?? 0;
-        const key = keyOf(req);
-        const entry = entryOf(key, payload, Date.now() + seconds * 1000);
         const size = entry.page.length;
-        drop(key);
+        drop(entry.key);
         // The oldest first (a Map keeps the order pages were stored in).
         while (entries.size && (entries.size >= max || bytes + size > maxBytes))
           drop(entries.keys().next().value!);
         if (size <= maxBytes) {
-          entries.set(key, entry);
+          entries.set(entry.key, entry);
           bytes += size;
         }
       }
-      next(null, payload.replaceAll(NONCE_PLACEHOLDER, reply.scriptNonce));
+      // This response's nonce in a copy of its own: the kept page keeps its placeholders.
+      next(null, pageWith(entry, reply.scriptNonce, () => undefined).body);
     });
   },
   { name: 'page-cache', dependencies: ['i18n', 'security'] },

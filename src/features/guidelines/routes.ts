@@ -125,8 +125,8 @@ export function guidelinesRoutes(
   plans: PlansService,
   opts: GuidelinesRoutesOptions = {},
 ): FastifyPluginAsync {
-  /** Plans' downloads (CSV, .xlsx), kept for the plan's state: at most 16 MB. */
-  const downloads = createKept<string | Buffer>(16 * 1024 * 1024);
+  /** Plans' downloads (CSV, .xlsx), kept as bytes for the plan's state: at most 16 MB. */
+  const downloads = createKept<Buffer>(16 * 1024 * 1024);
   return async (app) => {
     const pub = { access: 'public' as const };
     const editor = { access: 'editor' as const };
@@ -876,7 +876,7 @@ export function guidelinesRoutes(
     const exported = async (
       req: FastifyRequest,
       kind: 'csv' | 'xlsx',
-      make: (found: PlanExport) => string | Buffer | Promise<string | Buffer>,
+      make: (found: PlanExport) => Buffer | Promise<Buffer>,
     ) => {
       const p = idParam.safeParse(req.params);
       const ctx = p.success ? await plans.exporting(req.user, p.data.id) : undefined;
@@ -889,7 +889,10 @@ export function guidelinesRoutes(
       return made;
     };
     app.get('/plans/:id/export.csv', download, async (req, reply) => {
-      const body = await exported(req, 'csv', (found) => `\ufeff${planCsv(found, req.t)}`);
+      const body = await exported(req, 'csv', (found) =>
+        // Bytes: a 375 KB string is written to the socket ~8 times more slowly.
+        Buffer.from(`\ufeff${planCsv(found, req.t)}`),
+      );
       if (body === undefined) return reply.callNotFound();
       return reply
         .header('content-type', 'text/csv; charset=utf-8')

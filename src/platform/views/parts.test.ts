@@ -113,3 +113,19 @@ test('a part is drawn without the person, and each reader gets their own CSRF to
     assert.ok(res.body.includes(`${token(res.body)}</footer>`), 'the same token in page and part');
   await app.close();
 });
+
+test('a kept part is sent as UTF-8 where the page puts it, and its mark never reaches the reader', async () => {
+  const { app, draws } = await partsApp();
+  // Long and Welsh (ŵ and ’ are outside Latin-1): more than 64K characters.
+  const thing = 'Croeso i’r ŵyl '.repeat(5000);
+  for (let i = 0; i < 2; i++) {
+    const res = await app.inject(`/?key=long&lang=cy&thing=${encodeURIComponent(thing)}`);
+    assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
+    assert.equal(Number(res.headers['content-length']), res.rawPayload.length);
+    assert.ok(res.body.startsWith(`<main><p>cy:hello ${thing}</p><p>user:</p><form>`));
+    assert.match(res.body, /<\/form><\/main><footer>person-undefined token-\d+<\/footer>$/);
+    assert.ok(!res.body.includes('sp-part'), 'no mark is sent');
+  }
+  assert.equal(draws(), 1, 'the second page used the kept bytes');
+  await app.close();
+});
