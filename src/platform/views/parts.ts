@@ -13,6 +13,11 @@
  * person, the URL or a nonce. A form in it gets CSRF_PART_PLACEHOLDER for a
  * token, and the page it is put into replaces it with the reader's own token
  * (`render`).
+ *
+ * A part is kept as UTF-8 bytes, the pieces between its tokens. `reply.part`
+ * gives the page a mark (a comment with a random name of this process) to put
+ * where the part goes, and `render` sends the page's bytes with the part's in
+ * place of the mark: a long part never becomes part of the page's string.
  */
 
 /** Stands for the reader's CSRF token in a kept part; replaced when the page is sent. */
