@@ -532,11 +532,19 @@ async function serve(config: Config, io: Run['io']): Promise<void> {
   // (buildApp's `migrated`). The thread is started first: loading the modules
   // beside its start held it back ~0.2 s. A restart answers ~0.3 s sooner.
   const database = await openFor(config, { fromTemplate: true, openInBackground: true });
-  const migrating = import('./db/migrate.ts').then(({ migrate }) => migrate(database));
+  const migrations = import('./db/migrate.ts');
+  const loading = Promise.all([import('./app.ts'), import('./platform/seed.ts')]);
+  // On PostgreSQL, after the modules have loaded: loading them holds this thread for a second
+  // or more (several on a busy machine), and a pool connection's 5 s timeout, a timer, could
+  // fire before the server's answer that came in time was read (an instance failed to start
+  // so). The embedded database has no such timeout, and opens in a thread of its own.
+  const migrating = (database.kind === 'pg' ? loading.catch(() => undefined) : Promise.resolve())
+    .then(() => migrations)
+    .then(({ migrate }) => migrate(database));
   migrating.catch(() => undefined); // handled below
   let modules;
   try {
-    modules = await Promise.all([import('./app.ts'), import('./platform/seed.ts')]);
+    modules = await loading;
   } catch (err) {
     await migrating.catch(() => undefined);
     await database.close().catch(() => undefined);
