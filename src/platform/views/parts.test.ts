@@ -14,6 +14,8 @@ import { CSRF_PART_PLACEHOLDER } from './parts.ts';
  */
 const TEMPLATES: Record<string, string> = {
   'page.njk': '<main>{{ main }}</main><footer>{{ user }} {{ csrfToken() }}</footer>',
+  'list.njk':
+    '<ul>{% for i in items %}{% piece %}<li>{{ i }}</li>{% endpiece %}{% endfor %}</ul>{{ main }}',
   'part.njk':
     '<p>{{ t("hello") }} {{ thing }}</p><p>user:{{ user }}</p><form><input name="_csrf" value="{{ csrfToken() }}"></form>',
 };
@@ -53,6 +55,10 @@ async function partsApp() {
   };
   app.setFormToken(tokenOf);
   app.addViewContext((_req, reply) => ({ csrfToken: () => tokenOf(reply) }));
+  app.get<{ Querystring: { items?: string } }>('/list', async (req, reply) => {
+    const main = await reply.part('list.njk', undefined, () => ({ items: ['in a part'] }));
+    return reply.render('list.njk', { items: (req.query.items ?? '').split(','), main });
+  });
   let draws = 0;
   app.get<{ Querystring: { key?: string; thing?: string } }>('/', async (req, reply) => {
     const main = await reply.part('part.njk', req.query.key, () => {
@@ -127,5 +133,18 @@ test('a kept part is sent as UTF-8 where the page puts it, and its mark never re
     assert.ok(!res.body.includes('sp-part'), 'no mark is sent');
   }
   assert.equal(draws(), 1, 'the second page used the kept bytes');
+  await app.close();
+});
+
+test('each {% piece %} of a page is sent in its place, and the pieces of a part stay in its text', async () => {
+  const { app } = await partsApp();
+  const items = ['Croeso i’r ŵyl', '<b>bold</b>', 'x'.repeat(70_000)];
+  const res = await app.inject(`/list?items=${encodeURIComponent(items.join(','))}`);
+  const escaped = items.map((i) => i.replace('<b>', '&lt;b&gt;').replace('</b>', '&lt;/b&gt;'));
+  assert.equal(
+    res.body,
+    `<ul>${escaped.map((i) => `<li>${i}</li>`).join('')}</ul><ul><li>in a part</li></ul>`,
+  );
+  assert.equal(Number(res.headers['content-length']), Buffer.byteLength(res.body));
   await app.close();
 });

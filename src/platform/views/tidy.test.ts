@@ -5,11 +5,18 @@ import { test } from 'node:test';
 import nunjucks from 'nunjucks';
 import { ROOT_DIR, SRC_DIR } from '../../root.ts';
 import { tidyWhitespace } from '../../../test/helpers/views.ts';
-import { tidyTemplateSource } from './index.ts';
+import { addPieceTag, tidyTemplateSource } from './index.ts';
 
-/** Our environment's settings, with templates given as strings. */
-const env = () =>
-  new nunjucks.Environment(null, { autoescape: true, trimBlocks: true, lstripBlocks: true });
+/** Our environment's settings and tags, with templates given as strings. */
+const env = () => {
+  const e = new nunjucks.Environment(null, {
+    autoescape: true,
+    trimBlocks: true,
+    lstripBlocks: true,
+  });
+  addPieceTag(e);
+  return e;
+};
 
 /** The old way (render, then tidy the page) and the new (tidy the template, then render). */
 function both(src: string, context: Record<string, unknown> = {}) {
