@@ -101,6 +101,23 @@ function listParams(f: ListFilters): Record<ListFilter, string | undefined> {
   };
 }
 
+/** The filters that test an array column (`&&`). */
+const ARRAY_FILTERS: ReadonlySet<ListFilter> = new Set([
+  'topics',
+  'regions',
+  'authority',
+  'service',
+  'statement',
+]);
+
+/** A list query's parameters: the filters', the time, and the page. */
+type ListParam = ListFilter | 'now' | 'limit' | 'offset';
+type ListParams = Record<ListFilter, string | undefined> & {
+  now: string;
+  limit: number;
+  offset: number;
+};
+
 /** The filters in use (set) among a list's parameters. */
 const filtersUsed = (params: Record<ListFilter, string | undefined>) =>
   LIST_FILTERS.filter((k) => params[k] !== undefined);
@@ -125,7 +142,10 @@ function listWhere(
     statement: () => overlaps(articles.statements, 'statement'),
   };
   return and(
-    inArray(articles.status, ['published', 'scheduled']),
+    // Written in, not a parameter: a prepared list's plan, made once for any parameters, can
+    // then use the indexes of public articles (partial on these two), and it did not before
+    // (a deep /news page read 10,000 rows and sorted them: 18.6 ms against 0.9).
+    sql`${articles.status} IN ('published', 'scheduled')`,
     sql`${articles.publishAt} <= ${value('now')}::timestamptz`,
     ...used.map((k) => conditions[k]()),
   );
@@ -234,8 +254,9 @@ function queries(db: Db | Tx, counts: CountCache) {
     }
     return plan;
   }
-  function prepareList(used: readonly ListFilter[], shape: string) {
-    const w = listWhere(used, (name) => sql.placeholder(name));
+  /** A list's page and count, each value from `value` (a placeholder, or the value itself). */
+  function listQueries(used: readonly ListFilter[], value: (name: ListParam) => unknown) {
+    const w = listWhere(used, value);
     // The page's ids first, from the index alone (articles_live_idx holds the kind, the
     // time and the id), then only those rows: a deep page skips ids, not whole rows.
     const ids = db
@@ -243,16 +264,32 @@ function queries(db: Db | Tx, counts: CountCache) {
       .from(articles)
       .where(w)
       .orderBy(desc(articles.publishAt), desc(articles.id))
-      .limit(sql.placeholder('limit'))
-      .offset(sql.placeholder('offset'));
+      .limit(value('limit') as number)
+      .offset(value('offset') as number);
     return {
       page: db
         .select(listColumns)
         .from(articles)
         .where(inArray(articles.id, ids))
-        .orderBy(desc(articles.publishAt), desc(articles.id))
-        .prepare(`articles_list_${shape}`),
-      count: db.select({ n: count() }).from(articles).where(w).prepare(`articles_count_${shape}`),
+        .orderBy(desc(articles.publishAt), desc(articles.id)),
+      count: db.select({ n: count() }).from(articles).where(w),
+    };
+  }
+  function prepareList(used: readonly ListFilter[], shape: string) {
+    // A list filtered by topic, region or another array is planned for its values every time,
+    // not prepared: a plan made once, for any values, cannot know how many articles a topic
+    // or region has, and took the arrays' own indexes and a sort (2.5–5 ms a page) where the
+    // index of public articles in order, with the arrays in it, answers in 0.5–0.9 ms
+    // (planning included).
+    if (used.some((k) => ARRAY_FILTERS.has(k)))
+      return {
+        page: { execute: (p: ListParams) => listQueries(used, (k) => p[k]).page.execute() },
+        count: { execute: (p: ListParams) => listQueries(used, (k) => p[k]).count.execute() },
+      };
+    const q = listQueries(used, (name) => sql.placeholder(name));
+    return {
+      page: q.page.prepare(`articles_list_${shape}`),
+      count: q.count.prepare(`articles_count_${shape}`),
     };
   }
 
