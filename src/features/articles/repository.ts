@@ -264,8 +264,8 @@ function queries(db: Db | Tx, counts: CountCache) {
       .from(articles)
       .where(w)
       .orderBy(desc(articles.publishAt), desc(articles.id))
-      .limit(value('limit') as number)
-      .offset(value('offset') as number);
+      .limit(value('limit') as number | Placeholder)
+      .offset(value('offset') as number | Placeholder);
     return {
       page: db
         .select(listColumns)

@@ -250,9 +250,7 @@ class PieceExtension {
   run(context: { ctx: Record<string, unknown> }, body: () => string) {
     const html = body();
     const list = context.ctx[PIECES] as Buffer[][] | undefined;
-    if (!list) return new nunjucks.runtime.SafeString(html);
-    list.push([Buffer.from(html)]);
-    return new nunjucks.runtime.SafeString(`${PART_MARK}${list.length - 1}-->`);
+    return list ? placed(list, [Buffer.from(html)]) : new nunjucks.runtime.SafeString(html);
   }
 }
 
@@ -323,6 +321,12 @@ function navWithCount(text: string, count: number, unread: string): string {
  */
 const PART_MARK = `<!--sp-part-${randomUUID()}-`;
 
+/** Keeps bytes to be sent in the place of the mark it gives (a part's or a piece's). */
+function placed(list: Buffer[][], bytes: Buffer[]): nunjucks.runtime.SafeString {
+  list.push(bytes);
+  return new nunjucks.runtime.SafeString(`${PART_MARK}${list.length - 1}-->`);
+}
+
 /**
  * A rendered page as the UTF-8 bytes to send, each part's bytes where its mark is. Bytes, not
  * the string: Node writes a long string to a socket far more slowly than its bytes, and a page
@@ -358,8 +362,8 @@ declare module 'fastify' {
     pageCacheable: boolean;
     /** Set by render() when the page carries NONCE_PLACEHOLDER instead of the nonce. */
     usedNoncePlaceholder: boolean;
-    /** The bytes of this response's parts, by the number in their marks (`part`). */
-    partBytes: Buffer[][] | null;
+    /** The bytes of this response's parts and pieces, by the number in their marks. */
+    placedBytes: Buffer[][] | null;
     /** Render a page with the layout context; status defaults to 200. */
     render(template: string, context?: Record<string, unknown>, status?: number): FastifyReply;
     /**
@@ -405,9 +409,7 @@ export const viewsPlugin = fp<ViewsOptions>(
     const asset = (name: string): string => opts.assets.url(name);
     app.decorateReply('pageCacheable', false);
     app.decorateReply('usedNoncePlaceholder', false);
-    app.decorateReply('partBytes', null);
-    // An environment of its own (a test's) gets `{% piece %}` here.
-    addPieceTag(opts.env);
+    app.decorateReply('placedBytes', null);
     // A part is kept as the bytes of the pieces between its forms' tokens: a reader's token
     // joins them.
     const parts = createKept<Buffer[]>(opts.partBytes ?? 32 * 1024 * 1024);
@@ -429,9 +431,7 @@ export const viewsPlugin = fp<ViewsOptions>(
         const token = Buffer.from(formToken(reply));
         bytes = pieces.flatMap((piece, i) => (i ? [token, piece] : [piece]));
       }
-      const list = (reply.partBytes ??= []);
-      list.push(bytes);
-      return new nunjucks.runtime.SafeString(`${PART_MARK}${list.length - 1}-->`);
+      return placed((reply.placedBytes ??= []), bytes);
     };
     app.decorateReply(
       'part',
@@ -500,12 +500,12 @@ export const viewsPlugin = fp<ViewsOptions>(
           .map((item) => ({ href: item.href, text: req.t(item.key) }));
         base.serviceNavigation = links(nav.visible('main', req));
         base.accountNavigation = links(nav.visible('account', req));
-        base[PIECES] = this.partBytes ??= [];
+        base[PIECES] = this.placedBytes ??= [];
         const html = opts.env.render(template, { ...base, ...context });
         if (status) this.code(status);
         this.header('content-type', 'text/html; charset=utf-8');
         if (!this.hasHeader('cache-control')) this.header('cache-control', 'no-cache');
-        return this.send(pageBytes(html, this.partBytes));
+        return this.send(pageBytes(html, this.placedBytes));
       },
     );
   },

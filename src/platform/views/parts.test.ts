@@ -4,7 +4,7 @@ import Fastify from 'fastify';
 import fp from 'fastify-plugin';
 import nunjucks from 'nunjucks';
 import { createNavigation } from '../navigation.ts';
-import { viewsPlugin } from './index.ts';
+import { addPieceTag, viewsPlugin } from './index.ts';
 import { CSRF_PART_PLACEHOLDER } from './parts.ts';
 
 /**
@@ -27,6 +27,7 @@ async function partsApp() {
     } as unknown as nunjucks.ILoader,
     { autoescape: true },
   );
+  addPieceTag(env);
   const app = Fastify();
   let tokens = 0;
   await app.register(
