@@ -121,15 +121,19 @@ function tsquery(q: Pick<Question, 'english' | 'welsh'>): SQL {
 
 /**
  * The words asked for, within these kinds (all when none), written kind by
- * kind: `(kind = 'resource' AND words @@ …) OR (kind = 'service' AND …)`.
- * Each kind has a GIN index of its own (`search_documents_words_<kind>`,
- * partial on the kind), so a common word costs each kind only its own
- * matches, and the planner joins the kinds' bitmaps (BitmapOr). The kind is
- * written as a literal (from the fixed list) so that the planner can match
- * the partial index.
+ * kind: `(kind = 'resource' AND access = 'public' AND words @@ …) OR …`.
+ * Each kind has two GIN indexes of its own, partial on the kind: what anybody
+ * may find (`search_documents_words_<kind>_public`) and the rest (`_private`:
+ * members, private groups). So a common word costs each kind only its own
+ * matches, the planner joins the bitmaps (BitmapOr), and a visitor's search
+ * never reads the members' documents only to leave them out (the private
+ * part is asked for only when the person may find more than public
+ * documents; `filters` still keeps only their own access keys). The kind and
+ * the access are written as literals so that the planner can match the
+ * partial indexes.
  */
 function matchQuery(
-  q: Pick<Question, 'english' | 'welsh' | 'browse' | 'named' | 'pairs'>,
+  q: Pick<Question, 'english' | 'welsh' | 'browse' | 'named' | 'pairs' | 'access'>,
   kinds: readonly string[] | undefined,
 ): SQL {
   const d = searchDocuments;
@@ -152,11 +156,17 @@ function matchQuery(
       : sql`${d.words} @@ (${query})`;
   const tq = words(tsquery(q), q.pairs);
   const named = q.named && words(tsquery(q.named), q.named.pairs);
+  const access = [
+    sql`${d.access} = ${sql.raw(`'public'`)}`,
+    ...(q.access.some((a) => a !== 'public') ? [sql`${d.access} <> ${sql.raw(`'public'`)}`] : []),
+  ];
   return sql`(${sql.join(
-    chosen.map((k) =>
-      named && q.named!.kinds.includes(k)
-        ? sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND (${tq} OR ${named}))`
-        : sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND ${tq})`,
+    chosen.flatMap((k) =>
+      access.map((a) =>
+        named && q.named!.kinds.includes(k)
+          ? sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND ${a} AND (${tq} OR ${named}))`
+          : sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND ${a} AND ${tq})`,
+      ),
     ),
     sql` OR `,
   )})`;
@@ -320,17 +330,27 @@ export function createSearchRepository(db: Db) {
     },
 
     async search(q: Question, limit: number, offset: number) {
-      const tq = q.browse ? sql`NULL::tsquery` : tsquery(q);
+      if (q.browse) {
+        // Every document of the kinds named, newest first: straight from the kinds' dates
+        // (search_documents_kind_date), over all of them, not a first 2,000 found.
+        const rows = await throughIndex((tx) =>
+          tx.execute<{ key: string }>(sql`
+          SELECT ${d.key} AS key FROM ${d}
+          WHERE ${matchQuery(q, q.kinds)} AND ${filters(q, true)}
+          ORDER BY ${d.date} DESC NULLS LAST, ${d.key}
+          LIMIT ${limit} OFFSET ${offset}`),
+        );
+        return rowsOf<{ key: string }>(rows).map((r) => ({ key: r.key, rank: 0 }));
+      }
+      const tq = tsquery(q);
       // A document of a kind the query named is ranked on the query's other words: its kind
       // stands for the word that named it ("stories County Durham": a story on County Durham).
       const ranked = (by: SQL) =>
         sql`(ts_rank(${d.rankWords}, ${by}, 1) + CASE WHEN ${d.rankWords} @@ ${by} THEN 0.1 ELSE 0 END)`;
-      const rank = q.browse
-        ? sql`0`
-        : q.named
-          ? sql`CASE WHEN ${d.kind} = ANY(${sql.param(q.named.kinds)}::text[])
+      const rank = q.named
+        ? sql`CASE WHEN ${d.kind} = ANY(${sql.param(q.named.kinds)}::text[])
               THEN greatest(${ranked(sql`tq`)}, ${ranked(sql`tq2`)}) ELSE ${ranked(sql`tq`)} END`
-          : ranked(sql`tq`);
+        : ranked(sql`tq`);
       const where = filters(q, true);
       // Rank what matched; the title's own words are worth most (weights A–C), and
       // shorter documents are not out-ranked by long ones for a passing mention (normalisation 1);

@@ -52,13 +52,19 @@ export const searchDocuments = pgTable(
     indexedAt: timestamp('indexed_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    // One GIN index of the words per kind (partial): see matchQuery in repository.ts.
-    ...SEARCH_KINDS.map((k) =>
-      index(`search_documents_words_${k}`)
+    // Two GIN indexes of the words per kind (partial), what anybody may find and the rest, and
+    // one of the word pairs: see matchQuery in repository.ts.
+    ...SEARCH_KINDS.flatMap((k) => [
+      index(`search_documents_words_${k}_public`)
         .using('gin', t.words)
-        .where(sql.raw(`kind = '${k}'`)),
-    ),
+        .where(sql.raw(`kind = '${k}' AND access = 'public'`)),
+      index(`search_documents_words_${k}_private`)
+        .using('gin', t.words)
+        .where(sql.raw(`kind = '${k}' AND access <> 'public'`)),
+    ]),
     index('search_documents_pairs').using('gin', t.pairs),
+    // A kind's documents newest first: a query of nothing but kind words ("news").
+    index('search_documents_kind_date').on(t.kind, t.date.desc().nullsLast()),
     index('search_documents_source').on(t.source, t.sourceId),
     index('search_documents_url').on(t.url),
   ],
