@@ -63,8 +63,12 @@ export const searchDocuments = pgTable(
         .where(sql.raw(`kind = '${k}' AND access <> 'public'`)),
     ]),
     index('search_documents_pairs').using('gin', t.pairs),
-    // A kind's documents newest first: a query of nothing but kind words ("news").
-    index('search_documents_kind_date').on(t.kind, t.date.desc().nullsLast()),
+    // A kind's documents for a person (kind and access), newest first: a query of nothing but
+    // kind words ("news"). An expression no search for words names, so it never plans with it.
+    index('search_documents_shelf_date').on(
+      sql`(${t.kind} || ':' || ${t.access})`,
+      t.date.desc().nullsLast(),
+    ),
     index('search_documents_source').on(t.source, t.sourceId),
     index('search_documents_url').on(t.url),
   ],
