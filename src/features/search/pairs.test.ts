@@ -5,6 +5,7 @@ import { testDatabase } from '../../../test/helpers/database.ts';
 import type { Database } from '../../db/client.ts';
 import { mayNeedPairs, requiredPairs } from './pairs.ts';
 import { createSearchRepository, type IndexedDocument } from './repository.ts';
+import { indexedDocument } from './test-documents.ts';
 
 describe('word pairs a tsquery needs, without a database', () => {
   test('words side by side need their pair; a gap, an "or" or a "not" needs none', () => {
@@ -68,28 +69,13 @@ describe('word pairs in the index', () => {
     const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const words = (n: number) =>
       Array.from({ length: n }, () => vocab[Math.floor(rnd() * vocab.length)]!).join(' ');
-    const docs: IndexedDocument[] = Array.from({ length: 120 }, (_, i) => ({
-      key: `bench:${i}`,
-      source: 'bench',
-      sourceId: String(i),
-      kind: 'resource',
-      typeLabel: null,
-      typeLabelCy: null,
-      url: `/bench/${i}`,
-      language: 'en',
-      title: `Document ${i}`,
-      titleCy: null,
-      summary: null,
-      summaryCy: null,
-      body: '',
-      bodyCy: null,
-      authorities: [],
-      regions: [],
-      date: null,
-      access: 'public',
-      english: { a: words(4), b: words(10), c: words(30) },
-      welsh: { a: '', b: words(6), c: '' },
-    }));
+    const docs: IndexedDocument[] = Array.from({ length: 120 }, (_, i) =>
+      indexedDocument('bench', i, {
+        title: `Document ${i}`,
+        english: { a: words(4), b: words(10), c: words(30) },
+        welsh: { a: '', b: words(6), c: '' },
+      }),
+    );
     await repo.upsert(docs);
     let narrowed = 0;
     let checked = 0;

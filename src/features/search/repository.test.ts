@@ -3,33 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import { testDatabase } from '../../../test/helpers/database.ts';
 import type { Database } from '../../db/client.ts';
 import { createSearchRepository, type IndexedDocument, type Question } from './repository.ts';
+import { indexedDocument } from './test-documents.ts';
 
-/** A small document of the index, as a source would give it. */
-function doc(i: number, over: Partial<IndexedDocument> = {}): IndexedDocument {
-  return {
-    key: `t:${i}`,
-    source: 't',
-    sourceId: String(i),
-    kind: 'news',
-    typeLabel: null,
-    typeLabelCy: null,
-    url: `/t/${i}`,
-    language: 'en',
-    title: `Item ${i}`,
-    titleCy: null,
-    summary: null,
-    summaryCy: null,
-    body: '',
-    bodyCy: null,
-    authorities: [],
-    regions: [],
-    date: null,
-    access: 'public',
-    english: { a: `Item ${i}`, b: '', c: '' },
-    welsh: { a: '', b: '', c: '' },
-    ...over,
-  };
-}
+const doc = (i: number, over: Partial<IndexedDocument> = {}) =>
+  indexedDocument('t', i, { kind: 'news', english: { a: `Item ${i}`, b: '', c: '' }, ...over });
 
 const asked = (q: Partial<Question>): Question => ({ english: [], welsh: [], access: [], ...q });
 
