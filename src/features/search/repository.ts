@@ -165,13 +165,10 @@ function matchQuery(
     ...(q.access.some((a) => a !== 'public') ? [sql`${d.access} <> ${sql.raw(`'public'`)}`] : []),
   ];
   return sql`(${sql.join(
-    chosen.flatMap((k) =>
-      access.map((a) =>
-        named && q.named!.kinds.includes(k)
-          ? sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND ${a} AND (${tq} OR ${named}))`
-          : sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND ${a} AND ${tq})`,
-      ),
-    ),
+    chosen.flatMap((k) => {
+      const text = named && q.named!.kinds.includes(k) ? sql`(${tq} OR ${named})` : tq;
+      return access.map((a) => sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND ${a} AND ${text})`);
+    }),
     sql` OR `,
   )})`;
 }
