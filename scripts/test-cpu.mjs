@@ -2,8 +2,12 @@
  * Loaded into every test file's process by scripts/test.ts (`--import`):
  * when the file's process exits, appends one JSON line to
  * $TEST_CPU_FILE with the file, its wall time and the CPU time it used,
- * its own and that of the children it waited for (the browser's processes
- * included, once closed), from /proc/self/stat. CPU time, unlike wall time,
+ * its own and that of the children it waited for, from /proc/self/stat.
+ * That counts Chromium's own process and those it waits for, but not its
+ * renderers: Chromium's zygote starts them, and here they end as orphans
+ * (their parent gone), which no process of ours waits for. So a browser
+ * test file costs the machine two to three times what it shows (.ci/run
+ * prints the machine's whole CPU time). CPU time, unlike wall time,
  * hardly changes with what else the machine is doing, so the runner can
  * print which files cost the most. Does nothing without /proc or outside
  * the test runner's children. Plain JavaScript: loaded before tsx.

@@ -215,7 +215,7 @@ function slowestFirst(list: string[]): string[] {
   return [...list].sort((a, b) => weight(b) - weight(a));
 }
 
-/** Each file's CPU time (scripts/test-cpu.mjs), its own and its children's (the browser's). */
+/** Each file's CPU time (scripts/test-cpu.mjs): its own and its children's (not Chromium's renderers). */
 function cpuOf(file: string): { file: string; cpuMs: number; wallMs: number }[] {
   try {
     return readFileSync(file, 'utf8')
