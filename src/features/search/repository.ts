@@ -5,6 +5,7 @@ import {
   searchBestBets,
   searchClickStats,
   searchDocuments,
+  shelfOf,
   searchQueryStats,
   searchSync,
   searchSynonyms,
@@ -174,7 +175,7 @@ function matchQuery(
 }
 
 /** A document's kind and access together, as `search_documents_shelf_date` indexes them. */
-const SHELF = sql`(${searchDocuments.kind} || ':' || ${searchDocuments.access})`;
+const SHELF = shelfOf(searchDocuments);
 
 function filters(q: Question, withKinds: boolean): SQL | undefined {
   const d = searchDocuments;

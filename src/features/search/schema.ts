@@ -9,10 +9,19 @@ import {
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
-import { sql } from 'drizzle-orm';
+import { type AnyColumn, sql } from 'drizzle-orm';
 import { SEARCH_KINDS } from '../../platform/search.ts';
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+/**
+ * A document's shelf: its kind and access together (`news:public`), the
+ * expression `search_documents_shelf_date` indexes. The index and a browse's
+ * query (repository.ts) both write it from here: the planner uses the index
+ * only for the very same expression.
+ */
+export const shelfOf = (t: { kind: AnyColumn; access: AnyColumn }) =>
+  sql`(${t.kind} || ':' || ${t.access})`;
 
 /**
  * The site search's one index: a row per thing that can be found, as its
@@ -65,10 +74,7 @@ export const searchDocuments = pgTable(
     index('search_documents_pairs').using('gin', t.pairs),
     // A kind's documents for a person (kind and access), newest first: a query of nothing but
     // kind words ("news"). An expression no search for words names, so it never plans with it.
-    index('search_documents_shelf_date').on(
-      sql`(${t.kind} || ':' || ${t.access})`,
-      t.date.desc().nullsLast(),
-    ),
+    index('search_documents_shelf_date').on(shelfOf(t), t.date.desc().nullsLast()),
     index('search_documents_source').on(t.source, t.sourceId),
     index('search_documents_url').on(t.url),
   ],
