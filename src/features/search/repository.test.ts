@@ -55,6 +55,39 @@ describe('the index: who may find what, and kinds newest first', () => {
     await repo.remove('t', ['1001', '1002', '1003', '1004', '1005', '1006']);
   });
 
+  test('a phrase: each kind and access by its own pairs, the words side by side checked after', async () => {
+    const repo = createSearchRepository(database.db);
+    const about = (i: number, kind: string, access: string, words: string) =>
+      doc(2000 + i, { kind, access, english: { a: words, b: '', c: '' } });
+    await repo.upsert([
+      about(1, 'thread', 'members', 'kinship carers'),
+      about(2, 'thread', 'public', 'kinship carers'),
+      about(3, 'resource', 'public', 'kinship carers'),
+      about(4, 'resource', 'members', 'kinship carers'),
+      // Both words, and their pair (the stopword between leaves no word), but not side by side.
+      about(5, 'resource', 'public', 'kinship of carers'),
+      about(6, 'news', 'public', 'carers kinship'),
+    ]);
+    const english = ['"kinship carers"'];
+    const welsh = ['"kinship carers"'];
+    const pairs = await repo.pairsNeeded(english, welsh);
+    assert.ok(pairs, 'a phrase needs its words side by side');
+    const found = async (access: string[]) => {
+      const q = asked({ english, welsh, access, pairs });
+      const keys = (await repo.search(q, 10, 0)).map((r) => r.key).sort();
+      return { keys, counts: await repo.countByKind(q) };
+    };
+    assert.deepEqual(await found(['public']), {
+      keys: ['t:2002', 't:2003'],
+      counts: { resource: 1, thread: 1 },
+    });
+    assert.deepEqual(await found(['public', 'members']), {
+      keys: ['t:2001', 't:2002', 't:2003', 't:2004'],
+      counts: { resource: 2, thread: 2 },
+    });
+    await repo.remove('t', ['2001', '2002', '2003', '2004', '2005', '2006']);
+  });
+
   test('a kind browsed lists its newest documents of all, not of the first found', async () => {
     const repo = createSearchRepository(database.db);
     // Written oldest first, so the newest are the last in the table: more than the 2,000

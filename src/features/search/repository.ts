@@ -123,9 +123,10 @@ function tsquery(q: Pick<Question, 'english' | 'welsh'>): SQL {
 /**
  * The words asked for, within these kinds (all when none), written kind by
  * kind: `(kind = 'resource' AND access = 'public' AND words @@ …) OR …`.
- * Each kind has two GIN indexes of its own, partial on the kind: what anybody
+ * Each kind has two GIN indexes of its words, partial on the kind: what anybody
  * may find (`search_documents_words_<kind>_public`) and the rest (`_private`:
- * members, private groups). So a common word costs each kind only its own
+ * members, private groups), and two of its word pairs, for phrases
+ * (`search_documents_pairs_<kind>_…`). So a common word costs each kind only its own
  * matches, the planner joins the bitmaps (BitmapOr), and a visitor's search
  * never reads the members' documents only to leave them out (the private
  * part is asked for only when the person may find more than public
@@ -151,24 +152,30 @@ function matchQuery(
       ? sql`${SHELF} = ${shelves[0]}`
       : sql`${SHELF} = ANY(${sql.param(shelves)}::text[])`;
   }
-  // The words, and first the pairs of them a phrase needs (from their own index).
-  const words = (query: SQL, pairs: string[][] | undefined) =>
+  // The words, or for a phrase first the pairs of its words, from the pairs' own indexes (one
+  // per kind and access, as the words'). Each list of pairs is an arm of its own, so that each
+  // is an index's condition: an OR of them inside an arm was read as no condition at all (the
+  // whole kind). The phrase itself is then checked on what the pairs let through, written as a
+  // function (`ts_match_vq`, the operator's own) that no index answers: with `@@` the planner
+  // also built the kind's whole words bitmap for a phrase of common words.
+  const alternatives = (query: SQL, pairs: string[][] | undefined): SQL[] =>
     pairs?.length
-      ? sql`((${sql.join(
-          pairs.map((p) => sql`${d.pairs} @> ${sql.param(p)}::text[]`),
-          sql` OR `,
-        )}) AND ${d.words} @@ (${query}))`
-      : sql`${d.words} @@ (${query})`;
-  const tq = words(tsquery(q), q.pairs);
-  const named = q.named && words(tsquery(q.named), q.named.pairs);
+      ? pairs.map(
+          (p) => sql`${d.pairs} @> ${sql.param(p)}::text[] AND ts_match_vq(${d.words}, (${query}))`,
+        )
+      : [sql`${d.words} @@ (${query})`];
+  const tq = alternatives(tsquery(q), q.pairs);
+  const named = q.named && alternatives(tsquery(q.named), q.named.pairs);
   const access = [
     sql`${d.access} = ${sql.raw(`'public'`)}`,
     ...(q.access.some((a) => a !== 'public') ? [sql`${d.access} <> ${sql.raw(`'public'`)}`] : []),
   ];
   return sql`(${sql.join(
     chosen.flatMap((k) => {
-      const text = named && q.named!.kinds.includes(k) ? sql`(${tq} OR ${named})` : tq;
-      return access.map((a) => sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND ${a} AND ${text})`);
+      const text = named && q.named!.kinds.includes(k) ? [...tq, ...named] : tq;
+      return access.flatMap((a) =>
+        text.map((t) => sql`(${d.kind} = ${sql.raw(`'${k}'`)} AND ${a} AND ${t})`),
+      );
     }),
     sql` OR `,
   )})`;

@@ -61,17 +61,18 @@ export const searchDocuments = pgTable(
     indexedAt: timestamp('indexed_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    // Two GIN indexes of the words per kind (partial), what anybody may find and the rest, and
-    // one of the word pairs: see matchQuery in repository.ts.
-    ...SEARCH_KINDS.flatMap((k) => [
-      index(`search_documents_words_${k}_public`)
-        .using('gin', t.words)
-        .where(sql.raw(`kind = '${k}' AND access = 'public'`)),
-      index(`search_documents_words_${k}_private`)
-        .using('gin', t.words)
-        .where(sql.raw(`kind = '${k}' AND access <> 'public'`)),
-    ]),
-    index('search_documents_pairs').using('gin', t.pairs),
+    // GIN indexes of the words and of the word pairs, per kind (partial): what anybody may find
+    // and the rest. See matchQuery in repository.ts.
+    ...SEARCH_KINDS.flatMap((k) =>
+      (['words', 'pairs'] as const).flatMap((column) => [
+        index(`search_documents_${column}_${k}_public`)
+          .using('gin', t[column])
+          .where(sql.raw(`kind = '${k}' AND access = 'public'`)),
+        index(`search_documents_${column}_${k}_private`)
+          .using('gin', t[column])
+          .where(sql.raw(`kind = '${k}' AND access <> 'public'`)),
+      ]),
+    ),
     // A kind's documents for a person (kind and access), newest first: a query of nothing but
     // kind words ("news"). An expression no search for words names, so it never plans with it.
     index('search_documents_shelf_date').on(shelfOf(t), t.date.desc().nullsLast()),
