@@ -2,13 +2,29 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { testDatabase } from '../../../test/helpers/database.ts';
 import type { Database } from '../../db/client.ts';
-import { createSearchRepository, type IndexedDocument, type Question } from './repository.ts';
+import {
+  createSearchRepository,
+  type IndexedDocument,
+  type Question,
+  type SearchRepository,
+} from './repository.ts';
 import { indexedDocument } from './test-documents.ts';
 
 const doc = (i: number, over: Partial<IndexedDocument> = {}) =>
   indexedDocument('t', i, { kind: 'news', english: { a: `Item ${i}`, b: '', c: '' }, ...over });
 
 const asked = (q: Partial<Question>): Question => ({ english: [], welsh: [], access: [], ...q });
+
+/** A document numbered `i` of this kind and access, whose words are these. */
+const about = (i: number, kind: string, access: string, words = 'kinship carers') =>
+  doc(i, { kind, access, english: { a: words, b: '', c: '' } });
+
+/** What a question finds for a person of these access keys: the keys (sorted) and the counts by kind. */
+async function found(repo: SearchRepository, q: Partial<Question>, access: string[]) {
+  const question = asked({ ...q, access });
+  const keys = (await repo.search(question, 10, 0)).map((r) => r.key).sort();
+  return { keys, counts: await repo.countByKind(question) };
+}
 
 describe('the index: who may find what, and kinds newest first', () => {
   let database: Database;
@@ -21,34 +37,28 @@ describe('the index: who may find what, and kinds newest first', () => {
 
   test('each person finds the public documents and those of their own access only', async () => {
     const repo = createSearchRepository(database.db);
-    const about = (i: number, kind: string, access: string) =>
-      doc(1000 + i, { kind, access, english: { a: 'kinship carers', b: '', c: '' } });
     await repo.upsert([
-      about(1, 'thread', 'members'),
-      about(2, 'thread', 'space:a'),
-      about(3, 'thread', 'space:b'),
-      about(4, 'thread', 'public'),
-      about(5, 'resource', 'public'),
-      about(6, 'resource', 'members'),
+      about(1001, 'thread', 'members'),
+      about(1002, 'thread', 'space:a'),
+      about(1003, 'thread', 'space:b'),
+      about(1004, 'thread', 'public'),
+      about(1005, 'resource', 'public'),
+      about(1006, 'resource', 'members'),
     ]);
-    const found = async (access: string[]) => {
-      const q = asked({ english: ['kinship'], welsh: ['kinship'], access });
-      const keys = (await repo.search(q, 10, 0)).map((r) => r.key).sort();
-      return { keys, counts: await repo.countByKind(q) };
-    };
-    assert.deepEqual(await found(['public']), {
+    const kinship = { english: ['kinship'], welsh: ['kinship'] };
+    assert.deepEqual(await found(repo, kinship, ['public']), {
       keys: ['t:1004', 't:1005'],
       counts: { resource: 1, thread: 1 },
     });
-    assert.deepEqual(await found(['public', 'members']), {
+    assert.deepEqual(await found(repo, kinship, ['public', 'members']), {
       keys: ['t:1001', 't:1004', 't:1005', 't:1006'],
       counts: { resource: 2, thread: 2 },
     });
-    assert.deepEqual(await found(['public', 'members', 'space:b']), {
+    assert.deepEqual(await found(repo, kinship, ['public', 'members', 'space:b']), {
       keys: ['t:1001', 't:1003', 't:1004', 't:1005', 't:1006'],
       counts: { resource: 2, thread: 3 },
     });
-    assert.deepEqual(await found(['space:a']), {
+    assert.deepEqual(await found(repo, kinship, ['space:a']), {
       keys: ['t:1002'],
       counts: { thread: 1 },
     });
@@ -57,31 +67,25 @@ describe('the index: who may find what, and kinds newest first', () => {
 
   test('a phrase: each kind and access by its own pairs, the words side by side checked after', async () => {
     const repo = createSearchRepository(database.db);
-    const about = (i: number, kind: string, access: string, words: string) =>
-      doc(2000 + i, { kind, access, english: { a: words, b: '', c: '' } });
     await repo.upsert([
-      about(1, 'thread', 'members', 'kinship carers'),
-      about(2, 'thread', 'public', 'kinship carers'),
-      about(3, 'resource', 'public', 'kinship carers'),
-      about(4, 'resource', 'members', 'kinship carers'),
+      about(2001, 'thread', 'members'),
+      about(2002, 'thread', 'public'),
+      about(2003, 'resource', 'public'),
+      about(2004, 'resource', 'members'),
       // Both words, and their pair (the stopword between leaves no word), but not side by side.
-      about(5, 'resource', 'public', 'kinship of carers'),
-      about(6, 'news', 'public', 'carers kinship'),
+      about(2005, 'resource', 'public', 'kinship of carers'),
+      about(2006, 'news', 'public', 'carers kinship'),
     ]);
     const english = ['"kinship carers"'];
     const welsh = ['"kinship carers"'];
     const pairs = await repo.pairsNeeded(english, welsh);
     assert.ok(pairs, 'a phrase needs its words side by side');
-    const found = async (access: string[]) => {
-      const q = asked({ english, welsh, access, pairs });
-      const keys = (await repo.search(q, 10, 0)).map((r) => r.key).sort();
-      return { keys, counts: await repo.countByKind(q) };
-    };
-    assert.deepEqual(await found(['public']), {
+    const phrase = { english, welsh, pairs };
+    assert.deepEqual(await found(repo, phrase, ['public']), {
       keys: ['t:2002', 't:2003'],
       counts: { resource: 1, thread: 1 },
     });
-    assert.deepEqual(await found(['public', 'members']), {
+    assert.deepEqual(await found(repo, phrase, ['public', 'members']), {
       keys: ['t:2001', 't:2002', 't:2003', 't:2004'],
       counts: { resource: 2, thread: 2 },
     });
