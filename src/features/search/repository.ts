@@ -158,12 +158,15 @@ function matchQuery(
   // whole kind). The phrase itself is then checked on what the pairs let through, written as a
   // function (`ts_match_vq`, the operator's own) that no index answers: with `@@` the planner
   // also built the kind's whole words bitmap for a phrase of common words.
-  const alternatives = (query: SQL, pairs: string[][] | undefined): SQL[] =>
-    pairs?.length
-      ? pairs.map(
-          (p) => sql`${d.pairs} @> ${sql.param(p)}::text[] AND ts_match_vq(${d.words}, (${query}))`,
-        )
-      : [sql`${d.words} @@ (${query})`];
+  // Lists of one pair each (a phrase of two words, in English and Welsh) are one arm: a
+  // document holding any of those pairs (`&&`), which an index also takes as its condition.
+  const alternatives = (query: SQL, pairs: string[][] | undefined): SQL[] => {
+    if (!pairs?.length) return [sql`${d.words} @@ (${query})`];
+    const phrase = sql`ts_match_vq(${d.words}, (${query}))`;
+    if (pairs.every((p) => p.length === 1))
+      return [sql`${d.pairs} && ${sql.param(pairs.map((p) => p[0]!))}::text[] AND ${phrase}`];
+    return pairs.map((p) => sql`${d.pairs} @> ${sql.param(p)}::text[] AND ${phrase}`);
+  };
   const tq = alternatives(tsquery(q), q.pairs);
   const named = q.named && alternatives(tsquery(q.named), q.named.pairs);
   const access = [
