@@ -152,14 +152,14 @@ function matchQuery(
       ? sql`${SHELF} = ${shelves[0]}`
       : sql`${SHELF} = ANY(${sql.param(shelves)}::text[])`;
   }
-  // The words, or for a phrase first the pairs of its words, from the pairs' own indexes (one
-  // per kind and access, as the words'). Each list of pairs is an arm of its own, so that each
-  // is an index's condition: an OR of them inside an arm was read as no condition at all (the
-  // whole kind). The phrase itself is then checked on what the pairs let through, written as a
+  // The words; or for a phrase, first the pairs of its words, from the pairs' own indexes (one
+  // per kind and access, as the words'). Each list of pairs (one for each of the query's
+  // alternatives) is an arm of its own, so that it is an index's condition: an OR of them inside
+  // an arm was read as no condition at all (the whole kind). Lists of one pair each (a two-word
+  // phrase, in English and Welsh) make one arm, `&&` (any of the pairs), also an index's
+  // condition. The phrase itself is then checked on what the pairs let through, written as a
   // function (`ts_match_vq`, the operator's own) that no index answers: with `@@` the planner
   // also built the kind's whole words bitmap for a phrase of common words.
-  // Lists of one pair each (a phrase of two words, in English and Welsh) are one arm: a
-  // document holding any of those pairs (`&&`), which an index also takes as its condition.
   const alternatives = (query: SQL, pairs: string[][] | undefined): SQL[] => {
     if (!pairs?.length) return [sql`${d.words} @@ (${query})`];
     const phrase = sql`ts_match_vq(${d.words}, (${query}))`;
